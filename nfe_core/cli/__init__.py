@@ -1,0 +1,1 @@
+"""Command-line tools built on nfe_core (`nfe`), and the conventions `nfe-train` shares."""

@@ -1,0 +1,135 @@
+"""What every NFE command line shares: parser, `--device`/`--seed`, errors, progress.
+
+Conventions (README, "Command line"): on bad input a command prints one line starting
+with ``error:`` on stderr and exits with status 2, never a traceback; anything that runs
+for more than a second shows a progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NoReturn, TypeVar
+
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+DEFAULT_SEED = 0
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A problem with the user's input, reported as ``error: <message>`` and exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one ``error:`` line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def make_parser(prog: str, description: str, epilog: str | None = None) -> Parser:
+    return Parser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_seed_option(parser: argparse.ArgumentParser, what: str = "the random draws") -> None:
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="K",
+        help=f"seed for {what}; the same seed gives the same result (default: {DEFAULT_SEED})",
+    )
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "mps"),
+        default=None,
+        help="where the model runs (default: the best available: cuda, then mps, then cpu)",
+    )
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def progress(
+    items: Iterable[T], total: int | None, desc: str, *, unit: str = "it", quiet: bool = False
+) -> Iterator[T]:
+    """Wrap an iterable in a progress bar on stderr (hidden with ``quiet``)."""
+    from tqdm import tqdm
+
+    yield from tqdm(
+        items,
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
+
+
+@contextmanager
+def progress_bar(
+    desc: str, total: int, *, unit: str = "it", quiet: bool = False
+) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(step, total)`` callable for core functions, drawn as a bar on stderr."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=quiet,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
+
+    def update(step: int, total: int) -> None:
+        bar.total = total
+        bar.update(step - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Run a command's ``main``, turning expected failures into ``error:`` lines.
+
+    Known input problems (CliError, and errors from nfe_core that carry a user-facing
+    message: image and bundle errors, ValueError from argument validation) exit with 2;
+    Ctrl+C exits with 130. Anything else is a bug and keeps its traceback.
+    """
+    from nfe_core.imageio import ImageError
+
+    try:
+        return main(argv)
+    except (CliError, ImageError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("error: cancelled\n")
+        return EXIT_CANCELLED

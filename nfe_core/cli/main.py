@@ -1,0 +1,260 @@
+"""The ``nfe`` command line: work with pictures and models from a terminal.
+
+Each subcommand is a pair of functions: ``_add_<name>(subparsers)`` declares its arguments and
+help, and ``_<name>(args)`` does the work and returns the exit status. To add a command, write
+the pair and list the adder in :data:`_COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nfe_core import __version__
+from nfe_core.cli.common import EXIT_USAGE, CliError, Parser, make_parser, run
+from nfe_core.imageio import (
+    WRITE_SUFFIXES,
+    ImageError,
+    Picture,
+    load_image,
+    save_picture,
+    write_format,
+)
+
+_DESCRIPTION = """\
+Neural Face Editor on the command line: convert and inspect pictures (and, in later
+versions, edit faces) without opening the desktop app.
+
+Run 'nfe COMMAND --help' for what each command does."""
+
+_EPILOG = """\
+examples:
+  nfe probe face.png
+  nfe convert scan.tiff face.png"""
+
+_Handler = Callable[[argparse.Namespace], int]
+
+
+def _quality(text: str) -> int:
+    """argparse type: a JPEG/WebP quality from 1 to 100."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100, got {value}")
+    return value
+
+
+def _subparser(
+    subparsers: argparse._SubParsersAction[Parser],
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    epilog: str,
+    handler: _Handler,
+) -> Parser:
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# nfe convert
+
+
+def _add_convert(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    suffixes = ", ".join(WRITE_SUFFIXES)
+    parser = _subparser(
+        subparsers,
+        "convert",
+        summary="convert a picture to PNG, JPEG or WebP",
+        description=(
+            "Read a picture (PNG, JPEG, WebP, BMP, TIFF or GIF) and save it as PNG, JPEG or\n"
+            f"WebP, chosen by OUTPUT's extension ({suffixes}).\n\n"
+            "The picture is turned upright by its EXIF orientation and saved as 8-bit RGB.\n"
+            "Transparency and the colour (ICC) profile are kept; JPEG has no transparency,\n"
+            "so transparent areas become white there. OUTPUT is written completely or not at\n"
+            "all: an existing OUTPUT is only replaced with --force."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe convert scan.tiff face.png\n"
+            "  nfe convert face.png face.jpg --quality 90\n"
+            "  nfe convert face.webp face.png --force     # replace an existing face.png"
+        ),
+        handler=_convert,
+    )
+    parser.add_argument("input", metavar="INPUT", type=Path, help="the picture to read")
+    parser.add_argument(
+        "output", metavar="OUTPUT", type=Path, help=f"the file to write ({suffixes})"
+    )
+    parser.add_argument(
+        "--quality",
+        type=_quality,
+        default=95,
+        metavar="Q",
+        help="JPEG/WebP quality from 1 (smallest file) to 100 (best); PNG is always lossless "
+        "(default: 95)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUTPUT if it exists (even if it is INPUT)"
+    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
+
+
+def _convert(args: argparse.Namespace) -> int:
+    source: Path = args.input
+    target: Path = args.output
+    fmt = write_format(target)  # refuse an unknown extension before reading anything
+    if not args.force:
+        if _same_file(source, target):
+            raise CliError(
+                f"{target}: INPUT and OUTPUT are the same file; pass --force to overwrite it"
+            )
+        if target.exists() or target.is_symlink():
+            raise CliError(f"{target}: the file already exists; pass --force to replace it")
+    picture = load_image(source)
+    save_picture(picture, target, quality=args.quality)
+    if fmt == "JPEG" and picture.alpha is not None:
+        sys.stderr.write(
+            f"note: {target}: JPEG has no transparency; transparent areas were made white\n"
+        )
+    width, height = picture.size
+    print(f"{source} -> {target} ({fmt}, {width}x{height})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# nfe probe
+
+
+def _add_probe(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "probe",
+        summary="check pictures and print their format, mode and size",
+        description=(
+            "Open each picture the way the editor does and print one line for it: the path,\n"
+            "the file format, the colour mode it was stored in, its size (width x height), and\n"
+            "whether it has transparency (alpha) and a colour (ICC) profile.\n\n"
+            "A file that cannot be read prints 'error: PATH: REASON' on stderr; the others are\n"
+            "still checked, and the exit status is 2 if any failed (0 if all are fine)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe probe face.png\n"
+            "  nfe probe pictures/*.jpg\n"
+            "  nfe probe --json *.png > pictures.jsonl     # one JSON object per line"
+        ),
+        handler=_probe,
+    )
+    parser.add_argument("images", metavar="IMAGE", nargs="+", type=Path, help="pictures to check")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per picture instead (keys: path, format, mode, width, "
+        "height, alpha, icc_profile)",
+    )
+
+
+def _probe_record(path: Path, picture: Picture) -> dict[str, object]:
+    width, height = picture.size
+    return {
+        "path": str(path),
+        "format": picture.source_format,
+        "mode": picture.source_mode,
+        "width": width,
+        "height": height,
+        "alpha": picture.alpha is not None,
+        "icc_profile": picture.icc_profile is not None,
+    }
+
+
+def _probe_line(record: dict[str, object]) -> str:
+    def yes(flag: object) -> str:
+        return "yes" if flag else "no"
+
+    return (
+        f"{record['path']}: {record['format']}, mode {record['mode']}, "
+        f"{record['width']}x{record['height']}, alpha: {yes(record['alpha'])}, "
+        f"ICC profile: {yes(record['icc_profile'])}"
+    )
+
+
+def _probe(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.images:
+        try:
+            picture = load_image(path)
+        except ImageError as exc:
+            failed += 1
+            sys.stdout.flush()
+            sys.stderr.write(f"error: {exc}\n")
+            continue
+        record = _probe_record(path, picture)
+        print(json.dumps(record) if args.json else _probe_line(record), flush=True)
+    return EXIT_USAGE if failed else 0
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+
+
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction[Parser]], None], ...] = (
+    _add_convert,
+    _add_probe,
+)
+
+
+def build_parser() -> Parser:
+    """The ``nfe`` argument parser with all its subcommands."""
+    parser = make_parser("nfe", _DESCRIPTION, _EPILOG)
+    parser.add_argument("--version", action="version", version=f"nfe {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        title="commands",
+        parser_class=Parser,
+        required=True,
+    )
+    for add in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse exits
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``nfe`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    return run(_main, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

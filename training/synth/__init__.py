@@ -1,0 +1,18 @@
+"""The procedural anime-face set: labelled faces the project renders itself (DESIGN.md, "Data")."""
+
+from training.synth.params import FaceParams, face_rng, sample_face
+from training.synth.render import Region, RenderedFace, render_face
+from training.synth.schema import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, Attribute
+
+__all__ = [
+    "ATTRIBUTES",
+    "EYE_COLORS",
+    "HAIR_COLORS",
+    "Attribute",
+    "FaceParams",
+    "Region",
+    "RenderedFace",
+    "face_rng",
+    "render_face",
+    "sample_face",
+]

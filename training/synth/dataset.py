@@ -1,0 +1,123 @@
+"""Training data: procedural faces rendered on the fly, or pictures from a folder.
+
+Both serve the same items, so training code has one path for both:
+``{"image": float tensor (3, S, S) in -1..1, "labels": long tensor (A,) of class indices in
+ATTRIBUTES order (-1 where unknown), "hair_length_value": float tensor () (NaN if unknown),
+"index": int}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch.utils.data import Dataset
+
+from nfe_core.imageio import load_image
+from training.synth.params import face_rng, sample_face
+from training.synth.render import MAX_SIZE, MIN_SIZE, render_face
+from training.synth.schema import ATTRIBUTES, HAIR_LENGTH_VALUE
+from training.synth.writer import LABELS_FILE
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+
+
+def image_to_tensor(image: Image.Image) -> torch.Tensor:
+    """An RGB image as a float tensor (3, H, W) in -1..1."""
+    array = np.asarray(image.convert("RGB"), dtype=np.float32)
+    return torch.from_numpy(array).permute(2, 0, 1).div_(127.5).sub_(1.0)
+
+
+def _encode(labels: dict[str, str]) -> tuple[torch.Tensor, torch.Tensor]:
+    idx = [attr.index(labels[attr.name]) if labels.get(attr.name) else -1 for attr in ATTRIBUTES]
+    value = labels.get(HAIR_LENGTH_VALUE)
+    return torch.tensor(idx, dtype=torch.long), torch.tensor(float(value) if value else math.nan)
+
+
+class FaceDataset(Dataset):
+    """Base: subclasses return a PIL image and a label dict for an index."""
+
+    def __init__(self, size: int) -> None:
+        if not MIN_SIZE <= size <= MAX_SIZE:
+            raise ValueError(f"size must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
+        self.size = size
+
+    def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> dict:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} faces")
+        image, labels = self.load(index)
+        codes, length = _encode(labels)
+        return {
+            "image": image_to_tensor(image),
+            "labels": codes,
+            "hair_length_value": length,
+            "index": index,
+        }
+
+
+class SyntheticFaces(FaceDataset):
+    """``count`` procedural faces drawn with ``seed``, rendered when asked for (the same faces
+    ``nfe-train synth`` writes with that seed)."""
+
+    def __init__(self, count: int, size: int, seed: int = 0) -> None:
+        super().__init__(size)
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        self.count, self.seed = count, seed
+
+    def __len__(self) -> int:
+        return self.count
+
+    def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
+        params = sample_face(face_rng(self.seed, index))
+        return render_face(params, self.size).image, params.labels()
+
+
+class FolderFaces(FaceDataset):
+    """Every picture under ``root`` (recursively), scaled and centre-cropped to ``size``.
+
+    Labels come from ``root/labels.csv`` when it exists (a ``file`` column with paths
+    relative to ``root``, and attribute columns); pictures without a row are unlabelled.
+    """
+
+    def __init__(self, root: str | os.PathLike, size: int) -> None:
+        super().__init__(size)
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ValueError(f"{self.root}: not a folder")
+        self.files = sorted(
+            p
+            for p in self.root.rglob("*")
+            if p.suffix.lower() in IMAGE_SUFFIXES
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
+        )
+        if not self.files:
+            raise ValueError(f"{self.root}: no pictures found")
+        self.labels: dict[str, dict[str, str]] = {}
+        table = self.root / LABELS_FILE
+        if table.is_file():
+            with table.open(newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f)
+                if reader.fieldnames is None or "file" not in reader.fieldnames:
+                    raise ValueError(f"{table}: needs a 'file' column")
+                for row in reader:
+                    self.labels[Path(row["file"]).as_posix()] = row
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
+        path = self.files[index]
+        image = load_image(path).rgb
+        if image.size != (self.size, self.size):
+            image = ImageOps.fit(image, (self.size, self.size), Image.Resampling.LANCZOS)
+        return image, self.labels.get(path.relative_to(self.root).as_posix(), {})

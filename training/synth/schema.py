@@ -1,0 +1,80 @@
+"""Attribute and class names of the procedural set: lowercase identifiers used everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A labelled attribute: its name, its classes (in a fixed order) and what it means."""
+
+    name: str
+    classes: tuple[str, ...]
+    doc: str
+
+    def index(self, label: str) -> int:
+        """The class index of ``label``; a ValueError names the valid classes."""
+        try:
+            return self.classes.index(label)
+        except ValueError:
+            raise ValueError(
+                f"unknown {self.name} {label!r}; expected one of {', '.join(self.classes)}"
+            ) from None
+
+
+# Reference colours: what each class name should read as. Renders jitter around them,
+# never far enough to be nearer another class (tests check this on the pixels).
+HAIR_COLORS: dict[str, RGB] = {
+    "black": (38, 36, 48),
+    "brown": (112, 70, 44),
+    "blonde": (242, 214, 128),
+    "red": (196, 36, 40),
+    "orange": (240, 134, 46),
+    "pink": (246, 160, 196),
+    "purple": (136, 78, 184),
+    "blue": (58, 100, 214),
+    "green": (64, 158, 88),
+    "silver": (200, 206, 218),
+}
+
+EYE_COLORS: dict[str, RGB] = {
+    "blue": (46, 112, 226),
+    "green": (42, 160, 74),
+    "red": (206, 32, 44),
+    "brown": (128, 78, 40),
+    "purple": (142, 70, 196),
+    "yellow": (232, 188, 34),
+    "pink": (238, 108, 172),
+    "gray": (128, 134, 146),
+}
+
+HAIR_LENGTHS: dict[str, tuple[float, float]] = {
+    # class -> range of the continuous length in 0..1 (the ``hair_length_value`` column)
+    "short": (0.0, 1 / 3),
+    "medium": (1 / 3, 2 / 3),
+    "long": (2 / 3, 1.0),
+}
+
+BOOLEAN = ("false", "true")
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("hair_color", tuple(HAIR_COLORS), "colour of the hair"),
+    Attribute(
+        "hair_length",
+        tuple(HAIR_LENGTHS),
+        "short: above the shoulders; medium: to the shoulders; long: past them",
+    ),
+    Attribute("eye_color", tuple(EYE_COLORS), "colour of the irises"),
+    Attribute("mouth", ("closed", "open"), "mouth closed or open"),
+    Attribute("blush", BOOLEAN, "blushing cheeks"),
+    Attribute("glasses", BOOLEAN, "wears glasses"),
+    Attribute("accessory", ("none", "bow", "hairclip", "flower"), "hair accessory"),
+)
+
+ATTRIBUTE_BY_NAME: dict[str, Attribute] = {a.name: a for a in ATTRIBUTES}
+
+# Extra label column: the continuous hair length behind the ``hair_length`` class.
+HAIR_LENGTH_VALUE = "hair_length_value"
