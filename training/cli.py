@@ -49,7 +49,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
             "(a 'file' column and one column per attribute). The same --seed gives the same\n"
             "faces. The folder is written completely or not at all."
         ),
-        epilog="example:\n  nfe-train synth --count 1000 --size 128 --out data/faces --grid grid.png",
+        epilog="example:\n  nfe-train synth --count 1000 --size 128 --out faces --grid grid.png",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
