@@ -51,12 +51,15 @@ def write_atomically(
     write: Callable[[BinaryIO], object],
     *,
     error: Callable[[Path, str], Exception] = FileWriteError,
+    durable: bool = True,
 ) -> None:
     """Write via ``write(stream)`` to a hidden temp file beside ``file``, then rename it over.
 
     On any failure (including KeyboardInterrupt) the temp file is removed and ``file`` is
     untouched; OSError and encoder errors become ``error(file, reason)`` (FileWriteError
-    unless the caller names its own, e.g. ImageWriteError).
+    unless the caller names its own, e.g. ImageWriteError). ``durable`` flushes the file and
+    its folder to disk before returning; bulk writers that make a whole folder atomic some
+    other way may turn it off (the write stays atomic, it is just not forced to disk).
     """
     file = Path(file)
     target = Path(os.path.realpath(file)) if file.is_symlink() else file
@@ -81,7 +84,8 @@ def write_atomically(
         with os.fdopen(fd, "wb") as stream:
             write(stream)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.chmod(temp_name, mode)
         os.replace(temp_name, target)
     except BaseException as exc:
@@ -92,7 +96,8 @@ def write_atomically(
         if isinstance(exc, ValueError | struct.error | OverflowError):
             raise error(file, f"the data could not be encoded ({exc})") from exc
         raise
-    fsync_folder(folder)
+    if durable:
+        fsync_folder(folder)
 
 
 def fsync_folder(folder: Path) -> None:

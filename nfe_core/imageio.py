@@ -415,6 +415,7 @@ def save_image(
     alpha: Image.Image | np.ndarray | None = None,
     icc_profile: bytes | None = None,
     quality: int = 95,
+    durable: bool = True,
 ) -> Path:
     """Write a picture atomically as PNG, JPEG or WebP, chosen by ``path``'s extension.
 
@@ -427,6 +428,7 @@ def save_image(
             PNG and WebP store it; JPEG cannot, so the picture is composited onto white.
         icc_profile: an ICC profile to embed (all three formats).
         quality: JPEG/WebP quality, 1 (smallest) to 100 (best); PNG is always lossless.
+        durable: force the file to disk before returning (see ``fileio.write_atomically``).
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
@@ -454,7 +456,10 @@ def save_image(
     if fmt == "WEBP" and mask is not None:
         options["exact"] = True  # keep the colour under fully transparent pixels
     write_atomically(
-        file, lambda stream: output.save(stream, format=fmt, **options), error=ImageWriteError
+        file,
+        lambda stream: output.save(stream, format=fmt, **options),
+        error=ImageWriteError,
+        durable=durable,
     )
     return file
 

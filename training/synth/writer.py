@@ -55,7 +55,8 @@ def _render_chunk(folder: str, seed: int, start: int, stop: int, count: int, siz
     for i in range(start, stop):
         params = sample_face(face_rng(seed, i))
         name = file_name(i, count)
-        save_image(render_face(params, size).image, Path(folder) / name)
+        # the folder is moved into place whole, so single files need not be forced to disk
+        save_image(render_face(params, size).image, Path(folder) / name, durable=False)
         rows.append({"file": name, **params.labels()})
     return rows
 
