@@ -11,7 +11,8 @@ from nfe_core.cli.common import (
     CliError,
     Parser,
     add_seed_option,
-    make_parser,
+    dispatch,
+    make_command_parser,
     positive_int,
     progress_bar,
     run,
@@ -127,29 +128,13 @@ _COMMANDS = (_add_synth,)
 
 
 def build_parser() -> Parser:
-    parser = make_parser("nfe-train", _DESCRIPTION, _EPILOG)
-    from nfe_core import __version__
-
-    parser.add_argument("--version", action="version", version=f"nfe-train {__version__}")
-    sub = parser.add_subparsers(
-        dest="command", metavar="COMMAND", title="commands", parser_class=Parser, required=True
-    )
-    for add in _COMMANDS:
-        add(sub)
-    return parser
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    """The ``nfe-train`` argument parser with all its subcommands."""
+    return make_command_parser("nfe-train", _DESCRIPTION, _EPILOG, _COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nfe-train``; returns the exit status."""
-    try:
-        return run(_main, argv)
-    except SystemExit as exc:  # --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else 0
+    return run(lambda args: dispatch(build_parser(), args), argv)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,43 @@ def make_parser(prog: str, description: str, epilog: str | None = None) -> Parse
     )
 
 
+def make_command_parser(
+    prog: str,
+    description: str,
+    epilog: str,
+    commands: Sequence[Callable[[argparse._SubParsersAction], None]],
+) -> Parser:
+    """A parser with ``--version`` and one subcommand per adder in ``commands``.
+
+    Each adder declares its subcommand on the subparsers object it is given and sets a
+    ``handler(args) -> int`` default; :func:`dispatch` calls it.
+    """
+    from nfe_core import __version__
+
+    parser = make_parser(prog, description, epilog)
+    parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=Parser, required=True
+    )
+    for add in commands:
+        add(subparsers)
+    return parser
+
+
+def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the chosen subcommand's handler; returns the exit status.
+
+    ``--help``, ``--version`` and usage errors make argparse exit; their status is returned
+    instead, so ``main(argv)`` can be called from tests.
+    """
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    return args.handler(args)
+
+
 def add_seed_option(parser: argparse.ArgumentParser, what: str = "the random draws") -> None:
     parser.add_argument(
         "--seed",

@@ -14,8 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nfe_core import __version__
-from nfe_core.cli.common import EXIT_USAGE, CliError, Parser, make_parser, run
+from nfe_core.cli.common import EXIT_USAGE, CliError, Parser, dispatch, make_command_parser, run
 from nfe_core.imageio import (
     WRITE_SUFFIXES,
     ImageError,
@@ -226,34 +225,12 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction[Parser]], None], ...] = (
 
 def build_parser() -> Parser:
     """The ``nfe`` argument parser with all its subcommands."""
-    parser = make_parser("nfe", _DESCRIPTION, _EPILOG)
-    parser.add_argument("--version", action="version", version=f"nfe {__version__}")
-    subparsers = parser.add_subparsers(
-        dest="command",
-        metavar="COMMAND",
-        title="commands",
-        parser_class=Parser,
-        required=True,
-    )
-    for add in _COMMANDS:
-        add(subparsers)
-    return parser
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors: argparse exits
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
-    handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    return make_command_parser("nfe", _DESCRIPTION, _EPILOG, _COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``nfe`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
-    return run(_main, argv)
+    return run(lambda args: dispatch(build_parser(), args), argv)
 
 
 if __name__ == "__main__":

@@ -507,19 +507,22 @@ def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedF
                 shadow,
                 Region.HAIR,
             )
-        if p.highlight > 0:
-            a0, a1 = -150 + 15 * rng.uniform(), -30 - 15 * rng.uniform()
-            band = g.arc(0.0, -0.15, 0.9, a0, a1, 24)
-            q.poly(
-                g.stroke(band, g.taper(24, 0.07 + 0.05 * p.highlight, 0.0, 0.0)), shine, Region.HAIR
-            )
-            for a in np.linspace(a0 + 12, a1 - 12, int(rng.integers(3, 6))):
-                a += rng.uniform(-5, 5)
-                r = np.radians(a)
+        if p.highlight > 0:  # the "angel ring": a jagged band of shine across the crown
+            radius = rng.uniform(0.84, 0.95)
+            a0, a1 = -150 + rng.uniform(0, 12), -30 - rng.uniform(0, 12)
+            band = g.arc(0.0, -0.15, radius, a0, a1, 24)
+            width = 0.07 + 0.06 * p.highlight
+            q.poly(g.stroke(band, g.taper(24, width, 0.0, 0.0, 0.5)), shine, Region.HAIR)
+            for a in np.linspace(a0 + 8, a1 - 8, int(rng.integers(9, 14))):
+                r = np.radians(a + rng.uniform(-3, 3))
                 out = np.array([math.cos(r), math.sin(r)])
-                root = np.array([0.0, -0.15]) + 0.9 * out
-                glint = g.quad(root + 0.06 * out, root, root - rng.uniform(0.12, 0.22) * out, 6)
-                q.poly(g.stroke(glint, g.taper(6, 0.08, 1.0, 0.0, 0.2)), shine, Region.HAIR)
+                mid = np.array([0.0, -0.15]) + radius * out
+                fade = math.sin(np.pi * (a - a0) / (a1 - a0))  # shorter towards the ends
+                down, up = rng.uniform(0.08, 0.22) * fade, rng.uniform(0.0, 0.1) * fade
+                streak = g.quad(mid + up * out, mid, mid - down * out, 7)
+                q.poly(
+                    g.stroke(streak, g.taper(7, width * 0.8, 0.0, 0.0, 0.35)), shine, Region.HAIR
+                )
 
     head.clipped(bangs, hair_details)
     for side_ in (-1, 1):
