@@ -284,19 +284,23 @@ def _bangs_outline(p: FaceParams, rng: np.random.Generator) -> tuple[g.Points, g
 def _side_lock(
     pen: Pen, side: int, p: FaceParams, rng: np.random.Generator, base: Color, shadow: Color
 ) -> None:
+    """A lock of hair hanging in front of the cheek, as long as the hair: two strands, the
+    outer one shorter, curling in under the jaw when short and out over the shoulder when long."""
     bottom = max(0.5, _hair_bottom(p) - rng.uniform(0.05, 0.25))
-    drift = 0.45 * np.clip((bottom - 1.0) / 2.0, 0, 1)
-    centre = g.cubic(
-        (side * 1.0, -0.5),
-        (side * 0.9, 0.35),
-        (side * (1.0 + drift * 0.6), bottom * 0.75),
-        (side * (1.02 + drift), bottom),
-        18,
-    )
-    widths = g.taper(18, rng.uniform(0.42, 0.5), start=0.9, end=0.0, peak=0.25)
-    pen.poly(g.stroke(centre, widths), base, Region.HAIR)
-    inner = centre + (-side * 0.06, 0.0)
-    pen.poly(g.stroke(inner[4:], g.taper(14, 0.05)), shadow, Region.HAIR)
+    drift = 0.45 * np.clip((bottom - 1.0) / 2.0, 0, 1) - 0.12 * (bottom < 1.2)
+    for k, (share, dx, w) in enumerate(((0.8, 0.08, 0.28), (1.0, 0.0, 0.4))):
+        end = -0.5 + (bottom + 0.5) * share * rng.uniform(0.92, 1.0)
+        sway = rng.uniform(-0.06, 0.06)
+        centre = g.cubic(
+            (side * (1.0 + dx), -0.5 + 2 * dx),
+            (side * (0.9 + dx + sway), 0.35),
+            (side * (1.0 + dx + drift * 0.6 - sway), end * 0.75),
+            (side * (1.02 + dx + drift), end),
+            18,
+        )
+        widths = g.taper(18, w * rng.uniform(0.9, 1.1), start=0.9, end=0.0, peak=0.25)
+        pen.poly(g.stroke(centre, widths), shadow if k == 0 else base, Region.HAIR)
+    pen.poly(g.stroke(centre[4:] + (-side * 0.07, 0.0), g.taper(14, 0.05)), shadow, Region.HAIR)
 
 
 def _eye(pen: Pen, side: int, p: FaceParams, lash: Color, skin_shadow: Color) -> None:
