@@ -286,10 +286,10 @@ def _side_lock(
 ) -> None:
     """A lock of hair hanging in front of the cheek, as long as the hair: two strands, the
     outer one shorter, curling in under the jaw when short and out over the shoulder when long."""
-    bottom = max(0.5, _hair_bottom(p) - rng.uniform(0.05, 0.25))
+    bottom = max(0.5, _hair_bottom(p) - rng.uniform(0.0, 0.15))
     drift = 0.45 * np.clip((bottom - 1.0) / 2.0, 0, 1) - 0.12 * (bottom < 1.2)
     for k, (share, dx, w) in enumerate(((0.8, 0.08, 0.28), (1.0, 0.0, 0.4))):
-        end = -0.5 + (bottom + 0.5) * share * rng.uniform(0.92, 1.0)
+        end = -0.5 + (bottom + 0.5) * share * rng.uniform(0.97, 1.0)
         sway = rng.uniform(-0.06, 0.06)
         centre = g.cubic(
             (side * (1.0 + dx), -0.5 + 2 * dx),
