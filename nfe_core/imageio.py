@@ -37,6 +37,7 @@ from nfe_core.fileio import describe_os_error, write_atomically
 __all__ = [
     "MAX_PIXELS",
     "READ_FORMATS",
+    "READ_SUFFIXES",
     "WRITE_SUFFIXES",
     "ImageError",
     "ImageReadError",
@@ -56,6 +57,13 @@ decompression bombs. Callers may pass a different ``max_pixels``."""
 
 READ_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF", "GIF")
 """PIL format names :func:`load_image` accepts; no other decoder is ever tried."""
+
+READ_SUFFIXES: tuple[str, ...] = (
+    ".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".webp", ".bmp", ".tif", ".tiff",
+    ".gif",
+)  # fmt: skip
+"""File extensions (lower case) of pictures in :data:`READ_FORMATS`, for file dialogs and
+folder scans; :func:`load_image` itself goes by the content, not the name."""
 
 WRITE_SUFFIXES: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 """File extensions (lower case) :func:`save_image` writes, and the PIL format for each."""

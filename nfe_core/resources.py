@@ -1,10 +1,10 @@
 """The one place that finds NFE's files: packaged resources and the user's data and log folders.
 
 ``resources/`` (the default model bundle, icons) lives at the repository root in a source
-checkout, ships inside the wheel as the resource-only package ``nfe_resources`` (it has no
-``__init__.py``), and is copied to ``<bundle>/resources`` by the PyInstaller spec. The lookup
-tries, in order: the PyInstaller bundle (``sys._MEIPASS``), the installed ``nfe_resources``
-package, and the source checkout this module sits in. No Qt here.
+checkout, ships inside the wheel as the resource-only package ``nfe_resources``, and is
+copied to ``<bundle>/resources`` by the PyInstaller spec. The lookup tries, in order: the
+PyInstaller bundle (``sys._MEIPASS``), the installed ``nfe_resources`` package, and the
+source checkout this module sits in. No Qt here.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _package_dir() -> Path | None:
     """The folder of the installed ``nfe_resources`` package (a wheel or editable install)."""
     try:
         traversable = importlib.resources.files(RESOURCE_PACKAGE)
-    except (ModuleNotFoundError, TypeError):
+    except (ModuleNotFoundError, TypeError, NotADirectoryError):
         traversable = None
     if isinstance(traversable, Path) and traversable.is_dir():
         return traversable

@@ -653,3 +653,10 @@ def test_picture_validates_its_fields() -> None:
     with pytest.raises(ValueError, match="size"):
         Picture(rgb=Image.new("RGB", (2, 2)), alpha=Image.new("L", (3, 3)), icc_profile=None,
                 path=None, source_format="PNG", source_mode="RGBA")  # fmt: skip
+
+
+def test_read_suffixes_name_exactly_the_read_formats():
+    Image.init()
+    registered = Image.registered_extensions()
+    assert {registered[s] for s in imageio.READ_SUFFIXES} <= set(READ_FORMATS)
+    assert {s for s, f in registered.items() if f in READ_FORMATS} <= set(imageio.READ_SUFFIXES)

@@ -18,13 +18,11 @@ import torch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
-from nfe_core.imageio import load_image
+from nfe_core.imageio import READ_SUFFIXES, load_image
 from training.synth.params import face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, render_face
 from training.synth.schema import ATTRIBUTES, HAIR_LENGTH_VALUE
 from training.synth.writer import LABELS_FILE
-
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 
 
 def image_to_tensor(image: Image.Image) -> torch.Tensor:
@@ -96,7 +94,7 @@ class FolderFaces(FaceDataset):
         self.files = sorted(
             p
             for p in self.root.rglob("*")
-            if p.suffix.lower() in IMAGE_SUFFIXES
+            if p.suffix.lower() in READ_SUFFIXES
             and p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
         )

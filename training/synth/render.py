@@ -102,12 +102,9 @@ class Pen:
             self._rdraw.polygon(xy, fill=int(region))
 
     def ring(self, pts: g.Points, width: float, fill: Color, region: Region | None) -> None:
-        """A closed outline of ``width`` head units."""
-        xy = self.px(np.concatenate([pts, pts[:2]]))
-        w = max(1, round(width * self.unit))
-        self._draw.line(xy, fill=fill, width=w, joint="curve")
-        if self._rdraw is not None and region is not None:
-            self._rdraw.line(xy, fill=int(region), width=w, joint="curve")
+        """A closed outline of ``width`` head units around the closed path ``pts``."""
+        closed = np.concatenate([pts, pts[:1]])
+        self.poly(g.stroke(closed, width), fill, region)
 
     def clipped(self, clip: g.Points, paint: Callable[[Pen], None]) -> None:
         """Run ``paint`` with a pen whose marks only land inside polygon ``clip``."""
@@ -479,7 +476,7 @@ def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedF
     head.clipped(
         face,
         lambda q: q.poly(
-            np.concatenate([bangs[: -len(edge)], edge + (0, 0.13)]), skin_shadow, Region.SKIN
+            np.concatenate([bangs[: -len(edge)], edge + (0, 0.08)]), skin_shadow, Region.SKIN
         ),
     )
     if p.blush == "true":
