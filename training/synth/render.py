@@ -96,7 +96,10 @@ class Pen:
 
     def poly(self, pts: g.Points, fill: Color, region: Region | None) -> None:
         """Fill a polygon; ``region`` (when not None) is written to the region map too."""
-        xy = self.px(pts)
+        self.poly_pixels(self.px(pts), fill, region)
+
+    def poly_pixels(self, xy: list[float], fill: Color, region: Region | None) -> None:
+        """Fill a polygon given in pixels (flat x, y list) rather than head units."""
         self._draw.polygon(xy, fill=fill)
         if self._rdraw is not None and region is not None:
             self._rdraw.polygon(xy, fill=int(region))
@@ -198,9 +201,7 @@ def _neck_and_body(head: Pen, body: Pen, p: FaceParams, skin: Color, skin_shadow
     # the neck joins the tilted head to the upright shoulders
     top = g.apply(head.m, np.array([[-0.32, 0.6], [0.32, 0.6]]))
     bottom = g.apply(body.m, np.array([[0.36, 2.4], [-0.36, 2.4]]))
-    head._draw.polygon(np.concatenate([top, bottom]).ravel().tolist(), fill=skin)
-    if head._rdraw is not None:
-        head._rdraw.polygon(np.concatenate([top, bottom]).ravel().tolist(), fill=int(Region.SKIN))
+    head.poly_pixels(np.concatenate([top, bottom]).ravel().tolist(), skin, Region.SKIN)
     jaw = g.cubic(
         (-0.34, p.chin - 0.16),
         (-0.2, p.chin - 0.02),
@@ -359,7 +360,7 @@ def _brows(pen: Pen, p: FaceParams, color: Color) -> None:
 
 
 def _mouth(pen: Pen, p: FaceParams, skin: Color) -> None:
-    y = 0.58 + 0.45 * (p.chin - 1.18) / 0.14 * 0.2 + 0.22
+    y = 0.8 + 0.09 * (p.chin - 1.18) / 0.14  # a longer chin puts the mouth lower
     w = 0.21 * p.mouth_size
     line_color = mix((110, 40, 45), skin, 0.2)
     if p.mouth == "open":
@@ -446,68 +447,44 @@ def _accessory(pen: Pen, p: FaceParams, rng: np.random.Generator) -> None:
         pen.poly(g.ellipse(cx, cy, 0.08, 0.08, 12), (250, 214, 80), Region.ACCESSORY)
 
 
-def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedFace:
-    """Draw ``p`` as a ``size`` x ``size`` RGB image (32..512), optionally with its region map."""
-    if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
-        raise ValueError(
-            f"size must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, got {size!r}"
-        )
-    ss = supersampling(size)
-    side = size * ss
-    img = Image.new("RGB", (side, side))
-    reg = Image.new("L", (side, side), 0) if regions else None
-    rng = np.random.default_rng(p.detail_seed)
-    unit = p.scale * side
-    cx, cy = p.center[0] * side, p.center[1] * side
-    head = Pen(img, reg, g.affine(cx, cy, unit, p.tilt))
-    body = Pen(img, reg, g.affine(cx, cy, unit))
-
-    skin = p.skin_rgb
+def _face(
+    head: Pen, p: FaceParams, bangs: g.Points, edge: g.Points, skin: Color, hair: Color
+) -> None:
+    """Skin, the fringe's shadow, blush, eyes, brows, nose, mouth and glasses."""
     skin_shadow = mix(darker(skin, 0.86), (220, 90, 110), 0.12)
-    base, shadow, shine = _hair_colors(p)
-    lash = mix(darker(base, 0.3), (30, 18, 24), 0.7)
-
-    _background(img, p, rng)
-    _back_hair(head, p, rng, shadow)
-    _neck_and_body(head, body, p, skin, skin_shadow)
+    lash = mix(darker(hair, 0.3), (30, 18, 24), 0.7)
     face = _face_outline(p)
     head.poly(face, skin, Region.SKIN)
-    bangs, edge = _bangs_outline(p, rng)
-    head.clipped(
-        face,
-        lambda q: q.poly(
-            np.concatenate([bangs[: -len(edge)], edge + (0, 0.08)]), skin_shadow, Region.SKIN
-        ),
-    )
+    fringe_shadow = np.concatenate([bangs[: -len(edge)], edge + (0, 0.08)])
+    head.clipped(face, lambda q: q.poly(fringe_shadow, skin_shadow, Region.SKIN))
     if p.blush == "true":
         _blush(head, p)
-    for side_ in (-1, 1):
-        _eye(head, side_, p, lash, skin_shadow)
-    _brows(head, p, darker(base, 0.55))
-    head.poly(
-        g.stroke(np.array([[0.02, 0.5], [0.05, 0.58]]), 0.03),
-        darker(skin_shadow, 0.85),
-        Region.SKIN,
-    )
+    for side in (-1, 1):
+        _eye(head, side, p, lash, skin_shadow)
+    _brows(head, p, darker(hair, 0.55))
+    nose = g.stroke(np.array([[0.02, 0.5], [0.05, 0.58]]), 0.03)
+    head.poly(nose, darker(skin_shadow, 0.85), Region.SKIN)
     _mouth(head, p, skin)
-    if p.glasses == "true":
-        _glasses(head, p, rng)
 
+
+def _fringe(
+    head: Pen,
+    p: FaceParams,
+    rng: np.random.Generator,
+    bangs: g.Points,
+    edge: g.Points,
+    colors: tuple[Color, Color, Color],
+) -> None:
+    """The bangs with their strand shadows and the shine across the crown."""
+    base, shadow, shine = colors
     head.poly(bangs, base, Region.HAIR)
 
-    def hair_details(q: Pen) -> None:
-        for k in range(1, len(edge) - 1, 3):
-            v = edge[k]
+    def details(q: Pen) -> None:
+        for v in edge[1:-1:3]:
             if v[1] > -0.3 or abs(v[0]) > 1.0:
                 continue
-            q.poly(
-                g.stroke(
-                    g.quad(v, v + (0.0, -0.2), v * (0.7, 1) + (0, -0.45), 8),
-                    g.taper(8, 0.07, 1.0, 0.0, 0.1),
-                ),
-                shadow,
-                Region.HAIR,
-            )
+            strand = g.quad(v, v + (0.0, -0.2), v * (0.7, 1) + (0, -0.45), 8)
+            q.poly(g.stroke(strand, g.taper(8, 0.07, 1.0, 0.0, 0.1)), shadow, Region.HAIR)
         if p.highlight > 0:  # the "angel ring": a jagged band of shine across the crown
             radius = rng.uniform(0.84, 0.95)
             a0, a1 = -150 + rng.uniform(0, 12), -30 - rng.uniform(0, 12)
@@ -521,20 +498,46 @@ def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedF
                 fade = math.sin(np.pi * (a - a0) / (a1 - a0))  # shorter towards the ends
                 down, up = rng.uniform(0.08, 0.22) * fade, rng.uniform(0.0, 0.1) * fade
                 streak = g.quad(mid + up * out, mid, mid - down * out, 7)
-                q.poly(
-                    g.stroke(streak, g.taper(7, width * 0.8, 0.0, 0.0, 0.35)), shine, Region.HAIR
-                )
+                width_k = g.taper(7, width * 0.8, 0.0, 0.0, 0.35)
+                q.poly(g.stroke(streak, width_k), shine, Region.HAIR)
 
-    head.clipped(bangs, hair_details)
-    for side_ in (-1, 1):
-        _side_lock(head, side_, p, rng, base, shadow)
+    head.clipped(bangs, details)
+
+
+def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedFace:
+    """Draw ``p`` as a ``size`` x ``size`` RGB image (32..512), optionally with its region map."""
+    if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(
+            f"size must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, got {size!r}"
+        )
+    ss = supersampling(size)
+    side = size * ss
+    img = Image.new("RGB", (side, side))
+    reg = Image.new("L", (side, side), 0) if regions else None
+    rng = np.random.default_rng(p.detail_seed)
+    cx, cy, unit = p.center[0] * side, p.center[1] * side, p.scale * side
+    head = Pen(img, reg, g.affine(cx, cy, unit, p.tilt))
+    body = Pen(img, reg, g.affine(cx, cy, unit))
+    hair = _hair_colors(p)
+    skin_shadow = mix(darker(p.skin_rgb, 0.86), (220, 90, 110), 0.12)
+
+    # back to front
+    _background(img, p, rng)
+    _back_hair(head, p, rng, hair[1])
+    _neck_and_body(head, body, p, p.skin_rgb, skin_shadow)
+    bangs, edge = _bangs_outline(p, rng)
+    _face(head, p, bangs, edge, p.skin_rgb, hair[0])
+    if p.glasses == "true":
+        _glasses(head, p, rng)
+    _fringe(head, p, rng, bangs, edge, hair)
+    for s in (-1, 1):
+        _side_lock(head, s, p, rng, hair[0], hair[1])
     if p.accessory != "none":
         _accessory(head, p, rng)
 
-    out = img.reduce(ss)
     region_map = None
     if reg is not None:
         samples = np.asarray(reg).reshape(size, ss, size, ss)
         lo, hi = samples.min(axis=(1, 3)), samples.max(axis=(1, 3))
         region_map = np.where(lo == hi, lo, np.uint8(Region.EDGE))
-    return RenderedFace(out, region_map)
+    return RenderedFace(img.reduce(ss), region_map)
