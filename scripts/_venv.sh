@@ -24,5 +24,12 @@ fi
 pip_quiet() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
 # shellcheck disable=SC2086  # NFE_TORCH may carry pip options such as --index-url
 if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then pip_quiet $NFE_TORCH; fi
-if [ -n "${1:-}" ]; then pip_quiet -e "$ROOT[$1]"; else pip_quiet -e "$ROOT"; fi
+# Reinstall only when the project's dependencies or the requested extras changed.
+stamp="$VENV/.nfe-installed-${1:-app}-$(cksum < "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ]; then
+  echo "Installing Neural Face Editor into $VENV ..." >&2
+  if [ -n "${1:-}" ]; then pip_quiet -e "$ROOT[$1]"; else pip_quiet -e "$ROOT"; fi
+  rm -f "$VENV"/.nfe-installed-"${1:-app}"-*
+  touch "$stamp"
+fi
 export PATH="$VENV/bin:$PATH"
