@@ -54,7 +54,11 @@ class RenderedFace:
 
 def supersampling(size: int) -> int:
     """Samples per pixel side: enough for smooth edges, few enough to stay fast."""
-    return max(2, min(8, math.ceil(320 / size)))
+    if size <= 32:
+        return 8
+    if size <= 64:
+        return 4
+    return 3 if size <= 128 else 2
 
 
 # --- colours -------------------------------------------------------------------------------
