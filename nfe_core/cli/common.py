@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn, TypeVar
 
@@ -106,24 +106,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
     return value
-
-
-def progress(
-    items: Iterable[T], total: int | None, desc: str, *, unit: str = "it", quiet: bool = False
-) -> Iterator[T]:
-    """Wrap an iterable in a progress bar on stderr (hidden with ``quiet``)."""
-    from tqdm import tqdm
-
-    yield from tqdm(
-        items,
-        total=total,
-        desc=desc,
-        unit=unit,
-        disable=quiet,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        leave=False,
-    )
 
 
 @contextmanager

@@ -448,25 +448,26 @@ def test_worker_reports_progress_and_result_on_the_ui_thread(qtbot: QtBot) -> No
     assert not worker.is_running() and worker.is_finished()
 
 
-def test_worker_failure_is_a_message(qtbot: QtBot) -> None:
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        # an expected error carries its own words for the user
+        (
+            ValueError("strength: expected a number between -5 and 5, got 9"),
+            "strength: expected a number between -5 and 5, got 9",
+        ),
+        # a bug is reported with its kind
+        (KeyError("w_avg"), "KeyError: 'w_avg'"),
+    ],
+)
+def test_worker_failure_is_a_message(qtbot: QtBot, error: Exception, message: str) -> None:
     def task(progress: Any, should_stop: Any) -> None:
-        raise ValueError("strength: expected a number between -5 and 5, got 9")
+        raise error
 
     worker = Worker(task, name="fail")
     with qtbot.waitSignal(worker.failed, timeout=WAIT_MS) as blocker:
         worker.start()
-    assert blocker.args == ["strength: expected a number between -5 and 5, got 9"]
-    worker.wait()
-
-
-def test_worker_bug_is_reported_with_its_kind(qtbot: QtBot) -> None:
-    def task(progress: Any, should_stop: Any) -> None:
-        raise KeyError("w_avg")
-
-    worker = Worker(task, name="bug")
-    with qtbot.waitSignal(worker.failed, timeout=WAIT_MS) as blocker:
-        worker.start()
-    assert blocker.args == ["KeyError: 'w_avg'"]
+    assert blocker.args == [message]
     worker.wait()
 
 
