@@ -1,0 +1,1 @@
+"""Neural networks: StyleGAN2 generator and discriminator (later: encoder, classifier)."""

@@ -1,0 +1,1 @@
+"""GAN training: losses, the training loop, checkpoints, `nfe-train gan`."""
