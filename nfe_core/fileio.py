@@ -1,8 +1,9 @@
 """Writing files safely: atomic replacement, sane permissions, OS errors in plain words.
 
-Every file NFE writes (pictures, label tables, model bundles, sessions) goes through
-:func:`write_atomically`, so a failure never leaves a half-written file or damages the one
-that was there before.
+Every file NFE writes (pictures, label tables, sessions) goes through
+:func:`write_atomically`, and every folder written whole (a model bundle) through
+:func:`write_folder_atomically`, so a failure never leaves a half-written file or folder
+or damages the one that was there before.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import struct
 import tempfile
@@ -135,3 +137,80 @@ def describe_os_error(exc: OSError) -> str:
         return reasons[exc.errno]
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
+
+
+def write_folder_atomically(
+    folder: str | os.PathLike[str],
+    write: Callable[[Path], object],
+    *,
+    replace: bool = False,
+    error: Callable[[Path, str], Exception] = FileWriteError,
+    durable: bool = True,
+) -> None:
+    """Fill a hidden temp folder beside ``folder`` via ``write(temp)``, then rename it over.
+
+    The folder appears complete or not at all: on any failure (including KeyboardInterrupt)
+    the temp folder is removed and what was at ``folder`` is untouched. An existing empty
+    folder is replaced; a non-empty one only with ``replace`` (the caller checks first that
+    it holds what it means to replace). The old folder is moved aside, the new one renamed
+    in, and only then is the old one deleted; if the rename fails the old one is put back.
+    OSError becomes ``error(folder, reason)``. ``durable`` forces the files to disk first.
+    """
+    shown = Path(folder)  # errors name the folder as the caller did
+    folder = shown.absolute()
+    parent = folder.parent
+    if not parent.is_dir():
+        reason = "is not a folder" if parent.exists() else "does not exist"
+        raise error(shown, f"the folder it goes in {reason} ({parent})")
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise error(shown, "a file with this name already exists")
+    if folder.is_dir() and any(folder.iterdir()) and not replace:
+        raise error(shown, "the folder already exists and is not empty")
+    try:
+        temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise error(shown, describe_os_error(exc)) from exc
+    try:
+        write(temp)
+        if durable:
+            for path in sorted(temp.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    _fsync_file(path)
+            fsync_folder(temp)
+        os.chmod(temp, 0o777 & ~current_umask())
+        _swap_in(temp, folder)
+    except BaseException as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise error(shown, describe_os_error(exc)) from exc
+        raise
+    if durable:
+        fsync_folder(parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_in(temp: Path, folder: Path) -> None:
+    """Rename ``temp`` to ``folder``, replacing a folder that is there."""
+    if not folder.is_dir():
+        temp.rename(folder)
+        return
+    if not any(folder.iterdir()):
+        folder.rmdir()
+        temp.rename(folder)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    old.rmdir()
+    folder.rename(old)
+    try:
+        temp.rename(folder)
+    except BaseException:
+        old.rename(folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

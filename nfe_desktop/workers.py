@@ -29,11 +29,10 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from nfe_core.imageio import ImageError
+from nfe_core.jobs import Cancelled, ProgressFn, StopFn
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[int, int], None]
-StopFn = Callable[[], bool]
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ImageError, OSError, ValueError)
 """Errors with a message meant for the user; anything else is a bug and is logged in full."""
@@ -92,7 +91,7 @@ class _Runner(QObject):
         try:
             result = self._task(self._emit_progress, self._stop.is_set)
         except BaseException as error:  # reported, never lost in the thread
-            if self._stop.is_set():
+            if self._stop.is_set() or isinstance(error, Cancelled):
                 log.info("%s: cancelled (ended with %r)", self._name, error)
                 self.cancelled.emit()
             elif isinstance(error, self._expected):

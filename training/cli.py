@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from nfe_core.cli.common import (
-    CliError,
+    EXIT_CANCELLED,
     Parser,
+    add_device_option,
     add_seed_option,
     dispatch,
     make_command_parser,
@@ -25,8 +29,9 @@ write their quality reports.
 Run 'nfe-train COMMAND --help' for what each command does."""
 
 _EPILOG = """\
-example:
-  nfe-train synth --count 64 --size 64 --out faces --grid faces.png"""
+examples:
+  nfe-train synth --count 64 --size 64 --out faces --grid faces.png
+  nfe-train gan --data synthetic --size 32 --steps 200 --out run"""
 
 
 def _size(text: str) -> int:
@@ -95,23 +100,20 @@ def _synth(args: argparse.Namespace) -> int:
     from nfe_core.imageio import save_image, write_format
     from training.synth.grid import face_grid
     from training.synth.render import render_face
-    from training.synth.writer import SetWriteError, face_params, write_face_set
+    from training.synth.writer import face_params, write_face_set
 
     if args.grid is not None:
         write_format(args.grid)  # an unsupported grid type fails before any work is done
-    try:
-        with progress_bar("rendering", args.count, unit="face", quiet=args.quiet) as bar:
-            write_face_set(
-                args.out,
-                args.count,
-                args.size,
-                args.seed,
-                workers=args.workers,
-                overwrite=args.force,
-                progress=bar,
-            )
-    except SetWriteError as exc:
-        raise CliError(str(exc)) from None
+    with progress_bar("rendering", args.count, unit="face", quiet=args.quiet) as bar:
+        write_face_set(
+            args.out,
+            args.count,
+            args.size,
+            args.seed,
+            workers=args.workers,
+            overwrite=args.force,
+            progress=bar,
+        )
     if args.grid is not None:
         params = face_params(args.seed, min(64, args.count))
         faces = [(p, render_face(p, args.size).image) for p in params]
@@ -124,7 +126,175 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = (_add_synth,)
+def _gan_size(text: str) -> int:
+    from training.gan.config import check_size
+
+    try:
+        return check_size(positive_int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("size: ")) from None
+
+
+_GAN_DESCRIPTION = """\
+Train a StyleGAN2 generator (and its discriminator) on procedural anime faces rendered on
+the fly (--data synthetic) or on any folder of pictures (searched recursively, scaled and
+centre-cropped to SIZE). Non-saturating logistic loss with lazy R1, an EMA generator, Adam,
+style mixing; mixed precision and torch.compile on CUDA as the config says.
+
+The run folder OUT gets options.json, losses.csv (one row per step), samples/step_N.png
+(the EMA generator's faces for the same fixed latents), checkpoints/latest.pt and, at the
+end, the model bundle OUT/bundle/ (see 'nfe info OUT/bundle').
+
+Ctrl+C stops after the current step and saves a checkpoint (exit status 130); --resume
+continues exactly where the run stopped: same step, optimiser states, EMA and data order.
+--steps is the total number of steps, so '--resume --steps 2000' extends a run to 2000.
+
+--config FILE is a JSON object overriding settings of the default config, e.g.
+  {"batch_size": 16, "r1_gamma": 5, "checkpoint_interval": 500,
+   "generator": {"channels": [256, 256, 128, 64]}, "amp": "bf16", "compile": true}
+(settings: batch_size, g_lr, d_lr, betas, r1_gamma, r1_interval, ema_half_life_images,
+ema_rampup, mixing_prob, checkpoint_interval, keep_interval, sample_interval, sample_count,
+synthetic_count, num_workers, amp, compile, generator, discriminator; the resolved config
+is in OUT/options.json).
+
+Several GPUs (or CPU processes): start the same command with torchrun, e.g.
+  torchrun --standalone --nproc_per_node=4 -m training.cli gan --data synthetic ...
+The batch size is the total over all processes."""
+
+
+def _add_gan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "gan",
+        help="train the StyleGAN2 generator; writes checkpoints, samples and a model bundle",
+        description=_GAN_DESCRIPTION,
+        epilog=(
+            "examples:\n"
+            "  nfe-train gan --data synthetic --size 32 --steps 200 --out run\n"
+            "  nfe-train gan --data synthetic --size 32 --steps 1000 --out run --resume\n"
+            "  nfe-train gan --data ~/pictures/faces --size 64 --steps 20000 --out run64"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="synthetic|FOLDER",
+        help="'synthetic' for procedural faces, or a folder of pictures",
+    )
+    p.add_argument(
+        "--size",
+        type=_gan_size,
+        required=True,
+        metavar="S",
+        help="resolution in pixels: a power of two from 32 to 1024",
+    )
+    p.add_argument(
+        "--steps", type=positive_int, required=True, metavar="N", help="total training steps"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="RUN_DIR",
+        help="run folder: must not exist or be empty, unless --resume",
+    )
+    p.add_argument("--config", type=Path, metavar="FILE", help="JSON settings (see above)")
+    p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
+    add_seed_option(p, "the data order, the latents and the networks' initial weights")
+    add_device_option(p)
+    p.add_argument(
+        "--batch",
+        type=positive_int,
+        metavar="B",
+        help="images per step over all processes (overrides the config's batch_size)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check options and data, load one batch, build the networks, write nothing",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_gan)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event, speak: bool) -> Iterator[None]:
+    """Ctrl+C / SIGTERM set ``stop`` (training ends after the step, with a checkpoint); a
+    second Ctrl+C raises KeyboardInterrupt at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        if speak:
+            sys.stderr.write(
+                "\nstopping after this step and saving a checkpoint (Ctrl+C again: at once)\n"
+            )
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _gan(args: argparse.Namespace) -> int:
+    from training.gan.distributed import dist_info_from_env
+    from training.gan.train import DryRun, TrainingCancelled, TrainOptions, train_gan
+
+    main_process = dist_info_from_env().is_main
+    options = TrainOptions(
+        data=args.data,
+        size=args.size,
+        steps=args.steps,
+        out=args.out,
+        config_file=args.config,
+        resume=args.resume,
+        seed=args.seed,
+        device=args.device,
+        batch=args.batch,
+        dry_run=args.dry_run,
+    )
+    quiet = args.quiet or args.dry_run or not main_process
+    stop = threading.Event()
+    try:
+        with _stop_on_signals(stop, speak=main_process and not args.quiet), ExitStack() as stack:
+            bars: list[Callable[[int, int], None]] = []
+
+            def progress(done: int, total: int) -> None:  # the bar appears once training does
+                if not bars:
+                    bar = progress_bar("training", total, unit="img", quiet=quiet)
+                    bars.append(stack.enter_context(bar))
+                bars[0](done, total)
+
+            result = train_gan(
+                options,
+                should_stop=stop.is_set,
+                progress=progress,
+                log=lambda text: print(text, file=sys.stderr),
+            )
+    except TrainingCancelled as exc:
+        if main_process:
+            sys.stderr.write(f"error: {exc}\n")
+        return EXIT_CANCELLED
+    if isinstance(result, DryRun):
+        if main_process:
+            print("\n".join(result.lines))
+        return 0
+    if main_process:
+        print(
+            f"trained {result.run_dir} to step {result.step} ({result.images_seen} images, "
+            f"{result.images_per_s:.1f} images/s); bundle: {result.bundle}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+_COMMANDS = (_add_synth, _add_gan)
 
 
 def build_parser() -> Parser:

@@ -139,16 +139,34 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     """Run a command's ``main``, turning expected failures into ``error:`` lines.
 
     Known input problems (CliError, and errors from nfe_core that carry a user-facing
-    message: image and bundle errors, ValueError from argument validation) exit with 2;
-    Ctrl+C exits with 130. Anything else is a bug and keeps its traceback.
+    message: image, file-writing and bundle errors, ValueError from argument validation)
+    exit with 2; Ctrl+C or a cancelled job exits with 130. Anything else is a bug and keeps
+    its traceback.
     """
+    from nfe_core.fileio import FileWriteError
     from nfe_core.imageio import ImageError
+    from nfe_core.jobs import Cancelled
 
     try:
         return main(argv)
-    except (CliError, ImageError, ValueError) as exc:
+    except (CliError, ImageError, FileWriteError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except Cancelled as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_CANCELLED
     except KeyboardInterrupt:
         sys.stderr.write("error: cancelled\n")
         return EXIT_CANCELLED
+    except Exception as exc:
+        if not _is_bundle_error(exc):
+            raise
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+
+
+def _is_bundle_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a BundleError, without importing torch for commands that never
+    touch a bundle: if ``nfe_core.bundle`` was never imported, it cannot have raised one."""
+    bundle = sys.modules.get("nfe_core.bundle")
+    return bundle is not None and isinstance(exc, bundle.BundleError)

@@ -25,15 +25,16 @@ from nfe_core.imageio import (
 )
 
 _DESCRIPTION = """\
-Neural Face Editor on the command line: convert and inspect pictures (and, in later
-versions, edit faces) without opening the desktop app.
+Neural Face Editor on the command line: convert and inspect pictures, check and import
+models (and, in later versions, edit faces) without opening the desktop app.
 
 Run 'nfe COMMAND --help' for what each command does."""
 
 _EPILOG = """\
 examples:
   nfe probe face.png
-  nfe convert scan.tiff face.png"""
+  nfe convert scan.tiff face.png
+  nfe info run/bundle"""
 
 _Handler = Callable[[argparse.Namespace], int]
 
@@ -214,12 +215,239 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# nfe info
+
+
+def _add_info(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "info",
+        summary="check a model bundle and describe the model",
+        description=(
+            "Open and check every file of a model bundle (the folder holding bundle.json and\n"
+            "its safetensors files), then describe the model: name, description, resolution,\n"
+            "latent sizes, parameters per network, how it was trained, its attributes and its\n"
+            "quality figures.\n\n"
+            "Without BUNDLE, the default model that ships with NFE is described. A defective\n"
+            "bundle prints 'error: FILE: REASON' and exits with status 2."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe info                          # the default model\n"
+            "  nfe info run/bundle\n"
+            "  nfe info --json run/bundle > model.json\n"
+            "  nfe info --device cuda run/bundle # load it onto the GPU"
+        ),
+        handler=_info,
+    )
+    parser.add_argument(
+        "bundle",
+        metavar="BUNDLE",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="the bundle folder (default: the default model)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead (the quality figures under 'report')",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "mps"),
+        default=None,
+        help="load the networks onto this device, to check that they work there (default: cpu)",
+    )
+
+
+def _info_record(path: Path, meta: dict, parameters: dict[str, int]) -> dict[str, object]:
+    from nfe_core.models import GeneratorConfig
+
+    generator = GeneratorConfig.from_dict(meta["networks"]["generator"]["config"])
+    return {
+        "path": str(path),
+        "name": meta["name"],
+        "description": meta["description"],
+        "created": meta["created"],
+        "format_version": meta["format_version"],
+        "resolution": meta["resolution"],
+        "z_dim": meta["z_dim"],
+        "w_dim": meta["w_dim"],
+        "mapping_layers": meta["mapping_layers"],
+        "num_ws": generator.num_ws,
+        "networks": {
+            key: {"file": entry["file"], "parameters": parameters[key], "config": entry["config"]}
+            for key, entry in meta["networks"].items()
+        },
+        "training": meta["training"],
+        "attributes": meta["attributes"],
+        "report": meta["report"],
+    }
+
+
+def _info_value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _info_lines(record: dict) -> list[str]:
+    lines = [
+        f"bundle: {record['path']} (every file checked)",
+        f"name: {record['name']}",
+        f"description: {record['description'] or '(none)'}",
+        f"created: {record['created']} (format version {record['format_version']})",
+        f"resolution: {record['resolution']}x{record['resolution']} px",
+        f"latents: z {record['z_dim']}, w {record['w_dim']} ({record['num_ws']} rows in W+), "
+        f"mapping layers: {record['mapping_layers']}",
+        "networks:",
+    ]
+    for key, network in record["networks"].items():
+        lines.append(f"  {key}: {network['parameters']:,} parameters ({network['file']})")
+    training = record["training"]
+    lines.append("training:" if training else "training: (not recorded)")
+    lines.extend(f"  {key}: {_info_value(value)}" for key, value in training.items())
+    attributes = record["attributes"]
+    if attributes:
+        lines.append(f"attributes ({len(attributes)}):")
+        for attribute in attributes:
+            label = attribute.get("name", "?")
+            group = attribute.get("group")
+            lines.append(f"  {label}" + (f" ({group})" if group else ""))
+    else:
+        lines.append("attributes: none yet")
+    report = record["report"]
+    if report:
+        lines.append("quality report:")
+        lines.extend(f"  {key}: {_info_value(value)}" for key, value in report.items())
+    else:
+        lines.append("quality report: none yet")
+    lines.append(f"loaded on: {record['device']}")
+    return lines
+
+
+def _info(args: argparse.Namespace) -> int:
+    from nfe_core.bundle import default_bundle_path, load_bundle
+
+    path: Path | None = args.bundle
+    if path is None:
+        path = default_bundle_path()
+        if not path.is_dir():
+            raise CliError(f"no default model is installed at {path}; pass a bundle folder")
+    bundle = load_bundle(path, args.device or "cpu")  # checks every file, as check_bundle
+    parameters = {
+        key: sum(p.numel() for p in module.parameters()) for key, module in bundle.networks.items()
+    }
+    record = _info_record(path, bundle.meta, parameters)
+    record["device"] = str(bundle.device)
+    if args.json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_info_lines(record)))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# nfe import-stylegan2
+
+_IMPORT_SOURCE = "rosinality stylegan2-pytorch checkpoint"
+
+
+def _add_import_stylegan2(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "import-stylegan2",
+        summary="turn a StyleGAN2 checkpoint (rosinality .pt) into a model bundle",
+        description=(
+            "Import the EMA generator (g_ema) and mean latent (latent_avg) of a StyleGAN2\n"
+            "checkpoint in the rosinality stylegan2-pytorch layout and save it as a model\n"
+            "bundle. Resolution, channels and mapping depth are read from the weights.\n\n"
+            "The checkpoint is read without running any code in it (torch.load with\n"
+            "weights_only; only its argparse options object is allowed). BUNDLE is written\n"
+            "completely or not at all; an existing bundle is only replaced with --force."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe import-stylegan2 550000.pt --out models/anime\n"
+            "  nfe import-stylegan2 550000.pt --out models/anime --name 'Anime 256' --force\n"
+            "  nfe info models/anime"
+        ),
+        handler=_import_stylegan2,
+    )
+    parser.add_argument(
+        "checkpoint", metavar="CHECKPOINT", type=Path, help="the .pt checkpoint to import"
+    )
+    parser.add_argument(
+        "--out", metavar="BUNDLE", type=Path, required=True, help="the bundle folder to write"
+    )
+    parser.add_argument(
+        "--name", help="the model's name (default: the checkpoint's file name without .pt)"
+    )
+    parser.add_argument(
+        "--description", default=None, help="a sentence about the model (default: where from)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace BUNDLE if a model bundle is already there"
+    )
+
+
+def _check_import_target(out: Path, force: bool) -> None:
+    """Refuse an unusable --out before the (slow) import, in the command's own words."""
+    from nfe_core.bundle import META_FILE
+
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise CliError(f"{out}: a file with this name already exists; expected a bundle folder")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise CliError(f"{out}: the folder it goes in does not exist ({parent})")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / META_FILE).is_file():
+        raise CliError(
+            f"{out}: the folder is not empty and is not a model bundle; refusing to replace it"
+        )
+    if not force:
+        raise CliError(f"{out}: a model bundle already exists here; pass --force to replace it")
+
+
+def _import_stylegan2(args: argparse.Namespace) -> int:
+    from nfe_core.bundle import save_bundle
+    from nfe_core.models import Generator
+    from nfe_core.models.rosinality import import_rosinality
+
+    source: Path = args.checkpoint
+    out: Path = args.out
+    name = args.name if args.name is not None else source.stem
+    if not name.strip():
+        raise CliError("--name must not be empty")
+    _check_import_target(out, args.force)
+    imported = import_rosinality(source)
+    generator = Generator(imported.config)
+    try:
+        generator.load_state_dict(imported.state_dict, strict=True)
+    except RuntimeError as exc:
+        raise CliError(f"{source}: the weights do not fit the generator ({exc})") from None
+    description = args.description
+    if description is None:
+        description = f"StyleGAN2 generator imported from {source.name}"
+    training = {"source": _IMPORT_SOURCE, "checkpoint": source.name, "args": imported.args}
+    save_bundle(
+        out, generator, name=name, description=description, training=training, overwrite=args.force
+    )
+    count = sum(p.numel() for p in generator.parameters())
+    size = imported.config.resolution
+    print(f"{source} -> {out} ({size}x{size} px generator, {count:,} parameters)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # The command
 
 
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[Parser]], None], ...] = (
     _add_convert,
     _add_probe,
+    _add_info,
+    _add_import_stylegan2,
 )
 
 

@@ -1,19 +1,27 @@
-"""The `nfe` command line: convert, probe, help, and one-line errors with exit status 2."""
+"""The `nfe` command line: convert, probe, info, import-stylegan2, help, one-line errors."""
 
 from __future__ import annotations
 
+import argparse
+import copy
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.torch
+import torch
 from PIL import Image, ImageCms
 
+import nfe_core.bundle
 from nfe_core import __version__
+from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.cli.main import main
 from nfe_core.imageio import load_image
+from nfe_core.models import Generator, GeneratorConfig
 
 
 def rgba_png(path: Path) -> Path:
@@ -230,3 +238,356 @@ def test_probe_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         }
     ]
     assert "does not exist" in one_error_line(captured.err)
+
+
+# --------------------------------------------------------------------------------------------
+# nfe info
+
+TINY = GeneratorConfig(
+    resolution=32, channels=(32, 32, 16, 8), z_dim=32, w_dim=32, mapping_layers=2
+)
+G_FILE = "generator.safetensors"
+
+
+@pytest.fixture(scope="module")
+def tiny_generator() -> Generator:
+    torch.manual_seed(0)
+    generator = Generator(TINY)
+    generator.compute_w_avg(n=256, seed=1)
+    return generator.eval()
+
+
+@pytest.fixture
+def bundle_dir(tmp_path: Path, tiny_generator: Generator) -> Path:
+    return save_bundle(
+        tmp_path / "model",
+        tiny_generator,
+        name="tiny",
+        description="A tiny test model",
+        training={"data": "synthetic", "steps": 3, "seed": 0},
+    )
+
+
+def parameter_count(generator: Generator) -> int:
+    return sum(p.numel() for p in generator.parameters())
+
+
+@pytest.mark.parametrize("command", ["info", "import-stylegan2"])
+def test_model_commands_explain_themselves(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"usage: nfe {command}" in out
+    assert "examples:" in out and f"nfe {command} " in out.split("examples:")[1]
+
+
+def test_commands_that_need_no_model_do_not_import_torch() -> None:
+    code = (
+        "import sys; from nfe_core.cli.main import main; "
+        "main(['--help']); main(['probe', 'missing.png']); print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_info_describes_the_model(
+    bundle_dir: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info", str(bundle_dir)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[0] == f"bundle: {bundle_dir} (every file checked)"
+    for line in [
+        "name: tiny",
+        "description: A tiny test model",
+        "resolution: 32x32 px",
+        "latents: z 32, w 32 (8 rows in W+), mapping layers: 2",
+        "networks:",
+        f"  generator: {parameter_count(tiny_generator):,} parameters ({G_FILE})",
+        "training:",
+        "  data: synthetic",
+        "  steps: 3",
+        "attributes: none yet",
+        "quality report: none yet",
+        "loaded on: cpu",
+    ]:
+        assert line in lines, captured.out
+
+
+def test_info_json(
+    bundle_dir: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info", "--json", str(bundle_dir)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["path"] == str(bundle_dir)
+    assert record["name"] == "tiny"
+    assert record["description"] == "A tiny test model"
+    assert record["format_version"] == 1
+    assert (record["resolution"], record["z_dim"], record["w_dim"]) == (32, 32, 32)
+    assert (record["mapping_layers"], record["num_ws"]) == (2, TINY.num_ws)
+    assert record["networks"] == {
+        "generator": {
+            "file": G_FILE,
+            "parameters": parameter_count(tiny_generator),
+            "config": TINY.to_dict(),
+        }
+    }
+    assert record["training"] == {"data": "synthetic", "steps": 3, "seed": 0}
+    assert record["attributes"] == []
+    assert "report" in record and record["report"] is None
+    assert record["device"] == "cpu"
+
+
+def test_info_lists_attributes_and_report_when_present(
+    tmp_path: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = save_bundle(
+        tmp_path / "m",
+        tiny_generator,
+        name="later",
+        attributes=[{"name": "blonde", "group": "hair_color"}],
+        report={"fid": 12.5},
+    )
+    assert main(["info", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "attributes (1):" in lines and "  blonde (hair_color)" in lines
+    assert "quality report:" in lines and "  fid: 12.5" in lines
+
+
+def test_info_on_a_missing_device(bundle_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["info", "--device", "cuda", str(bundle_dir)]) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == (
+        "error: CUDA was asked for but is not available on this machine"
+    )
+    assert captured.out == ""
+
+
+def _nan_weights(root: Path) -> Path:
+    tensors = {k: v.clone() for k, v in safetensors.torch.load_file(str(root / G_FILE)).items()}
+    tensors["w_avg"][0] = float("nan")
+    safetensors.torch.save_file(tensors, str(root / G_FILE))
+    return root / G_FILE
+
+
+def _stray_pickle(root: Path) -> Path:
+    (root / "evil.pkl").write_bytes(pickle.dumps({"a": 1}))
+    return root / "evil.pkl"
+
+
+def _no_meta(root: Path) -> Path:
+    (root / "bundle.json").unlink()
+    return root / "bundle.json"
+
+
+def _newer(root: Path) -> Path:
+    meta = json.loads((root / "bundle.json").read_text())
+    meta["format_version"] = 2
+    (root / "bundle.json").write_text(json.dumps(meta))
+    return root / "bundle.json"
+
+
+@pytest.mark.parametrize(
+    ("damage", "words", "open_named"),
+    [
+        (_nan_weights, "NaN or infinite values", False),
+        (_stray_pickle, "never loads pickles", False),
+        (_no_meta, "the file is missing", False),
+        (_newer, "unknown format version 2", False),
+        (lambda root: root / G_FILE, "this is a file; expected a model bundle folder", True),
+        (lambda root: root / "elsewhere", "no such folder", True),
+    ],
+)
+def test_info_on_a_defective_bundle(
+    bundle_dir: Path, capsys: pytest.CaptureFixture[str], damage, words: str, open_named: bool
+) -> None:
+    named = damage(bundle_dir)  # breaks the bundle; returns the path the error must name
+    assert main(["info", str(named if open_named else bundle_dir)]) == 2
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert line.startswith(f"error: {named}: ")
+    assert words in line
+    assert captured.out == ""
+
+
+def test_info_without_a_default_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = tmp_path / "models" / "default"
+    monkeypatch.setattr(nfe_core.bundle, "default_bundle_path", lambda: default)
+    assert main(["info"]) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: no default model is installed at {default}; pass a bundle folder"
+    )
+
+
+def test_info_describes_the_default_model(
+    bundle_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(nfe_core.bundle, "default_bundle_path", lambda: bundle_dir)
+    assert main(["info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "tiny"
+
+
+# --------------------------------------------------------------------------------------------
+# nfe import-stylegan2
+
+ROSINALITY_ARGS = argparse.Namespace(
+    size=32, latent=32, n_mlp=2, channel_multiplier=2, lr_mlp=0.01, iter=800000, batch=16
+)
+IMPORT_SOURCE = "rosinality stylegan2-pytorch checkpoint"
+
+
+def rosinality_checkpoint(path: Path, generator: Generator, latent_avg: torch.Tensor) -> Path:
+    """A checkpoint in rosinality's layout: g_ema (no w_avg), latent_avg, args, training state."""
+    g_ema = {k: v.clone() for k, v in generator.state_dict().items() if k != "w_avg"}
+    torch.save(
+        {
+            "g": copy.deepcopy(g_ema),
+            "d": {},
+            "g_ema": g_ema,
+            "g_optim": {},
+            "d_optim": {},
+            "args": ROSINALITY_ARGS,
+            "latent_avg": latent_avg,
+        },
+        path,
+    )
+    return path
+
+
+def test_import_stylegan2_end_to_end(
+    tmp_path: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latent_avg = torch.randn(TINY.w_dim, generator=torch.Generator().manual_seed(5))
+    checkpoint = rosinality_checkpoint(tmp_path / "550000.pt", tiny_generator, latent_avg)
+    out = tmp_path / "imported"
+    assert main(["import-stylegan2", str(checkpoint), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.strip() == (
+        f"{checkpoint} -> {out} (32x32 px generator, "
+        f"{parameter_count(tiny_generator):,} parameters)"
+    )
+
+    loaded = load_bundle(out)
+    assert loaded.name == "550000"
+    assert loaded.description == "StyleGAN2 generator imported from 550000.pt"
+    assert loaded.training == {
+        "source": IMPORT_SOURCE,
+        "checkpoint": "550000.pt",
+        "args": vars(ROSINALITY_ARGS),
+    }
+    assert loaded.generator.config == TINY
+    assert torch.equal(loaded.generator.w_avg, latent_avg)
+    # The renders are those of the checkpoint's weights, truncated towards its latent_avg.
+    reference = copy.deepcopy(tiny_generator)
+    reference.w_avg.copy_(latent_avg)
+    z = torch.randn(2, TINY.z_dim, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        assert torch.equal(loaded.generator(z, psi=0.5), reference(z, psi=0.5))
+        mean_faces = loaded.generator.synthesis(latent_avg.expand(2, -1))
+        assert torch.equal(loaded.generator(z, psi=0.0), mean_faces)
+
+    assert main(["info", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "name: 550000" in lines
+    assert f"  source: {IMPORT_SOURCE}" in lines
+    assert "  checkpoint: 550000.pt" in lines
+    assert any(line.startswith('  args: {"size": 32') for line in lines)
+
+
+def test_import_replaces_a_bundle_only_with_force(
+    tmp_path: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = rosinality_checkpoint(tmp_path / "ck.pt", tiny_generator, torch.zeros(32))
+    out = tmp_path / "model"
+    assert main(["import-stylegan2", str(checkpoint), "--out", str(out)]) == 0
+    capsys.readouterr()
+    argv = ["import-stylegan2", str(checkpoint), "--out", str(out), "--name", "Anime"]
+    assert main(argv) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: {out}: a model bundle already exists here; pass --force to replace it"
+    )
+    assert load_bundle(out).name == "ck"
+    assert main([*argv, "--force", "--description", "Second try"]) == 0
+    replaced = load_bundle(out)
+    assert (replaced.name, replaced.description) == ("Anime", "Second try")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt", "model"]
+
+
+def test_import_refuses_a_folder_that_is_not_a_bundle(
+    tmp_path: Path, tiny_generator: Generator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoint = rosinality_checkpoint(tmp_path / "ck.pt", tiny_generator, torch.zeros(32))
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "cat.jpg").write_bytes(b"jpeg")
+    assert main(["import-stylegan2", str(checkpoint), "--out", str(out), "--force"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {out}: the folder is not empty and is not a model bundle")
+    assert [p.name for p in out.iterdir()] == ["cat.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("a_file", "a file with this name already exists"),
+        ("no/such/folder", "the folder it goes in does not exist"),
+    ],
+)
+def test_import_refuses_unusable_targets(
+    tmp_path: Path,
+    tiny_generator: Generator,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    reason: str,
+) -> None:
+    checkpoint = rosinality_checkpoint(tmp_path / "ck.pt", tiny_generator, torch.zeros(32))
+    (tmp_path / "a_file").write_text("keep me")
+    out = tmp_path / target
+    assert main(["import-stylegan2", str(checkpoint), "--out", str(out), "--force"]) == 2
+    assert one_error_line(capsys.readouterr().err).startswith(f"error: {out}: {reason}")
+    assert (tmp_path / "a_file").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "ck.pt"]
+
+
+class _Payload:
+    """Unpickling this creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda path: path.write_text("not a checkpoint"),
+        lambda path: torch.save(_Payload(path.parent / "EXECUTED"), path),
+        lambda path: torch.save({"g": {}, "latent_avg": torch.zeros(4)}, path),
+        lambda path: None,  # no such file
+    ],
+    ids=["text", "code", "no g_ema", "missing"],
+)
+def test_import_of_a_bad_checkpoint_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make
+) -> None:
+    checkpoint = tmp_path / "bad.pt"
+    make(checkpoint)
+    out = tmp_path / "model"
+    assert main(["import-stylegan2", str(checkpoint), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err).startswith(f"error: {checkpoint}: ")
+    assert captured.out == ""
+    assert not out.exists()
+    assert not (tmp_path / "EXECUTED").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["bad.pt"] if checkpoint.exists() else [])

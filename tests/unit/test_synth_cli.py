@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from PIL import Image
 
+from nfe_core.jobs import Cancelled
 from training.cli import main
 from training.synth.schema import ATTRIBUTE_BY_NAME
 from training.synth.writer import label_columns, write_face_set
@@ -115,7 +116,7 @@ def test_a_cancelled_run_leaves_nothing_behind(tmp_path):
         calls.append(1)
         return len(calls) > 1
 
-    with pytest.raises(InterruptedError):
+    with pytest.raises(Cancelled):
         write_face_set(tmp_path / "d", 200, 32, workers=1, should_stop=stop)
     assert list(tmp_path.iterdir()) == []
 

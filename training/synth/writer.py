@@ -1,8 +1,8 @@
 """Write a procedural face set to a folder: ``000000.png``... and ``labels.csv``.
 
 Rendering runs in worker processes (one per core by default). The set is written into a
-hidden sibling folder and moved into place only when complete, so a cancelled or failed run
-never leaves a half-written set behind.
+hidden sibling folder and moved into place only when complete (``fileio.write_folder_atomically``),
+so a cancelled or failed run never leaves a half-written set behind.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ import csv
 import io
 import multiprocessing
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from nfe_core.fileio import current_umask
+from nfe_core.fileio import FileWriteError, write_folder_atomically
 from nfe_core.imageio import save_image
+from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from training.synth.params import FaceParams, face_rng, sample_face
 from training.synth.render import render_face
 from training.synth.schema import ATTRIBUTES, HAIR_LENGTH_VALUE
@@ -27,8 +25,8 @@ LABELS_FILE = "labels.csv"
 CHUNK = 64
 
 
-class SetWriteError(Exception):
-    """The face set could not be written where asked; the message says why."""
+class SetWriteError(FileWriteError):
+    """The face set could not be written where asked; ``str(e)`` is ``"<folder>: <reason>"``."""
 
 
 def label_columns() -> list[str]:
@@ -55,22 +53,20 @@ def _render_chunk(folder: str, seed: int, start: int, stop: int, count: int, siz
     for i in range(start, stop):
         params = sample_face(face_rng(seed, i))
         name = file_name(i, count)
-        # the folder is moved into place whole, so single files need not be forced to disk
         save_image(render_face(params, size).image, Path(folder) / name, durable=False)
         rows.append({"file": name, **params.labels()})
     return rows
 
 
-def _prepare_target(out: Path, overwrite: bool) -> None:
+def _check_target(out: Path, overwrite: bool) -> None:
+    """Refuse a target that is not a folder, or a non-empty one that is not a face set."""
     if out.exists() and not out.is_dir():
-        raise SetWriteError(f"{out}: exists and is not a folder")
+        raise SetWriteError(out, "exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise SetWriteError(f"{out}: folder is not empty (use --force to replace a face set)")
+            raise SetWriteError(out, "folder is not empty (use --force to replace a face set)")
         if not (out / LABELS_FILE).is_file():
-            raise SetWriteError(f"{out}: not a face set (no {LABELS_FILE}); refusing to replace it")
-    if not out.parent.is_dir():
-        raise SetWriteError(f"{out.parent}: folder does not exist")
+            raise SetWriteError(out, f"not a face set (no {LABELS_FILE}); refusing to replace it")
 
 
 def write_face_set(
@@ -81,35 +77,35 @@ def write_face_set(
     *,
     workers: int | None = None,
     overwrite: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[dict[str, str]]:
     """Render ``count`` faces of ``size`` px into folder ``out``; returns the label rows.
 
-    Raises SetWriteError for an unusable target, InterruptedError when ``should_stop``
+    Raises SetWriteError for an unusable target, ``jobs.Cancelled`` when ``should_stop``
     says so; in both cases nothing is left behind and an existing set is untouched.
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    out = Path(out).absolute()
-    _prepare_target(out, overwrite)
+    out = Path(out)
+    _check_target(out, overwrite)
     workers = max(1, min(workers or os.cpu_count() or 1, -(-count // CHUNK)))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     rows: list[dict[str, str]] = []
-    try:
+
+    def fill(folder: Path) -> None:
         chunks = [(s, min(s + CHUNK, count)) for s in range(0, count, CHUNK)]
         if workers == 1:
             for start, stop in chunks:
-                if should_stop and should_stop():
-                    raise InterruptedError("cancelled")
-                rows.extend(_render_chunk(str(tmp), seed, start, stop, count, size))
+                check_stop(should_stop)
+                rows.extend(_render_chunk(str(folder), seed, start, stop, count, size))
                 if progress:
                     progress(len(rows), count)
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
                 pending = {
-                    pool.submit(_render_chunk, str(tmp), seed, a, b, count, size) for a, b in chunks
+                    pool.submit(_render_chunk, str(folder), seed, a, b, count, size)
+                    for a, b in chunks
                 }
                 try:
                     while pending:
@@ -118,17 +114,15 @@ def write_face_set(
                             rows.extend(fut.result())
                         if progress and done:
                             progress(len(rows), count)
-                        if should_stop and should_stop():
-                            raise InterruptedError("cancelled")
+                        check_stop(should_stop)
                 except BaseException:
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
         rows.sort(key=lambda r: r["file"])
-        _write_labels(tmp / LABELS_FILE, rows)
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_labels(folder / LABELS_FILE, rows)
+
+    # the whole set appears at once, so single files need not be forced to disk
+    write_folder_atomically(out, fill, replace=overwrite, error=SetWriteError, durable=False)
     return rows
 
 
@@ -138,18 +132,3 @@ def _write_labels(path: Path, rows: list[dict[str, str]]) -> None:
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    old = None
-    if out.is_dir():
-        if any(out.iterdir()):
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        else:
-            out.rmdir()
-    os.chmod(tmp, 0o777 & ~current_umask())
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,355 @@
+"""GAN training: losses, config, data order, `nfe-train gan` runs, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from nfe_core.bundle import load_bundle
+from training.cli import main
+from training.gan import losses
+from training.gan.checkpoint import CheckpointError, load_checkpoint
+from training.gan.config import TrainConfig, load_overrides
+from training.gan.data import StepBatchSampler, step_positions
+from training.gan.loop import Trainer
+from training.gan.run_folder import read_losses
+from training.gan.train import TrainingCancelled, TrainOptions, train_gan
+
+TINY = {
+    "batch_size": 4,
+    "generator": {"channels": [32, 32, 16, 8], "z_dim": 32, "w_dim": 32, "mapping_layers": 2},
+    "discriminator": {"channels": [32, 32, 16, 8]},
+    "num_workers": 0,
+    "sample_count": 4,
+    "checkpoint_interval": 2,
+    "sample_interval": 2,
+    "r1_interval": 2,
+    "synthetic_count": 64,
+}
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Path of a JSON config for a tiny, fast network."""
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    return path
+
+
+def gan(out, config, *extra, steps=3, data="synthetic"):
+    args = ["gan", "--data", str(data), "--size", "32", "--steps", str(steps), "--out", str(out)]
+    return main([*args, "--config", str(config), "--device", "cpu", "--quiet", *extra])
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+# --------------------------------------------------------------------------------------------
+# losses
+
+
+def test_logistic_losses_are_softplus_by_hand():
+    real = torch.tensor([[2.0], [-1.0], [0.5]])
+    fake = torch.tensor([[-3.0], [0.0], [1.5]])
+    soft = lambda x: math.log1p(math.exp(x))  # noqa: E731
+    want_d = sum(soft(-r) for r in (2.0, -1.0, 0.5)) / 3 + sum(soft(f) for f in (-3, 0, 1.5)) / 3
+    assert losses.d_logistic_loss(real, fake).item() == pytest.approx(want_d, rel=1e-6)
+    want_g = sum(soft(-f) for f in (-3, 0, 1.5)) / 3
+    assert losses.g_nonsaturating_loss(fake).item() == pytest.approx(want_g, rel=1e-6)
+    half = losses.g_nonsaturating_loss(fake.half())
+    assert half.dtype == torch.float32
+
+
+def test_r1_of_a_linear_discriminator_is_its_weight_norm_squared():
+    torch.manual_seed(0)
+    d = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
+    x = torch.randn(5, 3, 4, 4, requires_grad=True)
+    penalty = losses.r1_penalty(d(x), x)
+    assert penalty.item() == pytest.approx(d[1].weight.square().sum().item(), rel=1e-5)
+    penalty.backward()  # differentiable (create_graph): d/dw |w|^2 = 2w
+    assert torch.allclose(d[1].weight.grad, 2 * d[1].weight, rtol=1e-5)
+    lazy = losses.lazy_r1_loss(torch.tensor(3.0), gamma=10.0, interval=16)
+    assert lazy.item() == pytest.approx(3.0 * 10 / 2 * 16)
+
+
+def test_lazy_adam_hyper_and_ema():
+    lr, betas = losses.lazy_adam_hyper(0.002, (0.0, 0.99), 16)
+    assert lr == pytest.approx(0.002 * 16 / 17) and betas == pytest.approx((0.0, 0.99 ** (16 / 17)))
+    # after half_life images the old weights count half
+    beta = losses.ema_beta(8, 800.0, images_seen=10**9, rampup=None)
+    assert beta ** (800 / 8) == pytest.approx(0.5)
+    assert losses.ema_beta(8, 800.0, images_seen=160, rampup=0.05) == pytest.approx(0.5)
+    assert losses.ema_beta(8, 0.0, images_seen=160, rampup=None) == 0.0
+    ema, model = nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+    with torch.no_grad():
+        ema.weight.fill_(1.0)
+        model.weight.fill_(3.0)
+        model.running_mean.fill_(7.0)
+    losses.ema_update(ema, model, beta=0.75)
+    assert torch.allclose(ema.weight, torch.full((2,), 1.5))
+    assert torch.equal(ema.running_mean, model.running_mean)
+
+
+# --------------------------------------------------------------------------------------------
+# config and data order
+
+
+def test_config_defaults_overrides_and_round_trip():
+    config = TrainConfig.for_size(64)
+    assert config.resolution == 64 and config.r1_gamma == 10.0 and config.batch_size == 8
+    small = TrainConfig.for_size(32, TINY)
+    assert small.generator.channels == (32, 32, 16, 8) and small.generator.z_dim == 32
+    assert small.generator.mapping_lr_mul == 0.01  # untouched fields keep their defaults
+    assert small.batch_size == 4 and small.r1_interval == 2
+    assert TrainConfig.from_dict(json.loads(json.dumps(small.to_dict()))) == small
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"batch": 3}, "unknown setting 'batch'"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"amp": "fp8"}, "amp"),
+        ({"betas": [0.0]}, "betas"),
+        ({"generator": {"channels": [8]}}, "generator"),
+        ({"generator": {"resolution": 64, "channels": [8, 8, 8, 8, 8]}}, "--size is 32"),
+        ({"generator": {"widths": [8]}}, "widths"),
+    ],
+)
+def test_config_rejects_bad_settings(overrides, words):
+    with pytest.raises(ValueError, match="config") as info:
+        TrainConfig.for_size(32, overrides)
+    assert words in str(info.value)
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    with pytest.raises(ValueError, match=r"bad\.json: not valid JSON"):
+        load_overrides(bad)
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        load_overrides(bad)
+
+
+def test_data_order_is_a_function_of_seed_and_step():
+    def batches(start, stop, rank=0, world=1, seed=3):
+        s = StepBatchSampler(10, seed, 4, start=start, stop=stop, rank=rank, world_size=world)
+        return list(s)
+
+    whole = batches(0, 6)
+    assert batches(3, 6) == whole[3:]  # a resumed run continues the same order
+    assert batches(0, 6) == whole and batches(0, 6, seed=4) != whole
+    epoch0 = [i for b in whole for i in b][:10]
+    assert sorted(epoch0) == list(range(10))  # each epoch visits every item once
+    ranks = [batches(0, 6, rank=r, world=2) for r in (0, 1)]
+    assert [a + b for a, b in zip(*ranks, strict=True)] == whole  # ranks split each batch
+    assert list(step_positions(2, 4, 1, 2)) == [10, 11]
+    with pytest.raises(ValueError, match="multiple"):
+        StepBatchSampler(10, 0, 5, start=0, stop=1, world_size=2)
+
+
+# --------------------------------------------------------------------------------------------
+# runs
+
+
+def test_a_short_run_writes_everything_and_a_loadable_bundle(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    assert gan(out, tiny) == 0
+    assert "trained" in capsys.readouterr().err
+    options = json.loads((out / "options.json").read_text())
+    assert options["config"]["generator"]["channels"] == [32, 32, 16, 8]
+    assert options["seed"] == 0 and "torch" in options["versions"]
+    rows = read_losses(out / "losses.csv")
+    assert [int(r["step"]) for r in rows] == [1, 2, 3]
+    for row in rows:
+        for key in ("d_loss", "g_loss", "real_logit", "fake_logit"):
+            assert math.isfinite(float(row[key]))
+    assert rows[0]["r1"] and not rows[1]["r1"] and rows[2]["r1"]  # lazy: steps 0 and 2
+    names = sorted(p.name for p in (out / "samples").iterdir())
+    assert names == ["step_000000.png", "step_000002.png", "step_000003.png"]
+    with Image.open(out / "samples" / "step_000003.png") as im:
+        assert im.size == (2 * 32 + 2, 2 * 32 + 2)  # 4 faces, 2 x 2 with a 2 px gap
+    state = torch.load(out / "checkpoints" / "latest.pt", weights_only=True)
+    assert state["step"] == 3 and state["images_seen"] == 12
+    assert load_checkpoint(out / "checkpoints" / "latest.pt")["config"] == state["config"]
+    bundle = load_bundle(out / "bundle")
+    assert bundle.discriminator is not None
+    assert bundle.meta["training"]["steps"] == 3 and bundle.meta["training"]["seed"] == 0
+    assert bundle.generator.w_avg.abs().sum() > 0
+    image = bundle.generator(torch.randn(2, 32))
+    assert image.shape == (2, 3, 32, 32) and torch.isfinite(image).all()
+    # the bundle's generator is the EMA one
+    assert torch.equal(bundle.generator.style[1].weight, state["generator_ema"]["style.1.weight"])
+
+
+def test_resume_after_ctrl_c_repeats_the_uninterrupted_losses_exactly(
+    tmp_path, tiny, capsys, monkeypatch
+):
+    assert gan(tmp_path / "whole", tiny, steps=4) == 0
+    original = Trainer.train_step
+
+    def interrupted(self, real):
+        if self.step == 1:  # Ctrl+C arrives in the middle of the second step
+            signal.raise_signal(signal.SIGINT)
+        return original(self, real)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    out = tmp_path / "cut"
+    capsys.readouterr()
+    assert gan(out, tiny, steps=4) == 130
+    assert one_error_line(capsys) == "error: cancelled (checkpoint saved at step 2)"
+    assert load_checkpoint(out / "checkpoints" / "latest.pt")["step"] == 2
+    assert not (out / "bundle").exists()
+    monkeypatch.setattr(Trainer, "train_step", original)
+
+    assert gan(out, tiny, "--resume", steps=4) == 0
+    whole, cut = read_losses(tmp_path / "whole" / "losses.csv"), read_losses(out / "losses.csv")
+    assert [r["step"] for r in cut] == ["1", "2", "3", "4"]
+    for a, b in zip(whole, cut, strict=True):  # bit for bit: repr of the float32 values
+        assert [a[k] for k in ("d_loss", "g_loss", "r1", "real_logit", "fake_logit")] == [
+            b[k] for k in ("d_loss", "g_loss", "r1", "real_logit", "fake_logit")
+        ]
+    a = torch.load(tmp_path / "whole" / "checkpoints" / "latest.pt", weights_only=True)
+    b = torch.load(out / "checkpoints" / "latest.pt", weights_only=True)
+    for key in ("generator", "generator_ema", "discriminator"):
+        assert all(torch.equal(a[key][n], b[key][n]) for n in a[key])
+    options = json.loads((out / "options.json").read_text())
+    assert [s["from_step"] for s in options["sessions"]] == [0, 2]
+
+
+def test_should_stop_and_keyboard_interrupt_save_a_checkpoint(tmp_path, tiny):
+    options = TrainOptions(
+        data="synthetic", size=32, steps=5, out=tmp_path / "a", config_file=tiny, device="cpu"
+    )
+    calls = []
+    with pytest.raises(TrainingCancelled) as info:
+        train_gan(options, should_stop=lambda: calls.append(1) or len(calls) >= 3)
+    assert (info.value.step, info.value.saved) == (3, True)
+    assert load_checkpoint(tmp_path / "a" / "checkpoints" / "latest.pt")["step"] == 3
+
+    def progress(done, total):  # KeyboardInterrupt between steps (no CLI handler)
+        if done == 4:  # after step 1 (batch 4)
+            raise KeyboardInterrupt
+
+    options = TrainOptions(
+        data="synthetic", size=32, steps=5, out=tmp_path / "b", config_file=tiny, device="cpu"
+    )
+    with pytest.raises(TrainingCancelled, match="checkpoint saved at step 1"):
+        train_gan(options, progress=progress)
+    assert load_checkpoint(tmp_path / "b" / "checkpoints" / "latest.pt")["step"] == 1
+
+
+def test_dry_run_checks_and_writes_nothing(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    assert gan(out, tiny, "--dry-run", steps=100) == 0
+    text = capsys.readouterr().out
+    assert "dry run: would start" in text and "(4, 3, 32, 32)" in text
+    assert not out.exists()
+
+
+def test_folder_of_pictures(tmp_path, tiny):
+    pictures = tmp_path / "pics"
+    (pictures / "sub").mkdir(parents=True)
+    for i, size in enumerate([(40, 30), (32, 32), (64, 80), (33, 50), (90, 90)]):
+        folder = pictures / "sub" if i % 2 else pictures
+        Image.new("RGB", size, (40 * i, 200 - 30 * i, 90)).save(folder / f"p{i}.png")
+    config = tmp_path / "workers.json"
+    config.write_text(json.dumps({**TINY, "num_workers": 1}))
+    out = tmp_path / "run"
+    assert gan(out, config, data=pictures, steps=2) == 0
+    assert (out / "bundle" / "bundle.json").is_file()
+    training = json.loads((out / "bundle" / "bundle.json").read_text())["training"]
+    assert training["data"] == str(pictures.resolve())
+
+
+def test_run_folder_rules(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    assert gan(out, tiny, steps=2) == 0
+    capsys.readouterr()
+    assert gan(out, tiny, steps=2) == 2
+    assert "pass --resume" in one_error_line(capsys)
+    assert gan(out, tiny, "--resume", steps=2) == 0  # already there: nothing to train
+    assert "nothing to train" in capsys.readouterr().err
+    args = ["gan", "--data", "synthetic", "--size", "64", "--steps", "3", "--out", str(out)]
+    assert main([*args, "--resume", "--device", "cpu", "--quiet"]) == 2
+    assert "--size 32" in one_error_line(capsys)
+    lr = tmp_path / "lr.json"
+    lr.write_text(json.dumps({**TINY, "g_lr": 0.01}))
+    assert gan(out, lr, "--resume", steps=3) == 2
+    assert "g_lr would change" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("given", "flags", "words"),
+    [
+        ({"--size": "48"}, [], "power of two"),
+        ({"--size": "2048"}, [], "power of two"),
+        ({"--steps": "0"}, [], "at least 1"),
+        ({"--data": "{missing}"}, [], "not a folder"),
+        ({"--data": "{empty}"}, [], "no pictures found"),
+        ({"--config": "{bad_json}"}, [], "not valid JSON"),
+        ({"--config": "{unknown_key}"}, [], "unknown setting 'lr'"),
+        ({"--out": "{not_a_run}"}, [], "not empty"),
+        ({}, ["--resume"], "no checkpoint to resume from"),
+        ({"--device": "nonsense"}, [], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, given, flags, words):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "not_a_run").mkdir()
+    (tmp_path / "not_a_run" / "notes.txt").write_text("mine")
+    (tmp_path / "bad_json").write_text("{")
+    (tmp_path / "unknown_key").write_text('{"lr": 1}')
+    names = ("missing", "empty", "bad_json", "unknown_key", "not_a_run", "run")
+    paths = {n: str(tmp_path / n) for n in names}
+    options = {"--data": "synthetic", "--size": "32", "--steps": "2", "--out": "{run}", **given}
+    argv = ["gan", *(x.format(**paths) for kv in options.items() for x in kv), *flags]
+    assert main([*argv, "--quiet"]) == 2
+    assert words in one_error_line(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+def test_help_explains_the_command(capsys):
+    assert main(["gan", "--help"]) == 0
+    text = capsys.readouterr().out
+    for words in ("--resume", "--dry-run", "torchrun", "bundle", "Ctrl+C", "--config"):
+        assert words in text
+
+
+class Evil:
+    """Anything a weights-only load must refuse to rebuild."""
+
+
+def test_a_checkpoint_that_needs_unpickling_is_refused(tmp_path):
+    path = tmp_path / "latest.pt"
+    torch.save({"format": "nfe-gan-checkpoint", "obj": Evil()}, path)
+    with pytest.raises(CheckpointError, match="not a plain-data checkpoint"):
+        load_checkpoint(path)
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"latest\.pt"):
+        load_checkpoint(path)
+
+
+def test_trainer_step_changes_both_networks():
+    config = TrainConfig.for_size(32, {**TINY, "mixing_prob": 1.0})
+    trainer = Trainer(config, torch.device("cpu"), seed=1)
+    g0 = [p.clone() for p in trainer.G.parameters()]
+    d0 = [p.clone() for p in trainer.D.parameters()]
+    result = trainer.train_step(torch.rand(4, 3, 32, 32) * 2 - 1)
+    assert torch.isfinite(result.stacked()[[0, 1, 3, 4]]).all()
+    assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, trainer.D.parameters(), strict=True))
+    # so early in a run the EMA's half-life ramps up from almost nothing: G_ema ~ G
+    assert F.mse_loss(trainer.G_ema.style[1].weight, trainer.G.style[1].weight) < 1e-10
+    assert trainer.step == 1 and trainer.images_seen == 4

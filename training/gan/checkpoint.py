@@ -1,0 +1,125 @@
+"""Training checkpoints: plain tensors, numbers, strings, lists and dicts only.
+
+Written with ``torch.save`` through an atomic replace; read with
+``torch.load(..., weights_only=True)`` only, so opening a checkpoint never runs code.
+Configurations are stored as dicts (their ``to_dict()``), RNG states as tensors.
+
+A checkpoint is a dict::
+
+    format: "nfe-gan-checkpoint", version: 1,
+    step, images_seen: int,
+    config: TrainConfig.to_dict(), run: {data, size, seed, ...},
+    generator, discriminator, generator_ema: state dicts,
+    g_optim, d_optim, g_scaler, d_scaler: optimiser / GradScaler state dicts,
+    rng: {torch, cuda: [..], numpy: {...}, python: {...}}
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nfe_core.fileio import write_atomically
+
+FORMAT = "nfe-gan-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A training checkpoint that cannot be used; ``str(e)`` names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` (plus format and version) to ``path`` atomically."""
+    payload = {"format": FORMAT, "version": VERSION, **state}
+    write_atomically(path, lambda stream: torch.save(payload, stream))
+    return Path(path)
+
+
+_REQUIRED = (
+    "step",
+    "images_seen",
+    "config",
+    "run",
+    "generator",
+    "discriminator",
+    "generator_ema",
+    "g_optim",
+    "d_optim",
+    "rng",
+)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A checkpoint written by :func:`save_checkpoint`, on the CPU; CheckpointError if the
+    file is missing, not a torch file, needs unpickling of objects, or lacks an entry."""
+    file = Path(path)
+    if not file.is_file():
+        raise CheckpointError(file, "no such checkpoint file")
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CheckpointError(file, f"not a plain-data checkpoint ({first})") from None
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise CheckpointError(file, f"not a readable torch checkpoint ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(file, "not an nfe-train gan checkpoint")
+    if state.get("version") != VERSION:
+        raise CheckpointError(
+            file, f"checkpoint version {state.get('version')!r}; this program reads {VERSION}"
+        )
+    missing = [key for key in _REQUIRED if key not in state]
+    if missing:
+        raise CheckpointError(file, f"missing {', '.join(missing)}")
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# RNG states as tensors
+
+
+def rng_state() -> dict[str, Any]:
+    """The global RNG states (torch, CUDA, numpy, python) as tensors and numbers."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    version, internal, gauss_next = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+        "python": {
+            "version": version,
+            "state": torch.tensor(internal, dtype=torch.int64),
+            "gauss": gauss_next,
+        },
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned (CUDA states only where CUDA is present)."""
+    torch.set_rng_state(state["torch"])
+    cuda = state.get("cuda") or []
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+    n = state["numpy"]
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["gauss"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(int(x) for x in p["state"].tolist()), p["gauss"]))

@@ -1,0 +1,249 @@
+"""The GAN training configuration: one frozen dataclass, stored as JSON in every run and
+checkpoint, overridable field by field from a ``--config`` JSON file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nfe_core.models import DiscriminatorConfig, GeneratorConfig
+
+MIN_SIZE, MAX_SIZE = 32, 1024
+AMP_MODES = ("none", "bf16", "fp16")
+
+
+def check_size(size: int) -> int:
+    """``size`` if it is a power of two from 32 to 1024, else ValueError."""
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValueError(f"size: expected a whole number, got {size!r}")
+    if not MIN_SIZE <= size <= MAX_SIZE or size & (size - 1):
+        raise ValueError(
+            f"size: expected a power of two from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}"
+        )
+    return size
+
+
+# Training defaults that differ from the models' budgeted defaults: at 32 px a small network,
+# so that CPU runs take minutes (nfe-train gan --size 32 --steps 200: a few minutes on 2 cores).
+_TRAIN_CHANNELS = {32: (128, 128, 64, 32)}
+
+
+def default_networks(size: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
+    """The networks a run at ``size`` trains unless the config says otherwise."""
+    g, d = GeneratorConfig.default(size), DiscriminatorConfig.default(size)
+    channels = _TRAIN_CHANNELS.get(size)
+    if channels is not None:
+        g = dataclasses.replace(g, channels=channels)
+        d = dataclasses.replace(d, channels=channels)
+    return g, d
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that shapes a GAN training run except the data, size, steps and seed.
+
+    Build it with :meth:`for_size` (defaults for a resolution, then overrides); store it with
+    :meth:`to_dict` and rebuild it with :meth:`from_dict`.
+    """
+
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+    batch_size: int = 8  # all processes together; each of W processes gets batch_size / W
+    g_lr: float = 0.002
+    d_lr: float = 0.002
+    betas: tuple[float, float] = (0.0, 0.99)
+    # R1 weight: rosinality's default. On the procedural faces at 32 px, 800 steps gave faces
+    # with 10, hair silhouettes with 1, and collapsed speckle with StyleGAN2-ADA's heuristic
+    # 0.0002 * size^2 / batch (0.026)
+    r1_gamma: float = 10.0
+    r1_interval: int = 16  # lazy R1: every N steps, scaled by N (and Adam adjusted for it)
+    ema_half_life_images: float = 10_000.0  # EMA generator's half-life in images
+    ema_rampup: float | None = 0.05  # half-life at most this share of the images seen so far
+    mixing_prob: float = 0.9  # share of batches drawn with two latents (style mixing)
+    checkpoint_interval: int = 100  # steps between checkpoints/latest.pt
+    keep_interval: int = 10_000  # steps between kept checkpoints/step_XXXXXX.pt (0: none)
+    sample_interval: int = 100  # steps between samples/step_XXXXXX.png
+    sample_count: int = 64  # faces in each sample grid (from the same fixed latents)
+    synthetic_count: int = 100_000  # distinct procedural faces for --data synthetic
+    num_workers: int | None = None  # DataLoader workers per process (None: up to 2)
+    amp: str = "bf16"  # mixed precision on CUDA only: none, bf16, fp16
+    compile: bool = False  # torch.compile the training forwards (CUDA only)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @classmethod
+    def for_size(cls, size: int, overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """The default configuration for ``size`` pixels with ``overrides`` applied.
+
+        ``overrides`` may set any field; ``generator`` / ``discriminator`` are partial dicts
+        merged onto :func:`default_networks` (the models' defaults; smaller at 32 px).
+        Unknown keys or bad values -> ValueError naming them.
+        """
+        check_size(size)
+        overrides = dict(overrides or {})
+        _reject_unknown(overrides, {f.name for f in dataclasses.fields(cls)}, "config")
+        g, d = default_networks(size)
+        nets = {
+            "generator": _merge_net(GeneratorConfig, g, overrides.pop("generator", None)),
+            "discriminator": _merge_net(
+                DiscriminatorConfig, d, overrides.pop("discriminator", None)
+            ),
+        }
+        for name, net in nets.items():
+            if net.resolution != size:
+                raise ValueError(
+                    f"config: {name}.resolution is {net.resolution} but --size is {size}"
+                )
+        values = {key: _from_json(key, value) for key, value in overrides.items()}
+        return cls(**nets, **values)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """A configuration from :meth:`to_dict`'s output (e.g. a checkpoint's)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"config: expected a JSON object, got {type(data).__name__}")
+        data = dict(data)
+        _reject_unknown(data, {f.name for f in dataclasses.fields(cls)}, "config")
+        try:
+            nets = {
+                "generator": GeneratorConfig.from_dict(data.pop("generator")),
+                "discriminator": DiscriminatorConfig.from_dict(data.pop("discriminator")),
+            }
+        except KeyError as exc:
+            raise ValueError(f"config: missing {exc.args[0]!r}") from None
+        return cls(**nets, **{k: _from_json(k, v) for k, v in data.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: nested dicts, lists for tuples."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("generator", "discriminator"):
+                value = value.to_dict()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @property
+    def resolution(self) -> int:
+        return self.generator.resolution
+
+    def workers(self) -> int:
+        """DataLoader worker processes: the configured number, or up to 2 (one per core)."""
+        if self.num_workers is not None:
+            return self.num_workers
+        return min(2, os.cpu_count() or 1)
+
+
+def load_overrides(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON object in ``path`` (config overrides); ValueError naming the file if not."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"{file}: the config file does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file}: the config file cannot be read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{file}: expected a JSON object of settings, got {type(data).__name__}")
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _reject_unknown(data: dict, known: set[str], where: str) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown setting {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+
+
+def _merge_net(cls: type, default: Any, override: object) -> Any:
+    if override is None:
+        return default
+    name = "generator" if cls is GeneratorConfig else "discriminator"
+    if not isinstance(override, dict):
+        raise ValueError(f"config: {name}: expected a JSON object, got {override!r}")
+    try:
+        return cls.from_dict({**default.to_dict(), **override})
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"config: {name}: {exc}") from None
+
+
+def _from_json(key: str, value: object) -> object:
+    return tuple(value) if key == "betas" and isinstance(value, list) else value
+
+
+_CHECKS: dict[str, tuple[str, Any]] = {
+    "batch_size": ("a whole number of at least 1", lambda v: _is_int(v) and v >= 1),
+    "g_lr": ("a number above 0", lambda v: _is_number(v) and v > 0),
+    "d_lr": ("a number above 0", lambda v: _is_number(v) and v > 0),
+    "betas": (
+        "two numbers from 0 up to (not including) 1",
+        lambda v: (
+            isinstance(v, tuple) and len(v) == 2 and all(_is_number(b) and 0 <= b < 1 for b in v)
+        ),
+    ),
+    "r1_gamma": ("a number of at least 0", lambda v: _is_number(v) and v >= 0),
+    "r1_interval": ("a whole number of at least 1", lambda v: _is_int(v) and v >= 1),
+    "ema_half_life_images": ("a number of at least 0", lambda v: _is_number(v) and v >= 0),
+    "ema_rampup": ("null or a number above 0", lambda v: v is None or (_is_number(v) and v > 0)),
+    "mixing_prob": ("a number from 0 to 1", lambda v: _is_number(v) and 0 <= v <= 1),
+    "checkpoint_interval": ("a whole number of at least 1", lambda v: _is_int(v) and v >= 1),
+    "keep_interval": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
+    "sample_interval": ("a whole number of at least 1", lambda v: _is_int(v) and v >= 1),
+    "sample_count": ("a whole number from 1 to 256", lambda v: _is_int(v) and 1 <= v <= 256),
+    "synthetic_count": ("a whole number of at least 1", lambda v: _is_int(v) and v >= 1),
+    "num_workers": ("null or a whole number of at least 0", lambda v: v is None or _is_int(v)),
+    "amp": (f"one of {', '.join(AMP_MODES)}", lambda v: v in AMP_MODES),
+    "compile": ("true or false", lambda v: isinstance(v, bool)),
+}
+
+
+def _validate(config: TrainConfig) -> None:
+    if not isinstance(config.generator, GeneratorConfig):
+        raise ValueError("config: generator must be a GeneratorConfig")
+    if not isinstance(config.discriminator, DiscriminatorConfig):
+        raise ValueError("config: discriminator must be a DiscriminatorConfig")
+    if config.generator.resolution != config.discriminator.resolution:
+        raise ValueError(
+            f"config: generator resolution {config.generator.resolution} differs from "
+            f"discriminator resolution {config.discriminator.resolution}"
+        )
+    for name, (expected, ok) in _CHECKS.items():
+        value = getattr(config, name)
+        if not ok(value):
+            raise ValueError(f"config: {name}: expected {expected}, got {value!r}")
+    if config.num_workers is not None and config.num_workers < 0:
+        raise ValueError(f"config: num_workers: expected at least 0, got {config.num_workers}")
+
+
+__all__ = [
+    "AMP_MODES",
+    "TrainConfig",
+    "check_size",
+    "default_networks",
+    "load_overrides",
+]

@@ -1,0 +1,246 @@
+"""One StyleGAN2 training step at a time: D step, lazy R1, G step, EMA (rosinality's order).
+
+The randomness of step ``s`` on process ``r`` comes from generators seeded by
+``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
+resuming from a checkpoint repeats an uninterrupted run exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from nfe_core.models import Discriminator, Generator
+from training.gan.config import TrainConfig
+from training.gan.data import derive_seed
+from training.gan.distributed import DistInfo
+from training.gan.losses import (
+    d_logistic_loss,
+    ema_beta,
+    ema_update,
+    g_nonsaturating_loss,
+    lazy_adam_hyper,
+    lazy_r1_loss,
+    r1_penalty,
+)
+
+
+class MixingGenerator(nn.Module):
+    """The generator as trained: latents z (2, N, z_dim) and a crossover layer -> images
+    (N, 3, R, R) with random noise; rows before ``crossover`` come from z[0], the rest from
+    z[1] (``crossover >= num_ws``: no mixing). DistributedDataParallel wraps this module."""
+
+    def __init__(self, generator: Generator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, z: Tensor, crossover: int, noise: torch.Generator | None = None) -> Tensor:
+        g = self.generator
+        ws = g.to_wplus(g.mapping(z[0]))
+        if crossover < g.config.num_ws:
+            ws = g.mix_styles(ws, g.to_wplus(g.mapping(z[1])), crossover)
+        return g.synthesis(ws, noise_mode="random", generator=noise)
+
+
+def _ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """``module`` under DDP; its buffers (fixed noise, w_avg) are not synced every forward."""
+    ids = [device.index] if device.type == "cuda" else None
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters:
+        no_sync: dict[str, bool] = {"forward_sync_buffers": False}  # torch >= 2.13
+    else:
+        no_sync = {"broadcast_buffers": False}
+    # D's last EqualLinear weight (1, C) gets a transposed gradient: harmless, but DDP
+    # would warn about the strides on every process
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+    return DistributedDataParallel(module, device_ids=ids, **no_sync)
+
+
+@dataclass(frozen=True)
+class StepLosses:
+    """One step's figures as detached scalars (r1 is NaN on steps without R1)."""
+
+    d_loss: Tensor
+    g_loss: Tensor
+    r1: Tensor
+    real_logit: Tensor
+    fake_logit: Tensor
+
+    def stacked(self) -> Tensor:
+        """(5,) float32: d_loss, g_loss, r1, real_logit, fake_logit."""
+        return torch.stack(
+            [self.d_loss, self.g_loss, self.r1, self.real_logit, self.fake_logit]
+        ).float()
+
+
+class Trainer:
+    """The networks, their optimisers and the step functions of one training process."""
+
+    def __init__(
+        self, config: TrainConfig, device: torch.device, seed: int, info: DistInfo | None = None
+    ) -> None:
+        self.config, self.device, self.seed = config, device, seed
+        self.info = info or DistInfo()
+        self.step = 0
+        self.images_seen = 0
+        self.consistent = True  # False while a step is half done
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(seed, 0x1417))
+            self.G = Generator(config.generator)
+            self.D = Discriminator(config.discriminator)
+        self.G.to(device)
+        self.D.to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.g_module = MixingGenerator(self.G)
+        self.g_train: nn.Module = self.g_module
+        self.d_train: nn.Module = self.D
+        if self.info.distributed:
+            self.g_train = _ddp(self.g_module, device)
+            self.d_train = _ddp(self.D, device)
+        # the forwards the steps call; R1 (double backward) always runs eagerly
+        self.g_forward, self.d_forward, self.d_judge = self.g_train, self.d_train, self.D
+        if config.compile and device.type == "cuda":
+            self.g_forward = torch.compile(self.g_train)
+            self.d_forward = torch.compile(self.d_train)
+            self.d_judge = torch.compile(self.D)
+        self.g_optim = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=config.betas)
+        d_lr, d_betas = lazy_adam_hyper(config.d_lr, config.betas, config.r1_interval)
+        self.d_optim = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=d_betas)
+        fp16 = config.amp == "fp16" and device.type == "cuda"
+        self.g_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+        self.d_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+        self.noise = torch.Generator(device=device)
+        self.choices = torch.Generator()
+
+    # ----------------------------------------------------------------------------------------
+    # the step
+
+    def train_step(self, real: Tensor) -> StepLosses:
+        """One full step on real images (n, 3, R, R) of this process; returns its losses."""
+        self.consistent = False
+        z_d, cross_d, z_g, cross_g = self.draw(real.shape[0])
+        d_loss, real_logit, fake_logit = self.d_step(real, z_d, cross_d)
+        r1 = self.r1_step(real) if self.r1_due() else torch.tensor(float("nan"))
+        g_loss = self.g_step(z_g, cross_g)
+        self.step += 1
+        self.images_seen += self.config.batch_size
+        self.update_ema()
+        self.consistent = True
+        return StepLosses(d_loss, g_loss, r1.to(d_loss.device), real_logit, fake_logit)
+
+    def draw(self, n: int) -> tuple[Tensor, int, Tensor, int]:
+        """This step's latents (2, n, z_dim) and crossovers for the D and the G step."""
+        step_seed = derive_seed(self.seed, self.info.rank, self.step)
+        self.noise.manual_seed(step_seed)
+        self.choices.manual_seed(step_seed)
+        z_dim = self.config.generator.z_dim
+        z = torch.randn(2, 2, n, z_dim, device=self.device, generator=self.noise)
+        return z[0], self.crossover(), z[1], self.crossover()
+
+    def crossover(self) -> int:
+        """Where style mixing switches latents: 1..num_ws-1 with ``mixing_prob``, else
+        ``num_ws`` (no mixing)."""
+        num_ws = self.config.generator.num_ws
+        mix = torch.rand((), generator=self.choices).item() < self.config.mixing_prob
+        cut = int(torch.randint(1, num_ws, (), generator=self.choices))
+        return cut if mix else num_ws
+
+    def d_step(self, real: Tensor, z: Tensor, crossover: int) -> tuple[Tensor, Tensor, Tensor]:
+        """Discriminator logistic step; returns (loss, mean real logit, mean fake logit)."""
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        with torch.no_grad(), self.autocast():
+            fake = self.g_module(z, crossover, self.noise)
+        with self.autocast():
+            fake_logits = self.d_forward(fake)
+            real_logits = self.d_forward(real)
+        loss = d_logistic_loss(real_logits, fake_logits)
+        self.d_optim.zero_grad(set_to_none=True)
+        self.d_scaler.scale(loss).backward()
+        self.d_scaler.step(self.d_optim)
+        self.d_scaler.update()
+        return (
+            loss.detach(),
+            real_logits.detach().float().mean(),
+            fake_logits.detach().float().mean(),
+        )
+
+    def r1_due(self) -> bool:
+        return self.config.r1_gamma > 0 and self.step % self.config.r1_interval == 0
+
+    def r1_step(self, real: Tensor) -> Tensor:
+        """Lazy R1 step (float32, eager); returns the unscaled penalty."""
+        real = real.detach().requires_grad_(True)
+        real_logits = self.d_train(real)
+        penalty = r1_penalty(real_logits, real)
+        loss = lazy_r1_loss(penalty, self.config.r1_gamma, self.config.r1_interval)
+        # every D parameter must take part in the backward pass for DDP (the last bias
+        # does not shape the input gradient): add it with weight zero, as rosinality does
+        loss = loss + 0.0 * real_logits[0].sum()
+        self.d_optim.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_optim.step()
+        return penalty.detach()
+
+    def g_step(self, z: Tensor, crossover: int) -> Tensor:
+        """Generator non-saturating step; returns the loss."""
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        with self.autocast():
+            fake = self.g_forward(z, crossover, self.noise)
+            logits = self.d_judge(fake)
+        loss = g_nonsaturating_loss(logits)
+        self.g_optim.zero_grad(set_to_none=True)
+        self.g_scaler.scale(loss).backward()
+        self.g_scaler.step(self.g_optim)
+        self.g_scaler.update()
+        self.D.requires_grad_(True)
+        return loss.detach()
+
+    def update_ema(self) -> None:
+        c = self.config
+        beta = ema_beta(c.batch_size, c.ema_half_life_images, self.images_seen, c.ema_rampup)
+        ema_update(self.G_ema, self.G, beta)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.device.type != "cuda" or self.config.amp == "none":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.config.amp == "bf16" else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+
+    # ----------------------------------------------------------------------------------------
+    # state
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a checkpoint needs to continue exactly (tensors and plain data)."""
+        return {
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "generator_ema": self.G_ema.state_dict(),
+            "g_optim": self.g_optim.state_dict(),
+            "d_optim": self.d_optim.state_dict(),
+            "g_scaler": self.g_scaler.state_dict(),
+            "d_scaler": self.d_scaler.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.G_ema.load_state_dict(state["generator_ema"])
+        self.g_optim.load_state_dict(state["g_optim"])
+        self.d_optim.load_state_dict(state["d_optim"])
+        if state.get("g_scaler"):
+            self.g_scaler.load_state_dict(state["g_scaler"])
+        if state.get("d_scaler"):
+            self.d_scaler.load_state_dict(state["d_scaler"])
+        self.step = int(state["step"])
+        self.images_seen = int(state["images_seen"])

@@ -1,0 +1,65 @@
+"""GAN losses and the EMA: small pure functions (StyleGAN2's, as in rosinality's train.py)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def d_logistic_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Discriminator logistic loss: mean softplus(-D(real)) + mean softplus(D(fake)).
+
+    Logits (N, 1) of any float dtype; the loss is a float32 scalar.
+    """
+    return F.softplus(-real_logits.float()).mean() + F.softplus(fake_logits.float()).mean()
+
+
+def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
+    """Non-saturating generator loss: mean softplus(-D(G(z))); a float32 scalar."""
+    return F.softplus(-fake_logits.float()).mean()
+
+
+def r1_penalty(real_logits: Tensor, real_images: Tensor) -> Tensor:
+    """R1: mean over the batch of |d D(x) / d x|^2 at real images x (N, C, H, W).
+
+    ``real_images`` must require grad and ``real_logits`` (N, 1) come from them; the
+    gradient is taken with ``create_graph=True`` so the penalty itself can be minimised.
+    """
+    (grad,) = torch.autograd.grad(real_logits.float().sum(), real_images, create_graph=True)
+    return grad.float().square().flatten(1).sum(1).mean()
+
+
+def lazy_r1_loss(penalty: Tensor, gamma: float, interval: int) -> Tensor:
+    """The R1 term for a lazy step: gamma / 2 * penalty, times ``interval`` because it is
+    applied only every ``interval`` steps (StyleGAN2's lazy regularisation)."""
+    return penalty * (gamma / 2 * interval)
+
+
+def lazy_adam_hyper(lr: float, betas: tuple[float, float], interval: int) -> tuple:
+    """Adam's lr and betas for a network regularised every ``interval`` steps: both scaled
+    by interval / (interval + 1), so that main and lazy steps together behave as intended."""
+    ratio = interval / (interval + 1)
+    return lr * ratio, (betas[0] ** ratio, betas[1] ** ratio)
+
+
+def ema_beta(
+    batch_size: int, half_life_images: float, images_seen: int, rampup: float | None
+) -> float:
+    """EMA decay per step for a half-life in images; with ``rampup`` the half-life is at most
+    ``rampup * images_seen`` (StyleGAN2-ADA), so short runs average over recent weights."""
+    half_life = half_life_images
+    if rampup is not None:
+        half_life = min(half_life, images_seen * rampup)
+    if half_life <= 0:
+        return 0.0
+    return 0.5 ** (batch_size / half_life)
+
+
+@torch.no_grad()
+def ema_update(ema: nn.Module, model: nn.Module, beta: float) -> None:
+    """In place: ema parameters <- beta * ema + (1 - beta) * model; buffers copied."""
+    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
+        p_ema.lerp_(p.detach(), 1.0 - beta)
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b)

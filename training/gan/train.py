@@ -1,0 +1,486 @@
+"""A whole ``nfe-train gan`` run: check the options, prepare the run folder, train with
+checkpoints and sample grids, and write the model bundle at the end.
+
+:func:`train_gan` is the entry point; it knows nothing of the command line. It takes a
+``progress(images_done, images_total)`` callable (this session's images: a resumed run counts
+from its checkpoint) and a ``should_stop()`` flag (the CLI sets it on Ctrl+C), and stops
+between two steps after saving a checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nfe_core.device import resolve_device
+from nfe_core.jobs import Cancelled
+from training.gan import distributed as dd
+from training.gan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from training.gan.config import TrainConfig, check_size, load_overrides
+from training.gan.data import (
+    SYNTHETIC,
+    StepBatchSampler,
+    make_loader,
+    open_dataset,
+)
+from training.gan.loop import StepLosses, Trainer
+from training.gan.run_folder import RunFolder, RunFolderError
+from training.gan.samples import fixed_latents, save_grid
+
+W_AVG_SAMPLES = 10_000
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What the user asked for (``nfe-train gan``'s options)."""
+
+    data: str  # "synthetic" or a folder of pictures
+    size: int
+    steps: int
+    out: Path
+    config_file: Path | None = None
+    resume: bool = False
+    seed: int = 0
+    device: str | None = None
+    batch: int | None = None
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "data": self.data,
+            "size": self.size,
+            "steps": self.steps,
+            "out": str(self.out),
+            "config_file": None if self.config_file is None else str(self.config_file),
+            "resume": self.resume,
+            "seed": self.seed,
+            "device": self.device,
+            "batch": self.batch,
+        }
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run did: the step it reached, images seen, and where the bundle went."""
+
+    run_dir: Path
+    step: int
+    images_seen: int
+    seconds: float
+    images_per_s: float
+    bundle: Path | None
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would do (``--dry-run``)."""
+
+    lines: tuple[str, ...]
+
+
+class TrainingCancelled(Cancelled):
+    """Stopped on request; ``saved`` says whether a checkpoint of ``step`` was written."""
+
+    def __init__(self, step: int, saved: bool) -> None:
+        self.step, self.saved = step, saved
+        what = f"checkpoint saved at step {step}" if saved else f"last checkpoint at step {step}"
+        super().__init__(f"cancelled ({what})")
+
+
+Progress = Callable[[int, int], None]
+Log = Callable[[str], None]
+
+
+def train_gan(
+    options: TrainOptions,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    log: Log | None = None,
+) -> TrainResult | DryRun:
+    """Run (or with ``options.dry_run`` only check) a GAN training run.
+
+    Under ``torchrun`` every process calls this; they train together with DDP and only
+    rank 0 writes files, reports progress and logs.
+
+    Raises:
+        ValueError: bad options, config, data or run folder (the message says what).
+        TrainingCancelled: ``should_stop()`` became true (or Ctrl+C); a checkpoint was saved.
+    """
+    info = dd.dist_info_from_env()
+    device = dd.process_device(resolve_device(options.device), info)
+    dd.init_group(info, device)
+    try:
+        return _train(options, info, device, should_stop, progress, log)
+    finally:
+        dd.close_group()
+
+
+def _train(
+    options: TrainOptions,
+    info: dd.DistInfo,
+    device: torch.device,
+    should_stop: Callable[[], bool] | None,
+    progress: Progress | None,
+    log: Log | None,
+) -> TrainResult | DryRun:
+    say = log if (log is not None and info.is_main) else (lambda _text: None)
+    if info.distributed and device.type == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // info.local_world_size))
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    folder = RunFolder(options.out)
+    check_size(options.size)
+    checkpoint = _open_checkpoint(folder, options) if options.resume else None
+    config = _resolve_config(options, checkpoint)
+    _check_batch(config, info)
+    dataset = open_dataset(options.data, options.size, options.seed, config.synthetic_count)
+    if not options.resume:
+        folder.check_new()
+    if options.dry_run:
+        return _dry_run(options, config, dataset, device, info, checkpoint)
+
+    dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
+    trainer = Trainer(config, device, options.seed, info)
+    if checkpoint is not None:
+        trainer.load_state_dict(checkpoint)
+        set_rng_state(checkpoint["rng"])
+    if info.is_main:
+        folder.create()
+        _write_options(folder, options, config, info, device, trainer.step)
+        folder.start_losses(keep_until=trainer.step)
+    dd.barrier(info)
+    start, start_time = trainer.step, time.perf_counter()
+    if start >= options.steps:
+        say(f"{folder.root} is already at step {start} of {options.steps}; nothing to train")
+    else:
+        _loop(trainer, folder, options, dataset, info, should_stop, progress)
+    seconds = time.perf_counter() - start_time
+    bundle = None
+    if info.is_main:
+        bundle = _write_bundle(folder, trainer, options, info)
+    dd.barrier(info)
+    trained = (trainer.step - start) * config.batch_size
+    return TrainResult(
+        run_dir=folder.root,
+        step=trainer.step,
+        images_seen=trainer.images_seen,
+        seconds=seconds,
+        images_per_s=trained / seconds if seconds > 0 else 0.0,
+        bundle=bundle,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# checks
+
+
+def _open_checkpoint(folder: RunFolder, options: TrainOptions) -> dict[str, Any]:
+    folder.check_resumable()
+    checkpoint = load_checkpoint(folder.latest)
+    run = checkpoint["run"]
+    asked = {"data": _data_key(options.data), "size": options.size, "seed": options.seed}
+    for key, value in asked.items():
+        if run.get(key) != value:
+            raise RunFolderError(
+                f"{folder.root} was started with --{key} {run.get(key)}, not {value}; "
+                f"--resume continues a run with its own --data, --size and --seed"
+            )
+    return checkpoint
+
+
+def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConfig:
+    overrides = load_overrides(options.config_file) if options.config_file else {}
+    if options.batch is not None:
+        overrides["batch_size"] = options.batch
+    if checkpoint is None:
+        return TrainConfig.for_size(options.size, overrides)
+    saved = TrainConfig.from_dict(checkpoint["config"])
+    if not overrides:
+        return saved
+    asked = TrainConfig.for_size(options.size, {**saved.to_dict(), **overrides})
+    changed = [k for k, v in asked.to_dict().items() if saved.to_dict()[k] != v]
+    if changed:
+        raise RunFolderError(
+            f"{options.out}: --resume continues with the run's own settings, but "
+            f"{', '.join(changed)} would change; leave out --config/--batch or start a new run"
+        )
+    return saved
+
+
+def _check_batch(config: TrainConfig, info: dd.DistInfo) -> None:
+    if config.batch_size % info.world_size:
+        raise ValueError(
+            f"batch size {config.batch_size} must be a multiple of the number of processes "
+            f"({info.world_size})"
+        )
+
+
+def _data_key(data: str) -> str:
+    return data if data == SYNTHETIC else str(Path(data).resolve())
+
+
+# --------------------------------------------------------------------------------------------
+# the loop
+
+
+def _loop(
+    trainer: Trainer,
+    folder: RunFolder,
+    options: TrainOptions,
+    dataset,
+    info: dd.DistInfo,
+    should_stop: Callable[[], bool] | None,
+    progress: Progress | None,
+) -> None:
+    config, device = trainer.config, trainer.device
+    sampler = StepBatchSampler(
+        len(dataset),
+        options.seed,
+        config.batch_size,
+        start=trainer.step,
+        stop=options.steps,
+        rank=info.rank,
+        world_size=info.world_size,
+    )
+    loader = make_loader(
+        dataset, sampler, workers=config.workers(), pin_memory=device.type == "cuda"
+    )
+    latents = fixed_latents(config.sample_count, config.generator.z_dim, options.seed)
+    if info.is_main and trainer.step == 0:
+        save_grid(trainer.G_ema, latents, folder.sample_path(0))
+    first, per_step = trainer.step, config.batch_size
+    to_do = (options.steps - first) * per_step  # progress counts this session's images
+    if progress is not None and info.is_main:
+        progress(0, to_do)
+    last = time.perf_counter()
+    run_start = last
+    try:
+        for batch in loader:
+            real = batch["image"].to(device, non_blocking=True)
+            losses = trainer.train_step(real)
+            stats = dd.reduce_mean(_stats(losses, should_stop), info).tolist()
+            now = time.perf_counter()
+            stop = stats[5] > 0
+            if info.is_main:
+                folder.append_losses([_row(trainer, stats, now - last, now - run_start)])
+                _after_step(trainer, folder, options, latents, final=stop)
+                if progress is not None:
+                    progress((trainer.step - first) * per_step, to_do)
+            last = now
+            if stop:
+                raise TrainingCancelled(trainer.step, saved=True)
+    except KeyboardInterrupt:
+        # a second Ctrl+C (or one without the CLI's handler): save only a whole step
+        if not trainer.consistent or info.distributed:
+            raise TrainingCancelled(_saved_step(folder), saved=False) from None
+        if info.is_main:
+            _save(trainer, folder, options)
+        raise TrainingCancelled(trainer.step, saved=True) from None
+
+
+def _stats(losses: StepLosses, should_stop: Callable[[], bool] | None) -> torch.Tensor:
+    stop = 1.0 if (should_stop is not None and should_stop()) else 0.0
+    flag = torch.tensor([stop], device=losses.d_loss.device)
+    return torch.cat([losses.stacked(), flag])
+
+
+def _row(trainer: Trainer, stats: list[float], step_seconds: float, seconds: float) -> dict:
+    d_loss, g_loss, r1, real, fake, _ = stats
+    return {
+        "step": trainer.step,
+        "images_seen": trainer.images_seen,
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "r1": None if np.isnan(r1) else r1,
+        "real_logit": real,
+        "fake_logit": fake,
+        "images_per_s": round(trainer.config.batch_size / max(step_seconds, 1e-9), 2),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _after_step(
+    trainer: Trainer, folder: RunFolder, options: TrainOptions, latents, final: bool
+) -> None:
+    step, config = trainer.step, trainer.config
+    last = step >= options.steps
+    if step % config.sample_interval == 0 or last:
+        save_grid(trainer.G_ema, latents, folder.sample_path(step))
+    if step % config.checkpoint_interval == 0 or last or final:
+        _save(trainer, folder, options)
+    if config.keep_interval and step % config.keep_interval == 0:
+        _save(trainer, folder, options, folder.kept_checkpoint(step))
+
+
+def _save(trainer: Trainer, folder: RunFolder, options: TrainOptions, path=None) -> None:
+    state = {
+        **trainer.state_dict(),
+        "config": trainer.config.to_dict(),
+        "run": {
+            "data": _data_key(options.data),
+            "size": options.size,
+            "seed": options.seed,
+            "steps": options.steps,
+            "world_size": trainer.info.world_size,
+        },
+        "rng": rng_state(),
+    }
+    save_checkpoint(path or folder.latest, state)
+
+
+def _saved_step(folder: RunFolder) -> int:
+    try:
+        return int(load_checkpoint(folder.latest)["step"])
+    except ValueError:
+        return 0
+
+
+# --------------------------------------------------------------------------------------------
+# files
+
+
+def library_versions() -> dict[str, str]:
+    import PIL
+    import safetensors
+
+    import nfe_core
+
+    versions = {
+        "nfe": nfe_core.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "pillow": PIL.__version__,
+        "safetensors": safetensors.__version__,
+    }
+    if torch.version.cuda:
+        versions["cuda"] = torch.version.cuda
+    return versions
+
+
+def _write_options(
+    folder: RunFolder,
+    options: TrainOptions,
+    config: TrainConfig,
+    info: dd.DistInfo,
+    device: torch.device,
+    step: int,
+) -> None:
+    previous = folder.read_options() if options.resume else {}
+    session = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "from_step": step,
+        "to_step": options.steps,
+        "options": options.to_dict(),
+        "device": str(device),
+        "world_size": info.world_size,
+        "versions": library_versions(),
+    }
+    folder.write_options(
+        {
+            "options": previous.get("options", options.to_dict()),
+            "data": _data_key(options.data),
+            "size": options.size,
+            "seed": options.seed,
+            "config": config.to_dict(),
+            "versions": library_versions(),
+            "sessions": [*previous.get("sessions", []), session],
+        }
+    )
+
+
+def _write_bundle(
+    folder: RunFolder, trainer: Trainer, options: TrainOptions, info: dd.DistInfo
+) -> Path:
+    from nfe_core.bundle import save_bundle
+
+    generator = copy.deepcopy(trainer.G_ema).float().cpu().eval()
+    generator.compute_w_avg(n=W_AVG_SAMPLES, seed=options.seed)
+    discriminator = copy.deepcopy(trainer.D).float().cpu().eval()
+    data = "procedural anime faces" if options.data == SYNTHETIC else f"pictures in {options.data}"
+    training = {
+        "trainer": "nfe-train gan",
+        "data": _data_key(options.data),
+        "size": options.size,
+        "steps": trainer.step,
+        "images_seen": trainer.images_seen,
+        "seed": options.seed,
+        "world_size": info.world_size,
+        "config": trainer.config.to_dict(),
+        "versions": library_versions(),
+    }
+    return save_bundle(
+        folder.bundle,
+        generator,
+        name=folder.root.resolve().name,
+        description=(
+            f"StyleGAN2 at {options.size} px trained by nfe-train gan on {data} "
+            f"for {trainer.step} steps ({trainer.images_seen} images)"
+        ),
+        training=training,
+        discriminator=discriminator,
+        overwrite=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# dry run
+
+
+def _dry_run(
+    options: TrainOptions,
+    config: TrainConfig,
+    dataset,
+    device: torch.device,
+    info: dd.DistInfo,
+    checkpoint: dict | None,
+) -> DryRun:
+    start = int(checkpoint["step"]) if checkpoint else 0
+    sampler = StepBatchSampler(
+        len(dataset),
+        options.seed,
+        config.batch_size,
+        start=start,
+        stop=start + 1,
+        rank=info.rank,
+        world_size=info.world_size,
+    )
+    batch = next(iter(make_loader(dataset, sampler, workers=0, pin_memory=False)))["image"]
+    trainer = Trainer(config, device, options.seed, info)
+    with torch.no_grad():
+        fake = trainer.G(torch.zeros(batch.shape[0], config.generator.z_dim, device=device))
+        trainer.D(batch.to(device))
+    params = {
+        name: sum(p.numel() for p in net.parameters())
+        for name, net in (("G", trainer.G), ("D", trainer.D))
+    }
+    data = (
+        f"{len(dataset)} procedural faces (seed {options.seed})"
+        if options.data == SYNTHETIC
+        else f"{len(dataset)} pictures in {options.data}"
+    )
+    what = f"resume {options.out} at step {start}" if checkpoint else f"start {options.out}"
+    lines = (
+        f"dry run: would {what} and train to step {options.steps}",
+        f"  data: {data}, one batch {tuple(batch.shape)} loaded",
+        f"  generator: {params['G']:,} parameters, renders {tuple(fake.shape)}; "
+        f"discriminator: {params['D']:,} parameters",
+        f"  batch {config.batch_size} on {device} x {info.world_size} process(es), "
+        f"{config.workers()} data worker(s); checkpoints every {config.checkpoint_interval} "
+        f"steps, samples every {config.sample_interval}",
+        "  nothing was written",
+    )
+    return DryRun(lines)
