@@ -112,8 +112,7 @@ def main() -> None:
         for size in args.sizes
     ]
     print_render_table(rows)
-    # Training images/s (training.gan) is added here as its own section: rows from a
-    # `training_row(config, device, batch)` function and a `print_training_table(rows)`.
+    print("training images/s: python benchmarks/bench_training.py")
 
 
 if __name__ == "__main__":
