@@ -24,22 +24,18 @@ from nfe_core.bundle import (
     load_bundle,
     save_bundle,
 )
-from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from nfe_core.models import Discriminator, DiscriminatorConfig, Generator
+from tests.tiny import TINY_DISCRIMINATOR, TINY_GENERATOR, tiny_generator
 
-TINY = GeneratorConfig(
-    resolution=32, channels=(32, 32, 16, 8), z_dim=32, w_dim=32, mapping_layers=2
-)
-TINY_D = DiscriminatorConfig(resolution=32, channels=(32, 32, 16, 8))
+TINY = TINY_GENERATOR
+TINY_D = TINY_DISCRIMINATOR
 G_FILE = "generator.safetensors"
 D_FILE = "discriminator.safetensors"
 
 
 @pytest.fixture(scope="module")
 def source_generator() -> Generator:
-    torch.manual_seed(0)
-    g = Generator(TINY)
-    g.compute_w_avg(n=256, seed=1)
-    return g.eval()
+    return tiny_generator()
 
 
 @pytest.fixture

@@ -10,17 +10,10 @@ import sys
 import torch
 
 from nfe_core.bundle import load_bundle
+from tests.tiny import TINY_TRAINING
 from training.gan.run_folder import read_losses
 
-TINY = {
-    "batch_size": 4,
-    "generator": {"channels": [32, 32, 16, 8], "z_dim": 32, "w_dim": 32, "mapping_layers": 2},
-    "discriminator": {"channels": [32, 32, 16, 8]},
-    "num_workers": 0,
-    "sample_count": 4,
-    "r1_interval": 2,
-    "synthetic_count": 64,
-}
+TINY = TINY_TRAINING
 
 
 def torchrun(*args: str, cwd) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ from PIL import Image
 from torch import nn
 
 from nfe_core.bundle import load_bundle
+from tests.tiny import TINY_TRAINING
 from training.cli import main
 from training.gan import losses
 from training.gan.checkpoint import CheckpointError, load_checkpoint
@@ -22,17 +23,7 @@ from training.gan.loop import Trainer
 from training.gan.run_folder import read_losses
 from training.gan.train import TrainingCancelled, TrainOptions, train_gan
 
-TINY = {
-    "batch_size": 4,
-    "generator": {"channels": [32, 32, 16, 8], "z_dim": 32, "w_dim": 32, "mapping_layers": 2},
-    "discriminator": {"channels": [32, 32, 16, 8]},
-    "num_workers": 0,
-    "sample_count": 4,
-    "checkpoint_interval": 2,
-    "sample_interval": 2,
-    "r1_interval": 2,
-    "synthetic_count": 64,
-}
+TINY = {**TINY_TRAINING, "checkpoint_interval": 2, "sample_interval": 2}
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import torch
 
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
 from nfe_core.models.layers import ConvLayer, ModulatedConv2d
+from tests.tiny import TINY_GENERATOR
 
-TINY = GeneratorConfig(32, (32, 32, 16, 8), z_dim=32, w_dim=32, mapping_layers=2)
+TINY = TINY_GENERATOR
 TINY_D = DiscriminatorConfig(32, (32, 32, 16, 8))
 
 

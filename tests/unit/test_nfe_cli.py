@@ -21,7 +21,8 @@ from nfe_core import __version__
 from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.cli.main import main
 from nfe_core.imageio import load_image
-from nfe_core.models import Generator, GeneratorConfig
+from nfe_core.models import Generator
+from tests.tiny import TINY_GENERATOR, tiny_generator
 
 
 def rgba_png(path: Path) -> Path:
@@ -243,18 +244,13 @@ def test_probe_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 # --------------------------------------------------------------------------------------------
 # nfe info
 
-TINY = GeneratorConfig(
-    resolution=32, channels=(32, 32, 16, 8), z_dim=32, w_dim=32, mapping_layers=2
-)
+TINY = TINY_GENERATOR
 G_FILE = "generator.safetensors"
 
 
-@pytest.fixture(scope="module")
-def tiny_generator() -> Generator:
-    torch.manual_seed(0)
-    generator = Generator(TINY)
-    generator.compute_w_avg(n=256, seed=1)
-    return generator.eval()
+@pytest.fixture(scope="module", name="tiny_generator")
+def tiny_generator_fixture() -> Generator:
+    return tiny_generator()
 
 
 @pytest.fixture

@@ -17,11 +17,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from nfe_core.models import Discriminator, DiscriminatorConfig, Generator
 from nfe_core.models.layers import Blur, Upsample, upfirdn2d
 from nfe_core.models.rosinality import CheckpointError, import_rosinality
+from tests.tiny import TINY_GENERATOR
 
-TINY = GeneratorConfig(32, (32, 32, 16, 8), z_dim=32, w_dim=32, mapping_layers=2)
+TINY = TINY_GENERATOR
 SQRT2 = math.sqrt(2)
 
 
