@@ -8,6 +8,8 @@ for more than a second shows a progress bar on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -158,6 +160,12 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     except KeyboardInterrupt:
         sys.stderr.write("error: cancelled\n")
         return EXIT_CANCELLED
+    except BrokenPipeError:
+        # the reader went away (e.g. `nfe info --json | head`): not an error of ours; point
+        # stdout at devnull so Python's own flush at exit does not complain either
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if not _is_bundle_error(exc):
             raise

@@ -587,3 +587,24 @@ def test_import_of_a_bad_checkpoint_writes_nothing(
     assert not out.exists()
     assert not (tmp_path / "EXECUTED").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == (["bad.pt"] if checkpoint.exists() else [])
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`nfe ... | head`: the closed pipe ends the command quietly, without a traceback."""
+    code = (
+        "from nfe_core.cli.common import run\n"
+        "def main(argv):\n"
+        "    for _ in range(100000):\n"
+        "        print('x' * 100)\n"
+        "    return 0\n"
+        "raise SystemExit(run(main, []))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
