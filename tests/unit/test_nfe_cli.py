@@ -608,3 +608,89 @@ def test_a_reader_that_stops_early_is_not_an_error():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+# --------------------------------------------------------------------------------------------
+# nfe generate
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_generate_renders_the_face_a_seed_stands_for(
+    bundle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = ["--model", str(bundle_dir)]
+    assert main(["generate", *model, "--seed", "5", "-o", str(tmp_path / "a.png")]) == 0
+    assert main(["generate", *model, "--seed", "5", "-o", str(tmp_path / "b.png")]) == 0
+    assert main(["generate", *model, "--seed", "6", "-o", str(tmp_path / "c.png")]) == 0
+    a, b, c = (_pixels(tmp_path / f"{n}.png") for n in "abc")
+    assert a.shape == (32, 32, 3)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert "seeds 5..5" in capsys.readouterr().out
+
+
+def test_generate_count_writes_numbered_faces_from_consecutive_seeds(
+    bundle_dir: Path, tmp_path: Path
+) -> None:
+    model = ["--model", str(bundle_dir)]
+    assert (
+        main(["generate", *model, "--seed", "10", "--count", "3", "-o", str(tmp_path / "f.png")])
+        == 0
+    )
+    assert sorted(p.name for p in tmp_path.glob("f_*.png")) == [
+        "f_0000.png",
+        "f_0001.png",
+        "f_0002.png",
+    ]
+    assert main(["generate", *model, "--seed", "11", "-o", str(tmp_path / "one.png")]) == 0
+    assert np.array_equal(_pixels(tmp_path / "f_0001.png"), _pixels(tmp_path / "one.png"))
+
+
+def test_generate_truncation_zero_is_the_mean_face_for_every_seed(
+    bundle_dir: Path, tmp_path: Path
+) -> None:
+    args = ["generate", "--model", str(bundle_dir), "--truncation", "0", "--count", "2"]
+    assert main([*args, "-o", str(tmp_path / "m.png")]) == 0
+    assert np.array_equal(_pixels(tmp_path / "m_0000.png"), _pixels(tmp_path / "m_0001.png"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--truncation", "1.5"], "from 0 to 1"),
+        (["--count", "0"], "--count"),
+        (["--seed", "-1"], "--seed"),
+        (["-o", "face.bmp"], ".bmp"),
+    ],
+)
+def test_generate_bad_input_is_one_error_line(
+    bundle_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    needle: str,
+) -> None:
+    args = {"--model": str(bundle_dir), "-o": "face.png"}
+    for key, value in zip(extra[::2], extra[1::2], strict=True):
+        args[key] = value
+    args["-o"] = str(tmp_path / args["-o"])
+    argv = ["generate", *[x for kv in args.items() for x in kv]]
+    assert main(argv) == 2
+    assert needle in one_error_line(capsys.readouterr().err)
+    assert list(tmp_path.glob("face*")) == []
+
+
+def test_generate_never_replaces_a_picture_without_force(
+    bundle_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "mine.png"
+    target.write_bytes(b"the artist's own picture")
+    argv = ["generate", "--model", str(bundle_dir), "-o", str(target)]
+    assert main(argv) == 2
+    assert "already exists" in one_error_line(capsys.readouterr().err)
+    assert target.read_bytes() == b"the artist's own picture"
+    assert main([*argv, "--force"]) == 0
+    assert _pixels(target).shape == (32, 32, 3)

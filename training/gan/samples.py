@@ -12,6 +12,7 @@ from torch import Tensor
 
 from nfe_core.imageio import save_image
 from nfe_core.models import Generator
+from nfe_core.sampling import images_to_uint8
 from training.gan.data import derive_seed
 
 
@@ -19,12 +20,6 @@ def fixed_latents(count: int, z_dim: int, seed: int) -> Tensor:
     """The run's sample latents (count, z_dim): the same for every grid of a run."""
     generator = torch.Generator().manual_seed(derive_seed(seed, 0x5A3))
     return torch.randn(count, z_dim, generator=generator)
-
-
-def to_uint8(images: Tensor) -> np.ndarray:
-    """Images (N, 3, H, W) in -1..1 as an (N, H, W, 3) uint8 array (clamped, rounded)."""
-    scaled = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round()
-    return scaled.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def tile(images: np.ndarray, columns: int | None = None, gap: int = 2) -> np.ndarray:
@@ -54,4 +49,4 @@ def save_grid(
     generator: Generator, latents: Tensor, path: str | os.PathLike[str], chunk: int = 16
 ) -> Path:
     """Render ``latents`` and write them as one grid picture to ``path`` (atomically)."""
-    return save_image(tile(to_uint8(render(generator, latents, chunk))), path, durable=False)
+    return save_image(tile(images_to_uint8(render(generator, latents, chunk))), path, durable=False)
