@@ -347,9 +347,9 @@ def _add_classifier(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--epochs",
         type=positive_int,
-        default=12,
+        default=20,
         metavar="E",
-        help="passes over the training faces (default: 12)",
+        help="passes over the training faces (default: 20)",
     )
     add_seed_option(p, "the faces, the data order and the initial weights")
     add_device_option(p)
@@ -372,11 +372,27 @@ def _classifier(args: argparse.Namespace) -> int:
     )
     check_out(options.out)  # fail before minutes of rendering
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    with (
-        progress_bar("rendering", args.train_count, unit="face", quiet=args.quiet) as render,
-        progress_bar("training", 1, unit="step", quiet=args.quiet) as train,
-    ):
-        result = train_classifier(options, render_progress=render, train_progress=train, log=log)
+    with ExitStack() as stack:
+        shown: list[tuple[str, ExitStack, Callable[[int, int], None]]] = []
+
+        def bar(name: str, unit: str) -> Callable[[int, int], None]:
+            def update(done: int, total: int) -> None:  # a phase's bar replaces the last one
+                if not shown or shown[-1][0] != name:
+                    if shown:
+                        shown[-1][1].close()
+                    own = stack.enter_context(ExitStack())
+                    made = own.enter_context(progress_bar(name, total, unit=unit, quiet=args.quiet))
+                    shown.append((name, own, made))
+                shown[-1][2](done, total)
+
+            return update
+
+        result = train_classifier(
+            options,
+            render_progress=bar("rendering", "face"),
+            train_progress=bar("training", "step"),
+            log=log,
+        )
     worst = min(result.accuracy, key=result.accuracy.__getitem__)
     print(
         f"trained the {args.role} ({result.parameters} parameters) in "

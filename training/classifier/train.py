@@ -75,15 +75,15 @@ class ClassifierOptions:
     role: str = "annotator"
     train_count: int = 20_000
     test_count: int = 2_000
-    epochs: int = 12
+    epochs: int = 20
     seed: int = 0
     device: str | None = None
     batch_size: int = 128
     lr: float = 3e-3
     weight_decay: float = 0.05
     warmup_fraction: float = 0.03
-    max_shift: float = 0.06  # of the image side, each way
-    max_scale: float = 0.06  # zoom 1 +- this
+    max_shift: float = 0.02  # of the image side, each way
+    max_scale: float = 0.02  # zoom 1 +- this
     workers: int | None = None  # render processes; default: every core
 
     def __post_init__(self) -> None:
@@ -300,7 +300,10 @@ def train_classifier(
     init_seed = derive_seed(options.seed, ROLES[options.role].salt, 3)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init_seed)
-        model = AttributeClassifier(config).to(device)
+        model = AttributeClassifier(config)
+    # channels-last convolutions are about 20% faster on CPU (oneDNN); the weights are saved
+    # contiguous, so the file does not depend on it
+    model = model.to(device, memory_format=torch.channels_last)
     parameters = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=options.lr, weight_decay=options.weight_decay
@@ -326,7 +329,7 @@ def train_classifier(
             idx = order[start : start + options.batch_size]
             x = augment(
                 to_float(train_images[idx]), generator, options.max_shift, options.max_scale
-            ).to(device)
+            ).to(device, memory_format=torch.channels_last)
             y = train_labels[idx].to(device)
             loss = classification_loss(model(x), y, names)
             optimizer.zero_grad(set_to_none=True)
