@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nfe_core.models.config import config_from_dict
+
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 1024
 Norm = Literal["batch", "group"]
@@ -129,22 +131,7 @@ class ClassifierConfig:
     @classmethod
     def from_dict(cls, d: object) -> ClassifierConfig:
         """The config saved by :meth:`to_dict`; ValueError on unknown or missing keys."""
-        if not isinstance(d, dict):
-            raise ValueError(f"ClassifierConfig must be a JSON object, got {type(d).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(
-                f"ClassifierConfig: unknown keys {unknown}; expected some of {sorted(names)}"
-            )
-        missing = sorted(
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.default is dataclasses.MISSING and f.name not in d
-        )
-        if missing:
-            raise ValueError(f"ClassifierConfig: missing keys {missing}")
-        return cls(**d)
+        return config_from_dict(cls, d)
 
 
 def _norm(kind: str, channels: int) -> nn.Module:

@@ -12,11 +12,12 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
+from nfe_core.models.config import config_from_dict
 from nfe_core.models.layers import (
     ConstantInput,
     ConvLayer,
@@ -91,25 +92,6 @@ def _check_blur_kernel(blur_kernel: object) -> tuple[int, ...]:
     return taps
 
 
-def _from_dict(cls: type, d: object) -> Any:
-    if not isinstance(d, dict):
-        raise ValueError(f"{cls.__name__} must be a JSON object, got {type(d).__name__}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise ValueError(
-            f"{cls.__name__}: unknown keys {unknown}; expected some of {sorted(names)}"
-        )
-    missing = sorted(
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING and f.name not in d
-    )
-    if missing:
-        raise ValueError(f"{cls.__name__}: missing keys {missing}")
-    return cls(**d)
-
-
 def _to_dict(config: object) -> dict:
     return {
         k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
@@ -170,7 +152,7 @@ class GeneratorConfig:
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
         """Validated config from `to_dict` output; unknown keys or bad values -> ValueError."""
-        return _from_dict(cls, d)
+        return config_from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -207,7 +189,7 @@ class DiscriminatorConfig:
     @classmethod
     def from_dict(cls, d: dict) -> DiscriminatorConfig:
         """Validated config from `to_dict` output; unknown keys or bad values -> ValueError."""
-        return _from_dict(cls, d)
+        return config_from_dict(cls, d)
 
 
 def _check_config(config: object, cls: type) -> None:
