@@ -9,7 +9,12 @@ This module is the one place that knows the format. A bundle (format version 1) 
   ``attributes`` (a list, empty until the attribute sliders exist) and ``report`` (the
   quality figures, or null). Figures such as accuracies are stored as fractions in 0..1.
 - one safetensors file per network (``generator.safetensors``, optionally
-  ``discriminator.safetensors``), holding exactly that network's ``state_dict()``.
+  ``discriminator.safetensors``, ``classifier.safetensors`` - the annotator that labelled the
+  boundaries' data and that ``nfe tags`` runs - and ``judge.safetensors``, the independent
+  classifier the quality report grades with), holding exactly that network's ``state_dict()``.
+- with attributes, ``boundaries.safetensors``: one unit normal (w_dim,) per boundary, named as
+  the boundary (``hair_color:blue``); its other figures (attribute, kind, classes, intercept,
+  spread, SVM accuracy, sample counts...) are the ``attributes`` entries of bundle.json.
 - nothing else but ``.md``/``.txt`` notes (a README, a LICENSE).
 
 A network is rebuilt from its own config, so loading needs no flags. Nothing is ever
@@ -24,8 +29,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,10 @@ from safetensors.torch import save_file
 from torch import nn
 
 from nfe_core.device import resolve_device
+from nfe_core.editing import Boundaries, Boundary, boundaries_from_records
 from nfe_core.fileio import current_umask, describe_os_error, write_folder_atomically
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.resources import resource_path
 
 FORMAT = "nfe-bundle"
@@ -68,7 +75,8 @@ class NetworkKind:
     """How one entry of ``networks`` in bundle.json becomes a module.
 
     ``config_class`` has ``from_dict``/``to_dict``; ``module_class(config)`` builds the
-    network; ``file`` is where its tensors go; a ``required`` network is in every bundle.
+    network; ``file`` is where its tensors go; a ``required`` network is in every bundle;
+    a ``same_resolution`` network works at the generator's resolution (classifiers resize).
     """
 
     name: str
@@ -76,6 +84,7 @@ class NetworkKind:
     module_class: Callable[[Any], nn.Module]
     file: str
     required: bool = False
+    same_resolution: bool = True
 
     def config_from_dict(self, data: dict[str, Any]) -> Any:
         return self.config_class.from_dict(data)
@@ -88,7 +97,35 @@ NETWORKS: dict[str, NetworkKind] = {
         NetworkKind(
             "discriminator", DiscriminatorConfig, Discriminator, "discriminator.safetensors"
         ),
+        NetworkKind(
+            "classifier",
+            ClassifierConfig,
+            AttributeClassifier,
+            "classifier.safetensors",
+            same_resolution=False,
+        ),
+        NetworkKind(
+            "judge",
+            ClassifierConfig,
+            AttributeClassifier,
+            "judge.safetensors",
+            same_resolution=False,
+        ),
     )
+}
+BOUNDARIES_FILE = "boundaries.safetensors"
+# Keys every ``attributes`` entry has, with their JSON types (more keys are allowed: figures)
+_RECORD_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "name": ((str,), "a string"),
+    "attribute": ((str,), "a string"),
+    "kind": ((str,), "a string"),
+    "positive": ((str,), "a string"),
+    "negative": ((str, type(None)), "a string or null"),
+    "latent_space": ((str,), "a string"),
+    "intercept": ((int, float), "a number"),
+    "spread": ((int, float), "a number"),
+    "target_distance": ((int, float), "a number"),
+    "strength_range": ((list,), "a list"),
 }
 
 
@@ -105,6 +142,9 @@ class Bundle:
     generator: Generator
     discriminator: Discriminator | None
     device: torch.device
+    classifier: AttributeClassifier | None = None
+    judge: AttributeClassifier | None = None
+    boundaries: Boundaries = field(default_factory=lambda: Boundaries(()))
 
     @property
     def name(self) -> str:
@@ -133,7 +173,12 @@ class Bundle:
     @property
     def networks(self) -> dict[str, nn.Module]:
         """The networks this bundle holds, by their name in bundle.json."""
-        found = {"generator": self.generator, "discriminator": self.discriminator}
+        found = {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "classifier": self.classifier,
+            "judge": self.judge,
+        }
         return {key: module for key, module in found.items() if module is not None}
 
 
@@ -154,11 +199,18 @@ def save_bundle(
     description: str = "",
     training: dict[str, Any] | None = None,
     discriminator: Discriminator | None = None,
+    classifier: AttributeClassifier | None = None,
+    judge: AttributeClassifier | None = None,
+    boundaries: Sequence[Boundary] | Boundaries | None = None,
     attributes: list[dict[str, Any]] | None = None,
     report: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write a bundle to folder ``root`` and return its path.
+
+    ``boundaries`` become bundle.json's ``attributes`` entries (their records, see
+    :meth:`Boundary.to_record`) and ``boundaries.safetensors``; ``attributes`` may add figures
+    to those entries (dicts with a matching ``name``: SVM accuracy, sample counts...).
 
     The folder is written whole (a hidden sibling temp folder, read back and checked, then
     renamed into place), so it is complete or absent. An existing bundle is replaced only
@@ -179,10 +231,17 @@ def save_bundle(
         raise ValueError(f"description: expected a string, got {type(description).__name__}")
     if training is not None and not isinstance(training, dict):
         raise ValueError(f"training: expected a dict or None, got {type(training).__name__}")
+    for key, value in (("classifier", classifier), ("judge", judge)):
+        if value is not None and not isinstance(value, AttributeClassifier):
+            raise ValueError(
+                f"{key}: expected an AttributeClassifier or None, got {type(value).__name__}"
+            )
     if attributes is not None and not (
         isinstance(attributes, list) and all(isinstance(a, dict) for a in attributes)
     ):
         raise ValueError("attributes: expected a list of dicts or None")
+    planes = list(boundaries.all if isinstance(boundaries, Boundaries) else boundaries or ())
+    records = _attribute_records(planes, attributes or [], generator.config.w_dim)
     if report is not None and not isinstance(report, dict):
         raise ValueError(f"report: expected a dict or None, got {type(report).__name__}")
 
@@ -194,6 +253,9 @@ def save_bundle(
                 f"generator's), got {discriminator.config.resolution}"
             )
         modules["discriminator"] = discriminator
+    for key, value in (("classifier", classifier), ("judge", judge)):
+        if value is not None:
+            modules[key] = value
     config = generator.config
     meta: dict[str, Any] = {
         "format": FORMAT,
@@ -210,7 +272,7 @@ def save_bundle(
             for key, module in modules.items()
         },
         "training": training if training is not None else {},
-        "attributes": attributes if attributes is not None else [],
+        "attributes": records,
         "report": report,
     }
     for key in ("training", "attributes", "report"):
@@ -219,6 +281,7 @@ def save_bundle(
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{key}: expected values JSON can hold ({exc})") from None
     states = {key: _state_for_saving(key, module) for key, module in modules.items()}
+    normals = {b.name: b.normal.detach().float().cpu().contiguous().clone() for b in planes}
     text = _json_text(meta)
     _check_save_target(root, overwrite)
 
@@ -226,6 +289,9 @@ def save_bundle(
         for key, state in states.items():
             metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "network": key}
             save_file(state, str(folder / NETWORKS[key].file), metadata=metadata)
+        if normals:
+            metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION)}
+            save_file(normals, str(folder / BOUNDARIES_FILE), metadata=metadata)
         (folder / META_FILE).write_text(text, encoding="utf-8")
         mode = 0o666 & ~current_umask()  # safetensors writes its files private (0600)
         for file in folder.iterdir():
@@ -234,6 +300,29 @@ def save_bundle(
 
     write_folder_atomically(root, write, replace=True, error=BundleError)
     return root
+
+
+def _attribute_records(
+    planes: list[Boundary], extra: list[dict[str, Any]], w_dim: int
+) -> list[dict[str, Any]]:
+    """bundle.json's ``attributes``: each boundary's record with its extra figures."""
+    names = [b.name for b in planes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"boundaries: a name appears twice: {names}")
+    for b in planes:
+        if not isinstance(b, Boundary):
+            raise ValueError(f"boundaries: expected Boundary objects, got {type(b).__name__}")
+        if b.w_dim != w_dim:
+            raise ValueError(
+                f"boundaries: {b.name}'s normal has {b.w_dim} values, w_dim is {w_dim}"
+            )
+    by_name: dict[str, dict[str, Any]] = {}
+    for record in extra:
+        name = record.get("name")
+        if name not in names:
+            raise ValueError(f"attributes: {name!r} is not one of the boundaries ({names})")
+        by_name[name] = record
+    return [{**by_name.get(b.name, {}), **b.to_record()} for b in planes]
 
 
 def _json_text(meta: dict[str, Any]) -> str:
@@ -306,6 +395,9 @@ def load_bundle(root: str | os.PathLike[str], device: str | torch.device | None 
         generator=opened.modules["generator"],  # type: ignore[arg-type]
         discriminator=opened.modules.get("discriminator"),  # type: ignore[arg-type]
         device=target,
+        classifier=opened.modules.get("classifier"),  # type: ignore[arg-type]
+        judge=opened.modules.get("judge"),  # type: ignore[arg-type]
+        boundaries=opened.boundaries.to(target),
     )
 
 
@@ -313,6 +405,7 @@ def load_bundle(root: str | os.PathLike[str], device: str | torch.device | None 
 class _Opened:
     meta: dict[str, Any]
     modules: dict[str, nn.Module]  # network name -> the network with its checked weights, CPU
+    boundaries: Boundaries
 
 
 def _open_bundle(root: Path) -> _Opened:
@@ -327,7 +420,10 @@ def _open_bundle(root: Path) -> _Opened:
     meta = _read_meta(meta_path)
     networks = _check_meta(meta_path, meta)
     modules = {key: _build(meta_path, kind, config) for key, (kind, config) in networks.items()}
-    _check_folder_contents(root, {kind.file for kind, _ in networks.values()})
+    files = {kind.file for kind, _ in networks.values()}
+    if meta["attributes"]:
+        files.add(BOUNDARIES_FILE)
+    _check_folder_contents(root, files)
     for key, module in modules.items():
         path = root / networks[key][0].file
         tensors = _read_tensors(path, key, module.state_dict())
@@ -335,7 +431,26 @@ def _open_bundle(root: Path) -> _Opened:
             module.load_state_dict(tensors, strict=True)
         except RuntimeError as exc:
             raise BundleError(path, f"the tensors do not fit the {key} ({exc})") from None
-    return _Opened(meta=meta, modules=modules)
+    return _Opened(meta=meta, modules=modules, boundaries=_read_boundaries(root, meta))
+
+
+def _read_boundaries(root: Path, meta: dict[str, Any]) -> Boundaries:
+    """The boundaries named by bundle.json's ``attributes``, normals from their file."""
+    records = meta["attributes"]
+    if not records:
+        return Boundaries(())
+    path = root / BOUNDARIES_FILE
+    w_dim = int(meta["w_dim"])
+    expected = {str(r["name"]): torch.zeros(w_dim) for r in records}
+    normals = _read_tensors(path, "boundaries", expected)
+    for name, normal in normals.items():
+        length = float(normal.double().norm())
+        if abs(length - 1.0) > 1e-3:
+            raise BundleError(path, f"the normal {name!r} should have length 1, not {length:.4g}")
+    try:
+        return boundaries_from_records(records, normals)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(root / META_FILE, f"'attributes' is not valid: {exc}") from None
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -431,6 +546,20 @@ def _check_meta(path: Path, meta: dict[str, Any]) -> dict[str, tuple[NetworkKind
             raise BundleError(
                 path, f"attributes[{i}] should be an object, not {_json_type(attribute)}"
             )
+        for key, (types, said) in _RECORD_KEYS.items():
+            if key not in attribute:
+                raise BundleError(path, f"attributes[{i}] has no '{key}'")
+            if not _is(attribute[key], types):
+                raise BundleError(
+                    path,
+                    f"attributes[{i}].{key} should be {said}, not {_json_type(attribute[key])}",
+                )
+        if attribute["latent_space"] != "w":
+            raise BundleError(
+                path,
+                f"attributes[{i}].latent_space is {attribute['latent_space']!r}; "
+                "this NFE edits in 'w'",
+            )
 
     networks = meta["networks"]
     unknown = sorted(set(networks) - set(NETWORKS))
@@ -483,8 +612,8 @@ def _check_meta(path: Path, meta: dict[str, Any]) -> dict[str, tuple[NetworkKind
                 path,
                 f"'{key}' is {meta[key]} but the generator's config says {getattr(generator, key)}",
             )
-    for key, (_, config) in result.items():
-        if getattr(config, "resolution", generator.resolution) != generator.resolution:
+    for key, (kind, config) in result.items():
+        if kind.same_resolution and config.resolution != generator.resolution:
             raise BundleError(
                 path,
                 f"the {key} is for {config.resolution} px but the generator makes "

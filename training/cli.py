@@ -404,7 +404,113 @@ def _classifier(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = (_add_synth, _add_gan, _add_classifier)
+_ATTRIBUTES_DESCRIPTION = """\
+Give a model bundle its attribute sliders: sample N latents, render them, label the renders
+(with the annotator classifier by default), and fit one linear SVM per boundary in W space on
+a held-out split - one per two-class attribute, one per class of a categorical attribute
+(one-vs-rest), plus one short -> long direction for hair_length. Faces the labels are unsure
+of are left out; classes are weighted to balance them; each boundary records its balanced
+test accuracy, sample counts and spread.
+
+The bundle is rewritten in place with the classifier(s), the boundaries and their figures
+(its quality report is cleared: run 'nfe-train report' again). Any bundle works, e.g. one
+made by 'nfe import-stylegan2', given a classifier (--classifier) or another label source.
+The labels are kept in WORK/labels.npz and reused by a rerun with the same options."""
+
+
+def _add_attributes(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "attributes",
+        help="label generated faces and fit the attribute boundaries of a bundle",
+        description=_ATTRIBUTES_DESCRIPTION,
+        epilog=(
+            "examples:\n"
+            "  nfe-train attributes --model run/bundle --classifier clf64 --judge judge64\n"
+            "  nfe-train attributes --model imported --labels wd14:tagger --classifier clf64"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", type=Path, required=True, metavar="BUNDLE", help="bundle folder")
+    p.add_argument(
+        "--classifier",
+        type=Path,
+        metavar="RUN_DIR",
+        help="annotator run folder ('nfe-train classifier') to put into the bundle "
+        "(default: the bundle's own)",
+    )
+    p.add_argument(
+        "--judge",
+        type=Path,
+        metavar="RUN_DIR",
+        help="judge run folder ('nfe-train classifier --role judge') to put into the bundle",
+    )
+    p.add_argument(
+        "--labels",
+        default="classifier",
+        metavar="SOURCE",
+        help="what labels the renders: classifier (default), wd14:FOLDER (an ONNX tagger "
+        "with model.onnx and selected_tags.csv)",
+    )
+    p.add_argument(
+        "--count",
+        type=positive_int,
+        default=20_000,
+        metavar="N",
+        help="latents to sample and label (default: 20000)",
+    )
+    p.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="folder for labels.npz (default: BUNDLE-attributes beside the bundle)",
+    )
+    add_seed_option(p, "the latents and the train/test split")
+    add_device_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_attributes)
+
+
+def _attributes(args: argparse.Namespace) -> int:
+    from nfe_core.cli.common import CliError
+    from training.attributes import AttributeOptions, train_attributes, worst_accuracy
+    from training.labels import LabelError, load_classifier_run, open_label_source
+
+    if args.count < 100:
+        raise CliError(f"--count: at least 100 latents are needed, got {args.count}")
+    try:
+        classifier = load_classifier_run(args.classifier) if args.classifier else None
+        judge = load_classifier_run(args.judge) if args.judge else None
+        source = None
+        if args.labels != "classifier":
+            source = open_label_source(args.labels, device=args.device)
+    except LabelError as exc:
+        raise CliError(str(exc)) from None
+    options = AttributeOptions(count=args.count, seed=args.seed)
+    work = args.work or args.model.with_name(args.model.name + "-attributes")
+    log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    with progress_bar("labelling", args.count, unit="face", quiet=args.quiet) as bar:
+        result = train_attributes(
+            args.model,
+            options,
+            work=work,
+            classifier=classifier,
+            judge=judge,
+            source=source,
+            source_name=args.labels,
+            device=args.device,
+            progress=bar,
+            log=log,
+        )
+    name, accuracy = worst_accuracy(result.fitted)
+    print(
+        f"fitted {len(result.fitted)} boundaries ({len(result.skipped)} skipped); lowest "
+        f"balanced test accuracy {accuracy:.4f} ({name}); wrote {result.bundle}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+_COMMANDS = (_add_synth, _add_gan, _add_classifier, _add_attributes)
 
 
 def build_parser() -> Parser:

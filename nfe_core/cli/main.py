@@ -318,9 +318,12 @@ def _info_lines(record: dict) -> list[str]:
     if attributes:
         lines.append(f"attributes ({len(attributes)}):")
         for attribute in attributes:
-            label = attribute.get("name", "?")
-            group = attribute.get("group")
-            lines.append(f"  {label}" + (f" ({group})" if group else ""))
+            accuracy = attribute.get("svm_test_accuracy")
+            figure = f", SVM balanced test accuracy {accuracy:.4f}" if accuracy is not None else ""
+            low, high = attribute["strength_range"]
+            lines.append(
+                f"  {attribute['name']} ({attribute['kind']}{figure}, strengths {low:g}..{high:g})"
+            )
     else:
         lines.append("attributes: none yet")
     report = record["report"]

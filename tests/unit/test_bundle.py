@@ -24,7 +24,9 @@ from nfe_core.bundle import (
     load_bundle,
     save_bundle,
 )
+from nfe_core.editing import Boundary
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from tests.tiny import TINY_DISCRIMINATOR, TINY_GENERATOR, tiny_generator
 
 TINY = TINY_GENERATOR
@@ -597,3 +599,104 @@ def test_a_failed_swap_puts_the_old_bundle_back(
     monkeypatch.undo()
     assert check_bundle(saved)["name"] == "tiny"
     assert [p.name for p in saved.parent.iterdir()] == ["model"]
+
+
+# --- classifiers and attribute boundaries --------------------------------------------------
+
+
+def _classifier(resolution: int, seed: int) -> AttributeClassifier:
+    torch.manual_seed(seed)
+    config = ClassifierConfig(
+        resolution=resolution, attributes=(("glasses", ("false", "true")),), width=4, depth=2
+    )
+    return AttributeClassifier(config).eval()
+
+
+def _boundaries() -> list[Boundary]:
+    g = torch.Generator().manual_seed(5)
+    return [
+        Boundary(
+            name, "hair", "class", name.split(":")[1], None,
+            torch.nn.functional.normalize(torch.randn(TINY.w_dim, generator=g), dim=0),
+            0.25, 1.5, 1.2,
+        )
+        for name in ("hair:red", "hair:blue")
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def with_attributes(tmp_path: Path, generator: Generator) -> Path:
+    return save_bundle(
+        tmp_path / "model",
+        generator,
+        name="sliders",
+        classifier=_classifier(16, 0),  # classifiers may read at their own resolution
+        judge=_classifier(32, 1),
+        boundaries=_boundaries(),
+        attributes=[{"name": "hair:red", "svm_test_accuracy": 0.96}],
+    )
+
+
+def test_classifiers_and_boundaries_round_trip(with_attributes: Path) -> None:
+    bundle = load_bundle(with_attributes)
+    assert bundle.classifier is not None and bundle.judge is not None
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    expected = _classifier(16, 0).predict(images)["glasses"]
+    assert torch.allclose(bundle.classifier.predict(images)["glasses"], expected, atol=1e-6)
+    assert set(bundle.networks) == {"generator", "classifier", "judge"}
+    saved = _boundaries()
+    assert [b.name for b in bundle.boundaries.all] == ["hair:red", "hair:blue"]
+    for b, want in zip(bundle.boundaries.all, saved, strict=True):
+        assert torch.equal(b.normal, want.normal)
+        assert (b.intercept, b.spread, b.target_distance) == (0.25, 1.5, 1.2)
+    red, blue = bundle.attributes
+    assert red["svm_test_accuracy"] == 0.96 and "svm_test_accuracy" not in blue
+    assert red["kind"] == "class" and red["latent_space"] == "w"
+    assert (with_attributes / "boundaries.safetensors").is_file()
+
+
+def test_records_without_boundaries_are_refused(tmp_path: Path, generator: Generator) -> None:
+    with pytest.raises(ValueError, match="not one of the boundaries"):
+        save_bundle(tmp_path / "m", generator, name="x", attributes=[{"name": "hair:red"}])
+
+
+def _drop_record_key(key: str) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        meta = read_meta(root)
+        del meta["attributes"][0][key]
+        write_meta(root, meta)
+
+    return edit
+
+
+def _boundary_tensors(edit: Callable[[dict[str, torch.Tensor]], None]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        path = root / "boundaries.safetensors"
+        tensors = dict(safetensors.torch.load_file(str(path)))
+        edit(tensors)
+        safetensors.torch.save_file(tensors, str(path))
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("defect", "file", "message"),
+    [
+        (lambda root: (root / "boundaries.safetensors").unlink(), "boundaries.safetensors",
+         "the file is missing"),
+        (_drop_record_key("spread"), META_FILE, "attributes\\[0\\] has no 'spread'"),
+        (_boundary_tensors(lambda t: t.update({"hair:red": torch.ones(3)})),
+         "boundaries.safetensors", "has shape 3"),
+        (_boundary_tensors(lambda t: t.update({"hair:red": torch.ones(TINY.w_dim)})),
+         "boundaries.safetensors", "should have length 1"),
+        (_boundary_tensors(lambda t: t.pop("hair:blue")), "boundaries.safetensors",
+         "missing tensor"),
+    ],
+)  # fmt: skip
+def test_boundary_defects_name_their_file(
+    with_attributes: Path, defect: Callable[[Path], None], file: str, message: str
+) -> None:
+    defect(with_attributes)
+    with pytest.raises(BundleError, match=message) as caught:
+        load_bundle(with_attributes)
+    assert caught.value.path.name == file

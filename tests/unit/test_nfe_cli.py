@@ -20,6 +20,7 @@ import nfe_core.bundle
 from nfe_core import __version__
 from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.cli.main import main
+from nfe_core.editing import Boundary
 from nfe_core.imageio import load_image
 from nfe_core.models import Generator
 from tests.tiny import TINY_GENERATOR, tiny_generator
@@ -345,12 +346,21 @@ def test_info_lists_attributes_and_report_when_present(
         tmp_path / "m",
         tiny_generator,
         name="later",
-        attributes=[{"name": "blonde", "group": "hair_color"}],
+        boundaries=[
+            Boundary(
+                "hair_color:blonde", "hair_color", "class", "blonde", None,
+                torch.nn.functional.normalize(torch.ones(32), dim=0), 0.5, 2.0,
+            )
+        ],
+        attributes=[{"name": "hair_color:blonde", "svm_test_accuracy": 0.97}],
         report={"fid": 12.5},
-    )
+    )  # fmt: skip
     assert main(["info", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "attributes (1):" in lines and "  blonde (hair_color)" in lines
+    assert "attributes (1):" in lines
+    assert (
+        "  hair_color:blonde (class, SVM balanced test accuracy 0.9700, strengths -3..3)" in lines
+    )
     assert "quality report:" in lines and "  fid: 12.5" in lines
 
 

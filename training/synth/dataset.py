@@ -8,7 +8,6 @@ ATTRIBUTES order (-1 where unknown), "hair_length_value": float tensor () (NaN i
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -19,6 +18,7 @@ from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
 from nfe_core.imageio import READ_SUFFIXES, load_image
+from training.labels import read_label_table
 from training.synth.params import face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, render_face
 from training.synth.schema import ATTRIBUTES, HAIR_LENGTH_VALUE
@@ -82,8 +82,9 @@ class SyntheticFaces(FaceDataset):
 class FolderFaces(FaceDataset):
     """Every picture under ``root`` (recursively), scaled and centre-cropped to ``size``.
 
-    Labels come from ``root/labels.csv`` when it exists (a ``file`` column with paths
-    relative to ``root``, and attribute columns); pictures without a row are unlabelled.
+    Labels come from ``root/labels.csv`` when it exists (read by
+    `training.labels.read_label_table`, which raises LabelError, a ValueError, for a broken
+    table); pictures without a row are unlabelled.
     """
 
     def __init__(self, root: str | os.PathLike, size: int) -> None:
@@ -100,15 +101,8 @@ class FolderFaces(FaceDataset):
         )
         if not self.files:
             raise ValueError(f"{self.root}: no pictures found")
-        self.labels: dict[str, dict[str, str]] = {}
         table = self.root / LABELS_FILE
-        if table.is_file():
-            with table.open(newline="", encoding="utf-8") as f:
-                reader = csv.DictReader(f)
-                if reader.fieldnames is None or "file" not in reader.fieldnames:
-                    raise ValueError(f"{table}: needs a 'file' column")
-                for row in reader:
-                    self.labels[Path(row["file"]).as_posix()] = row
+        self.label_table = read_label_table(table) if table.is_file() else None
 
     def __len__(self) -> int:
         return len(self.files)
@@ -118,4 +112,5 @@ class FolderFaces(FaceDataset):
         image = load_image(path).rgb
         if image.size != (self.size, self.size):
             image = ImageOps.fit(image, (self.size, self.size), Image.Resampling.LANCZOS)
-        return image, self.labels.get(path.relative_to(self.root).as_posix(), {})
+        row = self.label_table.find(path.relative_to(self.root)) if self.label_table else None
+        return image, row or {}

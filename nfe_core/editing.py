@@ -1,0 +1,565 @@
+"""Attribute edits in W / W+ with InterFaceGAN boundaries: one grammar, pure functions.
+
+A *boundary* is a hyperplane in W found by a linear SVM: a unit normal ``n`` and an intercept
+``b``; the signed distance of a latent ``w`` is ``n . w + b`` (positive: the boundary's
+positive class). Three kinds:
+
+- ``class``: one class of a categorical attribute against the rest (``hair_color:blue``);
+- ``binary``: a two-class attribute (``glasses``: false -> true);
+- ``ordinal``: one direction through ordered classes (``hair_length``: short -> long).
+
+Each boundary also carries ``spread``, the standard deviation of ``n . w`` over the model's
+latent distribution: strengths are measured in that unit, so ``+1`` moves any face, sampled or
+inverted, by the same signed distance relative to where it is, never to an absolute position.
+
+The grammar, shared by the command line, presets and the app:
+
+- ``ATTR=CLASS`` (``hair_color=blue``, ``glasses=true``): move the face into that class -
+  towards the target, away from its current class, until it is ``target_distance`` spreads
+  past the target's hyperplane and ahead of every other class of the attribute;
+- ``ATTR=+X`` / ``ATTR=-X``: move by X spreads along the attribute's single direction
+  (binary and ordinal attributes: ``hair_length=+1.5``);
+- ``ATTR:CLASS=+X``: move by X spreads along one class's direction (``hair_color:blue=+2``).
+
+An edit may *preserve* attributes: its direction is projected onto the orthogonal complement
+of all their normals (solved at once with an SVD, not by subtracting non-orthogonal vectors
+one after the other), so their signed distances do not change.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+BoundaryKind = Literal["class", "binary", "ordinal"]
+BOUNDARY_KINDS: tuple[str, ...] = ("class", "binary", "ordinal")
+_IDENT = r"[a-z][a-z0-9_]*"
+_CLASS = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
+_NUMBER = r"[-+](?:\d+(?:\.\d*)?|\.\d+)"
+_EDIT = re.compile(rf"^\s*({_IDENT})(?::({_CLASS}))?\s*=\s*(\S+)\s*$")
+_STRENGTH = re.compile(rf"^{_NUMBER}$")
+# Below this share of its length, a direction left after preserving is numerically nothing.
+_DEGENERATE = 1e-4
+
+
+class EditError(ValueError):
+    """An edit that cannot be parsed or applied; the message says why in plain words."""
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    """One SVM hyperplane in W: ``distance(w) = normal . w + intercept``."""
+
+    name: str  # "hair_color:blue", "glasses", "hair_length"
+    attribute: str  # the attribute (group) it belongs to: "hair_color"
+    kind: BoundaryKind
+    positive: str  # the class on the positive side
+    negative: str | None  # the class on the negative side (None for one-vs-rest)
+    normal: Tensor  # (w_dim,) unit length, float32
+    intercept: float
+    spread: float  # std of normal . w over sampled w: the unit of strengths
+    target_distance: float = 1.0  # where ``ATTR=CLASS`` lands, in spreads past the plane
+    strength_range: tuple[float, float] = (-3.0, 3.0)  # recommended slider range
+
+    def __post_init__(self) -> None:
+        if self.kind not in BOUNDARY_KINDS:
+            raise ValueError(f"boundary {self.name}: unknown kind {self.kind!r}")
+        if not isinstance(self.normal, Tensor) or self.normal.ndim != 1:
+            raise ValueError(f"boundary {self.name}: normal must be a 1-D tensor")
+        if not bool(torch.isfinite(self.normal).all()):
+            raise ValueError(f"boundary {self.name}: normal has NaN or infinite values")
+        norm = float(self.normal.double().norm())
+        if not math.isclose(norm, 1.0, rel_tol=1e-3):
+            raise ValueError(f"boundary {self.name}: normal must have length 1, not {norm:.4g}")
+        if not (math.isfinite(self.spread) and self.spread > 0):
+            raise ValueError(f"boundary {self.name}: spread must be positive, not {self.spread}")
+        if not (math.isfinite(self.intercept) and math.isfinite(self.target_distance)):
+            raise ValueError(f"boundary {self.name}: intercept and target must be finite")
+        if (self.kind == "class") != (self.negative is None):
+            raise ValueError(
+                f"boundary {self.name}: a class boundary has no negative class; "
+                "binary and ordinal boundaries need one"
+            )
+
+    @property
+    def w_dim(self) -> int:
+        return int(self.normal.shape[0])
+
+    def to_record(self) -> dict[str, object]:
+        """Everything but the normal, JSON-ready (bundle.json's ``attributes`` entries)."""
+        return {
+            "name": self.name,
+            "attribute": self.attribute,
+            "kind": self.kind,
+            "positive": self.positive,
+            "negative": self.negative,
+            "latent_space": "w",
+            "intercept": self.intercept,
+            "spread": self.spread,
+            "target_distance": self.target_distance,
+            "strength_range": list(self.strength_range),
+        }
+
+    def distance(self, w: Tensor) -> float:
+        """Signed distance of w (w_dim,) to the hyperplane."""
+        return float(self.normal.double() @ w.double()) + self.intercept
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit: move ``attribute`` into class ``target``, or by ``strength`` spreads along
+    ``direction`` (a class of a categorical attribute; None: the attribute's single direction),
+    keeping the signed distances of the ``preserve``d attributes."""
+
+    attribute: str
+    target: str | None = None
+    strength: float | None = None
+    direction: str | None = None
+    preserve: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.target is None) == (self.strength is None):
+            raise EditError(f"{self.attribute}: an edit has either a target class or a strength")
+        if self.strength is not None and not math.isfinite(self.strength):
+            raise EditError(f"{self.attribute}: the strength must be a finite number")
+        if self.target is not None and self.direction is not None:
+            raise EditError(f"{self.attribute}: a class target takes no ':CLASS' direction")
+        object.__setattr__(self, "preserve", tuple(dict.fromkeys(self.preserve)))
+
+    def __str__(self) -> str:
+        """The edit in the grammar it was parsed from (without the preserved attributes)."""
+        if self.target is not None:
+            return f"{self.attribute}={self.target}"
+        where = f"{self.attribute}:{self.direction}" if self.direction else self.attribute
+        return f"{where}={self.strength:+g}"
+
+    def describe(self) -> str:
+        """For people: ``Hair length +1.5``, ``Eye colour: red``, ``Hair colour blue +2``."""
+        title = attribute_title(self.attribute)
+        if self.target is not None:
+            text = f"{title}: {self.target.replace('_', ' ')}"
+        elif self.direction is not None:
+            text = f"{title} {self.direction.replace('_', ' ')} {self.strength:+g}"
+        else:
+            text = f"{title} {self.strength:+g}"
+        if self.preserve:
+            text += " (keeping " + ", ".join(attribute_title(p).lower() for p in self.preserve)
+            text += ")"
+        return text
+
+
+def attribute_title(name: str) -> str:
+    """``hair_color`` -> ``Hair colour`` (British spelling, as in the app)."""
+    text = name.replace("_", " ").replace("color", "colour")
+    return text[:1].upper() + text[1:]
+
+
+def parse_edit(text: str, preserve: Iterable[str] = ()) -> Edit:
+    """One edit in the grammar (``hair_color=blue``, ``hair_length=+1.5``,
+    ``hair_color:blue=-2``); EditError says what is wrong. Not checked against a model: see
+    :meth:`Boundaries.check`."""
+    match = _EDIT.match(text)
+    if match is None:
+        raise EditError(
+            f"cannot read the edit {text!r}: expected ATTR=CLASS (hair_color=blue), "
+            "ATTR=+X (hair_length=+1.5) or ATTR:CLASS=+X (hair_color:blue=+2)"
+        )
+    attribute, direction, value = match.groups()
+    if _STRENGTH.match(value):
+        return Edit(attribute, strength=float(value), direction=direction, preserve=tuple(preserve))
+    if direction is not None:
+        raise EditError(
+            f"{text!r}: after ATTR:CLASS= comes a signed strength such as +2 or -1.5, not {value!r}"
+        )
+    if re.match(r"^[-+]?[\d.]", value):
+        raise EditError(f"{text!r}: a strength needs its sign, e.g. +{value.lstrip('+-')}")
+    if not re.match(rf"^{_CLASS}$", value):
+        raise EditError(f"{text!r}: {value!r} is not a class name")
+    return Edit(attribute, target=value, preserve=tuple(preserve))
+
+
+def parse_edits(texts: Iterable[str], preserve: Iterable[str] = ()) -> list[Edit]:
+    """``--set`` values with the ``--preserve`` list (names, or comma-separated names)."""
+    kept: list[str] = []
+    for item in preserve:
+        kept.extend(p.strip() for p in item.split(",") if p.strip())
+    for name in kept:
+        if not re.match(rf"^{_IDENT}$", name):
+            raise EditError(f"--preserve: {name!r} is not an attribute name")
+    return [parse_edit(text, kept) for text in texts]
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    """What edits an attribute allows: its classes (in order) and its boundaries."""
+
+    name: str
+    classes: tuple[str, ...]
+    boundaries: tuple[Boundary, ...] = field(repr=False)
+
+    @property
+    def categorical(self) -> bool:
+        """True when its classes have one-vs-rest boundaries (class edits by plane per class)."""
+        return any(b.kind == "class" for b in self.boundaries)
+
+    def single_direction(self) -> Boundary | None:
+        """The binary or ordinal boundary, if the attribute has one."""
+        for boundary in self.boundaries:
+            if boundary.kind in ("binary", "ordinal"):
+                return boundary
+        return None
+
+    def class_boundary(self, name: str) -> Boundary | None:
+        for boundary in self.boundaries:
+            if boundary.kind == "class" and boundary.positive == name:
+                return boundary
+        return None
+
+
+class Boundaries:
+    """A model's boundaries, grouped by attribute; the edits a model allows."""
+
+    def __init__(self, boundaries: Sequence[Boundary]) -> None:
+        names = [b.name for b in boundaries]
+        if len(set(names)) != len(names):
+            raise ValueError(f"boundaries: a name appears twice: {names}")
+        dims = {b.w_dim for b in boundaries}
+        if len(dims) > 1:
+            raise ValueError(f"boundaries: normals of different lengths {sorted(dims)}")
+        self.all: tuple[Boundary, ...] = tuple(boundaries)
+        self.w_dim: int | None = dims.pop() if dims else None
+        grouped: dict[str, list[Boundary]] = {}
+        for boundary in boundaries:
+            grouped.setdefault(boundary.attribute, []).append(boundary)
+        self.attributes: dict[str, AttributeInfo] = {}
+        for name, members in grouped.items():
+            classes: list[str] = []
+            for b in members:
+                for c in (b.negative, b.positive) if b.kind != "class" else (b.positive,):
+                    if c is not None and c not in classes:
+                        classes.append(c)
+            if any(b.kind == "class" for b in members):  # class order: the one-vs-rest order
+                classes = [b.positive for b in members if b.kind == "class"]
+            self.attributes[name] = AttributeInfo(name, tuple(classes), tuple(members))
+
+    def __len__(self) -> int:
+        return len(self.all)
+
+    def __getitem__(self, name: str) -> Boundary:
+        for boundary in self.all:
+            if boundary.name == name:
+                return boundary
+        raise KeyError(name)
+
+    def to(self, device: torch.device | str) -> Boundaries:
+        """The same boundaries with their normals on ``device``."""
+        return Boundaries([_replace_normal(b, b.normal.to(device)) for b in self.all])
+
+    def info(self, attribute: str) -> AttributeInfo:
+        """The attribute, or EditError listing the ones this model has."""
+        try:
+            return self.attributes[attribute]
+        except KeyError:
+            known = ", ".join(self.attributes) or "none"
+            raise EditError(
+                f"this model has no attribute {attribute!r} (it has: {known})"
+            ) from None
+
+    def distances(self, latent: Tensor) -> dict[str, float]:
+        """Signed distance of a W (w_dim,) or W+ (num_ws, w_dim) latent (its mean w) to
+        every boundary, by name."""
+        w = _position(_check_latent(latent, self.w_dim), None)
+        return {b.name: b.distance(w) for b in self.all}
+
+    def current_class(self, attribute: str, latent: Tensor) -> str:
+        """The class the boundaries put the latent in (the largest one-vs-rest distance, or the
+        side of a binary/ordinal plane)."""
+        w = _position(_check_latent(latent, self.w_dim), None)
+        return _current_class(self.info(attribute), w)
+
+    def check(self, edit: Edit) -> None:
+        """EditError when this model cannot do ``edit`` (unknown attribute, class, ...)."""
+        info = self.info(edit.attribute)
+        for name in edit.preserve:
+            self.info(name)
+            if name == edit.attribute:
+                raise EditError(f"{edit}: cannot change {name} and preserve it at once")
+        if edit.target is not None:
+            if edit.target not in info.classes:
+                raise EditError(
+                    f"{edit}: {edit.attribute} has no class {edit.target!r} "
+                    f"(classes: {', '.join(info.classes)})"
+                )
+            return
+        if edit.direction is not None:
+            if info.class_boundary(edit.direction) is None:
+                single = info.single_direction()
+                if single is not None and edit.direction in (single.positive, single.negative):
+                    return
+                raise EditError(
+                    f"{edit}: {edit.attribute} has no class {edit.direction!r} "
+                    f"(classes: {', '.join(info.classes)})"
+                )
+        elif info.single_direction() is None:
+            example = info.classes[0] if info.classes else "CLASS"
+            raise EditError(
+                f"{edit}: {edit.attribute} has one direction per class; say which, e.g. "
+                f"{edit.attribute}:{example}={edit.strength:+g}, or give a class: "
+                f"{edit.attribute}={example}"
+            )
+
+
+def _replace_normal(b: Boundary, normal: Tensor) -> Boundary:
+    return Boundary(
+        b.name,
+        b.attribute,
+        b.kind,
+        b.positive,
+        b.negative,
+        normal,
+        b.intercept,
+        b.spread,
+        b.target_distance,
+        b.strength_range,
+    )
+
+
+def _check_latent(latent: Tensor, w_dim: int | None) -> Tensor:
+    if not isinstance(latent, Tensor) or latent.ndim not in (1, 2):
+        shape = tuple(latent.shape) if isinstance(latent, Tensor) else type(latent).__name__
+        raise ValueError(f"latent: expected W (w_dim,) or W+ (num_ws, w_dim), got {shape}")
+    if w_dim is not None and latent.shape[-1] != w_dim:
+        raise ValueError(f"latent: expected w_dim {w_dim}, got {latent.shape[-1]}")
+    if not latent.is_floating_point() or not bool(torch.isfinite(latent).all()):
+        raise ValueError("latent: expected finite floating-point values")
+    return latent
+
+
+def _position(latent: Tensor, layers: tuple[int, int] | None) -> Tensor:
+    """The w whose distances an edit reads: W itself, or the mean of W+'s edited rows."""
+    if latent.ndim == 1:
+        return latent
+    rows = latent if layers is None else latent[layers[0] : layers[1]]
+    return rows.mean(dim=0)
+
+
+def _current_class(info: AttributeInfo, w: Tensor) -> str:
+    if info.categorical:
+        planes = [b for b in info.boundaries if b.kind == "class"]
+        return max(planes, key=lambda b: b.distance(w)).positive
+    single = info.single_direction()
+    assert single is not None and single.negative is not None
+    return single.positive if single.distance(w) >= 0 else single.negative
+
+
+def project_out(direction: Tensor, normals: Tensor, rtol: float = 1e-6) -> Tensor:
+    """``direction`` (d,) minus its component in the span of the rows of ``normals`` (k, d).
+
+    The span's orthonormal basis comes from an SVD (dependent or nearly equal normals are
+    handled: singular values below ``rtol`` of the largest are dropped), so the result is
+    orthogonal to every row at once. Computed in float64, returned in direction's dtype.
+    """
+    if direction.ndim != 1:
+        raise ValueError(f"direction: expected (d,), got {tuple(direction.shape)}")
+    if normals.numel() == 0:
+        return direction.clone()
+    if normals.ndim != 2 or normals.shape[1] != direction.shape[0]:
+        raise ValueError(f"normals: expected (k, {direction.shape[0]}), got {tuple(normals.shape)}")
+    d = direction.double()
+    u, s, _ = torch.linalg.svd(normals.double().T, full_matrices=False)
+    basis = u[:, s > rtol * s.max()]
+    return (d - basis @ (basis.T @ d)).to(direction.dtype)
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one edit moved the latent: the direction used (after preserving) and the signed
+    distances before and after on the boundary it aimed at."""
+
+    edit: Edit
+    boundary: str
+    delta: Tensor  # (w_dim,) added to the edited W / W+ rows
+    before: float
+    after: float
+
+
+def plan(
+    latent: Tensor,
+    edit: Edit,
+    boundaries: Boundaries,
+    *,
+    layers: tuple[int, int] | None = None,
+    margin: float = 0.25,
+) -> Step:
+    """The move (a w_dim vector) that ``edit`` makes from ``latent``; see the module docstring.
+
+    Class targets: the direction is (target normal - current class normal), projected; the
+    step is the smallest that puts the face ``target_distance`` spreads past the target plane
+    and ``margin`` spreads ahead of every other class of the attribute (constraints the
+    direction cannot meet are left out); zero when the face is already there.
+    """
+    latent = _check_latent(latent, boundaries.w_dim)
+    boundaries.check(edit)
+    info = boundaries.info(edit.attribute)
+    w = _position(latent, layers).double()
+    preserved = [b.normal for name in edit.preserve for b in boundaries.info(name).boundaries]
+    normals = torch.stack(preserved) if preserved else latent.new_zeros(0, w.shape[0])
+
+    if edit.target is None:
+        aim = _strength_boundary(info, edit)
+        sign = -1.0 if (aim.kind != "class" and edit.direction == aim.negative) else 1.0
+        d = _projected(aim.normal, normals, edit, aim).double()
+        along = float(aim.normal.double() @ d)
+        delta = d * (sign * edit.strength * aim.spread / along)  # type: ignore[operator]
+        return _step(edit, aim, delta, w)
+
+    target = edit.target
+    if info.categorical:
+        aim = info.class_boundary(target)
+        assert aim is not None
+        current = _current_class(info, w)
+        raw = aim.normal.double()
+        if current != target:
+            other = info.class_boundary(current)
+            assert other is not None
+            raw = raw - other.normal.double()
+        d = _projected(raw / raw.norm(), normals, edit, aim).double()
+        constraints = [(aim, None, aim.target_distance * aim.spread)]
+        constraints += [
+            (aim, b, margin * aim.spread)
+            for b in info.boundaries
+            if b.kind == "class" and b is not aim
+        ]
+        t = 0.0
+        for plane, rival, need in constraints:
+            # value(t) = a + t * slope must reach `need`
+            a = plane.distance(w) - (rival.distance(w) if rival is not None else 0.0)
+            normal = plane.normal.double() - (rival.normal.double() if rival else 0.0)
+            slope = float(normal @ d)
+            if a >= need:
+                continue
+            if slope <= 1e-12:
+                if rival is None:
+                    raise EditError(
+                        f"{edit}: the preserved attributes leave no way towards {target}"
+                    )
+                continue
+            t = max(t, (need - a) / slope)
+        return _step(edit, aim, d * t, w)
+
+    single = info.single_direction()
+    assert single is not None
+    sign = 1.0 if target == single.positive else -1.0
+    d = _projected(single.normal * sign, normals, edit, single).double()
+    a = sign * single.distance(w)
+    need = single.target_distance * single.spread
+    slope = float(single.normal.double() @ d) * sign
+    t = 0.0 if a >= need else (need - a) / slope
+    return _step(edit, single, d * t, w)
+
+
+def _strength_boundary(info: AttributeInfo, edit: Edit) -> Boundary:
+    if edit.direction is not None:
+        found = info.class_boundary(edit.direction)
+        if found is not None:
+            return found
+    single = info.single_direction()
+    assert single is not None
+    return single
+
+
+def _projected(direction: Tensor, normals: Tensor, edit: Edit, aim: Boundary) -> Tensor:
+    d = project_out(direction.double(), normals.double())
+    if (
+        float(d.norm()) < _DEGENERATE * float(direction.double().norm())
+        or abs(float(aim.normal.double() @ d)) <= _DEGENERATE
+    ):
+        kept = ", ".join(edit.preserve)
+        raise EditError(f"{edit}: keeping {kept} leaves no direction that changes {edit.attribute}")
+    return d
+
+
+def _step(edit: Edit, aim: Boundary, delta: Tensor, w: Tensor) -> Step:
+    before = aim.distance(w)
+    after = aim.distance(w + delta)
+    return Step(edit, aim.name, delta, before, after)
+
+
+def apply(
+    latent: Tensor,
+    edits: Sequence[Edit],
+    boundaries: Boundaries,
+    *,
+    layers: tuple[int, int] | None = None,
+    num_ws: int | None = None,
+) -> Tensor:
+    """``latent`` with ``edits`` applied in order (each from where the last left the face).
+
+    ``latent`` is W (w_dim,) or W+ (num_ws, w_dim). ``layers`` = (start, stop) limits the
+    edit to those W+ rows (a W latent is first repeated ``num_ws`` times); distances are then
+    read from the mean of those rows. Returns a new tensor of the latent's dtype and device.
+    """
+    return apply_steps(latent, edits, boundaries, layers=layers, num_ws=num_ws)[0]
+
+
+def apply_steps(
+    latent: Tensor,
+    edits: Sequence[Edit],
+    boundaries: Boundaries,
+    *,
+    layers: tuple[int, int] | None = None,
+    num_ws: int | None = None,
+) -> tuple[Tensor, list[Step]]:
+    """Like :func:`apply`, also returning each edit's :class:`Step`."""
+    latent = _check_latent(latent, boundaries.w_dim)
+    if layers is not None:
+        if latent.ndim == 1:
+            if num_ws is None or num_ws < 1:
+                raise ValueError("layers: a W latent needs num_ws to become W+")
+            latent = latent.unsqueeze(0).expand(num_ws, -1)
+        start, stop = layers
+        if not 0 <= start < stop <= latent.shape[0]:
+            raise ValueError(
+                f"layers: expected 0 <= start < stop <= {latent.shape[0]}, got {layers}"
+            )
+    out = latent.double().clone()
+    steps: list[Step] = []
+    for edit in edits:
+        step = plan(out, edit, boundaries, layers=layers)
+        if out.ndim == 1 or layers is None:
+            out = out + step.delta
+        else:
+            out[layers[0] : layers[1]] += step.delta
+        steps.append(step)
+    return out.to(latent.dtype), steps
+
+
+def boundaries_from_records(
+    records: Sequence[Mapping[str, object]], normals: Mapping[str, Tensor]
+) -> Boundaries:
+    """Boundaries from bundle.json's attribute records and their normals (by name)."""
+    built = []
+    for record in records:
+        name = str(record["name"])
+        rng = record.get("strength_range", (-3.0, 3.0))
+        built.append(
+            Boundary(
+                name=name,
+                attribute=str(record["attribute"]),
+                kind=record["kind"],  # type: ignore[arg-type]
+                positive=str(record["positive"]),
+                negative=None if record.get("negative") is None else str(record["negative"]),
+                normal=normals[name].float(),
+                intercept=float(record["intercept"]),  # type: ignore[arg-type]
+                spread=float(record["spread"]),  # type: ignore[arg-type]
+                target_distance=float(record.get("target_distance", 1.0)),  # type: ignore[arg-type]
+                strength_range=(float(rng[0]), float(rng[1])),  # type: ignore[index]
+            )
+        )
+    return Boundaries(built)

@@ -1,0 +1,204 @@
+"""Labelling and SVM boundaries (training.attributes) and ``nfe-train attributes``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from nfe_core.bundle import load_bundle, save_bundle
+from nfe_core.editing import Edit, apply
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+from tests.tiny import tiny_generator
+from training.attributes import (
+    LABELS_FILE,
+    AttributeOptions,
+    Labelled,
+    fit_boundaries,
+    train_attributes,
+)
+from training.cli import main as train_main
+from training.labels import LabelSource
+
+pytest.importorskip("sklearn")
+
+
+def _one_hot(index: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((len(index), n), np.float32)
+    out[np.arange(len(index)), index] = 1
+    return out
+
+
+def _separable(n: int = 3000, dim: int = 16, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(n, dim)).astype(np.float32) * 2 + 0.5
+    glasses_normal = rng.normal(size=dim)
+    glasses_normal /= np.linalg.norm(glasses_normal)
+    glasses = (w @ glasses_normal - 0.3 > 0).astype(int)
+    # colour: three clusters far apart along other directions, so one-vs-rest is linear
+    centres = np.linalg.qr(rng.normal(size=(dim, dim)))[0][:3] * 8
+    colour = rng.integers(0, 3, size=n)
+    w = w + centres[colour] - (centres[colour] @ glasses_normal)[:, None] * glasses_normal
+    probs = {"glasses": _one_hot(glasses, 2), "colour": _one_hot(colour, 3)}
+    classes = {"glasses": ("false", "true"), "colour": ("red", "green", "blue")}
+    z = rng.normal(size=(n, dim)).astype(np.float32)
+    return Labelled(z, w, probs, classes), glasses_normal
+
+
+def test_svms_find_separable_boundaries_with_balanced_accuracy():
+    labelled, true_normal = _separable()
+    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=3000, svm_c=1.0))
+    by_name = {f.boundary.name: f for f in fitted}
+    assert set(by_name) == {"glasses", "colour:red", "colour:green", "colour:blue"}
+    assert not skipped
+    for f in fitted:
+        assert f.figures["svm_test_accuracy"] >= 0.95, f.boundary.name
+        counts = f.figures["samples"]
+        assert sum(counts["train"].values()) + sum(counts["test"].values()) == 3000
+    glasses = by_name["glasses"].boundary
+    assert (glasses.kind, glasses.positive, glasses.negative) == ("binary", "true", "false")
+    assert float(glasses.normal.double() @ torch.from_numpy(true_normal)) > 0.97
+    # the spread is the std of the projections; most held-out positives lie past the target
+    projections = labelled.w @ glasses.normal.numpy()
+    assert glasses.spread == pytest.approx(float(projections.std()), rel=1e-4)
+
+
+def test_ordinal_direction_and_skipped_classes():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(2000, 8)).astype(np.float32)
+    value = w[:, 0] + 0.1 * rng.normal(size=2000)
+    length = np.digitize(value, [-0.5, 0.5])  # short, medium, long along axis 0
+    colour = np.zeros(2000, int)
+    colour[:5] = 1  # a class the model almost never makes
+    labelled = Labelled(
+        w,
+        w,
+        {"hair_length": _one_hot(length, 3), "hair_color": _one_hot(colour, 3)},
+        {"hair_length": ("short", "medium", "long"), "hair_color": ("black", "pink", "blue")},
+    )
+    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=2000, svm_c=1.0))
+    ordinal = next(f.boundary for f in fitted if f.boundary.kind == "ordinal")
+    assert (ordinal.name, ordinal.positive, ordinal.negative) == ("hair_length", "long", "short")
+    assert float(ordinal.normal[0]) > 0.95
+    assert "hair_color:pink" in skipped and "too few" in skipped["hair_color:pink"]
+    assert "hair_color:blue" in skipped  # no face at all
+
+
+def test_unsure_labels_are_left_out():
+    labelled, _ = _separable(n=1000)
+    unsure = labelled.probs["glasses"].copy()
+    unsure[:500] = 0.5
+    labelled = Labelled(labelled.z, labelled.w, {"glasses": unsure}, {"glasses": ("f", "t")})
+    fitted, _ = fit_boundaries(labelled, AttributeOptions(count=1000, min_confidence=0.8))
+    counts = fitted[0].figures["samples"]
+    assert sum(counts["train"].values()) + sum(counts["test"].values()) == 500
+
+
+class RednessSource(LabelSource):
+    """Labels from the pixels: is the picture's red channel above its green one?"""
+
+    calls = 0
+
+    @property
+    def attributes(self) -> dict[str, tuple[str, ...]]:
+        return {"redness": ("low", "high")}
+
+    def label(self, images: np.ndarray, names: Sequence[str] | None = None):
+        RednessSource.calls += 1
+        score = images[..., 0].mean(axis=(1, 2)) - images[..., 1].mean(axis=(1, 2))
+        high = (score > np.median(score)).astype(int)  # roughly balanced classes
+        return {"redness": _one_hot(high, 2)}
+
+
+def _tiny_bundle(tmp_path):
+    return save_bundle(tmp_path / "model", tiny_generator(), name="tiny")
+
+
+def test_train_attributes_writes_boundaries_into_the_bundle_and_reuses_labels(tmp_path):
+    model = _tiny_bundle(tmp_path)
+    options = AttributeOptions(count=400, min_confidence=0.0)
+    logs: list[str] = []
+    result = train_attributes(
+        model, options, work=tmp_path / "work", source=RednessSource(), log=logs.append
+    )
+    assert [f.boundary.name for f in result.fitted] == ["redness"]
+    bundle = load_bundle(model)
+    assert len(bundle.boundaries) == 1
+    record = bundle.attributes[0]
+    assert record["name"] == "redness" and 0.5 <= record["svm_test_accuracy"] <= 1
+    assert record["samples"]["test"]["positive"] > 0
+    assert bundle.training["attributes"]["options"]["count"] == 400
+    # the boundary edits: +2 moves the face 2 spreads along the normal
+    w = bundle.generator.mapping(torch.randn(1, 32))[0]
+    moved = apply(w, [Edit("redness", strength=2.0)], bundle.boundaries)
+    plane = bundle.boundaries["redness"]
+    assert plane.distance(moved) - plane.distance(w) == pytest.approx(2 * plane.spread, rel=1e-3)
+    # a rerun with the same options reads labels.npz instead of labelling again
+    calls = RednessSource.calls
+    train_attributes(
+        model, options, work=tmp_path / "work", source=RednessSource(), log=logs.append
+    )
+    assert RednessSource.calls == calls
+    assert any("reusing the labels" in line for line in logs)
+    assert (tmp_path / "work" / LABELS_FILE).is_file()
+
+
+def _classifier_run(folder, resolution: int = 32):
+    torch.manual_seed(0)
+    config = ClassifierConfig(
+        resolution=resolution,
+        attributes=(("hair_color", ("black", "blue")), ("mouth", ("closed", "open"))),
+        width=4,
+        depth=2,
+    )
+    model = AttributeClassifier(config).eval()
+    folder.mkdir()
+    (folder / "classifier.json").write_text(json.dumps(config.to_dict()))
+    save_file(model.state_dict(), str(folder / "classifier.safetensors"))
+    return folder
+
+
+def test_cli_adds_classifiers_and_boundaries(tmp_path, capsys):
+    model = _tiny_bundle(tmp_path)
+    run = _classifier_run(tmp_path / "clf")
+    judge = _classifier_run(tmp_path / "judge")
+    status = train_main(
+        [
+            "attributes",
+            "--model",
+            str(model),
+            "--classifier",
+            str(run),
+            "--judge",
+            str(judge),
+            "--count",
+            "200",
+            "--quiet",
+        ]
+    )
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "boundaries" in err and str(model) in err
+    bundle = load_bundle(model)
+    assert bundle.classifier is not None and bundle.judge is not None
+    fitted = {r["name"] for r in bundle.attributes}
+    skipped = set(bundle.training["attributes"]["skipped"])
+    assert fitted | skipped == {"hair_color", "mouth"}
+
+
+def test_cli_errors_in_words(tmp_path, capsys):
+    model = _tiny_bundle(tmp_path)
+    assert train_main(["attributes", "--model", str(model), "--quiet"]) == 2
+    assert "no classifier" in capsys.readouterr().err
+    status = train_main(
+        ["attributes", "--model", str(model), "--classifier", str(tmp_path / "nowhere")]
+    )
+    assert status == 2
+    assert "not a classifier run folder" in capsys.readouterr().err
+    status = train_main(["attributes", "--model", str(model), "--labels", "magic:x"])
+    assert status == 2
+    assert "unknown label source" in capsys.readouterr().err

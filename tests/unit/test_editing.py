@@ -1,0 +1,258 @@
+"""Attribute edits: projection maths, strength semantics, class targets, the grammar."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nfe_core.editing import (
+    Boundaries,
+    Boundary,
+    Edit,
+    EditError,
+    apply,
+    apply_steps,
+    boundaries_from_records,
+    parse_edit,
+    parse_edits,
+    project_out,
+)
+
+W_DIM = 16
+
+
+def _unit(v: torch.Tensor) -> torch.Tensor:
+    return v / v.norm()
+
+
+def _model(seed: int = 0) -> Boundaries:
+    """Non-orthogonal random boundaries: a 4-class colour, a 3-class length with an ordinal
+    direction, a binary glasses attribute."""
+    g = torch.Generator().manual_seed(seed)
+    shared = torch.randn(W_DIM, generator=g)  # correlates every normal with every other
+
+    def normal() -> torch.Tensor:
+        return _unit(torch.randn(W_DIM, generator=g) + 0.6 * shared)
+
+    planes = [
+        Boundary(f"color:{c}", "color", "class", c, None, normal(), -0.3, 1.5, 1.0)
+        for c in ("red", "blue", "green", "black")
+    ]
+    planes += [
+        Boundary(f"length:{c}", "length", "class", c, None, normal(), -0.2, 1.2, 1.0)
+        for c in ("short", "medium", "long")
+    ]
+    planes.append(Boundary("length", "length", "ordinal", "long", "short", normal(), 0.1, 0.8))
+    planes.append(Boundary("glasses", "glasses", "binary", "true", "false", normal(), -1.0, 2.0))
+    return Boundaries(planes)
+
+
+def _faces(n: int = 20, seed: int = 1) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(W_DIM, generator=g) * 1.5 for _ in range(n)]
+
+
+# --- projection -------------------------------------------------------------------------------
+
+
+def test_projection_is_orthogonal_to_every_non_orthogonal_normal():
+    g = torch.Generator().manual_seed(3)
+    base = torch.randn(W_DIM, generator=g)
+    normals = torch.stack([_unit(base + 0.3 * torch.randn(W_DIM, generator=g)) for _ in range(5)])
+    assert float((normals[0] @ normals[1]).abs()) > 0.5  # far from orthogonal
+    direction = torch.randn(W_DIM, generator=g)
+    d = project_out(direction, normals)
+    assert torch.allclose(
+        normals.double() @ d.double(), torch.zeros(5, dtype=torch.float64), atol=1e-5
+    )
+    # what is left is the part of the direction outside their span: projecting again keeps it
+    assert torch.allclose(project_out(d, normals), d, atol=1e-5)
+    # repeated one-by-one subtraction of non-orthogonal normals is not orthogonal
+    naive = direction.clone()
+    for n in normals:
+        naive = naive - (naive @ n) * n
+    assert float((normals @ naive).abs().max()) > 1e-3
+
+
+def test_projection_handles_dependent_normals_and_none():
+    n = _unit(torch.randn(W_DIM))
+    normals = torch.stack([n, n, -n])
+    d = project_out(torch.randn(W_DIM), normals)
+    assert abs(float(n @ d)) < 1e-5
+    v = torch.randn(W_DIM)
+    assert torch.equal(project_out(v, torch.zeros(0, W_DIM)), v)
+
+
+# --- strength edits ---------------------------------------------------------------------------
+
+
+def test_unconditional_strength_moves_only_along_the_normal_by_strength_spreads():
+    model = _model()
+    plane = model["glasses"]
+    for w in _faces():
+        out, (step,) = apply_steps(w, [Edit("glasses", strength=1.5)], model)
+        delta = (out - w).double()
+        assert torch.allclose(delta, plane.normal.double() * 1.5 * plane.spread, atol=1e-5)
+        assert step.after - step.before == pytest.approx(1.5 * plane.spread, abs=1e-5)
+
+
+def test_same_strength_moves_every_face_by_the_same_signed_distance_while_preserving():
+    model = _model()
+    edit = Edit("color", strength=-2.0, direction="blue", preserve=("glasses", "length"))
+    plane = model["color:blue"]
+    kept = [b for b in model.all if b.attribute in ("glasses", "length")]
+    for w in _faces():
+        out = apply(w, [edit], model)
+        assert plane.distance(out) - plane.distance(w) == pytest.approx(
+            -2.0 * plane.spread, abs=1e-4
+        )
+        for b in kept:  # every preserved normal is orthogonal to the move
+            assert b.distance(out) == pytest.approx(b.distance(w), abs=1e-4)
+
+
+def test_binary_direction_by_class_name_and_ordinal_direction():
+    model = _model()
+    w = _faces(1)[0]
+    up = apply(w, [parse_edit("glasses:true=+1")], model)
+    down = apply(w, [parse_edit("glasses:false=+1")], model)
+    assert torch.allclose(up - w, -(down - w), atol=1e-5)
+    longer = apply(w, [parse_edit("length=+1")], model)
+    assert model["length"].distance(longer) > model["length"].distance(w)
+
+
+# --- class targets ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["red", "blue", "green", "black"])
+def test_class_target_crosses_the_hyperplane_and_becomes_that_class(target):
+    model = _model()
+    plane = model[f"color:{target}"]
+    for w in _faces():
+        out = apply(w, [Edit("color", target=target, preserve=("glasses",))], model)
+        assert model.current_class("color", out) == target
+        assert plane.distance(out) >= plane.target_distance * plane.spread - 1e-4
+        assert model["glasses"].distance(out) == pytest.approx(
+            model["glasses"].distance(w), abs=1e-4
+        )
+
+
+def test_class_target_already_reached_changes_nothing():
+    model = _model()
+    w = _faces(1)[0]
+    once = apply(w, [Edit("color", target="green")], model)
+    twice = apply(once, [Edit("color", target="green")], model)
+    assert torch.allclose(once, twice, atol=1e-6)
+
+
+def test_binary_target_both_ways():
+    model = _model()
+    plane = model["glasses"]
+    for w in _faces(5):
+        on = apply(w, [parse_edit("glasses=true")], model)
+        off = apply(w, [parse_edit("glasses=false")], model)
+        assert plane.distance(on) >= plane.spread * plane.target_distance - 1e-4
+        assert plane.distance(off) <= -plane.spread * plane.target_distance + 1e-4
+
+
+def test_preserving_everything_that_spans_the_direction_is_an_error():
+    n = _unit(torch.randn(W_DIM))
+    model = Boundaries(
+        [
+            Boundary("a", "a", "binary", "true", "false", n, 0.0, 1.0),
+            Boundary("b", "b", "binary", "true", "false", n.clone(), 0.0, 1.0),
+        ]
+    )
+    with pytest.raises(EditError, match="leaves no direction"):
+        apply(torch.zeros(W_DIM), [Edit("a", strength=1.0, preserve=("b",))], model)
+
+
+# --- W+ and layers ----------------------------------------------------------------------------
+
+
+def test_layer_range_edits_only_those_rows_of_w_plus():
+    model = _model()
+    w = _faces(1)[0]
+    out = apply(w, [Edit("glasses", strength=2.0)], model, layers=(2, 5), num_ws=8)
+    assert out.shape == (8, W_DIM)
+    assert torch.allclose(out[:2], w.expand(2, -1)) and torch.allclose(out[5:], w.expand(3, -1))
+    assert not torch.allclose(out[2:5], w.expand(3, -1))
+    plus = torch.stack([w] * 8)
+    assert torch.allclose(
+        apply(plus, [Edit("glasses", strength=2.0)], model)[0],
+        apply(w, [Edit("glasses", strength=2.0)], model),
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match="num_ws"):
+        apply(w, [Edit("glasses", strength=1.0)], model, layers=(0, 2))
+    with pytest.raises(ValueError, match="layers"):
+        apply(plus, [Edit("glasses", strength=1.0)], model, layers=(3, 3))
+
+
+def test_bad_latents_are_refused():
+    model = _model()
+    with pytest.raises(ValueError, match="w_dim"):
+        apply(torch.zeros(W_DIM + 1), [], model)
+    with pytest.raises(ValueError, match="finite"):
+        apply(torch.full((W_DIM,), float("nan")), [], model)
+    with pytest.raises(ValueError, match="W\\+"):
+        apply(torch.zeros(2, 3, W_DIM), [], model)
+
+
+# --- grammar ----------------------------------------------------------------------------------
+
+
+def test_grammar_round_trips():
+    for text in ("color=blue", "length=+1.5", "color:blue=-2", "glasses=true", "length=-0.25"):
+        assert str(parse_edit(text)) == text
+    assert parse_edit(" length = +.5 ").strength == 0.5
+    edits = parse_edits(["color=red", "length=+1"], ["glasses, length", "glasses"])
+    assert edits[0].preserve == ("glasses", "length")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("color", "expected ATTR=CLASS"),
+        ("length=1.5", "needs its sign"),
+        ("color:blue=red", "signed strength"),
+        ("Color=red", "expected ATTR=CLASS"),
+        ("length=+inf", "not a class name"),
+    ],
+)
+def test_grammar_errors_say_what_is_wrong(text, message):
+    with pytest.raises(EditError, match=message):
+        parse_edit(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hair=blue", "no attribute 'hair'.*color, length, glasses"),
+        ("color=pink", "no class 'pink'.*red, blue, green, black"),
+        ("color=+1", "one direction per class.*color:red=\\+1"),
+        ("color:pink=+1", "no class 'pink'"),
+    ],
+)
+def test_model_checks_say_what_the_model_has(text, message):
+    with pytest.raises(EditError, match=message):
+        apply(torch.zeros(W_DIM), [parse_edit(text)], _model())
+
+
+def test_cannot_change_and_preserve_the_same_attribute():
+    with pytest.raises(EditError, match="preserve it at once"):
+        apply(torch.zeros(W_DIM), [Edit("color", target="red", preserve=("color",))], _model())
+
+
+def test_descriptions_for_the_history_panel():
+    assert parse_edit("hair_length=+1.5").describe() == "Hair length +1.5"
+    assert parse_edit("eye_color=red").describe() == "Eye colour: red"
+    kept = parse_edits(["hair_color:blue=+2"], ["eye_color"])[0]
+    assert kept.describe() == "Hair colour blue +2 (keeping eye colour)"
+
+
+def test_records_round_trip_to_the_same_boundaries():
+    model = _model()
+    records = [b.to_record() for b in model.all]
+    again = boundaries_from_records(records, {b.name: b.normal for b in model.all})
+    w = _faces(1)[0]
+    assert again.distances(w) == pytest.approx(model.distances(w))

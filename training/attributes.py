@@ -1,0 +1,389 @@
+"""Attribute sliders for a bundle: label generated faces, fit one linear SVM per boundary.
+
+``nfe-train attributes --model BUNDLE`` calls :func:`train_attributes`:
+
+1. sample N latents z (seeded), map them to w, render, and label the renders with a label
+   source (the annotator classifier by default; a WD14 tagger works too); stored in
+   ``WORK/labels.npz`` (z, w, per-attribute probabilities), reused when the options match;
+2. fit, in W, one linear SVM per boundary on a seeded train/test split: a two-class attribute
+   gets one ``binary`` boundary, each class of a categorical one a one-vs-rest ``class``
+   boundary, and an ordinal attribute (``hair_length``) also one ``ordinal`` direction from
+   its first class to its last. Faces the source is unsure of (below ``min_confidence``) are
+   left out; classes are weighted to balance them; the figure kept is the **balanced**
+   accuracy on the held-out split (a one-vs-rest of ten classes scores 0.9 by always saying no);
+3. write the bundle back with the classifier(s), the boundaries and their records.
+
+Everything scikit-learn produced is stored as plain numbers: the app never needs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nfe_core.bundle import Bundle, load_bundle, save_bundle
+from nfe_core.editing import Boundary
+from nfe_core.fileio import write_atomically
+from nfe_core.jobs import ProgressFn, StopFn, check_stop
+from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.sampling import images_to_uint8
+from training.labels import ClassifierSource, LabelSource, hard_labels
+
+Log = Callable[[str], None]
+LABELS_FILE = "labels.npz"
+# Attributes whose classes are ordered: they also get one direction, first class -> last.
+ORDINAL_ATTRIBUTES = frozenset({"hair_length"})
+MIN_PER_SIDE = 20  # training faces needed on each side of a boundary (fewer: skipped)
+
+
+@dataclass(frozen=True)
+class AttributeOptions:
+    """One labelling + boundary run."""
+
+    count: int = 20_000  # latents to sample and label
+    test_fraction: float = 0.2
+    min_confidence: float = 0.8  # faces the source is less sure of are left out
+    svm_c: float = 0.1  # LinearSVC's C (on standardised w)
+    max_train: int = 20_000  # per boundary, a seeded subsample of the training split
+    seed: int = 0
+    batch_size: int = 64
+    strength_range: tuple[float, float] = (-3.0, 3.0)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 10:
+            raise ValueError(f"count must be a whole number of at least 10, got {self.count!r}")
+        if not 0 < self.test_fraction < 1:
+            raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
+        if not 0 <= self.min_confidence < 1:
+            raise ValueError(f"min_confidence must be from 0 to 1, got {self.min_confidence}")
+        if not self.svm_c > 0:
+            raise ValueError(f"svm_c must be positive, got {self.svm_c}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be non-negative, got {self.seed}")
+
+    def labelling_key(self, source: str, bundle: Bundle) -> str:
+        """What the stored labels depend on: a mismatch means label again."""
+        text = json.dumps(
+            [self.count, self.seed, source, bundle.meta["networks"]["generator"], _digest(bundle)]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _digest(bundle: Bundle) -> str:
+    """A short fingerprint of the generator's weights."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(bundle.generator.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().float().cpu().numpy().tobytes()[:4096])
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Sampled latents with their labels."""
+
+    z: np.ndarray  # (N, z_dim) float32
+    w: np.ndarray  # (N, w_dim) float32
+    probs: dict[str, np.ndarray]  # attribute -> (N, n_classes) float32 (NaN rows: unknown)
+    classes: dict[str, tuple[str, ...]]
+
+
+def label_latents(
+    bundle: Bundle,
+    source: LabelSource,
+    options: AttributeOptions,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> Labelled:
+    """Sample ``options.count`` latents from a seeded generator, render them with the model's
+    fixed noise and label the renders."""
+    generator = bundle.generator
+    g = torch.Generator().manual_seed(options.seed)
+    z_all = torch.randn(options.count, generator.config.z_dim, generator=g)
+    ws, parts = [], []
+    for start in range(0, options.count, options.batch_size):
+        check_stop(should_stop)
+        z = z_all[start : start + options.batch_size].to(bundle.device)
+        with torch.inference_mode():
+            w = generator.mapping(z)
+            images = images_to_uint8(generator.synthesis(w, noise_mode="const"))
+        ws.append(w.float().cpu().numpy())
+        parts.append(source.label(images))
+        if progress is not None:
+            progress(min(start + options.batch_size, options.count), options.count)
+    probs = {name: np.concatenate([p[name] for p in parts]) for name in source.attributes}
+    return Labelled(z_all.numpy(), np.concatenate(ws), probs, dict(source.attributes))
+
+
+def save_labels(path: Path, labelled: Labelled, key: str) -> None:
+    """``labels.npz``: z, w, one probability array per attribute, classes and key as JSON."""
+
+    def write(stream: Any) -> None:
+        arrays = {f"probs/{name}": value for name, value in labelled.probs.items()}
+        meta = json.dumps({"key": key, "classes": labelled.classes})
+        np.savez(stream, z=labelled.z, w=labelled.w, meta=np.array(meta), **arrays)
+
+    write_atomically(path, write)
+
+
+def load_labels(path: Path, key: str) -> Labelled | None:
+    """The labels stored at ``path`` if they were made with ``key``; else None."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("key") != key:
+                return None
+            classes = {name: tuple(c) for name, c in meta["classes"].items()}
+            probs = {name: data[f"probs/{name}"] for name in classes}
+            return Labelled(data["z"], data["w"], probs, classes)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """One boundary and its figures (bundle.json's record extras)."""
+
+    boundary: Boundary
+    figures: dict[str, Any]
+
+
+def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng([seed, 1]).permutation(n)
+    n_test = max(1, round(n * test_fraction))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def fit_boundary(
+    name: str,
+    attribute: str,
+    kind: str,
+    positive: str,
+    negative: str | None,
+    w: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    options: AttributeOptions,
+    w_all: np.ndarray,
+) -> Fitted | str:
+    """A linear SVM separating ``y`` True from False on ``w``; or why it was skipped.
+
+    ``train``/``test`` index ``w``/``y``; ``w_all`` (every sampled w) gives the spread.
+    """
+    from sklearn import __version__ as sklearn_version
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng([options.seed, 2, len(name), *name.encode()])
+    if len(train) > options.max_train:
+        train = np.sort(rng.choice(train, options.max_train, replace=False))
+    counts = {
+        "train": {"positive": int(y[train].sum()), "negative": int((~y[train]).sum())},
+        "test": {"positive": int(y[test].sum()), "negative": int((~y[test]).sum())},
+    }
+    if min(counts["train"].values()) < MIN_PER_SIDE or min(counts["test"].values()) < 1:
+        return (
+            f"too few faces on one side (train {counts['train']['positive']} {positive} / "
+            f"{counts['train']['negative']} other, test {counts['test']['positive']} / "
+            f"{counts['test']['negative']})"
+        )
+    mean, scale = w_all.mean(axis=0), w_all.std(axis=0) + 1e-8
+    svm = LinearSVC(C=options.svm_c, class_weight="balanced", dual="auto", max_iter=20_000)
+    svm.fit((w[train] - mean) / scale, y[train])
+    # Back to raw w: coef . (w - mean) / scale + b = (coef / scale) . w + (b - coef . mean/scale)
+    coef = svm.coef_[0] / scale
+    bias = float(svm.intercept_[0]) - float(coef @ mean)
+    length = float(np.linalg.norm(coef))
+    normal = coef / length
+    intercept = bias / length
+
+    def accuracy(index: np.ndarray) -> float:
+        predicted = (w[index] @ normal + intercept) > 0
+        return float(balanced_accuracy_score(y[index], predicted))
+
+    projections = w_all @ normal
+    spread = float(projections.std())
+    positives = (w[test][y[test]] @ normal + intercept) / spread
+    # A class edit lands where most held-out faces of the class already are.
+    target = float(np.clip(np.quantile(positives, 0.75), 0.5, 3.0)) if len(positives) else 1.0
+    boundary = Boundary(
+        name=name,
+        attribute=attribute,
+        kind=kind,  # type: ignore[arg-type]
+        positive=positive,
+        negative=negative,
+        normal=torch.from_numpy(normal.astype(np.float32)),
+        intercept=intercept,
+        spread=spread,
+        target_distance=round(target, 4),
+        strength_range=options.strength_range,
+    )
+    figures = {
+        "svm_test_accuracy": round(accuracy(test), 4),
+        "svm_train_accuracy": round(accuracy(train), 4),
+        "samples": counts,
+        "svm": {
+            "library": f"scikit-learn {sklearn_version}",
+            "model": "LinearSVC",
+            "C": options.svm_c,
+        },
+    }
+    return Fitted(boundary, figures)
+
+
+def fit_boundaries(
+    labelled: Labelled,
+    options: AttributeOptions,
+    *,
+    log: Log | None = None,
+    should_stop: StopFn | None = None,
+) -> tuple[list[Fitted], dict[str, str]]:
+    """Every boundary the labels support, and the ones skipped with the reason."""
+    w = labelled.w.astype(np.float64)
+    train_all, test_all = _split(len(w), options.test_fraction, options.seed)
+    fitted: list[Fitted] = []
+    skipped: dict[str, str] = {}
+    for attribute, classes in labelled.classes.items():
+        labels = hard_labels(labelled.probs[attribute], options.min_confidence)
+        known = labels >= 0
+        train, test = train_all[known[train_all]], test_all[known[test_all]]
+        jobs: list[tuple[str, str, str, str | None, np.ndarray, np.ndarray, np.ndarray]] = []
+        if len(classes) == 2:
+            jobs.append((attribute, "binary", classes[1], classes[0], labels == 1, train, test))
+        else:
+            for i, c in enumerate(classes):
+                jobs.append((f"{attribute}:{c}", "class", c, None, labels == i, train, test))
+            if attribute in ORDINAL_ATTRIBUTES:
+                ends = np.isin(labels, [0, len(classes) - 1])
+                jobs.append(
+                    (
+                        attribute,
+                        "ordinal",
+                        classes[-1],
+                        classes[0],
+                        labels == len(classes) - 1,
+                        train[ends[train]],
+                        test[ends[test]],
+                    )
+                )
+        for name, kind, positive, negative, y, tr, te in jobs:
+            check_stop(should_stop)
+            result = fit_boundary(
+                name, attribute, kind, positive, negative, w, y, tr, te, options, w
+            )
+            if isinstance(result, str):
+                skipped[name] = result
+                if log:
+                    log(f"skipped {name}: {result}")
+                continue
+            fitted.append(result)
+            if log:
+                log(
+                    f"{name}: balanced test accuracy {result.figures['svm_test_accuracy']:.4f} "
+                    f"({result.figures['samples']['test']['positive']} {positive} held out)"
+                )
+    return fitted, skipped
+
+
+@dataclass(frozen=True)
+class AttributeResult:
+    bundle: Path
+    fitted: list[Fitted]
+    skipped: dict[str, str]
+    label_seconds: float
+
+
+def train_attributes(
+    model: Path,
+    options: AttributeOptions,
+    *,
+    work: Path,
+    classifier: AttributeClassifier | None = None,
+    judge: AttributeClassifier | None = None,
+    source: LabelSource | None = None,
+    source_name: str = "classifier",
+    device: str | None = None,
+    progress: ProgressFn | None = None,
+    log: Log | None = None,
+    should_stop: StopFn | None = None,
+) -> AttributeResult:
+    """Label, fit the boundaries and write them (with the classifiers) into bundle ``model``.
+
+    ``classifier`` / ``judge`` replace the bundle's own when given; the labels come from
+    ``source`` (default: the classifier). ``work`` keeps labels.npz so a rerun reuses it.
+    """
+    import time
+
+    bundle = load_bundle(model, device)
+    classifier = classifier if classifier is not None else bundle.classifier
+    judge = judge if judge is not None else bundle.judge
+    if source is None:
+        if classifier is None:
+            raise ValueError(
+                f"{model}: the bundle has no classifier; give one (--classifier RUN_DIR) or "
+                "another label source (--labels)"
+            )
+        source = ClassifierSource(
+            classifier.to(bundle.device).eval(), batch_size=options.batch_size
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    key = options.labelling_key(source_name, bundle)
+    started = time.perf_counter()
+    labelled = load_labels(work / LABELS_FILE, key)
+    if labelled is None:
+        labelled = label_latents(
+            bundle, source, options, progress=progress, should_stop=should_stop
+        )
+        save_labels(work / LABELS_FILE, labelled, key)
+    elif log:
+        log(f"reusing the labels in {work / LABELS_FILE}")
+    label_seconds = time.perf_counter() - started
+    fitted, skipped = fit_boundaries(labelled, options, log=log, should_stop=should_stop)
+    check_stop(should_stop)
+    training = dict(bundle.training)
+    training["attributes"] = {
+        "labels": source_name,
+        "options": {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in dataclasses.asdict(options).items()
+        },
+        "skipped": skipped,
+        "python": platform.python_version(),
+    }
+    save_bundle(
+        model,
+        bundle.generator,
+        name=bundle.name,
+        description=bundle.description,
+        training=training,
+        discriminator=bundle.discriminator,
+        classifier=classifier,
+        judge=judge,
+        boundaries=[f.boundary for f in fitted],
+        attributes=[{"name": f.boundary.name, **f.figures} for f in fitted],
+        report=None,  # figures of the old boundaries no longer hold
+        overwrite=True,
+    )
+    return AttributeResult(model, fitted, skipped, label_seconds)
+
+
+def worst_accuracy(fitted: list[Fitted]) -> tuple[str, float]:
+    """The boundary with the lowest balanced test accuracy."""
+    if not fitted:
+        return "none", math.nan
+    worst = min(fitted, key=lambda f: f.figures["svm_test_accuracy"])
+    return worst.boundary.name, worst.figures["svm_test_accuracy"]
