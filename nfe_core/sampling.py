@@ -39,3 +39,25 @@ def render_seeds(generator: Generator, seeds: Sequence[int], psi: float = 1.0) -
     device = next(generator.parameters()).device
     z = torch.stack([z_for_seed(s, generator.config.z_dim) for s in seeds]).to(device)
     return images_to_uint8(generator(z, psi=psi, noise_mode="const"))
+
+
+def tile_frames(
+    frames: np.ndarray, *, gap: int = 4, min_side: int = 0, background: int = 255
+) -> np.ndarray:
+    """Frames (rows, columns, H, W, 3) uint8 as one picture, rows of frames side by side with
+    ``gap`` pixels of ``background`` between them; frames smaller than ``min_side`` are
+    enlarged by a whole factor (nearest neighbour, so a small model's pixels stay crisp)."""
+    if frames.ndim != 5 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames: expected uint8 (rows, columns, H, W, 3), got {frames.shape}")
+    rows, cols, h, w, _ = frames.shape
+    factor = max(1, -(-min_side // max(h, w))) if min_side else 1
+    if factor > 1:
+        frames = frames.repeat(factor, axis=2).repeat(factor, axis=3)
+        h, w = h * factor, w * factor
+    out = np.full(
+        (rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap, 3), background, np.uint8
+    )
+    for r in range(rows):
+        for c in range(cols):
+            out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = frames[r, c]
+    return out

@@ -510,7 +510,79 @@ def _attributes(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = (_add_synth, _add_gan, _add_classifier, _add_attributes)
+_REPORT_DESCRIPTION = """\
+Measure a model bundle and write its quality report: report.json, report.md and one edit
+strip per attribute (strip_ATTR.png) in OUT, and the same figures into the bundle
+('nfe info BUNDLE' prints them, 'nfe info --json' has them under 'report').
+
+Edits and samples are judged by the bundle's judge, a classifier trained independently of
+the annotator that labelled the boundaries. Figures (fractions in 0..1): classifier_accuracy
+and judge_accuracy per attribute on held-out procedural renders; svm_test_accuracy (balanced)
+per boundary; edit_success and preservation per attribute for class-target edits with every
+other attribute preserved, and the same without preserving (..._unconditional);
+frechet_distance between generated and procedural renders in the judge's feature space (not
+Inception FID) with frechet_floor (real vs real); precision and recall (k-NN manifolds)."""
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="measure a bundle and write its quality report",
+        description=_REPORT_DESCRIPTION,
+        epilog="examples:\n  nfe-train report --model run/bundle\n"
+        "  nfe-train report --model run/bundle --out docs/report --faces 1000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", type=Path, required=True, metavar="BUNDLE", help="bundle folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the report goes (default: BUNDLE-report beside the bundle)",
+    )
+    p.add_argument(
+        "--faces",
+        type=positive_int,
+        default=500,
+        metavar="N",
+        help="generated faces per edit figure (default: 500)",
+    )
+    p.add_argument(
+        "--frechet-count",
+        type=positive_int,
+        default=5_000,
+        metavar="N",
+        help="faces per set for the Frechet distance, precision and recall (default: 5000)",
+    )
+    add_seed_option(p, "the faces measured")
+    add_device_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nfe_core.cli.common import CliError
+    from training.report import ReportOptions, make_report
+
+    try:
+        options = ReportOptions(faces=args.faces, frechet_count=args.frechet_count, seed=args.seed)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = args.out or args.model.with_name(args.model.name + "-report")
+    log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    with progress_bar("measuring", 6, unit="stage", quiet=args.quiet) as bar:
+        report = make_report(args.model, out, options, device=args.device, progress=bar, log=log)
+    figures = report.figures
+    print(
+        f"wrote {out / 'report.md'} and the bundle's report; Frechet distance "
+        f"{figures['frechet_distance']:.3f} (floor {figures['frechet_floor']:.3f}), "
+        f"edit success " + ", ".join(f"{k} {v:.3f}" for k, v in figures["edit_success"].items()),
+        file=sys.stderr,
+    )
+    return 0
+
+
+_COMMANDS = (_add_synth, _add_gan, _add_classifier, _add_attributes, _add_report)
 
 
 def build_parser() -> Parser:

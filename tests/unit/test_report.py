@@ -1,0 +1,132 @@
+"""The quality report: its figures' maths, and ``nfe-train report`` on a tiny bundle."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from nfe_core.bundle import load_bundle, save_bundle
+from nfe_core.editing import Boundary
+from nfe_core.imageio import load_image
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+from tests.tiny import tiny_generator
+from training.cli import main as train_main
+from training.report import ReportOptions, frechet_distance, make_report, precision_recall
+from training.synth.schema import ATTRIBUTES
+
+pytest.importorskip("torchmetrics")
+
+
+def test_precision_recall_of_same_and_disjoint_sets():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(300, 8, generator=g)
+    assert precision_recall(real, real.clone(), k=3) == (1.0, 1.0)
+    far = real + 100
+    assert precision_recall(real, far, k=3) == (0.0, 0.0)
+    # fakes that cover only half of the real set: precise, but half the recall at most
+    half = real[real[:, 0] > 0]
+    precision, recall = precision_recall(real, half, k=3)
+    assert precision == 1.0 and recall < 0.75
+
+
+class Pixels(torch.nn.Module):
+    """A feature extractor: the mean colour (3 features)."""
+
+    num_features = 3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float().mean(dim=(2, 3)).double()
+
+
+def test_frechet_distance_is_near_zero_for_one_distribution_and_grows_with_a_shift():
+    g = torch.Generator().manual_seed(1)
+    a = torch.rand(400, 3, 8, 8, generator=g)
+    b = torch.rand(400, 3, 8, 8, generator=g)
+    same = frechet_distance(Pixels(), a, b, 100)
+    shifted = frechet_distance(Pixels(), a, (b * 0.5 + 0.5), 100)
+    assert 0 <= same < 0.01 < shifted
+
+
+def _classifier(seed: int) -> AttributeClassifier:
+    torch.manual_seed(seed)
+    config = ClassifierConfig(
+        resolution=32,
+        attributes=tuple((a.name, a.classes) for a in ATTRIBUTES),
+        width=4,
+        depth=2,
+    )
+    return AttributeClassifier(config).eval()
+
+
+def _boundaries() -> list[Boundary]:
+    g = torch.Generator().manual_seed(2)
+
+    def normal() -> torch.Tensor:
+        return torch.nn.functional.normalize(torch.randn(32, generator=g), dim=0)
+
+    colours = next(a.classes for a in ATTRIBUTES if a.name == "hair_color")
+    planes = [
+        Boundary(f"hair_color:{c}", "hair_color", "class", c, None, normal(), 0.0, 1.0)
+        for c in colours
+    ]
+    planes.append(Boundary("glasses", "glasses", "binary", "true", "false", normal(), 0.0, 1.0))
+    return planes
+
+
+@pytest.fixture
+def bundle_with_sliders(tmp_path):
+    return save_bundle(
+        tmp_path / "model",
+        tiny_generator(),
+        name="tiny",
+        classifier=_classifier(0),
+        judge=_classifier(1),
+        boundaries=_boundaries(),
+        attributes=[{"name": "glasses", "svm_test_accuracy": 0.97}],
+    )
+
+
+def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tmp_path):
+    options = ReportOptions(faces=12, frechet_count=40, classifier_count=30, batch_size=16)
+    report = make_report(bundle_with_sliders, tmp_path / "report", options)
+    f = report.figures
+    assert f["judged_by"] == "judge"
+    assert set(f["classifier_accuracy"]) == {a.name for a in ATTRIBUTES}
+    assert f["svm_test_accuracy"] == {"glasses": 0.97}
+    for key in (
+        "edit_success",
+        "preservation",
+        "edit_success_unconditional",
+        "preservation_unconditional",
+    ):
+        assert set(f[key]) == {"hair_color", "glasses"}
+        assert all(0 <= v <= 1 for v in f[key].values())
+    for key in ("classifier_accuracy", "judge_accuracy"):
+        assert all(0 <= v <= 1 for v in f[key].values())
+    assert f["frechet_distance"] >= 0 and f["frechet_floor"] >= 0
+    assert 0 <= f["precision"] <= 1 and 0 <= f["recall"] <= 1
+    names = sorted(p.name for p in (tmp_path / "report").iterdir())
+    assert names == ["report.json", "report.md", "strip_glasses.png", "strip_hair_color.png"]
+    assert (
+        json.loads((tmp_path / "report" / "report.json").read_text())["precision"] == f["precision"]
+    )
+    # categorical strip: the unedited face and one frame per class, 4 rows, frames >= 96 px
+    strip = load_image(tmp_path / "report" / "strip_hair_color.png").rgb
+    assert strip.width >= 11 * 96 and strip.height >= 4 * 96
+    assert load_bundle(bundle_with_sliders).report["precision"] == f["precision"]
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "Fréchet distance" in md and "strip_glasses.png" in md
+
+
+def test_cli_report_and_errors(bundle_with_sliders, tmp_path, capsys):
+    status = train_main(
+        ["report", "--model", str(bundle_with_sliders), "--out", str(tmp_path / "r"),
+         "--faces", "8", "--frechet-count", "20", "--quiet"]
+    )  # fmt: skip
+    assert status == 0
+    assert "Frechet distance" in capsys.readouterr().err
+    plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
+    assert train_main(["report", "--model", str(plain), "--quiet"]) == 2
+    assert "no attribute boundaries" in capsys.readouterr().err
