@@ -109,6 +109,12 @@ def load_latent(path: str | os.PathLike[str], w_dim: int | None = None) -> Laten
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise LatentError(path, "too large to be a latent file")
+        with open(path, "rb") as stream:
+            if stream.read(4) != b"PK\x03\x04":  # an .npz is a zip archive
+                raise LatentError(
+                    path,
+                    "not a latent file (expected a .npz that 'nfe invert' or 'nfe edit' wrote)",
+                )
         with np.load(path, allow_pickle=False) as data:
             names = set(data.files)
             if not {"w", "meta"} <= names:

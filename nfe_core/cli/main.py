@@ -8,11 +8,13 @@ the pair and list the adder in :data:`_COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nfe_core.cli.common import (
     EXIT_USAGE,
@@ -20,6 +22,7 @@ from nfe_core.cli.common import (
     Parser,
     dispatch,
     make_command_parser,
+    positive_int,
     progress_bar,
     run,
 )
@@ -32,14 +35,28 @@ from nfe_core.imageio import (
     write_format,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from torch import Tensor
+
+    from nfe_core.bundle import Bundle
+    from nfe_core.editing import Boundaries, Edit, Step
+    from nfe_core.models import Generator
+    from nfe_core.models.classifier import AttributeClassifier
+
 _DESCRIPTION = """\
-Neural Face Editor on the command line: convert and inspect pictures, check and import
-models (and, in later versions, edit faces) without opening the desktop app.
+Neural Face Editor on the command line: render and edit faces, read a picture's
+attributes, convert and inspect pictures, check and import models, without opening the
+desktop app.
 
 Run 'nfe COMMAND --help' for what each command does."""
 
 _EPILOG = """\
 examples:
+  nfe generate --seed 7 -o face.png
+  nfe edit --seed 7 --set hair_color=blue --set glasses=true -o edited.png
+  nfe tags face.png
   nfe probe face.png
   nfe convert scan.tiff face.png
   nfe info run/bundle"""
@@ -465,6 +482,523 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# nfe edit
+
+_DEFAULT_TRUNCATION = 0.7  # as `nfe generate`
+_STRIP_MIN_FRAME = 128  # px: a smaller model's strip frames are enlarged (nearest) to this
+_STRIP_GAP = 4  # px of white between strip frames
+
+
+def _layers(text: str) -> tuple[int, int]:
+    """argparse type: W+ rows ``START:STOP`` (START included, STOP not, as a Python slice)."""
+    start, sep, stop = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError(text)
+        value = (int(start), int(stop))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP (W+ rows, e.g. 0:4), got {text!r}"
+        ) from None
+    if not 0 <= value[0] < value[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= START < STOP, got {text!r}")
+    return value
+
+
+def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    suffixes = ", ".join(WRITE_SUFFIXES)
+    parser = _subparser(
+        subparsers,
+        "edit",
+        summary="change a face's attributes (hair colour, glasses...) and render it",
+        description=(
+            "Take a face - the one a seed stands for (as 'nfe generate' renders it), or a\n"
+            "latent file that 'nfe edit --save-latent' wrote - apply attribute edits to it in\n"
+            "order and write the picture to OUT. Each --set is one edit, made from where the\n"
+            "one before left the face:\n\n"
+            "  ATTR=CLASS        move the face into that class (hair_color=blue, glasses=true)\n"
+            "  ATTR=+X, ATTR=-X  move it X spreads along the attribute's one direction\n"
+            "                    (two-class and ordered attributes: glasses=+2, hair_length=-1)\n"
+            "  ATTR:CLASS=+X     move it X spreads along one class's direction\n"
+            "                    (hair_color:blue=+1.5)\n\n"
+            "A spread is how much faces typically differ along a direction: +1 is a clear\n"
+            "change, +3 a strong one. --preserve keeps the attributes it names where they\n"
+            "are while the others are edited. 'nfe info' lists a model's attributes and\n"
+            "their classes.\n\n"
+            "Unless --quiet, one line per edit on stderr says how far it moved the face, in\n"
+            "spreads from the plane that separates the class from the others (positive: on\n"
+            "the class's side), and which class the face is in afterwards.\n\n"
+            "--strip ATTR writes a row of frames to OUT instead of one face (after any --set\n"
+            "edits): the face at evenly spaced strengths over the attribute's range (-3..+3\n"
+            "unless the model gives another) along ATTR's direction or ATTR:CLASS's; for an\n"
+            "attribute with one direction per class (hair_color) and no :CLASS, the face as\n"
+            "it is and then moved into each class. Frames are at least 128 px (smaller\n"
+            "models are enlarged, pixels kept sharp), with a white gap between them.\n\n"
+            "OUT and the --save-latent file are written completely or not at all; existing\n"
+            "files are only replaced with --force."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe edit --seed 7 --set hair_color=blue -o blue.png\n"
+            "  nfe edit --seed 7 --set glasses=true --set hair_length=+1.5 "
+            "--preserve hair_color -o out.png\n"
+            "  nfe edit --seed 7 --set hair_color:pink=+2 --layers 0:6 -o pink.webp "
+            "--save-latent pink.npz\n"
+            "  nfe edit --latent pink.npz --set mouth=open -o smile.png\n"
+            "  nfe edit --seed 7 --strip hair_length -o strip.png     # 7 frames, -3..+3\n"
+            "  nfe edit --seed 7 --strip hair_color -o colours.png    # one frame per colour"
+        ),
+        handler=_edit,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--seed", type=int, metavar="S", help="start from the face of seed S")
+    source.add_argument(
+        "--latent",
+        type=Path,
+        metavar="FILE",
+        help="start from the W or W+ latent in FILE (.npz, e.g. from --save-latent)",
+    )
+    parser.add_argument(
+        "--truncation",
+        type=_truncation,
+        default=None,
+        metavar="T",
+        help="with --seed: from 0 (the mean face) to 1 (no truncation) "
+        f"(default: {_DEFAULT_TRUNCATION}, as 'nfe generate')",
+    )
+    parser.add_argument(
+        "--set",
+        dest="edits",
+        action="append",
+        default=[],
+        metavar="EDIT",
+        help="an edit: ATTR=CLASS, ATTR=+X or ATTR:CLASS=+X; repeat for more, applied in order",
+    )
+    parser.add_argument(
+        "--preserve",
+        action="append",
+        default=[],
+        metavar="ATTR[,ATTR]",
+        help="attributes every edit keeps as they are (repeat or separate with commas)",
+    )
+    parser.add_argument(
+        "--layers",
+        type=_layers,
+        default=None,
+        metavar="START:STOP",
+        help="edit only these W+ rows (early rows: shape and pose, late rows: colour); "
+        "the latent becomes W+ (default: all)",
+    )
+    parser.add_argument(
+        "--strip",
+        metavar="ATTR[:CLASS]",
+        default=None,
+        help="write a strip of frames along this attribute instead of one face",
+    )
+    parser.add_argument(
+        "--strip-steps",
+        type=positive_int,
+        default=7,
+        metavar="K",
+        help="frames in a strength strip, at least 2 (default: 7); a strip of classes has "
+        "one frame per class",
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help=f"picture to write ({suffixes})",
+    )
+    parser.add_argument(
+        "--save-latent",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the edited latent to FILE (.npz), with the seed or latent file it "
+        "came from and the edits",
+    )
+    parser.add_argument("--force", action="store_true", help="replace existing files")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no per-edit lines or progress bar on stderr (warnings and errors still)",
+    )
+    _add_model_options(parser)
+
+
+def _check_target(path: Path, force: bool) -> None:
+    """Refuse a file that exists (without --force) or whose folder is missing, before work."""
+    if path.is_dir():
+        raise CliError(f"{path}: a folder with this name already exists")
+    if not force and (path.exists() or path.is_symlink()):
+        raise CliError(f"{path}: the file already exists; pass --force to replace it")
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        raise CliError(f"{path}: the folder it goes in does not exist ({folder})")
+
+
+def _preserved(items: Sequence[str]) -> tuple[str, ...]:
+    """``--preserve`` values (names, or comma-separated names) as one tuple."""
+    names = (name.strip() for item in items for name in item.split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _others(preserve: tuple[str, ...], attribute: str) -> tuple[str, ...]:
+    """What an edit of ``attribute`` preserves: ``--preserve`` less the attribute itself."""
+    return tuple(name for name in preserve if name != attribute)
+
+
+def _edit(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from nfe_core.editing import apply_steps, parse_edits
+    from nfe_core.imageio import save_image
+    from nfe_core.sampling import tile_frames
+
+    out: Path = args.out
+    write_format(out)  # an unsupported picture type fails before the model loads
+    _check_target(out, args.force)
+    if args.save_latent is not None:
+        if args.save_latent.suffix.lower() != ".npz":
+            raise CliError(
+                f"--save-latent: expected a file name ending in .npz, got {args.save_latent}"
+            )
+        _check_target(args.save_latent, args.force)
+    if args.seed is not None and args.seed < 0:
+        raise CliError(f"--seed: expected a whole number of at least 0, got {args.seed}")
+    if args.latent is not None and args.truncation is not None:
+        raise CliError("--truncation goes with --seed; a latent file is used as it is")
+    if not args.edits and args.strip is None:
+        raise CliError(
+            "nothing to do: give an edit with --set (e.g. --set hair_color=blue) or --strip ATTR"
+        )
+    if args.strip_steps < 2:
+        raise CliError(f"--strip-steps: expected at least 2 frames, got {args.strip_steps}")
+    preserve = _preserved(args.preserve)
+    edits = [  # EditError (a ValueError) is one error line
+        dataclasses.replace(edit, preserve=_others(preserve, edit.attribute))
+        for edit in parse_edits(args.edits, preserve)
+    ]
+
+    bundle = _open_model(args.model, args.device)
+    boundaries = bundle.boundaries
+    if len(boundaries) == 0:
+        raise CliError(
+            "this model has no attribute sliders yet; "
+            f"run 'nfe-train attributes --model {bundle.root}'"
+        )
+    for edit in edits:
+        boundaries.check(edit)
+    strip = (
+        _strip_frames(args.strip, preserve, boundaries, args.strip_steps) if args.strip else None
+    )
+    generator = bundle.generator
+    if args.layers is not None and args.layers[1] > generator.num_ws:
+        start, stop = args.layers
+        raise CliError(
+            f"--layers: this model's W+ has {generator.num_ws} rows (0:{generator.num_ws}); "
+            f"got {start}:{stop}"
+        )
+
+    latent, base, origin = _start_latent(args, bundle)
+    edited, steps = apply_steps(
+        latent, edits, boundaries, layers=args.layers, num_ws=generator.num_ws
+    )
+    if not args.quiet:
+        for line in _step_lines(latent, steps, boundaries, args.layers):
+            sys.stderr.write(line + "\n")
+
+    size = generator.config.resolution
+    if strip is None:
+        save_image(_render(generator, edited), out)
+        what = f"{size}x{size} px"
+    else:
+        labels, frame_edits = strip
+        frames = _render_strip(generator, edited, frame_edits, boundaries, args.layers, args.quiet)
+        picture = tile_frames(np.stack(frames)[None], gap=_STRIP_GAP, min_side=_STRIP_MIN_FRAME)
+        save_image(picture, out)
+        if not args.quiet:
+            sys.stderr.write(f"strip {args.strip}, left to right: {', '.join(labels)}\n")
+        side = picture.shape[0]
+        what = f"{len(frames)} frames of {side}x{side} px along {args.strip}"
+    if args.save_latent is not None:
+        _save_edited_latent(args.save_latent, edited, base, edits, preserve, args.layers, bundle)
+    if edits:
+        origin += f", {len(edits)} edit{'s' if len(edits) != 1 else ''}"
+    saved = f"; latent: {args.save_latent}" if args.save_latent is not None else ""
+    print(f"wrote {out} ({what}; {origin}){saved}")
+    return 0
+
+
+def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dict[str, Any], str]:
+    """The face to edit on the model's device, the record of where it came from, and that
+    in words."""
+    import torch
+
+    from nfe_core.latent import load_latent
+    from nfe_core.sampling import z_for_seed
+
+    generator = bundle.generator
+    if args.seed is not None:
+        psi = _DEFAULT_TRUNCATION if args.truncation is None else args.truncation
+        z = z_for_seed(args.seed, generator.config.z_dim).unsqueeze(0).to(bundle.device)
+        with torch.no_grad():
+            w = generator.truncate(generator.mapping(z), psi)[0]
+        source = {"kind": "seed", "seed": args.seed, "truncation": psi}
+        return w, source, f"seed {args.seed} of {bundle.name}"
+    path: Path = args.latent
+    loaded = load_latent(path, generator.config.w_dim)
+    if loaded.is_wplus and loaded.w.shape[0] != generator.num_ws:
+        raise CliError(
+            f"{path}: the latent has {loaded.w.shape[0]} W+ rows but this model needs "
+            f"{generator.num_ws}; it was made for another model"
+        )
+    made_for = loaded.model.get("fingerprint")
+    if made_for != _fingerprint(bundle):
+        if made_for is None:
+            note = "does not say which model it was made for"
+        else:
+            note = f"was made for another model ({loaded.model.get('name', 'unnamed')!r})"
+        sys.stderr.write(
+            f"warning: {path} {note}; with {bundle.name!r} the face may look different\n"
+        )
+    source = {"kind": "latent", "file": str(path), "source": loaded.source, "model": loaded.model}
+    return loaded.w.to(bundle.device), source, f"latent {path}"
+
+
+def _fingerprint(bundle: Bundle) -> str:
+    from nfe_core.latent import model_fingerprint
+
+    return model_fingerprint(bundle.generator.state_dict())
+
+
+def _step_lines(
+    latent: Tensor, steps: Sequence[Step], boundaries: Boundaries, layers: tuple[int, int] | None
+) -> list[str]:
+    """One line per edit: the aimed-at plane's distance before and after, in spreads, and the
+    class the face is in afterwards."""
+    if latent.ndim == 1:
+        position = latent.double()
+    else:
+        rows = latent if layers is None else latent[layers[0] : layers[1]]
+        position = rows.double().mean(dim=0)
+    lines = []
+    for step in steps:
+        position = position + step.delta.double()  # every edited row moves by delta
+        plane = boundaries[step.boundary]
+        before, after = step.before / plane.spread, step.after / plane.spread
+        now = boundaries.current_class(step.edit.attribute, position)
+        lines.append(
+            f"{step.edit}: {step.boundary} {before:+.2f} -> {after:+.2f} spreads, now {now}"
+        )
+    return lines
+
+
+def _strip_frames(
+    spec: str, preserve: tuple[str, ...], boundaries: Boundaries, steps: int
+) -> tuple[list[str], list[Edit | None]]:
+    """A strip's frame labels and edits (None: the face as it is)."""
+    import numpy as np
+
+    from nfe_core.editing import Edit, EditError, parse_edit
+
+    try:
+        probe = parse_edit(f"{spec}=+1")
+    except EditError:
+        raise CliError(
+            f"--strip: expected ATTR or ATTR:CLASS (e.g. hair_length, hair_color:blue), "
+            f"got {spec!r}"
+        ) from None
+    preserve = _others(preserve, probe.attribute)
+    probe = dataclasses.replace(probe, preserve=preserve)
+    info = boundaries.info(probe.attribute)
+    single = info.single_direction()
+    if probe.direction is None and single is None:  # one direction per class: class targets
+        for target in info.classes:
+            boundaries.check(Edit(info.name, target=target, preserve=preserve))
+        targets = [Edit(info.name, target=target, preserve=preserve) for target in info.classes]
+        return ["as it is", *info.classes], [None, *targets]
+    boundaries.check(probe)
+    aim = info.class_boundary(probe.direction) if probe.direction else None
+    along = aim if aim is not None else single
+    assert along is not None  # check() made sure there is a direction
+    low, high = along.strength_range
+    strengths = [round(float(s), 6) for s in np.linspace(low, high, steps)]
+    edits = [
+        Edit(info.name, strength=s, direction=probe.direction, preserve=preserve) for s in strengths
+    ]
+    return [f"{s:+g}" for s in strengths], edits
+
+
+def _render(generator: Generator, latent: Tensor) -> np.ndarray:
+    """The face (R, R, 3) uint8 of a W (w_dim,) or W+ (num_ws, w_dim) latent, fixed noise."""
+    import torch
+
+    from nfe_core.sampling import images_to_uint8
+
+    with torch.no_grad():
+        images = generator.synthesis(latent.unsqueeze(0).float(), noise_mode="const")
+    return images_to_uint8(images)[0]
+
+
+def _render_strip(
+    generator: Generator,
+    latent: Tensor,
+    edits: Sequence[Edit | None],
+    boundaries: Boundaries,
+    layers: tuple[int, int] | None,
+    quiet: bool,
+) -> list[np.ndarray]:
+    from nfe_core.editing import apply
+
+    frames = []
+    with progress_bar("rendering", len(edits), unit="frame", quiet=quiet) as bar:
+        for done, edit in enumerate(edits, start=1):
+            moved = latent
+            if edit is not None:
+                moved = apply(latent, [edit], boundaries, layers=layers, num_ws=generator.num_ws)
+            frames.append(_render(generator, moved))
+            bar(done, len(edits))
+    return frames
+
+
+def _save_edited_latent(
+    path: Path,
+    latent: Tensor,
+    base: dict[str, Any],
+    edits: Sequence[Edit],
+    preserve: tuple[str, ...],
+    layers: tuple[int, int] | None,
+    bundle: Bundle,
+) -> None:
+    from nfe_core.latent import Latent, save_latent
+
+    source = {
+        "kind": "edit",
+        "base": base,
+        "edits": [str(edit) for edit in edits],
+        "preserve": list(preserve),
+        "layers": list(layers) if layers is not None else None,
+    }
+    model = {"name": bundle.name, "fingerprint": _fingerprint(bundle)}
+    save_latent(path, Latent(latent, source, model))
+
+
+# --------------------------------------------------------------------------------------------
+# nfe tags
+
+_RUNNER_UP = 0.1  # a second class is shown when its probability is above this
+
+
+def _add_tags(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "tags",
+        summary="read a face's attributes (hair colour, glasses...) from pictures",
+        description=(
+            "Show each picture to the model's attribute classifier and print, for every\n"
+            "attribute, the class it sees and how sure it is (a probability from 0 to 1),\n"
+            f"plus the runner-up class when that is above {_RUNNER_UP:g}.\n\n"
+            "The whole picture is read, squeezed to the classifier's square input if it is\n"
+            "not square, so crop it to the face first for the best answer. Transparent areas\n"
+            "are put on white. The classifier knows the attributes the model was trained\n"
+            "with ('nfe info' lists them).\n\n"
+            "A picture that cannot be read prints 'error: PATH: REASON' on stderr; the others\n"
+            "are still read, and the exit status is 2 if any failed (0 if all are fine)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe tags face.png\n"
+            "  nfe tags faces/*.png --model run/bundle\n"
+            "  nfe tags --json face.png       # {attribute: {label, scores: {class: p}}}\n"
+            "  nfe tags --json a.png b.png    # the same, keyed by path"
+        ),
+        handler=_tags,
+    )
+    parser.add_argument("images", metavar="IMAGE", nargs="+", type=Path, help="pictures to read")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object instead: {attribute: {'label': class, 'scores': {class: "
+        "probability}}} for one picture; for several, such objects keyed by the path given",
+    )
+    _add_model_options(parser)
+
+
+def _tags(args: argparse.Namespace) -> int:
+    bundle = _open_model(args.model, args.device)
+    classifier = bundle.classifier
+    if classifier is None:
+        raise CliError(
+            f"{bundle.root}: this model has no attribute classifier; put one in with "
+            f"'nfe-train attributes --model {bundle.root} --classifier RUN_DIR'"
+        )
+    several = len(args.images) > 1
+    records: dict[str, dict[str, Any]] = {}
+    failed = 0
+    for path in args.images:
+        try:
+            picture = load_image(path)
+        except ImageError as exc:
+            failed += 1
+            sys.stdout.flush()
+            sys.stderr.write(f"error: {exc}\n")
+            continue
+        record = _tag_record(classifier, picture, bundle.device)
+        if args.json:
+            records[str(path)] = record
+            continue
+        lines = _tag_lines(record)
+        if several:
+            lines = [f"{path}:", *(f"  {line}" for line in lines)]
+        print("\n".join(lines), flush=True)
+    if args.json and records:
+        result = records if several else next(iter(records.values()))
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    return EXIT_USAGE if failed else 0
+
+
+def _tag_record(
+    classifier: AttributeClassifier, picture: Picture, device: torch.device
+) -> dict[str, Any]:
+    """``{attribute: {"label": class, "scores": {class: probability}}}`` for one picture."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    rgb = picture.rgb
+    if picture.alpha is not None:  # transparent areas on white
+        rgb = Image.new("RGB", rgb.size, (255, 255, 255))
+        rgb.paste(picture.rgb, mask=picture.alpha)
+    size = classifier.config.resolution
+    pixels = np.asarray(rgb.resize((size, size), Image.Resampling.LANCZOS), np.float32)
+    image = torch.from_numpy(pixels / 127.5 - 1.0).permute(2, 0, 1).unsqueeze(0).to(device)
+    probabilities = classifier.predict(image)
+    record = {}
+    for name, classes in classifier.config.attributes:
+        scores = [float(p) for p in probabilities[name][0].cpu()]
+        best = max(range(len(classes)), key=scores.__getitem__)
+        record[name] = {
+            "label": classes[best],
+            "scores": {c: round(p, 6) for c, p in zip(classes, scores, strict=True)},
+        }
+    return record
+
+
+def _tag_lines(record: dict[str, Any]) -> list[str]:
+    """``hair_color: blue (0.97)``, with ``; pink 0.21`` for a runner-up above 0.1."""
+    lines = []
+    for name, entry in record.items():
+        ranked = sorted(entry["scores"].items(), key=lambda item: -item[1])
+        (best, p), rest = ranked[0], ranked[1:]
+        extra = f"; {rest[0][0]} {rest[0][1]:.2f}" if rest and rest[0][1] > _RUNNER_UP else ""
+        lines.append(f"{name}: {best} ({p:.2f}{extra})")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
 # nfe import-stylegan2
 
 _IMPORT_SOURCE = "rosinality stylegan2-pytorch checkpoint"
@@ -563,6 +1097,8 @@ def _import_stylegan2(args: argparse.Namespace) -> int:
 
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[Parser]], None], ...] = (
     _add_generate,
+    _add_edit,
+    _add_tags,
     _add_convert,
     _add_probe,
     _add_info,
