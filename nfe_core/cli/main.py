@@ -315,6 +315,20 @@ def _info_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _report_lines(figures: dict, indent: str) -> list[str]:
+    """The report's figures, one per line; tables (dicts) indented under their name."""
+    lines = []
+    for key, value in figures.items():
+        if isinstance(value, dict) and value:
+            lines.append(f"{indent}{key}:")
+            lines.extend(_report_lines(value, indent + "  "))
+        elif isinstance(value, float):
+            lines.append(f"{indent}{key}: {value:.4f}")
+        else:
+            lines.append(f"{indent}{key}: {_info_value(value)}")
+    return lines
+
+
 def _info_lines(record: dict) -> list[str]:
     lines = [
         f"bundle: {record['path']} (every file checked)",
@@ -346,7 +360,7 @@ def _info_lines(record: dict) -> list[str]:
     report = record["report"]
     if report:
         lines.append("quality report:")
-        lines.extend(f"  {key}: {_info_value(value)}" for key, value in report.items())
+        lines.extend(_report_lines(report, "  "))
     else:
         lines.append("quality report: none yet")
     lines.append(f"loaded on: {record['device']}")

@@ -353,7 +353,7 @@ def test_info_lists_attributes_and_report_when_present(
             )
         ],
         attributes=[{"name": "hair_color:blonde", "svm_test_accuracy": 0.97}],
-        report={"fid": 12.5},
+        report={"fid": 12.5, "edit_success": {"hair_color": 0.95}, "notes": []},
     )  # fmt: skip
     assert main(["info", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -361,7 +361,9 @@ def test_info_lists_attributes_and_report_when_present(
     assert (
         "  hair_color:blonde (class, SVM balanced test accuracy 0.9700, strengths -3..3)" in lines
     )
-    assert "quality report:" in lines and "  fid: 12.5" in lines
+    assert "quality report:" in lines and "  fid: 12.5000" in lines
+    assert lines[lines.index("  edit_success:") + 1] == "    hair_color: 0.9500"
+    assert "  notes: []" in lines
 
 
 def test_info_on_a_missing_device(bundle_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
