@@ -45,6 +45,7 @@ from nfe_core.editing import Boundaries, Boundary, boundaries_from_records
 from nfe_core.fileio import current_umask, describe_os_error, write_folder_atomically
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+from nfe_core.models.encoder import Encoder, EncoderConfig
 from nfe_core.resources import resource_path
 
 FORMAT = "nfe-bundle"
@@ -111,6 +112,7 @@ NETWORKS: dict[str, NetworkKind] = {
             "judge.safetensors",
             same_resolution=False,
         ),
+        NetworkKind("encoder", EncoderConfig, Encoder, "encoder.safetensors"),
     )
 }
 BOUNDARIES_FILE = "boundaries.safetensors"
@@ -144,6 +146,7 @@ class Bundle:
     device: torch.device
     classifier: AttributeClassifier | None = None
     judge: AttributeClassifier | None = None
+    encoder: Encoder | None = None
     boundaries: Boundaries = field(default_factory=lambda: Boundaries(()))
 
     @property
@@ -178,6 +181,7 @@ class Bundle:
             "discriminator": self.discriminator,
             "classifier": self.classifier,
             "judge": self.judge,
+            "encoder": self.encoder,
         }
         return {key: module for key, module in found.items() if module is not None}
 
@@ -201,6 +205,7 @@ def save_bundle(
     discriminator: Discriminator | None = None,
     classifier: AttributeClassifier | None = None,
     judge: AttributeClassifier | None = None,
+    encoder: Encoder | None = None,
     boundaries: Sequence[Boundary] | Boundaries | None = None,
     attributes: list[dict[str, Any]] | None = None,
     report: dict[str, Any] | None = None,
@@ -253,7 +258,9 @@ def save_bundle(
                 f"generator's), got {discriminator.config.resolution}"
             )
         modules["discriminator"] = discriminator
-    for key, value in (("classifier", classifier), ("judge", judge)):
+    if encoder is not None and not isinstance(encoder, Encoder):
+        raise ValueError(f"encoder: expected an Encoder or None, got {type(encoder).__name__}")
+    for key, value in (("classifier", classifier), ("judge", judge), ("encoder", encoder)):
         if value is not None:
             modules[key] = value
     config = generator.config
@@ -397,6 +404,7 @@ def load_bundle(root: str | os.PathLike[str], device: str | torch.device | None 
         device=target,
         classifier=opened.modules.get("classifier"),  # type: ignore[arg-type]
         judge=opened.modules.get("judge"),  # type: ignore[arg-type]
+        encoder=opened.modules.get("encoder"),  # type: ignore[arg-type]
         boundaries=opened.boundaries.to(target),
     )
 
@@ -612,6 +620,15 @@ def _check_meta(path: Path, meta: dict[str, Any]) -> dict[str, tuple[NetworkKind
                 path,
                 f"'{key}' is {meta[key]} but the generator's config says {getattr(generator, key)}",
             )
+    if "encoder" in result:
+        encoder = result["encoder"][1]
+        for key in ("w_dim", "num_ws"):
+            if getattr(encoder, key) != getattr(generator, key):
+                raise BundleError(
+                    path,
+                    f"the encoder's {key} is {getattr(encoder, key)} but the generator's is "
+                    f"{getattr(generator, key)}",
+                )
     for key, (kind, config) in result.items():
         if kind.same_resolution and config.resolution != generator.resolution:
             raise BundleError(

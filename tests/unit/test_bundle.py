@@ -431,9 +431,9 @@ DEFECTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "attribute not an object": (_edit_meta(attributes=["hair"]), META_FILE, "attributes[0]"),
     "no generator network": (_edit_meta(networks={}), META_FILE, "'networks' has no generator"),
     "unknown network": (
-        lambda r: _edit_meta(networks={**read_meta(r)["networks"], "encoder": {}})(r),
+        lambda r: _edit_meta(networks={**read_meta(r)["networks"], "upscaler": {}})(r),
         META_FILE,
-        "unknown network 'encoder'",
+        "unknown network 'upscaler'",
     ),
     "file outside the bundle": (
         lambda r: _edit_meta(

@@ -1,0 +1,399 @@
+"""The face box: which part of the artist's picture the GAN sees, and how an edit goes back.
+
+An artist's picture is rarely the model's square input. The user (or, later, a detector)
+marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
+
+- :func:`parse_box` reads one from ``"x,y,w,h"`` (the ``--box`` option);
+  :func:`default_box` is the largest centred square when none is given;
+  :func:`clamp_box` keeps the part of a box inside the picture.
+- :func:`crop_face` cuts the box out and resizes it to the model's ``size x size`` input.
+- :func:`paste_back` / :func:`paste_back_picture` put the edit back: only the *difference*
+  ``edited - reconstruction`` (the edited render minus the unedited render of the same latent)
+  is resized to the box, faded out towards the box's edges and added to the original pixels.
+  A pixel the edit does not change keeps the artist's exact value, pixels outside the box are
+  never touched, and an edit that changes nothing returns the original bit for bit.
+
+A box that is not square is *stretched* to the square input by :func:`crop_face`, and
+:func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
+paste-back is consistent. The GAN then sees a distorted face; a square box avoids that.
+
+Everything here works on numpy ``uint8`` arrays and :class:`~nfe_core.imageio.Picture`
+objects with Pillow and numpy only: no torch, no Qt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from nfe_core.imageio import Picture, from_array, to_array
+
+__all__ = [
+    "DEFAULT_FEATHER",
+    "BoxError",
+    "FaceBox",
+    "clamp_box",
+    "crop_face",
+    "default_box",
+    "parse_box",
+    "paste_back",
+    "paste_back_picture",
+]
+
+DEFAULT_FEATHER: float = 0.08
+"""Width of the fade at the box's edges in :func:`paste_back`, as a share of the box's shorter
+side."""
+
+_MAX_FEATHER = 0.5
+_RESAMPLE = Image.Resampling.LANCZOS
+_WHOLE = re.compile(r"^[+-]?\d+$")
+_FIELDS = ("x", "y", "width", "height")
+_EXAMPLE = "120,80,256,256"
+
+
+class BoxError(ValueError):
+    """A face box that is malformed, empty or outside the picture; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# The box
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A rectangle in picture pixels: left ``x``, top ``y``, width ``w``, height ``h``.
+
+    It covers columns ``x .. x + w - 1`` and rows ``y .. y + h - 1``. Any whole numbers are
+    accepted, so a box may reach outside the picture or be empty; :func:`clamp_box` turns it
+    into one that :func:`crop_face` and :func:`paste_back` accept. ``str(box)`` is
+    ``"x,y,w,h"``, which :func:`parse_box` reads back.
+
+    Raises:
+        BoxError: a field is not a whole number.
+    """
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def __post_init__(self) -> None:
+        for name, field in zip(_FIELDS, ("x", "y", "w", "h"), strict=True):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise BoxError(
+                    f"FaceBox.{field}: the {name} must be a whole number of pixels, got {value!r}"
+                )
+            object.__setattr__(self, field, int(value))
+
+    def __str__(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+    @property
+    def right(self) -> int:
+        """One past the last column: ``x + w``."""
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        """One past the last row: ``y + h``."""
+        return self.y + self.h
+
+    @property
+    def is_square(self) -> bool:
+        """Whether ``w == h`` (a non-square box is stretched by :func:`crop_face`)."""
+        return self.w == self.h
+
+
+def parse_box(text: str) -> FaceBox:
+    """Read a face box from ``"x,y,w,h"`` in picture pixels, e.g. ``"120,80,256,256"``.
+
+    Spaces around the numbers are allowed. ``x`` and ``y`` may be negative (a box reaching
+    past the left or top edge, to be clamped by :func:`clamp_box`); the width and height must
+    be at least 1.
+
+    Raises:
+        BoxError: the text is not four whole numbers separated by commas, or the box is empty.
+    """
+    if not isinstance(text, str):
+        raise BoxError(f"the face box must be text like '{_EXAMPLE}', got {type(text).__name__}")
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 4:
+        raise BoxError(
+            f"the face box '{text}' is not four numbers x,y,width,height separated by commas "
+            f"(e.g. '{_EXAMPLE}'); it has {len(parts)} "
+            f"{'part' if len(parts) == 1 else 'parts'}"
+        )
+    values: list[int] = []
+    for name, part in zip(_FIELDS, parts, strict=True):
+        if not part:
+            raise BoxError(f"the face box '{text}' has no {name} (e.g. '{_EXAMPLE}')")
+        if not _WHOLE.match(part):
+            raise BoxError(
+                f"the face box '{text}': the {name} '{part}' is not a whole number of pixels"
+            )
+        values.append(int(part))
+    box = FaceBox(*values)
+    _check_not_empty(box)
+    return box
+
+
+def default_box(width: int, height: int) -> FaceBox:
+    """The largest square centred in a ``width x height`` picture (the box when none is given).
+
+    The side is ``min(width, height)``; when the leftover is odd, the extra pixel is to the
+    right of (or below) the box.
+
+    Raises:
+        ValueError: ``width`` or ``height`` is not a whole number of at least 1.
+    """
+    _check_picture_size(width, height)
+    side = min(width, height)
+    return FaceBox((width - side) // 2, (height - side) // 2, side, side)
+
+
+def clamp_box(box: FaceBox, width: int, height: int) -> FaceBox:
+    """The part of ``box`` inside a ``width x height`` picture.
+
+    A box partly outside is cut at the picture's edges (so it may stop being square); a box
+    already inside is returned unchanged.
+
+    Raises:
+        BoxError: the box is empty (width or height below 1) or lies entirely outside the
+            picture.
+        ValueError: ``width`` or ``height`` is not a whole number of at least 1.
+    """
+    if not isinstance(box, FaceBox):
+        raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
+    _check_picture_size(width, height)
+    _check_not_empty(box)
+    left, top = max(box.x, 0), max(box.y, 0)
+    right, bottom = min(box.right, width), min(box.bottom, height)
+    if right <= left or bottom <= top:
+        raise BoxError(f"the face box {box} lies entirely outside the {width} x {height} picture")
+    return FaceBox(left, top, right - left, bottom - top)
+
+
+# --------------------------------------------------------------------------------------------
+# Crop and paste back
+
+
+def crop_face(rgb: np.ndarray, box: FaceBox, size: int) -> np.ndarray:
+    """The box's pixels resized to the model's square input.
+
+    Only the pixels inside the box are used. They are resized with a Lanczos filter, both
+    when shrinking and when the box is smaller than ``size`` (a small face is upscaled). A
+    box that is not square is stretched to the square; :func:`paste_back` stretches back the
+    same way.
+
+    Args:
+        rgb: the picture, an ``HxWx3`` uint8 array.
+        box: the face box, inside the picture (see :func:`clamp_box`).
+        size: the side of the model's input in pixels.
+
+    Returns:
+        A new ``size x size x 3`` uint8 array.
+
+    Raises:
+        BoxError: the box is empty or reaches outside the picture.
+        ValueError: ``rgb`` is not an ``HxWx3`` uint8 array, or ``size`` is not a whole number
+            of at least 1.
+    """
+    _check_rgb(rgb, "rgb")
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"size: expected a whole number of pixels, at least 1, got {size!r}")
+    height, width = rgb.shape[:2]
+    _check_inside(box, width, height)
+    region = from_array(rgb[box.y : box.bottom, box.x : box.right])
+    if region.size != (size, size):
+        region = region.resize((int(size), int(size)), _RESAMPLE)
+    return to_array(region)
+
+
+def paste_back(
+    original: np.ndarray,
+    box: FaceBox,
+    reconstruction: np.ndarray,
+    edited: np.ndarray,
+    feather: float = DEFAULT_FEATHER,
+) -> np.ndarray:
+    """Put only the edit into the original picture: the change from reconstruction to edit.
+
+    The difference ``edited - reconstruction`` is taken in float, resized to the box per
+    channel with a Lanczos filter (stretched back the way :func:`crop_face` stretched a
+    non-square box), multiplied by a mask that is 1 inside the box and falls smoothly
+    (smoothstep) to 0 over ``feather`` times the box's shorter side at its edges, added to
+    the original, rounded and clipped to 0..255.
+
+    So: where the edit changes nothing the artist's pixels stay exactly as they were, an edit
+    that changes nothing at all (``edited == reconstruction``) returns the original bit for
+    bit, and pixels outside the box are never touched. How well the reconstruction matches
+    the crop does not matter here; only the difference the edit makes is used.
+
+    Args:
+        original: the picture, an ``HxWx3`` uint8 array; it is not modified.
+        box: the face box the reconstruction was made from, inside the picture.
+        reconstruction: the unedited render, an ``r x r x 3`` array, uint8 or float, in pixel
+            units (0..255, not 0..1).
+        edited: the edited render, the same shape and units as ``reconstruction``.
+        feather: width of the fade at the box's edges as a share of its shorter side, from 0
+            (a hard edge) to 0.5.
+
+    Returns:
+        A new ``HxWx3`` uint8 array, the original's size.
+
+    Raises:
+        BoxError: the box is empty or reaches outside the picture.
+        ValueError: an array has the wrong shape or type or holds NaN or infinite values, the
+            two renders differ in shape, or ``feather`` is not a number from 0 to 0.5.
+    """
+    _check_rgb(original, "original")
+    height, width = original.shape[:2]
+    _check_inside(box, width, height)
+    _check_render(reconstruction, "reconstruction")
+    _check_render(edited, "edited")
+    if reconstruction.shape != edited.shape:
+        raise ValueError(
+            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
+            f"got {edited.shape}"
+        )
+    if (
+        isinstance(feather, bool)
+        or not isinstance(feather, int | float | np.integer | np.floating)
+        or not 0.0 <= float(feather) <= _MAX_FEATHER
+    ):
+        raise ValueError(f"feather: expected a number from 0 to {_MAX_FEATHER}, got {feather!r}")
+
+    difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
+    result = original.copy()
+    if not difference.any():
+        return result
+    change = _resize_difference(difference, box.w, box.h)
+    change *= _feather_mask(box.w, box.h, float(feather))[:, :, None]
+    region = original[box.y : box.bottom, box.x : box.right].astype(np.float32) + change
+    result[box.y : box.bottom, box.x : box.right] = np.clip(np.rint(region), 0, 255).astype(
+        np.uint8
+    )
+    return result
+
+
+def paste_back_picture(
+    picture: Picture,
+    box: FaceBox,
+    reconstruction: np.ndarray,
+    edited: np.ndarray,
+    feather: float = DEFAULT_FEATHER,
+) -> Picture:
+    """:func:`paste_back` on a :class:`~nfe_core.imageio.Picture`.
+
+    Returns:
+        A new picture with the edited pixels and everything else of ``picture``: its size,
+        transparency, ICC profile, path and source format, so
+        :func:`~nfe_core.imageio.save_picture` writes them back.
+
+    Raises:
+        BoxError, ValueError: as :func:`paste_back`.
+    """
+    if not isinstance(picture, Picture):
+        raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
+    pixels = paste_back(to_array(picture), box, reconstruction, edited, feather)
+    return dataclasses.replace(picture, rgb=from_array(pixels))
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _resize_difference(difference: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A signed ``r x r x 3`` float32 difference resized to ``height x width x 3``, in float."""
+    if difference.shape[:2] == (height, width):
+        return difference.copy()
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(difference[:, :, c])).resize(
+                (width, height), _RESAMPLE
+            ),
+            dtype=np.float32,
+        )
+        for c in range(difference.shape[2])
+    ]
+    return np.stack(channels, axis=2)
+
+
+def _feather_mask(width: int, height: int, feather: float) -> np.ndarray:
+    """A ``height x width`` float32 mask: 1 inside, a smoothstep down to 0 at the edges.
+
+    The ramp is ``feather * min(width, height)`` pixels wide on every side, measured from
+    the box's edge to each pixel's centre.
+    """
+    ramp = feather * min(width, height)
+    return _edge_ramp(height, ramp)[:, None] * _edge_ramp(width, ramp)[None, :]
+
+
+def _edge_ramp(length: int, ramp: float) -> np.ndarray:
+    """Along one side of the box: smoothstep of the distance to the nearer edge over ``ramp``."""
+    if ramp <= 0.0:
+        return np.ones(length, dtype=np.float32)
+    centres = np.arange(length, dtype=np.float64) + 0.5
+    distance = np.minimum(centres, length - centres)
+    t = np.clip(distance / ramp, 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _check_not_empty(box: FaceBox) -> None:
+    if box.w < 1:
+        raise BoxError(f"the face box {box} is empty: its width is {box.w} pixels")
+    if box.h < 1:
+        raise BoxError(f"the face box {box} is empty: its height is {box.h} pixels")
+
+
+def _check_inside(box: FaceBox, width: int, height: int) -> None:
+    """The box is a non-empty FaceBox wholly inside a ``width x height`` picture."""
+    if not isinstance(box, FaceBox):
+        raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
+    _check_not_empty(box)
+    if box.x < 0 or box.y < 0 or box.right > width or box.bottom > height:
+        raise BoxError(
+            f"the face box {box} reaches outside the {width} x {height} picture "
+            "(clamp it to the picture first)"
+        )
+
+
+def _check_picture_size(width: int, height: int) -> None:
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(
+                f"{name}: expected a whole number of pixels, at least 1, got {value!r}"
+            )
+
+
+def _check_rgb(array: np.ndarray, name: str) -> None:
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{name}: expected an HxWx3 uint8 array, got {type(array).__name__}")
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name}: expected an HxWx3 array (H, W >= 1), got shape {array.shape}")
+    if array.dtype != np.uint8:
+        raise ValueError(f"{name}: expected dtype uint8 (0..255), got {array.dtype}")
+
+
+def _check_render(array: np.ndarray, name: str) -> None:
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{name}: expected an r x r x 3 array, got {type(array).__name__}")
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] < 1:
+        raise ValueError(f"{name}: expected an r x r x 3 array, got shape {array.shape}")
+    if array.shape[0] != array.shape[1]:
+        raise ValueError(
+            f"{name}: expected a square r x r x 3 render like crop_face's, got shape {array.shape}"
+        )
+    if array.dtype == np.uint8:
+        return
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f"{name}: expected dtype uint8 or float (pixel units 0..255), got {array.dtype}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: holds NaN or infinite values")

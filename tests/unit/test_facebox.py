@@ -1,0 +1,386 @@
+"""nfe_core.facebox: parsing and clamping boxes, cropping the face, pasting only the edit back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from nfe_core.facebox import (
+    DEFAULT_FEATHER,
+    BoxError,
+    FaceBox,
+    clamp_box,
+    crop_face,
+    default_box,
+    parse_box,
+    paste_back,
+    paste_back_picture,
+)
+from nfe_core.imageio import Picture, load_image, save_picture, to_array
+
+
+def coordinates(width: int = 200, height: int = 150) -> np.ndarray:
+    """A picture whose red is the column and green the row (modulo 256), blue constant."""
+    x = np.arange(width)[None, :].repeat(height, 0) % 256
+    y = np.arange(height)[:, None].repeat(width, 1) % 256
+    return np.stack([x, y, np.full_like(x, 90)], axis=2).astype(np.uint8)
+
+
+def noise(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def outside(array: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The pixels of ``array`` outside ``box``, flattened."""
+    keep = np.ones(array.shape[:2], dtype=bool)
+    keep[box.y : box.bottom, box.x : box.right] = False
+    return array[keep]
+
+
+def srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+# --------------------------------------------------------------------------------------------
+# FaceBox and parse_box
+
+
+def test_facebox_text_round_trip_and_edges() -> None:
+    box = FaceBox(np.int64(-5), 7, 30, 20)
+    assert type(box.x) is int
+    assert str(box) == "-5,7,30,20"
+    assert parse_box(str(box)) == box
+    assert (box.right, box.bottom, box.is_square) == (25, 27, False)
+    with pytest.raises(BoxError, match="whole number"):
+        FaceBox(1.5, 0, 10, 10)  # type: ignore[arg-type]
+    with pytest.raises(BoxError, match="whole number"):
+        FaceBox(True, 0, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("120,80,256,256", FaceBox(120, 80, 256, 256)),
+        (" 1, 2 ,3,4 ", FaceBox(1, 2, 3, 4)),
+        ("-10,-20,64,32", FaceBox(-10, -20, 64, 32)),
+        ("+3,0,1,1", FaceBox(3, 0, 1, 1)),
+    ],
+)
+def test_parse_box_reads_good_boxes(text: str, expected: FaceBox) -> None:
+    assert parse_box(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "not four numbers.*1 part$"),
+        ("1,2,3", "not four numbers.*3 parts"),
+        ("1,2,3,4,5", "not four numbers.*5 parts"),
+        ("1 2 3 4", "not four numbers"),
+        ("1,,3,4", "has no y"),
+        ("1,2,3.5,4", "the width '3.5' is not a whole number"),
+        ("a,2,3,4", "the x 'a' is not a whole number"),
+        ("1,2,3,1e2", "the height '1e2' is not a whole number"),
+        ("10,10,0,5", "^the face box 10,10,0,5 is empty: its width is 0 pixels$"),
+        ("10,10,5,-3", "is empty: its height is -3 pixels"),
+    ],
+)
+def test_parse_box_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(BoxError, match=message):
+        parse_box(text)
+
+
+def test_box_error_is_a_value_error() -> None:
+    assert issubclass(BoxError, ValueError)
+    with pytest.raises(BoxError, match="text"):
+        parse_box(None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# default_box and clamp_box
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [
+        (400, 300, FaceBox(50, 0, 300, 300)),  # wide
+        (300, 400, FaceBox(0, 50, 300, 300)),  # tall
+        (256, 256, FaceBox(0, 0, 256, 256)),  # square
+        (5, 2, FaceBox(1, 0, 2, 2)),  # odd leftover: the extra pixel to the right
+        (1, 1, FaceBox(0, 0, 1, 1)),
+    ],
+)
+def test_default_box_is_the_largest_centred_square(
+    width: int, height: int, expected: FaceBox
+) -> None:
+    box = default_box(width, height)
+    assert box == expected
+    assert clamp_box(box, width, height) == box
+
+
+@pytest.mark.parametrize(("width", "height"), [(0, 10), (10, -1), (1.5, 10)])
+def test_default_box_refuses_bad_sizes(width: int, height: int) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        default_box(width, height)
+
+
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [
+        (FaceBox(10, 20, 50, 60), FaceBox(10, 20, 50, 60)),  # inside: unchanged
+        (FaceBox(-10, -5, 50, 40), FaceBox(0, 0, 40, 35)),  # over the top-left corner
+        (FaceBox(180, 130, 50, 50), FaceBox(180, 130, 20, 20)),  # over the bottom-right
+        (FaceBox(-50, -50, 400, 400), FaceBox(0, 0, 200, 150)),  # larger than the picture
+        (FaceBox(199, 149, 10, 10), FaceBox(199, 149, 1, 1)),  # one pixel left
+    ],
+)
+def test_clamp_box_keeps_the_part_inside(box: FaceBox, expected: FaceBox) -> None:
+    assert clamp_box(box, 200, 150) == expected
+
+
+@pytest.mark.parametrize(
+    ("box", "message"),
+    [
+        (FaceBox(10, 10, 0, 5), "^the face box 10,10,0,5 is empty: its width is 0 pixels$"),
+        (FaceBox(10, 10, 5, -1), "^the face box 10,10,5,-1 is empty: its height is -1 pixels$"),
+        (
+            FaceBox(200, 10, 50, 50),
+            "^the face box 200,10,50,50 lies entirely outside the 200 x 150 picture$",
+        ),
+        (FaceBox(-60, 10, 60, 50), "lies entirely outside"),
+        (FaceBox(10, -80, 20, 30), "lies entirely outside"),
+    ],
+)
+def test_clamp_box_refuses_empty_and_outside_boxes(box: FaceBox, message: str) -> None:
+    with pytest.raises(BoxError, match=message):
+        clamp_box(box, 200, 150)
+
+
+# --------------------------------------------------------------------------------------------
+# crop_face
+
+
+def test_crop_of_the_model_size_is_the_box_exactly() -> None:
+    picture = coordinates()
+    box = FaceBox(40, 20, 64, 64)
+    crop = crop_face(picture, box, 64)
+    assert crop.shape == (64, 64, 3)
+    assert crop.dtype == np.uint8
+    np.testing.assert_array_equal(crop, picture[20:84, 40:104])
+
+
+def test_crop_shrinks_the_box_content_into_the_square() -> None:
+    picture = coordinates()
+    box = FaceBox(30, 10, 128, 128)
+    crop = crop_face(picture, box, 32).astype(int)
+    assert crop.shape == (32, 32, 3)
+    # Each crop pixel covers 4 x 4 box pixels: column j averages x = 30 + 4j .. 30 + 4j + 3.
+    expected_red = 30 + 4 * np.arange(32) + 1.5
+    expected_green = 10 + 4 * np.arange(32) + 1.5
+    assert np.abs(crop[16, 1:-1, 0] - expected_red[1:-1]).max() <= 1
+    assert np.abs(crop[1:-1, 16, 1] - expected_green[1:-1]).max() <= 1
+    assert (crop[:, :, 2] == 90).all()
+
+
+def test_crop_upscales_a_tiny_box() -> None:
+    picture = np.zeros((16, 24, 3), np.uint8)
+    picture[:, 8:16, 0] = 30 * np.arange(8) + 20  # red: 20, 50, ..., 230 across the box
+    picture[4:12, :, 1] = 200  # green: only the box's rows
+    box = FaceBox(8, 4, 8, 8)
+    crop = crop_face(picture, box, 64).astype(int)
+    assert crop.shape == (64, 64, 3)
+    # Only the box's pixels: no black from the columns and rows around it comes in ...
+    assert (crop[:, :, 1] == 200).all()
+    assert crop[:, :, 0].min() >= 14 and crop[:, :, 0].max() <= 236  # (a little overshoot)
+    # ... and a smooth ramp, not 8 blocks of 8 pixels.
+    row = crop[32, :, 0]
+    assert abs(row[32] - 125) <= 4
+    assert (np.diff(row[4:-4]) >= 0).all()
+    assert len(np.unique(row)) > 32
+
+
+def test_crop_stretches_a_non_square_box() -> None:
+    picture = coordinates()
+    box = FaceBox(20, 30, 100, 50)
+    crop = crop_face(picture, box, 50).astype(int)
+    assert crop.shape == (50, 50, 3)
+    assert abs(crop[25, 0, 0] - 20.5) <= 1.5 and abs(crop[25, -1, 0] - 118.5) <= 1.5
+    assert abs(crop[0, 25, 1] - 30) <= 1 and abs(crop[-1, 25, 1] - 79) <= 1
+
+
+def test_crop_refuses_bad_input() -> None:
+    picture = coordinates()
+    with pytest.raises(BoxError, match="reaches outside the 200 x 150 picture"):
+        crop_face(picture, FaceBox(150, 10, 64, 64), 64)
+    with pytest.raises(BoxError, match="is empty"):
+        crop_face(picture, FaceBox(0, 0, 0, 64), 64)
+    with pytest.raises(ValueError, match="size"):
+        crop_face(picture, FaceBox(0, 0, 64, 64), 0)
+    with pytest.raises(ValueError, match="uint8"):
+        crop_face(picture.astype(np.float32), FaceBox(0, 0, 64, 64), 64)
+    with pytest.raises(ValueError, match="HxWx3"):
+        crop_face(picture[:, :, 0], FaceBox(0, 0, 64, 64), 64)
+
+
+# --------------------------------------------------------------------------------------------
+# paste_back
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_zero_edit_returns_the_original_bit_for_bit(dtype: type) -> None:
+    original = noise((150, 200, 3))
+    box = FaceBox(37, 21, 90, 70)
+    # The reconstruction need not match the crop at all: only the edit's difference counts.
+    reconstruction = np.random.default_rng(1).uniform(0, 255, (64, 64, 3)).astype(dtype)
+    result = paste_back(original, box, reconstruction, reconstruction.copy())
+    assert result.dtype == np.uint8
+    assert result.tobytes() == original.tobytes()
+    assert result is not original
+
+
+def test_pixels_outside_the_box_are_never_touched() -> None:
+    original = noise((150, 200, 3))
+    before = original.copy()
+    box = FaceBox(50, 40, 80, 60)
+    reconstruction = np.zeros((32, 32, 3), np.uint8)
+    edited = np.full((32, 32, 3), 255, np.uint8)
+    edited[::2] = 0  # a strong, high-frequency edit: Lanczos rings near the box's edges
+    for feather in (0.0, DEFAULT_FEATHER, 0.5):
+        result = paste_back(original, box, reconstruction, edited, feather=feather)
+        assert result.shape == original.shape and result.dtype == np.uint8
+        np.testing.assert_array_equal(outside(result, box), outside(original, box))
+        assert not np.array_equal(result, original)
+    np.testing.assert_array_equal(original, before)  # the input is not modified
+
+
+def test_uniform_red_edit_raises_red_inside_and_feathers_to_the_edges() -> None:
+    original = np.full((120, 160, 3), 100, np.uint8)
+    box = FaceBox(30, 20, 100, 80)
+    reconstruction = noise((64, 64, 3), seed=3).astype(np.float32)
+    edited = reconstruction + np.array([40.0, 0.0, 0.0], np.float32)
+    result = paste_back(original, box, reconstruction, edited)
+    change = result.astype(int) - original.astype(int)
+    centre_y, centre_x = box.y + box.h // 2, box.x + box.w // 2
+    assert change[centre_y, centre_x].tolist() == [40, 0, 0]
+    assert (change[:, :, 1:] == 0).all()  # green and blue untouched
+    # Fully applied away from the edges (the ramp is 0.08 * 80 = 6.4 pixels wide) ...
+    assert (change[box.y + 7 : box.bottom - 7, box.x + 7 : box.right - 7, 0] == 40).all()
+    # ... feathered to about 0 at the box's edges, rising smoothly inwards ...
+    row = change[centre_y, box.x : box.right, 0]
+    assert row[0] <= 2 and row[-1] <= 2
+    assert change[box.y, centre_x, 0] <= 2 and change[box.bottom - 1, centre_x, 0] <= 2
+    assert change[box.y, box.x, 0] <= 1  # a corner fades on both sides
+    assert (np.diff(row[:8]) >= 0).all() and (np.diff(row[-8:]) <= 0).all()
+    assert 0 < row[3] < 40
+    # ... and nothing outside.
+    np.testing.assert_array_equal(outside(change, box), 0)
+
+
+def test_hard_edge_without_feather() -> None:
+    original = np.full((60, 60, 3), 100, np.uint8)
+    box = FaceBox(10, 10, 40, 40)
+    reconstruction = np.zeros((40, 40, 3), np.uint8)
+    edited = np.full((40, 40, 3), 30, np.uint8)
+    result = paste_back(original, box, reconstruction, edited, feather=0)
+    np.testing.assert_array_equal(result[10:50, 10:50], 130)
+    np.testing.assert_array_equal(outside(result, box), 100)
+
+
+def test_the_difference_is_signed_and_clipped() -> None:
+    original = np.full((40, 40, 3), 200, np.uint8)
+    original[:, :, 2] = 10
+    box = FaceBox(0, 0, 40, 40)
+    reconstruction = np.full((16, 16, 3), 128.0)
+    edited = reconstruction + np.array([-50.0, 100.0, -100.0])
+    result = paste_back(original, box, reconstruction, edited, feather=0)
+    assert result[20, 20].tolist() == [150, 255, 0]
+
+
+def test_crop_edit_paste_round_trip_on_a_stretched_box() -> None:
+    """A non-square box: what the edit changes in the crop lands where that crop came from."""
+    picture = np.full((100, 160, 3), 120, np.uint8)
+    box = FaceBox(20, 10, 120, 60)  # stretched 1 : 2 into the square
+    crop = crop_face(picture, box, 64)
+    edited = crop.astype(np.float32)
+    edited[:, :32, 0] += 50  # the left half of the crop
+    result = paste_back(picture, box, crop, edited, feather=0).astype(int) - 120
+    assert (result[10:70, 20:75, 0] == 50).all()  # the left half of the box, away from the seam
+    assert (result[10:70, 85:140, 0] == 0).all()  # the right half
+    assert result.shape == (100, 160, 3)
+
+
+def test_result_has_the_original_size_for_any_render_size() -> None:
+    original = noise((90, 130, 3))
+    box = FaceBox(5, 6, 70, 80)
+    for side in (8, 70, 256):
+        reconstruction = noise((side, side, 3), seed=side)
+        edited = noise((side, side, 3), seed=side + 1)
+        result = paste_back(original, box, reconstruction, edited)
+        assert result.shape == (90, 130, 3) and result.dtype == np.uint8
+
+
+def test_paste_back_refuses_bad_input() -> None:
+    original = noise((50, 50, 3))
+    box = FaceBox(0, 0, 40, 40)
+    render = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(BoxError, match="reaches outside"):
+        paste_back(original, FaceBox(20, 20, 40, 40), render, render)
+    with pytest.raises(ValueError, match="shape of reconstruction"):
+        paste_back(original, box, render, np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match="square"):
+        paste_back(original, box, np.zeros((16, 8, 3)), np.zeros((16, 8, 3)))
+    with pytest.raises(ValueError, match="uint8 or float"):
+        paste_back(original, box, render.astype(np.int32), render.astype(np.int32))
+    nan = np.zeros((16, 16, 3))
+    nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        paste_back(original, box, render, nan)
+    with pytest.raises(ValueError, match="original: expected dtype uint8"):
+        paste_back(original.astype(np.float32), box, render, render)
+    for feather in (-0.1, 0.6, float("nan"), "0.1"):
+        with pytest.raises(ValueError, match="feather"):
+            paste_back(original, box, render, render, feather=feather)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# paste_back_picture
+
+
+def test_picture_keeps_alpha_and_icc_through_paste_and_save(tmp_path: Path) -> None:
+    rgba = np.dstack([noise((48, 64, 3), seed=5), np.tile(np.arange(64, dtype=np.uint8), (48, 1))])
+    profile = srgb_profile()
+    Image.fromarray(rgba).save(tmp_path / "art.png", icc_profile=profile)
+    picture = load_image(tmp_path / "art.png")
+    assert picture.alpha is not None and picture.icc_profile == profile
+
+    box = FaceBox(8, 4, 40, 40)
+    reconstruction = np.full((32, 32, 3), 60, np.uint8)
+    edited = reconstruction + np.array([0, 0, 45], np.uint8)
+    pasted = paste_back_picture(picture, box, reconstruction, edited)
+    assert isinstance(pasted, Picture)
+    assert pasted.size == picture.size
+    assert pasted.icc_profile == profile
+    assert pasted.alpha is not None and pasted.alpha.tobytes() == picture.alpha.tobytes()
+    assert (pasted.path, pasted.source_format) == (picture.path, picture.source_format)
+    expected = paste_back(to_array(picture), box, reconstruction, edited)
+    np.testing.assert_array_equal(to_array(pasted), expected)
+    assert not np.array_equal(expected, to_array(picture))
+
+    saved = load_image(save_picture(pasted, tmp_path / "edited.png"))
+    assert saved.icc_profile == profile
+    assert saved.alpha is not None and saved.alpha.tobytes() == picture.alpha.tobytes()
+    np.testing.assert_array_equal(to_array(saved), expected)
+
+
+def test_picture_zero_edit_saves_the_same_pixels(tmp_path: Path) -> None:
+    Image.fromarray(noise((30, 40, 3), seed=9)).save(tmp_path / "flat.png")
+    picture = load_image(tmp_path / "flat.png")
+    render = noise((16, 16, 3), seed=2)
+    pasted = paste_back_picture(picture, default_box(*picture.size), render, render)
+    assert pasted.alpha is None and pasted.icc_profile is None
+    assert to_array(pasted).tobytes() == to_array(picture).tobytes()
+    with pytest.raises(ValueError, match="Picture"):
+        paste_back_picture(to_array(picture), FaceBox(0, 0, 4, 4), render, render)  # type: ignore[arg-type]
