@@ -309,6 +309,35 @@ def save_bundle(
     return root
 
 
+def resave_bundle(
+    bundle: Bundle, root: str | os.PathLike[str] | None = None, **changes: Any
+) -> Path:
+    """Write a loaded ``bundle`` again (over its own folder unless ``root``), with the parts
+    named in ``changes`` (any keyword of :func:`save_bundle`) replaced. New boundaries drop
+    the old ones' figures unless ``attributes`` is given too."""
+    args: dict[str, Any] = {
+        "generator": bundle.generator,
+        "name": bundle.name,
+        "description": bundle.description,
+        "training": bundle.training,
+        "discriminator": bundle.discriminator,
+        "classifier": bundle.classifier,
+        "judge": bundle.judge,
+        "encoder": bundle.encoder,
+        "boundaries": bundle.boundaries,
+        "attributes": bundle.attributes,
+        "report": bundle.report,
+    }
+    unknown = sorted(set(changes) - set(args))
+    if unknown:
+        raise ValueError(f"resave_bundle: unknown parts {unknown}")
+    if "boundaries" in changes and "attributes" not in changes:
+        args["attributes"] = None
+    args.update(changes)
+    generator = args.pop("generator")
+    return save_bundle(bundle.root if root is None else root, generator, overwrite=True, **args)
+
+
 def _attribute_records(
     planes: list[Boundary], extra: list[dict[str, Any]], w_dim: int
 ) -> list[dict[str, Any]]:

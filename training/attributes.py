@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nfe_core.bundle import Bundle, load_bundle, save_bundle
+from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import Boundary
 from nfe_core.fileio import write_atomically
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
@@ -364,19 +364,14 @@ def train_attributes(
         "skipped": skipped,
         "python": platform.python_version(),
     }
-    save_bundle(
-        model,
-        bundle.generator,
-        name=bundle.name,
-        description=bundle.description,
+    resave_bundle(
+        bundle,
         training=training,
-        discriminator=bundle.discriminator,
         classifier=classifier,
         judge=judge,
         boundaries=[f.boundary for f in fitted],
         attributes=[{"name": f.boundary.name, **f.figures} for f in fitted],
         report=None,  # figures of the old boundaries no longer hold
-        overwrite=True,
     )
     return AttributeResult(model, fitted, skipped, label_seconds)
 

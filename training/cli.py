@@ -582,7 +582,75 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = (_add_synth, _add_gan, _add_classifier, _add_attributes, _add_report)
+_ENCODER_DESCRIPTION = """\
+Train the encoder of a model bundle (the start of hybrid inversion) on the bundle's own
+generator samples, whose latents are known: each step renders a batch of W+ latents (random
+truncation, half of them style-mixed) and teaches the encoder to give them back. Loss: latent
+MSE + pixel MSE of the re-rendered guess + a feature loss in the attribute classifier's
+activation maps + a small adversarial term from the bundle's discriminator (when it has one).
+
+WORK/checkpoint.pt is written every few hundred steps and on Ctrl+C; a rerun continues from
+it ('--steps' is the total). At the end the encoder goes into the bundle (its report is
+cleared: run 'nfe-train report' again). The bundle needs a classifier ('nfe-train attributes')."""
+
+
+def _add_encoder(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "encoder",
+        help="train a bundle's encoder for inverting pictures",
+        description=_ENCODER_DESCRIPTION,
+        epilog="examples:\n  nfe-train encoder --model run/bundle --steps 3000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", type=Path, required=True, metavar="BUNDLE", help="bundle folder")
+    p.add_argument(
+        "--steps", type=positive_int, default=3000, metavar="N", help="total steps (default: 3000)"
+    )
+    p.add_argument(
+        "--batch", type=positive_int, default=16, metavar="B", help="faces per step (default: 16)"
+    )
+    p.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="folder for the checkpoint (default: BUNDLE-encoder beside the bundle)",
+    )
+    add_seed_option(p, "the latents and the initial weights")
+    add_device_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_encoder)
+
+
+def _encoder(args: argparse.Namespace) -> int:
+    from training.encoder import EncoderOptions, train_encoder
+
+    options = EncoderOptions(steps=args.steps, batch_size=args.batch, seed=args.seed)
+    work = args.work or args.model.with_name(args.model.name + "-encoder")
+    log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    stop = threading.Event()
+    with (
+        _stop_on_signals(stop, not args.quiet),
+        progress_bar("training", args.steps, unit="step", quiet=args.quiet) as bar,
+    ):
+        result = train_encoder(
+            args.model,
+            options,
+            work=work,
+            device=args.device,
+            progress=bar,
+            log=log,
+            should_stop=stop.is_set,
+        )
+    print(
+        f"trained the encoder to step {result.step} in {result.seconds:.0f} s; last losses "
+        + ", ".join(f"{k} {v:.4f}" for k, v in result.last_losses.items())
+        + f"; wrote it into {result.bundle}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+_COMMANDS = (_add_synth, _add_gan, _add_classifier, _add_attributes, _add_report, _add_encoder)
 
 
 def build_parser() -> Parser:

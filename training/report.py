@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from nfe_core.bundle import Bundle, load_bundle, save_bundle
+from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import Edit, apply
 from nfe_core.fileio import write_atomically
 from nfe_core.imageio import from_array, save_image
@@ -402,20 +402,7 @@ def make_report(
     _write_text(out / REPORT_JSON, json.dumps(figures, indent=2) + "\n")
     _write_text(out / REPORT_MD, markdown(figures, bundle.name, [f.name for f in files]))
     files += [out / REPORT_JSON, out / REPORT_MD]
-    save_bundle(
-        model,
-        bundle.generator,
-        name=bundle.name,
-        description=bundle.description,
-        training=bundle.training,
-        discriminator=bundle.discriminator,
-        classifier=bundle.classifier,
-        judge=bundle.judge,
-        boundaries=bundle.boundaries,
-        attributes=bundle.attributes,
-        report=figures,
-        overwrite=True,
-    )
+    resave_bundle(bundle, report=figures)
     step("written")
     return Report(figures, out, files)
 

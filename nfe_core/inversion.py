@@ -1,0 +1,172 @@
+"""Hybrid GAN inversion: the encoder's guess, refined by a few optimisation steps on W+.
+
+As in in-domain inversion (Zhu et al. 2020): the encoder gives the start; Adam then lowers
+pixel + feature reconstruction losses with the model's fixed noise, while a regulariser keeps
+the latent where the encoder would put its own reconstruction (``E(G(w)) ~ w``), so the result
+stays in the region the boundaries were fitted in and edits behave as on sampled faces.
+
+The feature loss compares activation maps of the bundle's attribute classifier (a network we
+trained ourselves: no pretrained VGG can be downloaded).
+
+``invert`` is a pure function of its inputs (deterministic for a given image and options);
+``progress(step, total)`` is called after each step and ``should_stop()`` between steps -
+cancelling returns at once with the best latent found so far.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nfe_core.jobs import ProgressFn, StopFn
+from nfe_core.models import Generator
+from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.models.encoder import Encoder
+
+DEFAULT_STEPS = 60  # chosen by measurement: see benchmarks/bench_inversion.py
+
+
+class ImageFeatures(nn.Module):
+    """Activation maps of a classifier's stem and stages for images (N, 3, H, W) in -1..1
+    (resized to the classifier's input): the space of the feature loss."""
+
+    def __init__(self, classifier: AttributeClassifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, images: Tensor) -> list[Tensor]:
+        r = self.classifier.config.resolution
+        x = images
+        if x.shape[-2:] != (r, r):
+            x = F.interpolate(x, size=(r, r), mode="bilinear", align_corners=False)
+        maps = [self.classifier.stem(x)]
+        for stage in self.classifier.stages:
+            maps.append(stage(maps[-1]))
+        return maps
+
+
+def feature_loss(a: list[Tensor], b: list[Tensor]) -> Tensor:
+    """Mean over levels of the mean squared difference of two feature lists."""
+    return sum((F.mse_loss(x, y) for x, y in zip(a, b, strict=True)), start=a[0].new_zeros(()))
+
+
+@dataclass(frozen=True)
+class InversionOptions:
+    """The optimisation's settings; the defaults are the measured ones."""
+
+    steps: int = DEFAULT_STEPS
+    lr: float = 0.03
+    pixel_weight: float = 1.0
+    feature_weight: float = 1.0
+    encoder_weight: float = 0.5  # pull towards E(G(w)): keeps the latent editable
+    warmup: float = 0.05  # share of the steps with a rising learning rate
+    rampdown: float = 0.25  # share of the steps at the end with a falling one (cosine)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"steps must be a whole number of at least 0, got {self.steps!r}")
+        for name in ("lr", "pixel_weight", "feature_weight", "encoder_weight"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+
+    def learning_rate(self, step: int) -> float:
+        """StyleGAN's projector schedule: a short warm-up, flat, a cosine ramp-down."""
+        t = step / max(1, self.steps)
+        up = min(1.0, t / self.warmup) if self.warmup > 0 else 1.0
+        down = min(1.0, (1 - t) / self.rampdown) if self.rampdown > 0 else 1.0
+        return self.lr * up * (0.5 - 0.5 * math.cos(math.pi * down))
+
+
+@dataclass(frozen=True)
+class Inversion:
+    """What an inversion found: W+ (num_ws, w_dim) on the CPU and how it got there."""
+
+    latent: Tensor  # the best latent: the lowest reconstruction loss seen
+    encoder_latent: Tensor  # the encoder's guess (step 0)
+    steps_done: int
+    loss: float  # reconstruction loss (pixel + feature) of ``latent``
+    seconds: float
+    cancelled: bool
+
+
+def invert(
+    image: Tensor,
+    generator: Generator,
+    encoder: Encoder,
+    classifier: AttributeClassifier,
+    options: InversionOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> Inversion:
+    """Invert ``image`` (3, R, R) or (1, 3, R, R) in -1..1 at the generator's resolution.
+
+    The networks stay frozen; only the latent is optimised, on the generator's device.
+    """
+    options = options or InversionOptions()
+    started = time.perf_counter()
+    device = next(generator.parameters()).device
+    r = generator.config.resolution
+    x = image.unsqueeze(0) if image.ndim == 3 else image
+    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1:] != (3, r, r):
+        raise ValueError(f"image: expected (3, {r}, {r}) in -1..1, got {tuple(image.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("image: NaN or infinite values")
+    x = x.to(device=device, dtype=torch.float32)
+    features = ImageFeatures(classifier)
+    modules = (generator, encoder, classifier)
+    modes = [m.training for m in modules]
+    grads = [[p.requires_grad for p in m.parameters()] for m in modules]
+    for m in modules:
+        m.eval().requires_grad_(False)
+    try:
+        with torch.no_grad():
+            start = encoder(x)
+            target = features(x)
+        w = start.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([w], lr=options.lr, betas=(0.9, 0.999))
+        best, best_loss, done, cancelled = w.detach().clone(), math.inf, 0, False
+        for step in range(options.steps + 1):
+            rec = generator.synthesis(w, noise_mode="const")
+            reconstruction = options.pixel_weight * F.mse_loss(rec, x)
+            reconstruction = reconstruction + options.feature_weight * feature_loss(
+                features(rec), target
+            )
+            value = float(reconstruction.detach())
+            if value < best_loss:
+                best, best_loss = w.detach().clone(), value
+            if step == options.steps:
+                break  # the last step only measures
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
+            loss = reconstruction
+            if options.encoder_weight > 0:
+                loss = loss + options.encoder_weight * F.mse_loss(w, encoder(rec))
+            for group in optimizer.param_groups:
+                group["lr"] = options.learning_rate(step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            done = step + 1
+            if progress is not None:
+                progress(done, options.steps)
+    finally:
+        for m, mode, flags in zip(modules, modes, grads, strict=True):
+            m.train(mode)
+            for p, flag in zip(m.parameters(), flags, strict=True):
+                p.requires_grad_(flag)
+    return Inversion(
+        latent=best[0].float().cpu(),
+        encoder_latent=start[0].float().cpu(),
+        steps_done=done,
+        loss=best_loss,
+        seconds=time.perf_counter() - started,
+        cancelled=cancelled,
+    )

@@ -1,0 +1,166 @@
+"""The encoder, its training, and hybrid inversion (tiny networks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from nfe_core.bundle import BundleError, load_bundle, save_bundle
+from nfe_core.inversion import InversionOptions, invert
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+from nfe_core.models.encoder import Encoder, EncoderConfig
+from tests.tiny import TINY_GENERATOR, tiny_generator
+from training.cli import main as train_main
+from training.encoder import CHECKPOINT, EncoderOptions, sample_targets, train_encoder
+
+NUM_WS = TINY_GENERATOR.num_ws
+
+
+def _classifier() -> AttributeClassifier:
+    torch.manual_seed(0)
+    config = ClassifierConfig(resolution=32, attributes=(("a", ("x", "y")),), width=4, depth=2)
+    return AttributeClassifier(config).eval()
+
+
+def _encoder(generator) -> Encoder:
+    torch.manual_seed(1)
+    config = EncoderConfig(32, 32, NUM_WS, width=8, max_channels=32, bottleneck=16, hidden=64)
+    encoder = Encoder(config).eval()
+    encoder.w_avg.copy_(generator.w_avg)
+    return encoder
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * torch.log10(4 / ((a - b) ** 2).mean()))
+
+
+@pytest.fixture(scope="module")
+def nets():
+    generator = tiny_generator()
+    return generator, _encoder(generator), _classifier()
+
+
+@pytest.fixture(scope="module")
+def sample(nets):
+    generator = nets[0]
+    w = generator.mapping(torch.randn(1, 32, generator=torch.Generator().manual_seed(3)))
+    with torch.no_grad():
+        return generator.synthesis(w, noise_mode="const")[0]
+
+
+def test_untrained_encoder_answers_the_mean_face(nets):
+    generator, encoder, _ = nets
+    out = encoder(torch.zeros(2, 3, 32, 32))
+    assert out.shape == (2, NUM_WS, 32)
+    assert torch.allclose(out, generator.w_avg.expand(2, NUM_WS, -1))
+    with pytest.raises(ValueError, match="expected images"):
+        encoder(torch.zeros(1, 3, 16, 16))
+    with pytest.raises(ValueError, match="power of two"):
+        EncoderConfig(48, 32, 6)
+
+
+def test_inversion_recovers_a_generator_sample_and_is_deterministic(nets, sample):
+    generator, encoder, classifier = nets
+    start = invert(sample, generator, encoder, classifier, InversionOptions(steps=0))
+    result = invert(sample, generator, encoder, classifier, InversionOptions(steps=80, lr=0.1))
+    assert result.latent.shape == (NUM_WS, 32) and result.steps_done == 80
+    with torch.no_grad():
+        before = generator.synthesis(start.latent[None], noise_mode="const")[0]
+        after = generator.synthesis(result.latent[None], noise_mode="const")[0]
+    assert _psnr(after, sample) > _psnr(before, sample) + 10
+    assert result.loss <= start.loss
+    again = invert(sample, generator, encoder, classifier, InversionOptions(steps=80, lr=0.1))
+    assert torch.equal(again.latent, result.latent)
+    # the networks are left as they were found: frozen inputs, no stray gradients
+    assert all(p.grad is None for p in generator.parameters())
+
+
+def test_cancel_returns_the_best_latent_so_far_within_one_step(nets, sample):
+    generator, encoder, classifier = nets
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    result = invert(
+        sample, generator, encoder, classifier, InversionOptions(steps=50), should_stop=stop
+    )
+    assert result.cancelled and result.steps_done == 3
+    assert torch.isfinite(result.latent).all()
+
+
+def test_progress_and_bad_images(nets, sample):
+    generator, encoder, classifier = nets
+    seen = []
+    invert(
+        sample,
+        generator,
+        encoder,
+        classifier,
+        InversionOptions(steps=4),
+        progress=lambda i, n: seen.append((i, n)),
+    )
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    with pytest.raises(ValueError, match="expected"):
+        invert(torch.zeros(3, 16, 16), generator, encoder, classifier)
+    with pytest.raises(ValueError, match="NaN"):
+        invert(torch.full((3, 32, 32), float("nan")), generator, encoder, classifier)
+
+
+def test_sampled_targets_are_truncated_and_mixed(nets):
+    generator = nets[0]
+    g = torch.Generator().manual_seed(0)
+    options = EncoderOptions(mixing_prob=1.0)
+    ws = sample_targets(generator, 8, options, g)
+    assert ws.shape == (8, NUM_WS, 32)
+    rows_differ = (ws[:, 0] - ws[:, -1]).abs().amax(dim=1) > 1e-6
+    assert bool(rows_differ.all())  # every face mixes two styles
+    unmixed = sample_targets(generator, 8, EncoderOptions(mixing_prob=0.0), g)
+    assert torch.allclose(unmixed[:, 0], unmixed[:, -1])
+
+
+@pytest.fixture
+def model(tmp_path):
+    return save_bundle(tmp_path / "m", tiny_generator(), name="tiny", classifier=_classifier())
+
+
+def test_train_encoder_learns_resumes_and_lands_in_the_bundle(model, tmp_path):
+    options = EncoderOptions(steps=6, batch_size=4, width=8, checkpoint_interval=3)
+    work = tmp_path / "work"
+    first = train_encoder(model, options, work=work)
+    assert first.step == 6 and (work / CHECKPOINT).is_file()
+    bundle = load_bundle(model)
+    assert bundle.encoder is not None
+    assert bundle.training["encoder"]["steps"] == 6
+    # --steps is the total: a rerun continues from the checkpoint
+    logs = []
+    again = train_encoder(
+        model, EncoderOptions(**{**options.__dict__, "steps": 8}), work=work, log=logs.append
+    )
+    assert again.step == 8 and any("continuing from step 6" in line for line in logs)
+
+
+def test_bundle_refuses_an_encoder_for_another_generator(tmp_path):
+    generator = tiny_generator()
+    wrong = Encoder(EncoderConfig(32, 32, NUM_WS + 1, width=8, max_channels=32))
+    root = save_bundle(tmp_path / "m", generator, name="x")
+    # a hand-made bundle.json naming an encoder of the wrong shape
+    meta = json.loads((root / "bundle.json").read_text())
+    meta["networks"]["encoder"] = {"config": wrong.config.to_dict(), "file": "encoder.safetensors"}
+    (root / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="encoder's num_ws"):
+        load_bundle(root)
+
+
+def test_cli_encoder(model, tmp_path, capsys):
+    status = train_main(
+        ["encoder", "--model", str(model), "--steps", "2", "--batch", "2", "--quiet"]
+    )
+    assert status == 0
+    assert "trained the encoder to step 2" in capsys.readouterr().err
+    plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
+    assert train_main(["encoder", "--model", str(plain), "--steps", "1", "--quiet"]) == 2
+    assert "no classifier" in capsys.readouterr().err
