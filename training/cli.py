@@ -554,6 +554,13 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="faces per set for the Frechet distance, precision and recall (default: 5000)",
     )
+    p.add_argument(
+        "--inversion-faces",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="held-out faces inverted for the inversion figures (default: 200)",
+    )
     add_seed_option(p, "the faces measured")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -565,12 +572,17 @@ def _report(args: argparse.Namespace) -> int:
     from training.report import ReportOptions, make_report
 
     try:
-        options = ReportOptions(faces=args.faces, frechet_count=args.frechet_count, seed=args.seed)
+        options = ReportOptions(
+            faces=args.faces,
+            frechet_count=args.frechet_count,
+            inversion_faces=args.inversion_faces,
+            seed=args.seed,
+        )
     except ValueError as exc:
         raise CliError(str(exc)) from None
     out = args.out or args.model.with_name(args.model.name + "-report")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    with progress_bar("measuring", 6, unit="stage", quiet=args.quiet) as bar:
+    with progress_bar("measuring", 7, unit="stage", quiet=args.quiet) as bar:
         report = make_report(args.model, out, options, device=args.device, progress=bar, log=log)
     figures = report.figures
     print(

@@ -65,8 +65,14 @@ class ReportOptions:
     batch_size: int = 100
     truncation: float = 1.0  # faces are sampled from the model's whole distribution
     strip_faces: int = 4  # rows of each edit strip
+    inversion_faces: int = 200  # held-out renders inverted for the inversion figures
+    inversion_steps: int | None = None  # None: the inversion's default
 
     def __post_init__(self) -> None:
+        if self.inversion_steps is None:
+            from nfe_core.inversion import DEFAULT_STEPS
+
+            object.__setattr__(self, "inversion_steps", DEFAULT_STEPS)
         for name in ("faces", "frechet_count", "classifier_count", "k", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -218,20 +224,33 @@ def edit_figures(
     renderer: _Renderer,
     options: ReportOptions,
     *,
-    progress: Callable[[], None] | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, dict[str, float]]:
     """edit_success / preservation (conditional and unconditional) per attribute the judge
-    and the boundaries share."""
+    and the boundaries share, on sampled faces."""
     ws = renderer.latents(derive_seed(options.seed, _SALT, 3), options.faces, options.truncation)
+    return edit_scores(bundle, judge, renderer, ws, options, should_stop=should_stop)
+
+
+def edit_scores(
+    bundle: Bundle,
+    judge: AttributeClassifier,
+    renderer: _Renderer,
+    ws: Tensor,
+    options: ReportOptions,
+    *,
+    unconditional: bool = True,
+    should_stop: StopFn | None = None,
+) -> dict[str, dict[str, float]]:
+    """For latents ``ws`` (N, w_dim) or W+ (N, num_ws, w_dim): per attribute, the share of
+    class-target edits (each face to a class the judge says it does not have) that the judge
+    then reads as the target (``edit_success``), and the share of faces whose other
+    attributes it reads unchanged (``preservation``); ``..._unconditional`` without keeping."""
     before = read_labels(judge, renderer.images(ws), options.batch_size)
     judged = judge.config.classes
-    figures: dict[str, dict[str, float]] = {
-        "edit_success": {},
-        "preservation": {},
-        "edit_success_unconditional": {},
-        "preservation_unconditional": {},
-    }
+    figures: dict[str, dict[str, float]] = {"edit_success": {}, "preservation": {}}
+    if unconditional:
+        figures.update({"edit_success_unconditional": {}, "preservation_unconditional": {}})
     for attribute, info in bundle.boundaries.attributes.items():
         if attribute not in judged or set(info.classes) != set(judged[attribute]):
             continue
@@ -242,7 +261,8 @@ def edit_figures(
         )
         others = [name for name in judged if name != attribute]
         kept = tuple(name for name in others if name in bundle.boundaries.attributes)
-        for suffix, preserve in (("", kept), ("_unconditional", ())):
+        variants = [("", kept)] + ([("_unconditional", ())] if unconditional else [])
+        for suffix, preserve in variants:
             edited = torch.stack(
                 [
                     apply(
@@ -260,9 +280,68 @@ def edit_figures(
                 unchanged &= after[name] == before[name]
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
-            if progress is not None:
-                progress()
     return figures
+
+
+def psnr_db(a: Tensor, b: Tensor) -> Tensor:
+    """PSNR in dB per image of images (N, 3, H, W) in -1..1, on the 8-bit scale."""
+    to8 = lambda x: (x.clamp(-1, 1) + 1) * 127.5  # noqa: E731
+    mse = ((to8(a) - to8(b)) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
+    return 10 * torch.log10(255.0**2 / mse)
+
+
+def inversion_figures(
+    bundle: Bundle,
+    judge: AttributeClassifier,
+    renderer: _Renderer,
+    options: ReportOptions,
+    sampled_success: dict[str, float],
+    *,
+    should_stop: StopFn | None = None,
+) -> dict[str, Any]:
+    """Invert held-out procedural renders (never seen in training): PSNR of the encoder's
+    guess and of the hybrid result, the judge's attribute agreement between each render and
+    its hybrid reconstruction, class-edit success on the inverted faces, seconds per
+    inversion on this machine's CPU (and GPU when the bundle is on one)."""
+    from nfe_core.inversion import InversionOptions, invert
+
+    assert bundle.encoder is not None and bundle.classifier is not None
+    images, _ = _procedural(
+        options.inversion_faces, bundle.resolution, derive_seed(options.seed, _SALT, 6)
+    )
+    images = images.float() / 127.5 - 1
+    steps = InversionOptions(steps=options.inversion_steps)
+    hybrid, start, seconds = [], [], []
+    for image in images:
+        check_stop(should_stop)
+        result = invert(
+            image, bundle.generator, bundle.encoder, bundle.classifier, steps,
+            should_stop=should_stop,
+        )  # fmt: skip
+        hybrid.append(result.latent)
+        start.append(result.encoder_latent)
+        seconds.append(result.seconds)
+    hybrid_ws, start_ws = torch.stack(hybrid), torch.stack(start)
+    rec_hybrid, rec_start = renderer.images(hybrid_ws), renderer.images(start_ws)
+    truth = read_labels(judge, images, options.batch_size)
+    seen = read_labels(judge, rec_hybrid, options.batch_size)
+    agreement = torch.stack([(truth[k] == seen[k]).float() for k in truth]).mean()
+    edits = edit_scores(
+        bundle, judge, renderer, hybrid_ws, options, unconditional=False, should_stop=should_stop
+    )["edit_success"]
+    gaps = {k: round(sampled_success[k] - v, 4) for k, v in edits.items() if k in sampled_success}
+    key = "seconds_gpu" if bundle.device.type != "cpu" else "seconds_cpu"
+    return {
+        "faces": len(images),
+        "steps": options.inversion_steps,
+        "psnr_db_encoder": round(float(psnr_db(rec_start, images).mean()), 3),
+        "psnr_db_hybrid": round(float(psnr_db(rec_hybrid, images).mean()), 3),
+        "attribute_agreement": round(float(agreement), 4),
+        "edit_success_inverted": edits,
+        "edit_success_gap": gaps,
+        key: round(sum(seconds) / len(seconds), 3),
+        "threads": torch.get_num_threads(),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +415,7 @@ def make_report(
         notes.append("no independent judge in the bundle: edits are graded by the annotator")
     renderer = _Renderer(bundle, options.batch_size)
     size = bundle.resolution
-    steps = 6
+    steps = 7
     done = 0
 
     def step(what: str) -> None:
@@ -392,6 +471,14 @@ def make_report(
     precision, recall = precision_recall(feats[0], feats[1], options.k)
     figures["precision"], figures["recall"] = round(precision, 4), round(recall, 4)
     step("precision and recall")
+
+    if bundle.encoder is not None and bundle.classifier is not None:
+        figures["inversion"] = inversion_figures(
+            bundle, judge, renderer, options, figures["edit_success"], should_stop=should_stop
+        )
+    else:
+        notes.append("no encoder in the bundle: no inversion figures")
+    step("inversion")
 
     out.mkdir(parents=True, exist_ok=True)
     files = edit_strips(bundle, renderer, options, out)
@@ -471,6 +558,23 @@ def markdown(figures: dict[str, Any], name: str, strips: list[str]) -> str:
         f"(k = {figures['options']['k']})",
         "",
     ]
+    inversion = figures.get("inversion")
+    if inversion:
+        seconds = inversion.get("seconds_cpu", inversion.get("seconds_gpu"))
+        where = "CPU" if "seconds_cpu" in inversion else "GPU"
+        lines += [
+            "## inversion",
+            "",
+            f"{inversion['faces']} held-out procedural faces, {inversion['steps']} steps:",
+            "",
+            f"- PSNR encoder only {inversion['psnr_db_encoder']:.2f} dB, hybrid "
+            f"{inversion['psnr_db_hybrid']:.2f} dB",
+            f"- attribute agreement (judge) {inversion['attribute_agreement']:.4f}",
+            f"- {seconds:.2f} s per inversion on the {where} ({inversion['threads']} threads)",
+            "- edit success on inverted faces: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in inversion["edit_success_inverted"].items()),
+            "",
+        ]
     if figures.get("notes"):
         lines += ["## notes", ""] + [f"- {note}" for note in figures["notes"]] + [""]
     if strips:

@@ -11,7 +11,8 @@ from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.editing import Boundary
 from nfe_core.imageio import load_image
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
-from tests.tiny import tiny_generator
+from nfe_core.models.encoder import Encoder, EncoderConfig
+from tests.tiny import TINY_GENERATOR, tiny_generator
 from training.cli import main as train_main
 from training.report import ReportOptions, frechet_distance, make_report, precision_recall
 from training.synth.schema import ATTRIBUTES
@@ -75,6 +76,14 @@ def _boundaries() -> list[Boundary]:
     return planes
 
 
+def _encoder() -> Encoder:
+    torch.manual_seed(3)
+    config = EncoderConfig(32, 32, TINY_GENERATOR.num_ws, width=8, max_channels=32, hidden=32)
+    encoder = Encoder(config).eval()
+    encoder.w_avg.copy_(tiny_generator().w_avg)
+    return encoder
+
+
 @pytest.fixture
 def bundle_with_sliders(tmp_path):
     return save_bundle(
@@ -85,11 +94,19 @@ def bundle_with_sliders(tmp_path):
         judge=_classifier(1),
         boundaries=_boundaries(),
         attributes=[{"name": "glasses", "svm_test_accuracy": 0.97}],
+        encoder=_encoder(),
     )
 
 
 def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tmp_path):
-    options = ReportOptions(faces=12, frechet_count=40, classifier_count=30, batch_size=16)
+    options = ReportOptions(
+        faces=12,
+        frechet_count=40,
+        classifier_count=30,
+        batch_size=16,
+        inversion_faces=3,
+        inversion_steps=2,
+    )
     report = make_report(bundle_with_sliders, tmp_path / "report", options)
     f = report.figures
     assert f["judged_by"] == "judge"
@@ -107,6 +124,11 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
         assert all(0 <= v <= 1 for v in f[key].values())
     assert f["frechet_distance"] >= 0 and f["frechet_floor"] >= 0
     assert 0 <= f["precision"] <= 1 and 0 <= f["recall"] <= 1
+    inversion = f["inversion"]
+    assert inversion["faces"] == 3 and inversion["steps"] == 2
+    assert inversion["psnr_db_hybrid"] > 0 and inversion["seconds_cpu"] > 0
+    assert 0 <= inversion["attribute_agreement"] <= 1
+    assert set(inversion["edit_success_inverted"]) == {"hair_color", "glasses"}
     names = sorted(p.name for p in (tmp_path / "report").iterdir())
     assert names == ["report.json", "report.md", "strip_glasses.png", "strip_hair_color.png"]
     assert (
@@ -123,7 +145,7 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
 def test_cli_report_and_errors(bundle_with_sliders, tmp_path, capsys):
     status = train_main(
         ["report", "--model", str(bundle_with_sliders), "--out", str(tmp_path / "r"),
-         "--faces", "8", "--frechet-count", "20", "--quiet"]
+         "--faces", "8", "--frechet-count", "20", "--inversion-faces", "2", "--quiet"]
     )  # fmt: skip
     assert status == 0
     assert "Frechet distance" in capsys.readouterr().err
