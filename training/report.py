@@ -148,7 +148,7 @@ class JudgeFeatures(nn.Module):
         return self.classifier.features(x).double()
 
 
-def _procedural(count: int, size: int, seed: int) -> tuple[Tensor, Tensor]:
+def procedural_renders(count: int, size: int, seed: int) -> tuple[Tensor, Tensor]:
     """``count`` procedural renders (uint8 (N, 3, S, S)) and their labels (N, A)."""
     from training.classifier.train import render_cache
     from training.synth.dataset import SyntheticFaces
@@ -306,7 +306,7 @@ def inversion_figures(
     from nfe_core.inversion import InversionOptions, invert
 
     assert bundle.encoder is not None and bundle.classifier is not None
-    images, _ = _procedural(
+    images, _ = procedural_renders(
         options.inversion_faces, bundle.resolution, derive_seed(options.seed, _SALT, 6)
     )
     images = images.float() / 127.5 - 1
@@ -429,7 +429,7 @@ def make_report(
 
     figures: dict[str, Any] = {"judged_by": "judge" if bundle.judge is not None else "annotator"}
     if _schema_matches(judge) and (annotator is None or _schema_matches(annotator)):
-        images, labels = _procedural(
+        images, labels = procedural_renders(
             options.classifier_count, size, derive_seed(options.seed, _SALT, 1)
         )
         if annotator is not None:
@@ -450,7 +450,7 @@ def make_report(
     step("edit success and preservation")
 
     n = options.frechet_count
-    real, _ = _procedural(2 * n, size, derive_seed(options.seed, _SALT, 2))
+    real, _ = procedural_renders(2 * n, size, derive_seed(options.seed, _SALT, 2))
     real = real.float() / 255
     fake_ws = renderer.latents(derive_seed(options.seed, _SALT, 5), n, options.truncation)
     fake = (renderer.images(fake_ws) + 1) / 2
