@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
+from nfe_core.bundle import save_bundle
+from nfe_core.editing import Boundary
 from nfe_core.models import DiscriminatorConfig, Generator, GeneratorConfig
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+from nfe_core.models.encoder import Encoder, EncoderConfig
 
 CHANNELS = (32, 32, 16, 8)  # 4, 8, 16 and 32 px
 TINY_GENERATOR = GeneratorConfig(
@@ -30,3 +36,50 @@ def tiny_generator() -> Generator:
     generator = Generator(TINY_GENERATOR)
     generator.compute_w_avg(n=256, seed=1)
     return generator.eval()
+
+
+# A tiny model with sliders: two attributes, random (seeded) boundaries
+TINY_ATTRIBUTES = (("hair_color", ("black", "blue", "pink")), ("glasses", ("false", "true")))
+
+
+def tiny_boundaries() -> list[Boundary]:
+    """One-vs-rest hair_color:black/blue/pink boundaries and a binary glasses one."""
+    g = torch.Generator().manual_seed(5)
+
+    def normal() -> torch.Tensor:
+        return torch.nn.functional.normalize(torch.randn(TINY_GENERATOR.w_dim, generator=g), dim=0)
+
+    planes = [
+        Boundary(f"hair_color:{c}", "hair_color", "class", c, None, normal(), 0.1, 1.5)
+        for c in ("black", "blue", "pink")
+    ]
+    planes.append(Boundary("glasses", "glasses", "binary", "true", "false", normal(), -0.2, 2.0))
+    return planes
+
+
+def tiny_classifier() -> AttributeClassifier:
+    """A seeded tiny classifier reading TINY_ATTRIBUTES at 32 px."""
+    torch.manual_seed(3)
+    config = ClassifierConfig(resolution=32, attributes=TINY_ATTRIBUTES, width=4, depth=2)
+    return AttributeClassifier(config).eval()
+
+
+def save_editing_bundle(root: Path, *, encoder: bool = True, name: str = "tiny") -> Path:
+    """A tiny 32 px model with sliders, a classifier and (unless told) an encoder."""
+    generator = tiny_generator()
+    net = None
+    if encoder:
+        torch.manual_seed(1)
+        config = EncoderConfig(
+            32, 32, generator.num_ws, width=8, max_channels=32, bottleneck=16, hidden=64
+        )
+        net = Encoder(config).eval()
+        net.w_avg.copy_(generator.w_avg)
+    return save_bundle(
+        root,
+        generator,
+        name=name,
+        classifier=tiny_classifier(),
+        encoder=net,
+        boundaries=tiny_boundaries(),
+    )

@@ -8,15 +8,17 @@ the pair and list the adder in :data:`_COMMANDS`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nfe_core.cli.common import (
+    EXIT_CANCELLED,
     EXIT_USAGE,
     CliError,
     Parser,
@@ -25,6 +27,7 @@ from nfe_core.cli.common import (
     positive_int,
     progress_bar,
     run,
+    whole_number,
 )
 from nfe_core.imageio import (
     WRITE_SUFFIXES,
@@ -42,8 +45,11 @@ if TYPE_CHECKING:
 
     from nfe_core.bundle import Bundle
     from nfe_core.editing import Boundaries, Edit, Step
+    from nfe_core.facebox import FaceBox
     from nfe_core.models import Generator
     from nfe_core.models.classifier import AttributeClassifier
+    from nfe_core.pipeline import Inverted
+    from nfe_core.presets import Preset
 
 _DESCRIPTION = """\
 Neural Face Editor on the command line: render and edit faces, read a picture's
@@ -56,6 +62,8 @@ _EPILOG = """\
 examples:
   nfe generate --seed 7 -o face.png
   nfe edit --seed 7 --set hair_color=blue --set glasses=true -o edited.png
+  nfe edit picture.png --box 120,80,256,256 --set hair_color=pink -o pink.png
+  nfe batch pictures/ --set hair_color=pink --out pink/
   nfe tags face.png
   nfe probe face.png
   nfe convert scan.tiff face.png
@@ -519,6 +527,25 @@ def _layers(text: str) -> tuple[int, int]:
     return value
 
 
+def _add_edit_options(parser: argparse.ArgumentParser) -> None:
+    """--set and --preserve, as 'nfe edit' and 'nfe batch' take them."""
+    parser.add_argument(
+        "--set",
+        dest="edits",
+        action="append",
+        default=[],
+        metavar="EDIT",
+        help="an edit: ATTR=CLASS, ATTR=+X or ATTR:CLASS=+X; repeat for more, applied in order",
+    )
+    parser.add_argument(
+        "--preserve",
+        action="append",
+        default=[],
+        metavar="ATTR[,ATTR]",
+        help="attributes every edit keeps as they are (repeat or separate with commas)",
+    )
+
+
 def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
     suffixes = ", ".join(WRITE_SUFFIXES)
     parser = _subparser(
@@ -526,10 +553,10 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
         "edit",
         summary="change a face's attributes (hair colour, glasses...) and render it",
         description=(
-            "Take a face - the one a seed stands for (as 'nfe generate' renders it), or a\n"
-            "latent file that 'nfe edit --save-latent' wrote - apply attribute edits to it in\n"
-            "order and write the picture to OUT. Each --set is one edit, made from where the\n"
-            "one before left the face:\n\n"
+            "Take a face - a picture IMAGE, the one a seed stands for (as 'nfe generate'\n"
+            "renders it), or a latent file that 'nfe invert' or 'nfe edit --save-latent'\n"
+            "wrote - apply attribute edits to it in order and write the picture to OUT. Each\n"
+            "--set is one edit, made from where the one before left the face:\n\n"
             "  ATTR=CLASS        move the face into that class (hair_color=blue, glasses=true)\n"
             "  ATTR=+X, ATTR=-X  move it X spreads along the attribute's one direction\n"
             "                    (two-class and ordered attributes: glasses=+2, hair_length=-1)\n"
@@ -538,7 +565,13 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
             "A spread is how much faces typically differ along a direction: +1 is a clear\n"
             "change, +3 a strong one. --preserve keeps the attributes it names where they\n"
             "are while the others are edited. 'nfe info' lists a model's attributes and\n"
-            "their classes.\n\n"
+            "their classes. --preset FILE takes the edits (and preserved attributes) from a\n"
+            "preset file instead; --write-preset FILE saves this command's --set/--preserve\n"
+            "as one, for 'nfe batch --preset' or the app.\n\n"
+            "With IMAGE (any picture 'nfe convert' reads, any size), the face in --box (the\n"
+            "largest centred square unless given) is inverted as 'nfe invert' does, edited,\n"
+            "and only the edit is pasted back: OUT has IMAGE's size, transparency and colour\n"
+            "profile, and pixels the edit does not reach keep their exact values.\n\n"
             "Unless --quiet, one line per edit on stderr says how far it moved the face, in\n"
             "spreads from the plane that separates the class from the others (positive: on\n"
             "the class's side), and which class the face is in afterwards.\n\n"
@@ -559,12 +592,22 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
             "  nfe edit --seed 7 --set hair_color:pink=+2 --layers 0:6 -o pink.webp "
             "--save-latent pink.npz\n"
             "  nfe edit --latent pink.npz --set mouth=open -o smile.png\n"
+            "  nfe edit picture.png --box 120,80,256,256 --set hair_color=pink -o pink.png\n"
+            "  nfe edit picture.png --preset pink.json -o pink.png\n"
             "  nfe edit --seed 7 --strip hair_length -o strip.png     # 7 frames, -3..+3\n"
             "  nfe edit --seed 7 --strip hair_color -o colours.png    # one frame per colour"
         ),
         handler=_edit,
     )
     source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "image",
+        metavar="IMAGE",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="edit the face in this picture (inverted first; see --box, --steps)",
+    )
     source.add_argument("--seed", type=int, metavar="S", help="start from the face of seed S")
     source.add_argument(
         "--latent",
@@ -580,20 +623,21 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
         help="with --seed: from 0 (the mean face) to 1 (no truncation) "
         f"(default: {_DEFAULT_TRUNCATION}, as 'nfe generate')",
     )
+    _add_edit_options(parser)
     parser.add_argument(
-        "--set",
-        dest="edits",
-        action="append",
-        default=[],
-        metavar="EDIT",
-        help="an edit: ATTR=CLASS, ATTR=+X or ATTR:CLASS=+X; repeat for more, applied in order",
+        "--preset",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="take the edits and preserved attributes from this preset file (instead of "
+        "--set/--preserve)",
     )
     parser.add_argument(
-        "--preserve",
-        action="append",
-        default=[],
-        metavar="ATTR[,ATTR]",
-        help="attributes every edit keeps as they are (repeat or separate with commas)",
+        "--write-preset",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also save the --set/--preserve edits as a preset for this model (.json)",
     )
     parser.add_argument(
         "--layers",
@@ -603,6 +647,7 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
         help="edit only these W+ rows (early rows: shape and pose, late rows: colour); "
         "the latent becomes W+ (default: all)",
     )
+    _add_inversion_options(parser, "with IMAGE: ")
     parser.add_argument(
         "--strip",
         metavar="ATTR[:CLASS]",
@@ -664,10 +709,72 @@ def _others(preserve: tuple[str, ...], attribute: str) -> tuple[str, ...]:
     return tuple(name for name in preserve if name != attribute)
 
 
+def _box(text: str) -> FaceBox:
+    """argparse type: a face box ``x,y,w,h`` in picture pixels."""
+    from nfe_core.facebox import BoxError, parse_box
+
+    try:
+        return parse_box(text)
+    except BoxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_steps = whole_number(0)  # refinement steps (0: the encoder's guess alone)
+
+
+# nfe_core.inversion.DEFAULT_STEPS and nfe_core.batch.DEFAULT_PATTERN, for the help texts
+# without importing torch (`nfe --help` stays fast); tests/unit/test_nfe_invert.py keeps them
+# equal
+_DEFAULT_STEPS = 60
+_DEFAULT_PATTERN = "{stem}_edited.{ext}"
+
+
+def _add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    parser.add_argument(
+        "--box",
+        type=_box,
+        default=None,
+        metavar="X,Y,W,H",
+        help=f"{prefix}the face's rectangle in picture pixels: left, top, width, height; "
+        "clamped to the picture (default: the largest centred square)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_steps,
+        default=None,
+        metavar="N",
+        help=f"{prefix}refinement steps after the encoder's guess; more is closer and slower, "
+        f"0 is the encoder alone (default: {_DEFAULT_STEPS})",
+    )
+
+
+def _edits_from_args(
+    args: argparse.Namespace, what: str
+) -> tuple[list[Edit], tuple[str, ...], Preset | None]:
+    """The edits, preserved attributes and preset (if any) of --set/--preserve or --preset."""
+    from nfe_core.presets import edits_with_preserve, load_preset
+
+    if args.preset is None:
+        preserve = _preserved(args.preserve)
+        return edits_with_preserve(args.edits, preserve), preserve, None
+    if args.edits or args.preserve:
+        raise CliError(f"--preset holds the edits; {what} either --preset or --set/--preserve")
+    preset = load_preset(args.preset)  # PresetError (a ValueError) is one error line
+    return preset.edits(), _preserved(preset.preserve), preset
+
+
+def _warn_other_model(preset: Preset | None, bundle: Bundle, prefix: str = "") -> None:
+    if preset is not None and not preset.matches(bundle):
+        sys.stderr.write(
+            f"warning: {prefix}{preset.name!r} was made for {preset.describe_model()}, not "
+            f"{bundle.name!r}; its edits may look different here\n"
+        )
+
+
 def _edit(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from nfe_core.editing import apply_steps, parse_edits
+    from nfe_core.editing import apply_steps
     from nfe_core.imageio import save_image
     from nfe_core.sampling import tile_frames
 
@@ -680,21 +787,33 @@ def _edit(args: argparse.Namespace) -> int:
                 f"--save-latent: expected a file name ending in .npz, got {args.save_latent}"
             )
         _check_target(args.save_latent, args.force)
+    if args.write_preset is not None:
+        if args.write_preset.suffix.lower() != ".json":
+            raise CliError(
+                f"--write-preset: expected a file name ending in .json, got {args.write_preset}"
+            )
+        if args.preset is not None or not args.edits:
+            raise CliError("--write-preset saves the --set edits; give them with --set")
+        _check_target(args.write_preset, args.force)
     if args.seed is not None and args.seed < 0:
         raise CliError(f"--seed: expected a whole number of at least 0, got {args.seed}")
     if args.latent is not None and args.truncation is not None:
         raise CliError("--truncation goes with --seed; a latent file is used as it is")
-    if not args.edits and args.strip is None:
+    if args.image is not None:
+        if args.truncation is not None:
+            raise CliError("--truncation goes with --seed; a picture is inverted as it is")
+        if args.strip is not None:
+            raise CliError("--strip goes with --seed or --latent, not with a picture")
+    elif args.box is not None or args.steps is not None:
+        raise CliError("--box and --steps go with a picture to invert (IMAGE)")
+    if not args.edits and args.preset is None and args.strip is None:
         raise CliError(
             "nothing to do: give an edit with --set (e.g. --set hair_color=blue) or --strip ATTR"
         )
     if args.strip_steps < 2:
         raise CliError(f"--strip-steps: expected at least 2 frames, got {args.strip_steps}")
-    preserve = _preserved(args.preserve)
-    edits = [  # EditError (a ValueError) is one error line
-        dataclasses.replace(edit, preserve=_others(preserve, edit.attribute))
-        for edit in parse_edits(args.edits, preserve)
-    ]
+    edits, preserve, preset = _edits_from_args(args, "give")  # EditError: one error line
+    picture = load_image(args.image) if args.image is not None else None
 
     bundle = _open_model(args.model, args.device)
     boundaries = bundle.boundaries
@@ -705,6 +824,12 @@ def _edit(args: argparse.Namespace) -> int:
         )
     for edit in edits:
         boundaries.check(edit)
+    _warn_other_model(preset, bundle, "the preset ")
+    new_preset = None
+    if args.write_preset is not None:
+        from nfe_core.presets import preset_for_model
+
+        new_preset = preset_for_model(args.write_preset.stem, args.edits, preserve, bundle)
     strip = (
         _strip_frames(args.strip, preserve, boundaries, args.strip_steps) if args.strip else None
     )
@@ -716,34 +841,99 @@ def _edit(args: argparse.Namespace) -> int:
             f"got {start}:{stop}"
         )
 
-    latent, base, origin = _start_latent(args, bundle)
-    edited, steps = apply_steps(
-        latent, edits, boundaries, layers=args.layers, num_ws=generator.num_ws
-    )
-    if not args.quiet:
-        for line in _step_lines(latent, steps, boundaries, args.layers):
-            sys.stderr.write(line + "\n")
-
-    size = generator.config.resolution
-    if strip is None:
-        save_image(_render(generator, edited), out)
-        what = f"{size}x{size} px"
+    if picture is not None:
+        _edit_picture(args, bundle, picture, edits, preserve)
     else:
-        labels, frame_edits = strip
-        frames = _render_strip(generator, edited, frame_edits, boundaries, args.layers, args.quiet)
-        picture = tile_frames(np.stack(frames)[None], gap=_STRIP_GAP, min_side=_STRIP_MIN_FRAME)
-        save_image(picture, out)
+        latent, base, origin = _start_latent(args, bundle)
+        edited, steps = apply_steps(
+            latent, edits, boundaries, layers=args.layers, num_ws=generator.num_ws
+        )
         if not args.quiet:
-            sys.stderr.write(f"strip {args.strip}, left to right: {', '.join(labels)}\n")
-        side = picture.shape[0]
-        what = f"{len(frames)} frames of {side}x{side} px along {args.strip}"
-    if args.save_latent is not None:
-        _save_edited_latent(args.save_latent, edited, base, edits, preserve, args.layers, bundle)
-    if edits:
-        origin += f", {len(edits)} edit{'s' if len(edits) != 1 else ''}"
-    saved = f"; latent: {args.save_latent}" if args.save_latent is not None else ""
-    print(f"wrote {out} ({what}; {origin}){saved}")
+            for line in _step_lines(latent, steps, boundaries, args.layers):
+                sys.stderr.write(line + "\n")
+
+        size = generator.config.resolution
+        if strip is None:
+            save_image(_render(generator, edited), out)
+            what = f"{size}x{size} px"
+        else:
+            labels, frame_edits = strip
+            frames = _render_strip(
+                generator, edited, frame_edits, boundaries, args.layers, args.quiet
+            )
+            tiled = tile_frames(np.stack(frames)[None], gap=_STRIP_GAP, min_side=_STRIP_MIN_FRAME)
+            save_image(tiled, out)
+            if not args.quiet:
+                sys.stderr.write(f"strip {args.strip}, left to right: {', '.join(labels)}\n")
+            side = tiled.shape[0]
+            what = f"{len(frames)} frames of {side}x{side} px along {args.strip}"
+        if args.save_latent is not None:
+            _save_edited_latent(
+                args.save_latent, edited, base, edits, preserve, args.layers, bundle
+            )
+        if edits:
+            origin += f", {len(edits)} edit{'s' if len(edits) != 1 else ''}"
+        saved = f"; latent: {args.save_latent}" if args.save_latent is not None else ""
+        print(f"wrote {out} ({what}; {origin}){saved}")
+    if new_preset is not None:
+        from nfe_core.presets import save_preset
+
+        save_preset(args.write_preset, new_preset)
+        print(f"wrote preset {args.write_preset} ({len(edits)} edits, for {bundle.name!r})")
     return 0
+
+
+def _edit_picture(
+    args: argparse.Namespace,
+    bundle: Bundle,
+    picture: Picture,
+    edits: list[Edit],
+    preserve: tuple[str, ...],
+) -> None:
+    """``nfe edit IMAGE``: invert the face, edit it, paste the edit back, save at full size."""
+    from nfe_core.editing import apply_steps
+    from nfe_core.pipeline import check_can_invert, edit_inverted, paste
+
+    check_can_invert(bundle)
+    inverted = _invert_with_bar(args, bundle, picture)
+    edited = edit_inverted(bundle, inverted, edits, args.layers)
+    if not args.quiet:
+        start = inverted.latent.to(bundle.device)
+        _, steps = apply_steps(start, edits, bundle.boundaries, layers=args.layers)
+        for line in _step_lines(start, steps, bundle.boundaries, args.layers):
+            sys.stderr.write(line + "\n")
+    out: Path = args.out
+    save_picture(paste(picture, inverted, edited.render), out)
+    _note_jpeg_alpha(out, picture)
+    if args.save_latent is not None:
+        base = inverted.source_record(str(args.image))
+        _save_edited_latent(
+            args.save_latent, edited.latent, base, edits, preserve, args.layers, bundle
+        )
+    width, height = picture.size
+    count = f"{len(edits)} edit{'s' if len(edits) != 1 else ''}"
+    saved = f"; latent: {args.save_latent}" if args.save_latent is not None else ""
+    print(
+        f"wrote {out} ({width}x{height} px; picture {args.image}, box {inverted.box}, "
+        f"inverted in {inverted.seconds:.2f} s, {count}){saved}"
+    )
+
+
+def _invert_with_bar(args: argparse.Namespace, bundle: Bundle, picture: Picture) -> Inverted:
+    """``invert_picture`` with --box/--steps and a progress bar; Ctrl+C cancels."""
+    from nfe_core.inversion import DEFAULT_STEPS
+    from nfe_core.pipeline import invert_picture
+
+    steps = DEFAULT_STEPS if args.steps is None else args.steps
+    with progress_bar("inverting", steps, unit="step", quiet=args.quiet or steps == 0) as bar:
+        return invert_picture(bundle, picture, args.box, steps, progress=bar)
+
+
+def _note_jpeg_alpha(out: Path, picture: Picture) -> None:
+    if write_format(out) == "JPEG" and picture.alpha is not None:
+        sys.stderr.write(
+            f"note: {out}: JPEG has no transparency; transparent areas were made white\n"
+        )
 
 
 def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dict[str, Any], str]:
@@ -898,6 +1088,250 @@ def _save_edited_latent(
     }
     model = {"name": bundle.name, "fingerprint": _fingerprint(bundle)}
     save_latent(path, Latent(latent, source, model))
+
+
+# --------------------------------------------------------------------------------------------
+# nfe invert
+
+
+def _add_invert(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "invert",
+        summary="find the latent of the face in a picture (for editing it)",
+        description=(
+            "Find the W+ latent whose render looks like the face in IMAGE: the model's encoder\n"
+            "guesses it, then --steps refinement steps bring the render closer while keeping\n"
+            "the latent where edits work well. The face is the --box rectangle (the largest\n"
+            "centred square unless given), resized to the model's input; a small face is\n"
+            "upscaled, transparent areas are put on white.\n\n"
+            "OUT (.npz) holds the latent, the picture, box, steps and seconds it took, and\n"
+            "which model it belongs to; 'nfe edit --latent OUT' edits it. The model needs an\n"
+            "encoder ('nfe-train encoder'). OUT is written completely or not at all; an\n"
+            "existing OUT is only replaced with --force."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe invert face.png -o face.npz\n"
+            "  nfe invert picture.png --box 120,80,256,256 --steps 100 -o face.npz\n"
+            "  nfe edit --latent face.npz --set hair_color=pink -o pink.png"
+        ),
+        handler=_invert,
+    )
+    parser.add_argument("image", metavar="IMAGE", type=Path, help="the picture to invert")
+    _add_inversion_options(parser)
+    parser.add_argument(
+        "-o", "--out", type=Path, required=True, metavar="OUT", help="latent file to write (.npz)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    _add_model_options(parser)
+
+
+def _invert(args: argparse.Namespace) -> int:
+    from nfe_core.latent import Latent, save_latent
+    from nfe_core.pipeline import check_can_invert, model_record
+
+    out: Path = args.out
+    if out.suffix.lower() != ".npz":
+        raise CliError(f"-o: expected a file name ending in .npz, got {out}")
+    _check_target(out, args.force)
+    picture = load_image(args.image)
+    bundle = _open_model(args.model, args.device)
+    check_can_invert(bundle)
+    inverted = _invert_with_bar(args, bundle, picture)
+    latent = Latent(inverted.latent, inverted.source_record(str(args.image)), model_record(bundle))
+    save_latent(out, latent)
+    rows, w_dim = latent.w.shape
+    print(
+        f"wrote {out} (W+ {rows}x{w_dim}; {args.image}, box {inverted.box}, "
+        f"{inverted.steps_done} steps in {inverted.seconds:.2f} s)"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# nfe batch
+
+_BATCH_FAILED = 1
+
+
+def _add_batch(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    parser = _subparser(
+        subparsers,
+        "batch",
+        summary="apply the same edits to many pictures",
+        description=(
+            "Edit every picture in INPUTS (files, and folders searched recursively for\n"
+            "pictures) as 'nfe edit IMAGE' does - invert the face in --box, apply the edits,\n"
+            "paste only the edit back - and write the results into the --out folder, named\n"
+            "by --pattern ({stem}: the input's name without extension, {name}: with it,\n"
+            "{ext}: --format's extension, {index}: its place in the sorted list).\n\n"
+            "Nothing is ever overwritten: a name that is taken (an input, an earlier result)\n"
+            "gets _1, _2... before its extension. A picture that fails is listed as\n"
+            "'error: FILE: REASON' and the others go on. Exit status: 0 when every picture\n"
+            "was written, 1 when some failed, 2 for bad arguments, 130 when cancelled\n"
+            "(Ctrl+C stops after the current picture; press it twice to stop at once).\n\n"
+            "Under 'torchrun --nproc_per_node N' each process edits its share of the sorted\n"
+            "inputs (RANK and WORLD_SIZE from the environment) and prints its own summary;\n"
+            "on a machine with several GPUs each process takes the one LOCAL_RANK names."
+        ),
+        epilog=(
+            "examples:\n"
+            "  nfe batch pictures/ --set hair_color=pink --out pink/\n"
+            "  nfe batch a.png b.jpg --preset pink.json --out pink/ --format webp\n"
+            "  nfe batch scans/ --set glasses=true --preserve hair_color --out out/ "
+            "--pattern '{index:04d}_{stem}.{ext}'\n"
+            "  torchrun --standalone --nproc_per_node 4 -m nfe_core.cli.main batch pictures/ "
+            "--preset pink.json --out pink/"
+        ),
+        handler=_batch,
+    )
+    parser.add_argument(
+        "inputs", metavar="INPUTS", type=Path, nargs="+", help="pictures and folders of pictures"
+    )
+    _add_edit_options(parser)
+    parser.add_argument(
+        "--preset", type=Path, default=None, metavar="FILE", help="take the edits from a preset"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write (made if needed)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("png", "jpg", "webp"),
+        default="png",
+        help="the pictures' format (default: png)",
+    )
+    parser.add_argument(
+        "--pattern",
+        default=_DEFAULT_PATTERN,
+        metavar="P",
+        help=f"output file names (default: {_DEFAULT_PATTERN})",
+    )
+    parser.add_argument(
+        "--quality",
+        type=_quality,
+        default=95,
+        metavar="Q",
+        help="JPEG/WebP quality from 1 to 100 (default: 95)",
+    )
+    parser.add_argument(
+        "--layers",
+        type=_layers,
+        default=None,
+        metavar="START:STOP",
+        help="edit only these W+ rows (default: all)",
+    )
+    _add_inversion_options(parser)
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (errors and the summary still)"
+    )
+    _add_model_options(parser)
+
+
+def _rank_device(name: str | None) -> str | None:
+    """With several GPUs under torchrun, each process takes the one ``LOCAL_RANK`` names."""
+    import torch
+
+    if name not in (None, "cuda") or not torch.cuda.is_available():
+        return name
+    local = os.environ.get("LOCAL_RANK", "").strip()
+    if not local.isdigit():
+        return name
+    return f"cuda:{int(local) % torch.cuda.device_count()}"
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
+    """A ``should_stop`` that turns true on the first Ctrl+C; a second one interrupts."""
+    import signal
+    import threading
+
+    pressed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+        sys.stderr.write("\nstopping after this picture (Ctrl+C again to stop now)\n")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from nfe_core.batch import (
+        BATCH_FORMATS,
+        expand_inputs,
+        output_name,
+        run_batch,
+        shard_from_env,
+    )
+    from nfe_core.inversion import DEFAULT_STEPS
+
+    rank, world = shard_from_env()  # BatchError (a ValueError) is one error line
+    prefix = f"rank {rank} of {world}: " if world > 1 else ""
+    output_name(args.pattern, Path("picture.png"), BATCH_FORMATS[args.format], 0)
+    if not args.edits and args.preset is None:
+        raise CliError(
+            "nothing to do: give edits with --set (e.g. --set hair_color=blue) or --preset"
+        )
+    edits, _, preset = _edits_from_args(args, "give")
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(f"{args.out}: a file with this name exists; --out must be a folder")
+    bundle = _open_model(args.model, _rank_device(args.device))
+    _warn_other_model(preset, bundle, f"{prefix}the preset ")
+    steps = DEFAULT_STEPS if args.steps is None else args.steps
+    shard = len(expand_inputs(args.inputs, exclude=args.out)[rank::world])
+    quiet = args.quiet or rank != 0
+    with (
+        _stop_on_ctrl_c() as should_stop,
+        progress_bar(f"{prefix}editing", shard, unit="picture", quiet=quiet) as bar,
+    ):
+        summary = run_batch(
+            bundle,
+            args.inputs,
+            edits,
+            args.out,
+            fmt=args.format,
+            pattern=args.pattern,
+            box=args.box,
+            steps=steps,
+            layers=args.layers,
+            quality=args.quality,
+            rank=rank,
+            world=world,
+            progress=bar,
+            should_stop=should_stop,
+        )
+    sys.stdout.flush()
+    for source, reason in summary.failed:
+        sys.stderr.write(f"error: {prefix}{source}: {reason}\n")
+    sys.stderr.flush()
+    done, total = len(summary.done), summary.total
+    line = (
+        f"{prefix}edited {done} of {total} picture{'s' if total != 1 else ''} into {args.out} "
+        f"in {summary.seconds:.1f} s"
+    )
+    if summary.failed:
+        line += f"; {len(summary.failed)} failed"
+    if summary.cancelled:
+        line += f"; cancelled, {len(summary.skipped)} not edited"
+    print(line, flush=True)
+    if summary.cancelled:
+        return EXIT_CANCELLED
+    return _BATCH_FAILED if summary.failed else 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -1112,6 +1546,8 @@ def _import_stylegan2(args: argparse.Namespace) -> int:
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[Parser]], None], ...] = (
     _add_generate,
     _add_edit,
+    _add_invert,
+    _add_batch,
     _add_tags,
     _add_convert,
     _add_probe,

@@ -12,35 +12,14 @@ from PIL import Image
 
 from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.cli.main import main
-from nfe_core.editing import Boundary, apply, parse_edits
+from nfe_core.editing import apply, parse_edits
 from nfe_core.latent import Latent, load_latent, save_latent
-from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.sampling import images_to_uint8, z_for_seed
-from tests.tiny import TINY_GENERATOR, tiny_generator
+from tests.tiny import TINY_ATTRIBUTES as ATTRIBUTES
+from tests.tiny import TINY_GENERATOR, tiny_boundaries, tiny_classifier, tiny_generator
 
-ATTRIBUTES = (("hair_color", ("black", "blue", "pink")), ("glasses", ("false", "true")))
 STRIP_FRAME = 128  # a 32 px model's strip frames are enlarged 4x
 STRIP_GAP = 4
-
-
-def _boundaries() -> list[Boundary]:
-    g = torch.Generator().manual_seed(5)
-
-    def normal() -> torch.Tensor:
-        return torch.nn.functional.normalize(torch.randn(TINY_GENERATOR.w_dim, generator=g), dim=0)
-
-    planes = [
-        Boundary(f"hair_color:{c}", "hair_color", "class", c, None, normal(), 0.1, 1.5)
-        for c in ("black", "blue", "pink")
-    ]
-    planes.append(Boundary("glasses", "glasses", "binary", "true", "false", normal(), -0.2, 2.0))
-    return planes
-
-
-def _classifier() -> AttributeClassifier:
-    torch.manual_seed(3)
-    config = ClassifierConfig(resolution=32, attributes=ATTRIBUTES, width=4, depth=2)
-    return AttributeClassifier(config).eval()
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +31,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         root / "sliders",
         generator,
         name="tiny",
-        classifier=_classifier(),
-        boundaries=_boundaries(),
+        classifier=tiny_classifier(),
+        boundaries=tiny_boundaries(),
     )
     plain = save_bundle(root / "plain", generator, name="plain")
     return {"sliders": sliders, "plain": plain}
@@ -263,7 +242,7 @@ def test_categorical_strip_has_the_face_then_one_frame_per_class(
         (["--seed", "1", "--set", "glasses"], "cannot read the edit"),
         (["--seed", "1", "--set", "glasses=+1", "--preserve", "hat"], "no attribute 'hat'"),
         (["--seed", "1"], "nothing to do"),
-        (["--set", "glasses=+1"], "one of the arguments --seed --latent is required"),
+        (["--set", "glasses=+1"], "one of the arguments IMAGE --seed --latent is required"),
         (["--seed", "1", "--latent", "x.npz", "--set", "glasses=+1"], "not allowed with"),
         (["--seed", "1", "--set", "glasses=+1", "--layers", "3"], "START:STOP"),
         (["--seed", "1", "--set", "glasses=+1", "--layers", "4:2"], "START < STOP"),
@@ -398,7 +377,7 @@ def test_tags_reads_what_the_classifier_sees(
     assert main(["tags", *model, "--json", str(face)]) == 0
     scores = json.loads(capsys.readouterr().out)["glasses"]["scores"]
     image = torch.from_numpy(_pixels(face).astype(np.float32) / 127.5 - 1).permute(2, 0, 1)
-    expected = _classifier().predict(image.unsqueeze(0))["glasses"][0]
+    expected = tiny_classifier().predict(image.unsqueeze(0))["glasses"][0]
     assert [scores["false"], scores["true"]] == pytest.approx(expected.tolist(), abs=1e-5)
 
 

@@ -1,0 +1,267 @@
+"""From an artist's picture to the edited picture: the one path the CLI, batch and app share.
+
+Three steps, each a plain function on a loaded :class:`~nfe_core.bundle.Bundle`:
+
+1. :func:`invert_picture` - clamp the face box (default: the largest centred square), crop
+   it to the model's input, invert it (encoder start plus refinement steps) and render the
+   unedited reconstruction: an :class:`Inverted`.
+2. :func:`edit_inverted` - apply attribute edits to its latent and render the edited face.
+3. :func:`paste` - put only the edit back into the picture (the difference between the edited
+   render and the reconstruction), keeping the picture's size, alpha and ICC profile. An edit
+   that changes nothing returns the original pixels bit for bit.
+
+The networks run on the bundle's device; what comes back is numpy ``uint8`` pixels and CPU
+latents, so callers need no torch. Nothing here knows about Qt or files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from nfe_core.bundle import Bundle
+from nfe_core.editing import Edit, apply
+from nfe_core.facebox import FaceBox, clamp_box, crop_face, default_box, paste_back_picture
+from nfe_core.imageio import Picture, to_array
+from nfe_core.inversion import DEFAULT_STEPS, InversionOptions, invert
+from nfe_core.jobs import ProgressFn, StopFn
+from nfe_core.latent import model_fingerprint
+from nfe_core.sampling import images_to_uint8
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "Edited",
+    "Inverted",
+    "ModelNotReadyError",
+    "check_can_edit",
+    "check_can_invert",
+    "edit_inverted",
+    "face_crop",
+    "invert_picture",
+    "model_record",
+    "paste",
+    "render",
+]
+
+_TRANSPARENT_BACKGROUND = (255, 255, 255)  # what the GAN sees behind transparent pixels
+
+
+class ModelNotReadyError(ValueError):
+    """The model bundle lacks a network or the sliders an operation needs; the message says
+    which command adds it."""
+
+
+@dataclass(frozen=True, eq=False)
+class Inverted:
+    """A picture's face, inverted: what :func:`edit_inverted` and :func:`paste` need.
+
+    Attributes:
+        size: the picture's ``(width, height)``; :func:`paste` checks it.
+        box: the face box actually used, clamped to the picture.
+        crop: the model's input, ``R x R x 3`` uint8 (the box resized; transparent areas on
+            white).
+        latent: the W+ code (num_ws, w_dim), float32 on the CPU.
+        reconstruction: its unedited render, ``R x R x 3`` uint8.
+        steps: refinement steps asked for; ``steps_done`` how many ran.
+        loss: the reconstruction loss of ``latent`` (pixel + feature).
+        seconds: how long the inversion took.
+        cancelled: ``should_stop`` ended the inversion early (``latent`` is the best so far).
+    """
+
+    size: tuple[int, int]
+    box: FaceBox
+    crop: np.ndarray
+    latent: Tensor
+    reconstruction: np.ndarray
+    steps: int
+    steps_done: int
+    loss: float
+    seconds: float
+    cancelled: bool
+
+    def source_record(self, image: str | None = None) -> dict[str, Any]:
+        """Where the latent came from, for a latent file's ``source`` (JSON-able)."""
+        return {
+            "kind": "inversion",
+            "image": image,
+            "size": list(self.size),
+            "box": [self.box.x, self.box.y, self.box.w, self.box.h],
+            "steps": self.steps,
+            "steps_done": self.steps_done,
+            "seconds": round(self.seconds, 4),
+            "loss": self.loss,
+        }
+
+
+class Edited(NamedTuple):
+    """An edit of an inverted face: the edited latent (CPU, float32) and its render."""
+
+    latent: Tensor
+    render: np.ndarray
+
+
+def check_can_invert(bundle: Bundle) -> None:
+    """:class:`ModelNotReadyError` unless the bundle has an encoder and a classifier."""
+    if bundle.encoder is None:
+        raise ModelNotReadyError(
+            f"{bundle.root}: this model has no encoder, so it cannot invert pictures; "
+            f"train one with 'nfe-train encoder --model {bundle.root}'"
+        )
+    if bundle.classifier is None:
+        raise ModelNotReadyError(
+            f"{bundle.root}: this model has no attribute classifier (inversion's feature "
+            f"loss needs it); add one with 'nfe-train attributes --model {bundle.root}', then "
+            f"'nfe-train encoder --model {bundle.root}'"
+        )
+
+
+def check_can_edit(bundle: Bundle, edits: Sequence[Edit]) -> None:
+    """Raise unless ``bundle`` can make every edit: :class:`ModelNotReadyError` without
+    sliders, :class:`~nfe_core.editing.EditError` for an edit it does not know."""
+    if len(bundle.boundaries) == 0:
+        raise ModelNotReadyError(
+            f"{bundle.root}: this model has no attribute sliders yet; "
+            f"run 'nfe-train attributes --model {bundle.root}'"
+        )
+    for edit in edits:
+        bundle.boundaries.check(edit)
+
+
+def model_record(bundle: Bundle) -> dict[str, str]:
+    """``{"name", "fingerprint"}`` of the bundle's generator, as latents and presets store it."""
+    return {"name": bundle.name, "fingerprint": model_fingerprint(bundle.generator.state_dict())}
+
+
+def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox, np.ndarray]:
+    """The clamped box (default: the largest centred square) and its ``size x size x 3``
+    uint8 crop, transparent areas put on white as the artist sees them.
+
+    Raises:
+        BoxError: the box is empty or lies outside the picture.
+    """
+    if not isinstance(picture, Picture):
+        raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
+    width, height = picture.size
+    clamped = clamp_box(box if box is not None else default_box(width, height), width, height)
+    rgb = picture.rgb
+    if picture.alpha is not None:
+        rgb = Image.new("RGB", picture.size, _TRANSPARENT_BACKGROUND)
+        rgb.paste(picture.rgb, mask=picture.alpha)
+    return clamped, crop_face(to_array(rgb), clamped, size)
+
+
+def render(bundle: Bundle, latent: Tensor) -> np.ndarray:
+    """The face ``R x R x 3`` uint8 of a W (w_dim,) or W+ (num_ws, w_dim) latent, with the
+    model's fixed noise, on the bundle's device."""
+    generator = bundle.generator
+    w = latent.detach().to(bundle.device, torch.float32)
+    if w.ndim == 1:
+        w = w.unsqueeze(0).expand(generator.num_ws, -1)
+    if w.ndim != 2 or w.shape != (generator.num_ws, generator.config.w_dim):
+        raise ValueError(
+            f"latent: expected W ({generator.config.w_dim},) or W+ "
+            f"({generator.num_ws}, {generator.config.w_dim}), got {tuple(latent.shape)}"
+        )
+    with torch.no_grad():
+        images = generator.synthesis(w.unsqueeze(0), noise_mode="const")
+    return images_to_uint8(images)[0]
+
+
+def invert_picture(
+    bundle: Bundle,
+    picture: Picture,
+    box: FaceBox | None = None,
+    steps: int = DEFAULT_STEPS,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> Inverted:
+    """Invert the face in ``box`` of ``picture`` (any size; a small face is upscaled).
+
+    ``progress(step, steps)`` is called after each refinement step; ``should_stop()``
+    between steps ends the inversion early with the best latent so far
+    (``Inverted.cancelled``).
+
+    Raises:
+        ModelNotReadyError: the bundle has no encoder or classifier.
+        BoxError: the box is empty or outside the picture.
+        ValueError: ``steps`` is not a whole number of at least 0.
+    """
+    check_can_invert(bundle)
+    assert bundle.encoder is not None and bundle.classifier is not None
+    options = InversionOptions(steps=steps)
+    resolution = bundle.generator.config.resolution
+    clamped, crop = face_crop(picture, box, resolution)
+    image = torch.from_numpy(crop).permute(2, 0, 1).float().div(127.5).sub(1.0)
+    inversion = invert(
+        image.to(bundle.device),
+        bundle.generator,
+        bundle.encoder,
+        bundle.classifier,
+        options,
+        progress=progress,
+        should_stop=should_stop,
+    )
+    return Inverted(
+        size=picture.size,
+        box=clamped,
+        crop=crop,
+        latent=inversion.latent,
+        reconstruction=render(bundle, inversion.latent),
+        steps=options.steps,
+        steps_done=inversion.steps_done,
+        loss=inversion.loss,
+        seconds=inversion.seconds,
+        cancelled=inversion.cancelled,
+    )
+
+
+def edit_inverted(
+    bundle: Bundle,
+    inverted: Inverted,
+    edits: Sequence[Edit],
+    layers: tuple[int, int] | None = None,
+) -> Edited:
+    """Apply ``edits`` in order to the inverted latent and render the result.
+
+    ``layers`` = (start, stop) limits the edits to those W+ rows. When the edits leave the
+    latent as it was (none, or zero strengths), the render *is* the reconstruction, so
+    :func:`paste` gives back the original pixels.
+
+    Raises:
+        ModelNotReadyError: edits were given and the bundle has no sliders.
+        EditError: the model cannot make one of the edits.
+    """
+    if edits:
+        check_can_edit(bundle, edits)
+    latent = inverted.latent.to(bundle.device)
+    moved = apply(latent, list(edits), bundle.boundaries, layers=layers, num_ws=latent.shape[0])
+    moved = moved.detach().to("cpu", torch.float32)
+    if torch.equal(moved, inverted.latent):
+        return Edited(moved, inverted.reconstruction.copy())
+    return Edited(moved, render(bundle, moved))
+
+
+def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Picture:
+    """``picture`` with only the edit pasted back into the face box (feathered at its edges).
+
+    The result has the picture's size, alpha and ICC profile; pixels the edit does not
+    change, and all pixels outside the box, keep their exact values.
+
+    Raises:
+        ValueError: ``picture`` is not the one ``inverted`` came from (another size), or the
+            render does not have the reconstruction's shape.
+    """
+    if not isinstance(picture, Picture):
+        raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
+    if picture.size != inverted.size:
+        raise ValueError(
+            f"picture: the inverted face came from a {inverted.size[0]} x {inverted.size[1]} "
+            f"picture, this one is {picture.size[0]} x {picture.size[1]}"
+        )
+    return paste_back_picture(picture, inverted.box, inverted.reconstruction, edited_render)
