@@ -53,11 +53,13 @@ class AttributeOptions:
     count: int = 20_000  # latents to sample and label
     test_fraction: float = 0.2
     min_confidence: float = 0.8  # faces the source is less sure of are left out
-    svm_c: float = 0.1  # LinearSVC's C (on standardised w)
+    svm_c_grid: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)  # LinearSVC's C
     max_train: int = 20_000  # per boundary, a seeded subsample of the training split
     seed: int = 0
     batch_size: int = 64
     strength_range: tuple[float, float] = (-3.0, 3.0)
+    calibration_faces: int = 64  # per class, to choose where class edits land (0: none)
+    calibration_success: float = 0.9
 
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 10:
@@ -66,8 +68,8 @@ class AttributeOptions:
             raise ValueError(f"test_fraction must be between 0 and 1, got {self.test_fraction}")
         if not 0 <= self.min_confidence < 1:
             raise ValueError(f"min_confidence must be from 0 to 1, got {self.min_confidence}")
-        if not self.svm_c > 0:
-            raise ValueError(f"svm_c must be positive, got {self.svm_c}")
+        if not self.svm_c_grid or not all(c > 0 for c in self.svm_c_grid):
+            raise ValueError(f"svm_c_grid must hold positive numbers, got {self.svm_c_grid}")
         if self.seed < 0:
             raise ValueError(f"seed must be non-negative, got {self.seed}")
 
@@ -201,11 +203,28 @@ def fit_boundary(
             f"{counts['train']['negative']} other, test {counts['test']['positive']} / "
             f"{counts['test']['negative']})"
         )
-    mean, scale = w_all.mean(axis=0), w_all.std(axis=0) + 1e-8
-    svm = LinearSVC(C=options.svm_c, class_weight="balanced", dual="auto", max_iter=20_000)
-    svm.fit((w[train] - mean) / scale, y[train])
-    # Back to raw w: coef . (w - mean) / scale + b = (coef / scale) . w + (b - coef . mean/scale)
-    coef = svm.coef_[0] / scale
+    # Raw (centred) w, not standardised: standardising favours directions of small variance,
+    # which classify but barely change the picture. C: the most regularised value whose
+    # balanced accuracy on a validation part of the training split is within 0.01 of the best
+    # (on the 32 px interim model, C 0.001 gave better accuracy and far better edits than 0.1).
+    mean = w_all.mean(axis=0)
+    order = rng.permutation(train)
+    n_val = max(1, len(order) // 5)
+    fit_part, val_part = order[n_val:], order[:n_val]
+    scores = {}
+    for c in sorted(options.svm_c_grid):
+        if len(set(y[fit_part].tolist())) < 2 or len(set(y[val_part].tolist())) < 2:
+            break
+        trial = LinearSVC(C=c, class_weight="balanced", dual="auto", max_iter=20_000)
+        trial.fit(w[fit_part] - mean, y[fit_part])
+        scores[c] = float(balanced_accuracy_score(y[val_part], trial.predict(w[val_part] - mean)))
+    best = max(scores.values()) if scores else 0.0
+    chosen = min(
+        (c for c, v in scores.items() if v >= best - 0.01), default=min(options.svm_c_grid)
+    )
+    svm = LinearSVC(C=chosen, class_weight="balanced", dual="auto", max_iter=20_000)
+    svm.fit(w[train] - mean, y[train])
+    coef = svm.coef_[0]
     bias = float(svm.intercept_[0]) - float(coef @ mean)
     length = float(np.linalg.norm(coef))
     normal = coef / length
@@ -239,7 +258,8 @@ def fit_boundary(
         "svm": {
             "library": f"scikit-learn {sklearn_version}",
             "model": "LinearSVC",
-            "C": options.svm_c,
+            "C": chosen,
+            "validation_balanced_accuracy": {f"{c:g}": round(v, 4) for c, v in scores.items()},
         },
     }
     return Fitted(boundary, figures)
@@ -299,6 +319,86 @@ def fit_boundaries(
     return fitted, skipped
 
 
+CALIBRATION_DISTANCES = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # in spreads
+
+
+def calibrate_targets(
+    bundle: Bundle,
+    fitted: list[Fitted],
+    source: LabelSource,
+    options: AttributeOptions,
+    *,
+    log: Log | None = None,
+    should_stop: StopFn | None = None,
+) -> list[Fitted]:
+    """Choose each class edit's landing distance by measurement.
+
+    For every class (and each side of a two-class attribute), fresh faces the label source
+    says are not that class get the plain edit ``ATTR=CLASS`` (what ``nfe edit --set`` does),
+    landing at 0.5, 1, 1.5, ... spreads past the hyperplane; the first distance at which
+    ``options.calibration_success`` of the renders read as the class becomes the boundary's
+    ``target_distance`` (the best one when none gets there). The annotator measures, never the
+    judge, so the report's figures stay independent.
+    """
+    from nfe_core.editing import Boundaries, Edit, apply
+
+    planes = {f.boundary.name: f.boundary for f in fitted}
+    figures = {f.boundary.name: dict(f.figures) for f in fitted}
+    generator = bundle.generator
+    g = torch.Generator().manual_seed(options.seed + 7919)
+    z = torch.randn(options.calibration_faces * 4, generator.config.z_dim, generator=g)
+    with torch.inference_mode():
+        ws = generator.mapping(z.to(bundle.device))
+        images = images_to_uint8(generator.synthesis(ws, noise_mode="const"))
+    labels = {k: hard_labels(v) for k, v in source.label(images).items()}
+    model = Boundaries(list(planes.values()))
+    chosen: dict[str, list[float]] = {}
+    for attribute, info in model.attributes.items():
+        if attribute not in labels:
+            continue
+        classes = source.attributes[attribute]
+        for target in info.classes:
+            check_stop(should_stop)
+            plane = info.class_boundary(target) or info.single_direction()
+            if plane is None or target not in classes:
+                continue
+            others = np.flatnonzero(labels[attribute] != classes.index(target))
+            others = others[: options.calibration_faces]
+            if len(others) < 8:
+                continue
+            trials: dict[str, float] = {}
+            best = (-1.0, plane.target_distance)
+            for distance in CALIBRATION_DISTANCES:
+                trial = Boundaries(
+                    [
+                        dataclasses.replace(b, target_distance=distance) if b is plane else b
+                        for b in model.all
+                    ]
+                )
+                edit = [Edit(attribute, target=target)]
+                edited = torch.stack([apply(ws[i], edit, trial) for i in others.tolist()])
+                with torch.inference_mode():
+                    rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
+                read = hard_labels(source.label(rendered)[attribute])
+                success = float((read == classes.index(target)).mean())
+                trials[f"{distance:g}"] = round(success, 4)
+                if success > best[0]:
+                    best = (success, distance)
+                if success >= options.calibration_success:
+                    break
+            key = "target_calibration" if plane.kind == "class" else f"target_calibration_{target}"
+            figures[plane.name][key] = trials
+            chosen.setdefault(plane.name, []).append(best[1])  # both sides of a binary one
+            if log:
+                log(
+                    f"{attribute}={target}: lands {best[1]:g} spreads past the plane "
+                    f"({best[0]:.2f} of {len(others)} faces become {target})"
+                )
+    for name, distances in chosen.items():
+        planes[name] = dataclasses.replace(planes[name], target_distance=max(distances))
+    return [Fitted(planes[f.boundary.name], figures[f.boundary.name]) for f in fitted]
+
+
 @dataclass(frozen=True)
 class AttributeResult:
     bundle: Path
@@ -353,6 +453,10 @@ def train_attributes(
         log(f"reusing the labels in {work / LABELS_FILE}")
     label_seconds = time.perf_counter() - started
     fitted, skipped = fit_boundaries(labelled, options, log=log, should_stop=should_stop)
+    if options.calibration_faces:
+        fitted = calibrate_targets(
+            bundle, fitted, source, options, log=log, should_stop=should_stop
+        )
     check_stop(should_stop)
     training = dict(bundle.training)
     training["attributes"] = {

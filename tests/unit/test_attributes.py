@@ -15,6 +15,7 @@ from nfe_core.editing import Edit, apply
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from tests.tiny import tiny_generator
 from training.attributes import (
+    CALIBRATION_DISTANCES,
     LABELS_FILE,
     AttributeOptions,
     Labelled,
@@ -51,7 +52,7 @@ def _separable(n: int = 3000, dim: int = 16, seed: int = 0):
 
 def test_svms_find_separable_boundaries_with_balanced_accuracy():
     labelled, true_normal = _separable()
-    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=3000, svm_c=1.0))
+    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=3000))
     by_name = {f.boundary.name: f for f in fitted}
     assert set(by_name) == {"glasses", "colour:red", "colour:green", "colour:blue"}
     assert not skipped
@@ -80,7 +81,7 @@ def test_ordinal_direction_and_skipped_classes():
         {"hair_length": _one_hot(length, 3), "hair_color": _one_hot(colour, 3)},
         {"hair_length": ("short", "medium", "long"), "hair_color": ("black", "pink", "blue")},
     )
-    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=2000, svm_c=1.0))
+    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=2000))
     ordinal = next(f.boundary for f in fitted if f.boundary.kind == "ordinal")
     assert (ordinal.name, ordinal.positive, ordinal.negative) == ("hair_length", "long", "short")
     assert float(ordinal.normal[0]) > 0.95
@@ -120,7 +121,7 @@ def _tiny_bundle(tmp_path):
 
 def test_train_attributes_writes_boundaries_into_the_bundle_and_reuses_labels(tmp_path):
     model = _tiny_bundle(tmp_path)
-    options = AttributeOptions(count=400, min_confidence=0.0)
+    options = AttributeOptions(count=400, min_confidence=0.0, calibration_faces=0)
     logs: list[str] = []
     result = train_attributes(
         model, options, work=tmp_path / "work", source=RednessSource(), log=logs.append
@@ -202,3 +203,13 @@ def test_cli_errors_in_words(tmp_path, capsys):
     status = train_main(["attributes", "--model", str(model), "--labels", "magic:x"])
     assert status == 2
     assert "unknown label source" in capsys.readouterr().err
+
+
+def test_class_edits_land_where_the_labels_say_they_work(tmp_path):
+    model = _tiny_bundle(tmp_path)
+    options = AttributeOptions(count=300, min_confidence=0.0, calibration_faces=16)
+    train_attributes(model, options, work=tmp_path / "work", source=RednessSource())
+    record = load_bundle(model).attributes[0]
+    trials = {**record["target_calibration_high"], **record["target_calibration_low"]}
+    assert trials and all(0 <= v <= 1 for v in trials.values())
+    assert record["target_distance"] in CALIBRATION_DISTANCES
