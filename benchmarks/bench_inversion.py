@@ -33,6 +33,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[0, 20, 40, 60, 100, 200])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--encoder-weight",
+        type=float,
+        default=InversionOptions().encoder_weight,
+        help="weight of the in-domain regulariser (0: plain optimisation, as the NFE bot)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.model or default_bundle_path(), args.device)
@@ -44,7 +50,8 @@ def main() -> None:
     truth = read_labels(judge, images, 64)
     print(
         f"# {bundle.name} ({bundle.resolution} px), {args.faces} held-out faces, "
-        f"{args.threads} threads, {platform.processor() or platform.machine()}, torch "
+        f"{args.threads} threads, encoder weight {args.encoder_weight:g}, "
+        f"{platform.processor() or platform.machine()}, torch "
         f"{torch.__version__}"
     )
     print("| steps | PSNR dB | attribute agreement | s per inversion |")
@@ -54,7 +61,7 @@ def main() -> None:
         for image in images:
             result = invert(
                 image, bundle.generator, bundle.encoder, bundle.classifier,
-                InversionOptions(steps=steps),
+                InversionOptions(steps=steps, encoder_weight=args.encoder_weight),
             )  # fmt: skip
             latents.append(result.latent)
             seconds.append(result.seconds)
