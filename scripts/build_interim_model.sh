@@ -27,8 +27,18 @@ cp -r "$runs/gan32/bundle" "$model.new"
     --judge "$runs/judge32" --work "$runs/attributes32"
 "$bin/nfe-train" encoder --model "$model.new" --steps 2000 --work "$runs/encoder32"
 # the discriminator served the encoder's adversarial loss; the app does not need it
-"$bin/python" -c "import sys; from nfe_core.bundle import load_bundle, resave_bundle; \
-resave_bundle(load_bundle(sys.argv[1]), discriminator=None)" "$model.new"
+"$bin/python" - "$model.new" <<'PY'
+import sys
+from nfe_core.bundle import load_bundle, resave_bundle
+resave_bundle(
+    load_bundle(sys.argv[1]),
+    discriminator=None,
+    name="NFE interim 32 px",
+    description="Interim default model: a 32 px StyleGAN2 trained on the CPU on procedural "
+    "anime faces, with its classifiers, attribute boundaries and encoder "
+    "(scripts/build_interim_model.sh). Replaced by the real default model later.",
+)
+PY
 "$bin/nfe-train" report --model "$model.new" --out docs/interim_report
 rm -rf "$model" && mv "$model.new" "$model"
 "$bin/nfe" info "$model"
