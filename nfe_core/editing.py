@@ -396,13 +396,15 @@ def plan(
     *,
     layers: tuple[int, int] | None = None,
     margin: float = 0.25,
+    overshoot: float = 1.0,
 ) -> Step:
     """The move (a w_dim vector) that ``edit`` makes from ``latent``; see the module docstring.
 
     Class targets: the direction is (target normal - current class normal), projected; the
     step is the smallest that puts the face ``target_distance`` spreads past the target plane
-    and ``margin`` spreads ahead of every other class of the attribute (constraints the
-    direction cannot meet are left out); zero when the face is already there.
+    and ``margin`` spreads ahead of every other class of the attribute, as far as that takes
+    at most ``overshoot`` spreads more past the target plane (rivals the direction cannot
+    beat are left behind); zero when the face is already there.
     """
     latent = _check_latent(latent, boundaries.w_dim)
     boundaries.check(edit)
@@ -437,20 +439,22 @@ def plan(
             if b.kind == "class" and b is not aim
         ]
         t = 0.0
+        # Beating a rival is best effort: never past ``overshoot`` spreads beyond the target
+        # plane's landing, where the face would leave the model's distribution.
+        slope_aim = float(aim.normal.double() @ d)
+        if slope_aim <= 1e-12:
+            raise EditError(f"{edit}: the preserved attributes leave no way towards {target}")
+        landing = aim.target_distance * aim.spread
+        cap = (landing + overshoot * aim.spread - aim.distance(w)) / slope_aim
         for plane, rival, need in constraints:
             # value(t) = a + t * slope must reach `need`
             a = plane.distance(w) - (rival.distance(w) if rival is not None else 0.0)
             normal = plane.normal.double() - (rival.normal.double() if rival else 0.0)
             slope = float(normal @ d)
-            if a >= need:
+            if a >= need or slope <= 1e-12:
                 continue
-            if slope <= 1e-12:
-                if rival is None:
-                    raise EditError(
-                        f"{edit}: the preserved attributes leave no way towards {target}"
-                    )
-                continue
-            t = max(t, (need - a) / slope)
+            needed = (need - a) / slope
+            t = max(t, needed if rival is None else min(needed, cap))
         return _step(edit, aim, d * t, w)
 
     single = info.single_direction()

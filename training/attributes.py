@@ -319,7 +319,9 @@ def fit_boundaries(
     return fitted, skipped
 
 
-CALIBRATION_DISTANCES = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)  # in spreads
+# in spreads; beyond 4 (four standard deviations of the model's faces along the normal) the
+# renders leave the distribution and break up
+CALIBRATION_DISTANCES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 
 
 def calibrate_targets(
