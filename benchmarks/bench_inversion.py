@@ -23,7 +23,14 @@ import torch
 from nfe_core.bundle import default_bundle_path, load_bundle
 from nfe_core.inversion import InversionOptions, invert
 from training.gan.data import derive_seed
-from training.report import procedural_renders, psnr_db, read_labels
+from training.report import (
+    Renderer,
+    ReportOptions,
+    edit_scores,
+    procedural_renders,
+    psnr_db,
+    read_labels,
+)
 
 
 def main() -> None:
@@ -38,6 +45,12 @@ def main() -> None:
         type=float,
         default=InversionOptions().encoder_weight,
         help="weight of the in-domain regulariser (0: plain optimisation, as the NFE bot)",
+    )
+    parser.add_argument(
+        "--edit-success",
+        action="store_true",
+        help="also the mean class-edit success on the inverted faces (what the regulariser "
+        "is for: compare runs with --encoder-weight 0)",
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -54,8 +67,9 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, torch "
         f"{torch.__version__}"
     )
-    print("| steps | PSNR dB | attribute agreement | s per inversion |")
-    print("|---|---|---|---|")
+    extra = " edit success |" if args.edit_success else ""
+    print("| steps | PSNR dB | attribute agreement | s per inversion |" + extra)
+    print("|---|---|---|---|" + ("---|" if args.edit_success else ""))
     for steps in args.steps:
         latents, seconds = [], []
         for image in images:
@@ -71,10 +85,21 @@ def main() -> None:
             ).cpu()
         seen = read_labels(judge, rec, 64)
         agreement = torch.stack([(truth[k] == seen[k]).float() for k in truth]).mean()
-        print(
+        row = (
             f"| {steps} | {float(psnr_db(rec, images).mean()):.2f} | {float(agreement):.4f} | "
             f"{statistics.median(seconds):.2f} |"
         )
+        if args.edit_success:
+            success = edit_scores(
+                bundle,
+                judge,
+                Renderer(bundle, 64),
+                torch.stack(latents),
+                ReportOptions(faces=args.faces),
+                unconditional=False,
+            )["edit_success"]
+            row += f" {statistics.mean(success.values()):.4f} |"
+        print(row)
 
 
 if __name__ == "__main__":

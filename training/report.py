@@ -87,7 +87,7 @@ class ReportOptions:
 # Images in, readings out
 
 
-class _Renderer:
+class Renderer:
     """The bundle's generator with fixed noise, in batches: W (N, w_dim) or W+ -> images."""
 
     def __init__(self, bundle: Bundle, batch_size: int) -> None:
@@ -221,7 +221,7 @@ def _targets(labels: Tensor, n_classes: int, seed: int) -> Tensor:
 def edit_figures(
     bundle: Bundle,
     judge: AttributeClassifier,
-    renderer: _Renderer,
+    renderer: Renderer,
     options: ReportOptions,
     *,
     should_stop: StopFn | None = None,
@@ -235,7 +235,7 @@ def edit_figures(
 def edit_scores(
     bundle: Bundle,
     judge: AttributeClassifier,
-    renderer: _Renderer,
+    renderer: Renderer,
     ws: Tensor,
     options: ReportOptions,
     *,
@@ -293,7 +293,7 @@ def psnr_db(a: Tensor, b: Tensor) -> Tensor:
 def inversion_figures(
     bundle: Bundle,
     judge: AttributeClassifier,
-    renderer: _Renderer,
+    renderer: Renderer,
     options: ReportOptions,
     sampled_success: dict[str, float],
     *,
@@ -349,7 +349,7 @@ def inversion_figures(
 
 
 def edit_strips(
-    bundle: Bundle, renderer: _Renderer, options: ReportOptions, out: Path
+    bundle: Bundle, renderer: Renderer, options: ReportOptions, out: Path
 ) -> list[Path]:
     """One strip per attribute: rows of faces; columns the unedited face, then each class
     target (categorical) or strengths -3..+3 (binary / ordinal), others preserved."""
@@ -413,7 +413,7 @@ def make_report(
     notes: list[str] = []
     if bundle.judge is None:
         notes.append("no independent judge in the bundle: edits are graded by the annotator")
-    renderer = _Renderer(bundle, options.batch_size)
+    renderer = Renderer(bundle, options.batch_size)
     size = bundle.resolution
     steps = 7
     done = 0
