@@ -36,6 +36,7 @@ from nfe_core.editing import Boundary
 from nfe_core.fileio import write_atomically
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.pipeline import model_record
 from nfe_core.sampling import images_to_uint8
 from training.labels import ClassifierSource, LabelSource, hard_labels
 
@@ -76,18 +77,15 @@ class AttributeOptions:
     def labelling_key(self, source: str, bundle: Bundle) -> str:
         """What the stored labels depend on: a mismatch means label again."""
         text = json.dumps(
-            [self.count, self.seed, source, bundle.meta["networks"]["generator"], _digest(bundle)]
+            [
+                self.count,
+                self.seed,
+                source,
+                bundle.meta["networks"]["generator"],
+                model_record(bundle),
+            ]
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _digest(bundle: Bundle) -> str:
-    """A short fingerprint of the generator's weights."""
-    h = hashlib.sha256()
-    for name, tensor in sorted(bundle.generator.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().float().cpu().numpy().tobytes()[:4096])
-    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -959,8 +959,10 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
             f"{path}: the latent has {loaded.w.shape[0]} W+ rows but this model needs "
             f"{generator.num_ws}; it was made for another model"
         )
+    from nfe_core.pipeline import model_record
+
     made_for = loaded.model.get("fingerprint")
-    if made_for != _fingerprint(bundle):
+    if made_for != model_record(bundle)["fingerprint"]:
         if made_for is None:
             note = "does not say which model it was made for"
         else:
@@ -970,12 +972,6 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
         )
     source = {"kind": "latent", "file": str(path), "source": loaded.source, "model": loaded.model}
     return loaded.w.to(bundle.device), source, f"latent {path}"
-
-
-def _fingerprint(bundle: Bundle) -> str:
-    from nfe_core.latent import model_fingerprint
-
-    return model_fingerprint(bundle.generator.state_dict())
 
 
 def _step_lines(
@@ -1086,8 +1082,9 @@ def _save_edited_latent(
         "preserve": list(preserve),
         "layers": list(layers) if layers is not None else None,
     }
-    model = {"name": bundle.name, "fingerprint": _fingerprint(bundle)}
-    save_latent(path, Latent(latent, source, model))
+    from nfe_core.pipeline import model_record
+
+    save_latent(path, Latent(latent, source, model_record(bundle)))
 
 
 # --------------------------------------------------------------------------------------------
