@@ -20,17 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nfe_core.models.config import config_from_dict
+from nfe_core.models.config import check_positive_int, check_resolution, config_from_dict
 
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 1024
 Norm = Literal["batch", "group"]
 NORMS = ("batch", "group")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_attributes(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -77,17 +73,10 @@ class ClassifierConfig:
     norm: Norm = "batch"
 
     def __post_init__(self) -> None:
-        r = self.resolution
-        if not _is_int(r) or not MIN_RESOLUTION <= r <= MAX_RESOLUTION or r & (r - 1):
-            raise ValueError(
-                f"resolution must be a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
-                f"got {r!r}"
-            )
+        r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         object.__setattr__(self, "attributes", _check_attributes(self.attributes))
         for name in ("width", "depth", "max_channels"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if self.stem_stride not in (1, 2) or isinstance(self.stem_stride, bool):
             raise ValueError(f"stem_stride must be 1 or 2, got {self.stem_stride!r}")
         halvings = self.depth + (self.stem_stride == 2)

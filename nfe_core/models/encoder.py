@@ -19,14 +19,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nfe_core.models.classifier import NORMS, ConvNormReLU, Norm, Stage
-from nfe_core.models.config import config_from_dict
+from nfe_core.models.config import check_positive_int, check_resolution, config_from_dict
 
 MIN_RESOLUTION = 32
 MAX_RESOLUTION = 1024
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -43,16 +39,9 @@ class EncoderConfig:
     norm: Norm = "group"
 
     def __post_init__(self) -> None:
-        r = self.resolution
-        if not _is_int(r) or not MIN_RESOLUTION <= r <= MAX_RESOLUTION or r & (r - 1):
-            raise ValueError(
-                f"resolution must be a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
-                f"got {r!r}"
-            )
+        check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         for name in ("w_dim", "num_ws", "width", "max_channels", "bottleneck", "hidden"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if self.max_channels < self.width:
             raise ValueError(
                 f"max_channels ({self.max_channels}) must be at least width ({self.width})"

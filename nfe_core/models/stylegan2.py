@@ -17,7 +17,12 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nfe_core.models.config import config_from_dict
+from nfe_core.models.config import (
+    check_positive_int,
+    check_resolution,
+    config_from_dict,
+    is_int,
+)
 from nfe_core.models.layers import (
     ConstantInput,
     ConvLayer,
@@ -37,21 +42,8 @@ NOISE_MODES = ("const", "random", "none")
 _DEFAULT_CHANNELS = {4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16, 256: 16, 512: 16, 1024: 8}
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_resolution(resolution: object) -> int:
-    if (
-        not _is_int(resolution)
-        or not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION
-        or resolution & (resolution - 1)
-    ):
-        raise ValueError(
-            f"resolution must be a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION}, "
-            f"got {resolution!r}"
-        )
-    return resolution
+    return check_resolution(resolution, MIN_RESOLUTION, MAX_RESOLUTION)
 
 
 def _resolutions(resolution: int) -> list[int]:
@@ -59,13 +51,8 @@ def _resolutions(resolution: int) -> list[int]:
     return [2**i for i in range(2, int(math.log2(resolution)) + 1)]
 
 
-def _positive_int(name: str, value: object) -> None:
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _int_tuple(name: str, value: object) -> tuple[int, ...]:
-    if not isinstance(value, list | tuple) or not all(_is_int(v) for v in value):
+    if not isinstance(value, list | tuple) or not all(is_int(v) for v in value):
         raise ValueError(f"{name} must be a list of integers, got {value!r}")
     return tuple(value)
 
@@ -114,7 +101,7 @@ class GeneratorConfig:
         _check_resolution(self.resolution)
         object.__setattr__(self, "channels", _check_channels(self.resolution, self.channels))
         for name in ("z_dim", "w_dim", "mapping_layers"):
-            _positive_int(name, getattr(self, name))
+            check_positive_int(name, getattr(self, name))
         lr_mul = self.mapping_lr_mul
         if (
             isinstance(lr_mul, bool)
@@ -168,8 +155,8 @@ class DiscriminatorConfig:
     def __post_init__(self) -> None:
         _check_resolution(self.resolution)
         object.__setattr__(self, "channels", _check_channels(self.resolution, self.channels))
-        _positive_int("mbstd_group", self.mbstd_group)
-        _positive_int("mbstd_features", self.mbstd_features)
+        check_positive_int("mbstd_group", self.mbstd_group)
+        check_positive_int("mbstd_features", self.mbstd_features)
         if self.channels[0] % self.mbstd_features:
             raise ValueError(
                 f"mbstd_features ({self.mbstd_features}) must divide the 4x4 channel count "
@@ -251,7 +238,7 @@ class Generator(nn.Module):
     @torch.no_grad()
     def compute_w_avg(self, n: int = 10_000, seed: int = 0) -> Tensor:
         """Mean of mapping(z) over n seeded z ~ N(0, I); sets and returns `w_avg` (w_dim,)."""
-        _positive_int("n", n)
+        check_positive_int("n", n)
         rng = torch.Generator().manual_seed(seed)
         total = torch.zeros(self.config.w_dim, dtype=torch.float64, device=self.w_avg.device)
         for start in range(0, n, 1000):
@@ -284,7 +271,7 @@ class Generator(nn.Module):
 
     def mix_styles(self, w1: Tensor, w2: Tensor, crossover: int) -> Tensor:
         """w1, w2 (N, w_dim) or W+ -> W+ (N, num_ws, w_dim): rows [:crossover] from w1, rest w2."""
-        if not _is_int(crossover) or not 0 <= crossover <= self.num_ws:
+        if not is_int(crossover) or not 0 <= crossover <= self.num_ws:
             raise ValueError(f"crossover must be an integer 0..{self.num_ws}, got {crossover!r}")
         self._check_w(w1, "w1")
         self._check_w(w2, "w2")
