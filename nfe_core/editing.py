@@ -29,27 +29,22 @@ one after the other), so their signed distances do not change.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
 from torch import Tensor
 
+from nfe_core.edits import Edit as Edit  # re-exported: the grammar lives in nfe_core.edits
+from nfe_core.edits import EditError as EditError
+from nfe_core.edits import attribute_title as attribute_title
+from nfe_core.edits import parse_edit as parse_edit
+from nfe_core.edits import parse_edits as parse_edits
+
 BoundaryKind = Literal["class", "binary", "ordinal"]
 BOUNDARY_KINDS: tuple[str, ...] = ("class", "binary", "ordinal")
-_IDENT = r"[a-z][a-z0-9_]*"
-_CLASS = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
-_NUMBER = r"[-+](?:\d+(?:\.\d*)?|\.\d+)"
-_EDIT = re.compile(rf"^\s*({_IDENT})(?::({_CLASS}))?\s*=\s*(\S+)\s*$")
-_STRENGTH = re.compile(rf"^{_NUMBER}$")
-# Below this share of its length, a direction left after preserving is numerically nothing.
 _DEGENERATE = 1e-4
-
-
-class EditError(ValueError):
-    """An edit that cannot be parsed or applied; the message says why in plain words."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,90 +104,6 @@ class Boundary:
     def distance(self, w: Tensor) -> float:
         """Signed distance of w (w_dim,) to the hyperplane."""
         return float(self.normal.double() @ w.double()) + self.intercept
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One edit: move ``attribute`` into class ``target``, or by ``strength`` spreads along
-    ``direction`` (a class of a categorical attribute; None: the attribute's single direction),
-    keeping the signed distances of the ``preserve``d attributes."""
-
-    attribute: str
-    target: str | None = None
-    strength: float | None = None
-    direction: str | None = None
-    preserve: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if (self.target is None) == (self.strength is None):
-            raise EditError(f"{self.attribute}: an edit has either a target class or a strength")
-        if self.strength is not None and not math.isfinite(self.strength):
-            raise EditError(f"{self.attribute}: the strength must be a finite number")
-        if self.target is not None and self.direction is not None:
-            raise EditError(f"{self.attribute}: a class target takes no ':CLASS' direction")
-        object.__setattr__(self, "preserve", tuple(dict.fromkeys(self.preserve)))
-
-    def __str__(self) -> str:
-        """The edit in the grammar it was parsed from (without the preserved attributes)."""
-        if self.target is not None:
-            return f"{self.attribute}={self.target}"
-        where = f"{self.attribute}:{self.direction}" if self.direction else self.attribute
-        return f"{where}={self.strength:+g}"
-
-    def describe(self) -> str:
-        """For people: ``Hair length +1.5``, ``Eye colour: red``, ``Hair colour blue +2``."""
-        title = attribute_title(self.attribute)
-        if self.target is not None:
-            text = f"{title}: {self.target.replace('_', ' ')}"
-        elif self.direction is not None:
-            text = f"{title} {self.direction.replace('_', ' ')} {self.strength:+g}"
-        else:
-            text = f"{title} {self.strength:+g}"
-        if self.preserve:
-            text += " (keeping " + ", ".join(attribute_title(p).lower() for p in self.preserve)
-            text += ")"
-        return text
-
-
-def attribute_title(name: str) -> str:
-    """``hair_color`` -> ``Hair colour`` (British spelling, as in the app)."""
-    text = name.replace("_", " ").replace("color", "colour")
-    return text[:1].upper() + text[1:]
-
-
-def parse_edit(text: str, preserve: Iterable[str] = ()) -> Edit:
-    """One edit in the grammar (``hair_color=blue``, ``hair_length=+1.5``,
-    ``hair_color:blue=-2``); EditError says what is wrong. Not checked against a model: see
-    :meth:`Boundaries.check`."""
-    match = _EDIT.match(text)
-    if match is None:
-        raise EditError(
-            f"cannot read the edit {text!r}: expected ATTR=CLASS (hair_color=blue), "
-            "ATTR=+X (hair_length=+1.5) or ATTR:CLASS=+X (hair_color:blue=+2)"
-        )
-    attribute, direction, value = match.groups()
-    if _STRENGTH.match(value):
-        return Edit(attribute, strength=float(value), direction=direction, preserve=tuple(preserve))
-    if direction is not None:
-        raise EditError(
-            f"{text!r}: after ATTR:CLASS= comes a signed strength such as +2 or -1.5, not {value!r}"
-        )
-    if re.match(r"^[-+]?[\d.]", value):
-        raise EditError(f"{text!r}: a strength needs its sign, e.g. +{value.lstrip('+-')}")
-    if not re.match(rf"^{_CLASS}$", value):
-        raise EditError(f"{text!r}: {value!r} is not a class name")
-    return Edit(attribute, target=value, preserve=tuple(preserve))
-
-
-def parse_edits(texts: Iterable[str], preserve: Iterable[str] = ()) -> list[Edit]:
-    """``--set`` values with the ``--preserve`` list (names, or comma-separated names)."""
-    kept: list[str] = []
-    for item in preserve:
-        kept.extend(p.strip() for p in item.split(",") if p.strip())
-    for name in kept:
-        if not re.match(rf"^{_IDENT}$", name):
-            raise EditError(f"--preserve: {name!r} is not an attribute name")
-    return [parse_edit(text, kept) for text in texts]
 
 
 @dataclass(frozen=True)

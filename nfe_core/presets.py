@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nfe_core.editing import Edit, EditError, parse_edits
+from nfe_core.edits import Edit, EditError, parse_edits
 from nfe_core.fileio import describe_os_error, write_atomically
 
 if TYPE_CHECKING:

@@ -6,21 +6,26 @@ undo commands only swap states. At most one edit per attribute; the edits apply 
 their attributes were first touched; every edit preserves the attributes marked "keep"
 (except itself). :func:`describe_change` words a change for the history panel.
 
-A :class:`RenderRequest` is the frozen input of one render (latent, edits, layers); the app
-sends the newest and drops stale results, :func:`render_request` is the pure call.
+:class:`AttributeSpec` says what the attribute dock shows for one attribute (its group,
+classes, slider direction and range), :class:`ModelInfo` what the app knows of a loaded model,
+and :class:`Session` is the document an editor window holds: the picture or seed, the face
+box, the inverted or generated face, and the slider state. None of it imports torch, so the
+desktop can hold it on its UI thread; the model work is :mod:`nfe_core.service`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
-from torch import Tensor
 
-from nfe_core.editing import Boundaries, Edit, apply, attribute_title
-from nfe_core.models import Generator
-from nfe_core.sampling import images_to_uint8
+from nfe_core.edits import Edit, attribute_title, parse_edit
+from nfe_core.facebox import FaceBox
+from nfe_core.imageio import Picture
+
+if TYPE_CHECKING:
+    from nfe_core.editing import Boundaries
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,28 @@ class EditState:
         """The edits to apply, each preserving the kept attributes other than itself."""
         return [replace(e, preserve=tuple(sorted(self.keep - {e.attribute}))) for e in self.edits]
 
+    def to_record(self) -> dict[str, list[str]]:
+        """JSON-able: the edits in the ``--set`` grammar, in order, and the kept attributes."""
+        return {"edits": [str(e) for e in self.edits], "keep": sorted(self.keep)}
+
+    @classmethod
+    def from_record(cls, record: object) -> EditState:
+        """The state :meth:`to_record` wrote; ValueError (EditError) saying what is wrong."""
+        if not isinstance(record, dict):
+            raise ValueError(f"edit state: expected an object, got {type(record).__name__}")
+        edits, keep = record.get("edits", []), record.get("keep", [])
+        if not isinstance(edits, list) or not all(isinstance(e, str) for e in edits):
+            raise ValueError("edit state: 'edits' must be a list of edits such as hair_color=blue")
+        if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+            raise ValueError("edit state: 'keep' must be a list of attribute names")
+        state = cls(keep=frozenset(keep))
+        for text in edits:
+            edit = parse_edit(text)
+            if state.edit_for(edit.attribute) is not None:
+                raise ValueError(f"edit state: {edit.attribute} is edited twice")
+            state = state._with(edit, edit.attribute)
+        return state
+
     def check(self, boundaries: Boundaries) -> None:
         """EditError when a model cannot do one of the edits (e.g. after a model switch)."""
         for edit in self.resolved():
@@ -98,29 +125,153 @@ def describe_change(before: EditState, after: EditState) -> str:
     return "No change"
 
 
+# --- what the app shows of a model ---------------------------------------------------------
+
+_GROUPS = {"hair": "Hair", "eye": "Eyes", "eyes": "Eyes"}
+OTHER_GROUP = "Face and accessories"
+
+
+def attribute_group(name: str) -> str:
+    """The dock's section for an attribute: ``hair_color`` -> ``Hair``, ``eye_color`` ->
+    ``Eyes``, anything else -> ``Face and accessories``."""
+    return _GROUPS.get(name.split("_", 1)[0], OTHER_GROUP)
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One attribute as the dock shows it.
+
+    Attributes:
+        name: ``hair_color``; ``title``: ``Hair colour``; ``group``: ``Hair``.
+        classes: the classes a face can be moved into (``ATTR=CLASS``), in the model's order.
+        class_directions: each class has its own direction (``ATTR:CLASS=+X``): a per-class
+            attribute such as ``hair_color``, whose slider moves towards one chosen class.
+        direction: ``(negative, positive)`` classes of the attribute's single direction
+            (``ATTR=+X``: ``("short", "long")``, ``("false", "true")``), or None.
+        strength_range: the slider's range in spreads, e.g. ``(-3.0, 3.0)``.
+    """
+
+    name: str
+    title: str
+    group: str
+    classes: tuple[str, ...]
+    class_directions: bool
+    direction: tuple[str, str] | None
+    strength_range: tuple[float, float] = (-3.0, 3.0)
+
+    def slider_edit(self, strength: float, toward: str | None = None) -> Edit | None:
+        """The edit a slider at ``strength`` makes (None at 0): along the single direction,
+        or towards class ``toward`` (default: the first class) for a per-class attribute."""
+        if strength == 0:
+            return None
+        if self.direction is not None:
+            return Edit(self.name, strength=float(strength))
+        return Edit(self.name, strength=float(strength), direction=toward or self.classes[0])
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A loaded model as the app describes it (Help > About, the status bar, the dock).
+
+    ``can_invert`` / ``can_edit`` are None when the model can, else the reason in words.
+    """
+
+    path: str
+    name: str
+    description: str
+    resolution: int
+    device: str
+    fingerprint: str
+    attributes: tuple[AttributeSpec, ...]
+    cannot_invert: str | None
+    cannot_edit: str | None
+    training: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+
+    def attribute(self, name: str) -> AttributeSpec | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+    def record(self) -> dict[str, str]:
+        """``{"name", "fingerprint"}``, as latents, presets and projects store it."""
+        return {"name": self.name, "fingerprint": self.fingerprint}
+
+
+# --- the document ---------------------------------------------------------------------------
+
+SourceKind = Literal["picture", "generated"]
+
+
 @dataclass(frozen=True, eq=False)
-class RenderRequest:
-    """One render: W (w_dim,) or W+ (num_ws, w_dim) on the CPU, the edits, a W+ layer range.
-    ``serial`` orders requests so a consumer can drop results older than the newest."""
+class Face:
+    """The face being edited: its W+ latent and unedited render, and where it came from.
 
-    latent: Tensor
-    edits: tuple[Edit, ...]
-    layers: tuple[int, int] | None = None
-    serial: int = 0
+    Attributes:
+        latent: (num_ws, w_dim) float32, the unedited W+ code.
+        reconstruction: its render, ``R x R x 3`` uint8 (for a picture: the inversion's
+            reconstruction, which :func:`~nfe_core.facebox.paste_back_picture` subtracts).
+        kind: ``picture`` (inverted from the open picture) or ``generated`` (from a seed).
+        box: the face box in the picture (``picture`` only), as inverted (clamped).
+        seed, truncation: what generated it (``generated`` only).
+        steps: refinement steps the inversion ran; ``seconds`` how long it took.
+        model: ``{"name", "fingerprint"}`` of the model that made it.
+    """
+
+    latent: np.ndarray
+    reconstruction: np.ndarray
+    kind: SourceKind
+    model: dict[str, str]
+    box: FaceBox | None = None
+    seed: int | None = None
+    truncation: float | None = None
+    steps: int = 0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.latent.ndim != 2 or self.latent.dtype != np.float32:
+            raise ValueError(
+                f"face: the latent must be a (num_ws, w_dim) float32 array, got "
+                f"{self.latent.dtype} {self.latent.shape}"
+            )
+        if self.reconstruction.ndim != 3 or self.reconstruction.dtype != np.uint8:
+            raise ValueError("face: the reconstruction must be an R x R x 3 uint8 array")
+        if (self.kind == "picture") != (self.box is not None):
+            raise ValueError("face: a face from a picture has a box, a generated one has none")
+
+    def describe(self) -> str:
+        """For the status bar: ``seed 42`` or ``inverted 100 x 100 at 10,20 (60 steps)``."""
+        if self.kind == "generated":
+            return f"seed {self.seed}, truncation {self.truncation:g}"
+        assert self.box is not None
+        return f"face {self.box.w} x {self.box.h} at {self.box.x},{self.box.y} ({self.steps} steps)"
 
 
-def render_request(
-    request: RenderRequest, generator: Generator, boundaries: Boundaries
-) -> tuple[np.ndarray, Tensor]:
-    """The face (R, R, 3) uint8 and the edited latent for ``request`` (fixed noise)."""
-    device = next(generator.parameters()).device
-    edited = apply(
-        request.latent.float(),
-        list(request.edits),
-        boundaries,
-        layers=request.layers,
-        num_ws=generator.num_ws,
-    )
-    with torch.inference_mode():
-        image = generator.synthesis(edited[None].to(device), noise_mode="const")
-    return images_to_uint8(image)[0], edited
+class Session:
+    """What one editor window works on; the undo commands change it through :meth:`set_state`.
+
+    ``picture`` is the artist's picture (None for a generated face), ``box`` the face box
+    they drew (None: the default), ``face`` the inverted or generated face (None until one
+    exists) and ``state`` the sliders. A new picture or face starts a new state.
+    """
+
+    def __init__(self) -> None:
+        self.picture: Picture | None = None
+        self.box: FaceBox | None = None
+        self.face: Face | None = None
+        self.state = EditState()
+
+    def open_picture(self, picture: Picture, box: FaceBox | None = None) -> None:
+        """A new picture: no face yet, the sliders at rest (keep toggles stay)."""
+        self.picture, self.box, self.face = picture, box, None
+        self.state = EditState(keep=self.state.keep)
+
+    def set_face(self, face: Face) -> None:
+        """A freshly inverted or generated face; a generated one has no picture."""
+        if face.kind == "generated":
+            self.picture, self.box = None, None
+        self.face = face
+        self.state = EditState(keep=self.state.keep)
+
+    def set_state(self, state: EditState) -> EditState:
+        """Make ``state`` the slider state; returns the previous one."""
+        previous, self.state = self.state, state
+        return previous

@@ -1,13 +1,25 @@
-"""The editor's Qt-free state: slider edits, keep toggles, history words, render requests."""
+"""The editor's Qt-free state: slider edits, keep toggles, history words, the document."""
 
 from __future__ import annotations
 
-import pytest
-import torch
+import subprocess
+import sys
 
-from nfe_core.editing import Boundaries, EditError, apply
-from nfe_core.session import EditState, RenderRequest, describe_change, render_request
-from tests.tiny import tiny_boundaries, tiny_generator
+import numpy as np
+import pytest
+
+from nfe_core.editing import Boundaries, EditError
+from nfe_core.edits import Edit
+from nfe_core.facebox import FaceBox
+from nfe_core.session import (
+    AttributeSpec,
+    EditState,
+    Face,
+    Session,
+    attribute_group,
+    describe_change,
+)
+from tests.tiny import tiny_boundaries
 
 
 def test_one_edit_per_attribute_in_first_touched_order():
@@ -51,24 +63,64 @@ def test_history_words(change, words):
     assert describe_change(start, change(start)) == words
 
 
-def test_render_request_applies_the_edits_with_fixed_noise():
-    generator = tiny_generator()
-    boundaries = Boundaries(tiny_boundaries())
-    w = generator.mapping(torch.randn(1, 32, generator=torch.Generator().manual_seed(0)))[0]
-    state = EditState().with_target("hair_color", "blue").with_keep("glasses", True)
-    request = RenderRequest(w.detach(), tuple(state.resolved()), serial=3)
-    image, edited = render_request(request, generator, boundaries)
-    assert image.shape == (32, 32, 3) and image.dtype.name == "uint8"
-    assert torch.allclose(edited, apply(w.detach(), state.resolved(), boundaries))
-    again, _ = render_request(request, generator, boundaries)
-    assert (again == image).all()
-    # a W latent with a layer range renders as W+
-    plus = RenderRequest(w.detach(), tuple(state.resolved()), layers=(2, 6))
-    _, edited_plus = render_request(plus, generator, boundaries)
-    assert edited_plus.shape == (generator.num_ws, 32)
-
-
 def test_check_against_another_model():
     state = EditState().with_target("eye_color", "red")
     with pytest.raises(EditError, match="no attribute 'eye_color'"):
         state.check(Boundaries(tiny_boundaries()))
+
+
+def test_state_records_round_trip_and_reject_nonsense():
+    state = EditState().with_target("hair_color", "blue").with_strength("hair_length", -1.25)
+    state = state.with_strength("hair_color", 2, direction="pink").with_keep("eye_color", True)
+    record = state.to_record()
+    assert record == {"edits": ["hair_color:pink=+2", "hair_length=-1.25"], "keep": ["eye_color"]}
+    assert EditState.from_record(record) == state
+    for bad in ([], {"edits": "x"}, {"edits": ["nonsense"]}, {"keep": [1]}):
+        with pytest.raises(ValueError):
+            EditState.from_record(bad)
+    with pytest.raises(ValueError, match="edited twice"):
+        EditState.from_record({"edits": ["glasses=+1", "glasses=-1"]})
+
+
+def test_attribute_specs_make_the_sliders_edit():
+    per_class = AttributeSpec("hair_color", "Hair colour", "Hair", ("black", "blue"), True, None)
+    assert per_class.slider_edit(0) is None
+    assert per_class.slider_edit(1.5) == Edit("hair_color", strength=1.5, direction="black")
+    assert per_class.slider_edit(-1, "blue") == Edit("hair_color", strength=-1.0, direction="blue")
+    ordinal = AttributeSpec(
+        "hair_length", "Hair length", "Hair", ("short", "long"), True, ("short", "long")
+    )
+    assert ordinal.slider_edit(2, "long") == Edit("hair_length", strength=2.0)
+    assert [attribute_group(n) for n in ("hair_color", "eye_color", "glasses")] == [
+        "Hair",
+        "Eyes",
+        "Face and accessories",
+    ]
+
+
+def test_session_starts_fresh_sliders_for_a_new_face_but_keeps_the_keep_toggles():
+    session = Session()
+    session.set_state(EditState().with_keep("glasses", True).with_strength("glasses", 1))
+    latent = np.zeros((4, 8), np.float32)
+    render = np.zeros((8, 8, 3), np.uint8)
+    face = Face(latent, render, "generated", {"name": "m", "fingerprint": "f"}, seed=3,
+                truncation=0.5)  # fmt: skip
+    session.set_face(face)
+    assert session.state == EditState(keep=frozenset({"glasses"}))
+    assert face.describe() == "seed 3, truncation 0.5"
+    with pytest.raises(ValueError, match="box"):
+        Face(latent, render, "picture", {})
+    with pytest.raises(ValueError, match="float32"):
+        Face(latent.astype(np.float64), render, "generated", {})
+    boxed = Face(latent, render, "picture", {}, box=FaceBox(1, 2, 30, 30), steps=60)
+    assert boxed.describe() == "face 30 x 30 at 1,2 (60 steps)"
+
+
+def test_the_desktop_side_of_the_core_does_not_import_torch():
+    """The window must show before torch is imported (it alone takes ~1.7 s)."""
+    code = (
+        "import sys; import nfe_core.session, nfe_core.edits, nfe_core.presets, "
+        "nfe_core.facebox, nfe_core.imageio; print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

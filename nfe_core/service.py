@@ -1,0 +1,322 @@
+"""The model work the desktop app asks for, behind one small API with no torch in sight.
+
+An :class:`EditorModel` wraps a loaded :class:`~nfe_core.bundle.Bundle`. Its methods take and
+return plain values - numpy arrays, :class:`~nfe_core.imageio.Picture`, and the torch-free
+types of :mod:`nfe_core.session` - so the app holds their results on its UI thread without
+importing torch. Every method is a blocking call meant for a worker thread; the long ones
+take ``progress(step, total)`` and ``should_stop()`` callables (:mod:`nfe_core.jobs`).
+
+- :meth:`EditorModel.load` - a bundle (None: the default model) on a device (None: the best);
+- :meth:`EditorModel.generate` - the face a seed stands for;
+- :meth:`EditorModel.invert` - the face in a picture's box (encoder + refinement steps);
+- :meth:`EditorModel.render` - a face with an :class:`~nfe_core.session.EditState`'s edits;
+- :func:`compose` - the picture with only the edit pasted back (no model needed);
+- :meth:`EditorModel.tags` - what the model's classifier sees in a render;
+- :meth:`EditorModel.export_batch` - the batch module on many pictures.
+
+The app imports this module inside its worker tasks, never at start-up: ``import torch``
+alone takes about 1.7 s on 2 CPU cores, and the window must show before that.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nfe_core.batch import BatchSummary, run_batch
+from nfe_core.bundle import Bundle, default_bundle_path, load_bundle
+from nfe_core.editing import Boundaries, EditError, apply
+from nfe_core.edits import Edit, attribute_title
+from nfe_core.facebox import FaceBox, paste_back_picture
+from nfe_core.imageio import Picture
+from nfe_core.inversion import DEFAULT_STEPS
+from nfe_core.jobs import ProgressFn, StopFn, check_stop
+from nfe_core.pipeline import (
+    ModelNotReadyError,
+    check_can_edit,
+    check_can_invert,
+    invert_picture,
+    model_record,
+    render,
+)
+from nfe_core.sampling import z_for_seed
+from nfe_core.session import AttributeSpec, EditState, Face, ModelInfo, attribute_group
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "EditError",
+    "EditorModel",
+    "ModelNotReadyError",
+    "Rendered",
+    "attribute_specs",
+    "available_devices",
+    "compose",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Rendered:
+    """One render of a face with edits: the picture ``R x R x 3`` uint8, the edited W+
+    latent, how long it took, and the ``serial`` of the request it answers."""
+
+    image: np.ndarray
+    latent: np.ndarray
+    seconds: float
+    serial: int = 0
+
+
+def available_devices() -> list[str]:
+    """The devices this build of torch can use here, best first: ``cuda``, ``mps``, ``cpu``."""
+    devices = []
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    backend = getattr(torch.backends, "mps", None)
+    if backend is not None and backend.is_available():
+        devices.append("mps")
+    return [*devices, "cpu"]
+
+
+def attribute_specs(boundaries: Boundaries) -> tuple[AttributeSpec, ...]:
+    """What the attribute dock shows for each attribute of a model, in the model's order."""
+    specs = []
+    for name, info in boundaries.attributes.items():
+        single = info.single_direction()
+        ranges = [b.strength_range for b in info.boundaries]
+        low = min(r[0] for r in ranges)
+        high = max(r[1] for r in ranges)
+        specs.append(
+            AttributeSpec(
+                name=name,
+                title=attribute_title(name),
+                group=attribute_group(name),
+                classes=info.classes,
+                class_directions=info.categorical,
+                direction=(str(single.negative), single.positive) if single is not None else None,
+                strength_range=(float(low), float(high)),
+            )
+        )
+    return tuple(specs)
+
+
+def compose(picture: Picture, face: Face, edited: np.ndarray) -> Picture:
+    """``picture`` with only the edit (``edited`` minus the face's reconstruction) pasted
+    into the face box, feathered; untouched pixels keep their exact values.
+
+    Raises:
+        ValueError: the face was not inverted from a picture of this size.
+    """
+    if face.box is None:
+        raise ValueError("this face was generated, not inverted from a picture")
+    return paste_back_picture(picture, face.box, face.reconstruction, edited)
+
+
+class EditorModel:
+    """A loaded model and the editor's operations on it (see the module's docstring)."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self._record = model_record(bundle)
+        self._info = self._describe()
+
+    # --- loading ------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        device: str | None = None,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> EditorModel:
+        """Check and load the bundle at ``path`` (None: the default model) onto ``device``
+        (None or ``"auto"``: the best this machine has).
+
+        Raises:
+            BundleError: the folder is not a usable bundle (the message names the file).
+            ValueError: the device is not available here.
+            Cancelled: ``should_stop`` said stop before the networks were moved.
+        """
+        root = Path(path) if path is not None else default_bundle_path()
+        if progress is not None:
+            progress(0, 2)
+        bundle = load_bundle(root, None if device in (None, "auto") else device)
+        check_stop(should_stop)
+        model = cls(bundle)
+        if progress is not None:
+            progress(2, 2)
+        return model
+
+    @property
+    def info(self) -> ModelInfo:
+        """What the app shows of this model."""
+        return self._info
+
+    def _describe(self) -> ModelInfo:
+        bundle = self.bundle
+        cannot_invert: str | None = None
+        try:
+            check_can_invert(bundle)
+        except ModelNotReadyError as exc:
+            cannot_invert = str(exc)
+        cannot_edit: str | None = None
+        try:
+            check_can_edit(bundle, [])
+        except ModelNotReadyError as exc:
+            cannot_edit = str(exc)
+        return ModelInfo(
+            path=str(bundle.root),
+            name=bundle.name,
+            description=bundle.description,
+            resolution=bundle.resolution,
+            device=str(bundle.device),
+            fingerprint=self._record["fingerprint"],
+            attributes=attribute_specs(bundle.boundaries),
+            cannot_invert=cannot_invert,
+            cannot_edit=cannot_edit,
+            training=bundle.training,
+            report=bundle.report,
+        )
+
+    # --- faces --------------------------------------------------------------------------
+
+    def generate(self, seed: int, truncation: float = 0.7) -> Face:
+        """The face seed ``seed`` stands for, truncated by ``truncation`` (0..1) towards the
+        mean face; the same seed always gives the same face."""
+        if isinstance(truncation, bool) or not 0.0 <= float(truncation) <= 1.0:
+            raise ValueError(f"truncation: expected a number from 0 to 1, got {truncation!r}")
+        generator = self.bundle.generator
+        started = time.perf_counter()
+        z = z_for_seed(seed, generator.config.z_dim).to(self.bundle.device)
+        with torch.inference_mode():
+            w = generator.truncate(generator.mapping(z[None]), float(truncation))[0]
+        latent = w.unsqueeze(0).expand(generator.num_ws, -1).float().cpu()
+        image = render(self.bundle, latent)
+        return Face(
+            latent=latent.numpy().copy(),
+            reconstruction=image,
+            kind="generated",
+            model=dict(self._record),
+            seed=int(seed),
+            truncation=float(truncation),
+            seconds=time.perf_counter() - started,
+        )
+
+    def invert(
+        self,
+        picture: Picture,
+        box: FaceBox | None = None,
+        steps: int = DEFAULT_STEPS,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> Face:
+        """The face in ``box`` of ``picture`` (None: the largest centred square), inverted
+        with ``steps`` refinement steps.
+
+        Raises:
+            ModelNotReadyError: the model has no encoder or classifier.
+            BoxError: the box is empty or outside the picture.
+            Cancelled: ``should_stop`` said stop (the app keeps the face it had).
+        """
+        inverted = invert_picture(self.bundle, picture, box, steps, progress, should_stop)
+        if inverted.cancelled:
+            check_stop(lambda: True)
+        return Face(
+            latent=inverted.latent.float().numpy().copy(),
+            reconstruction=inverted.reconstruction,
+            kind="picture",
+            model=dict(self._record),
+            box=inverted.box,
+            steps=inverted.steps_done,
+            seconds=inverted.seconds,
+        )
+
+    def render(
+        self,
+        face: Face,
+        state: EditState | Sequence[Edit],
+        layers: tuple[int, int] | None = None,
+        serial: int = 0,
+    ) -> Rendered:
+        """``face`` with the edits of ``state`` applied in order, rendered with fixed noise.
+        No edits: the reconstruction itself (so a picture pastes back unchanged).
+
+        Raises:
+            EditError: the model cannot make one of the edits (e.g. after a model switch).
+            ValueError: the face's latent does not fit this model.
+        """
+        started = time.perf_counter()
+        edits = state.resolved() if isinstance(state, EditState) else list(state)
+        generator = self.bundle.generator
+        shape = (generator.num_ws, generator.config.w_dim)
+        if face.latent.shape != shape:
+            raise ValueError(
+                f"this face was made by another model: its latent is {face.latent.shape}, "
+                f"this model's W+ is {shape}"
+            )
+        if not edits:
+            return Rendered(face.reconstruction, face.latent, time.perf_counter() - started, serial)
+        check_can_edit(self.bundle, edits)
+        latent = torch.from_numpy(face.latent).to(self.bundle.device)
+        moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
+        image = render(self.bundle, moved)
+        edited = moved.detach().float().cpu().numpy().copy()
+        return Rendered(image, edited, time.perf_counter() - started, serial)
+
+    def tags(self, image: np.ndarray) -> dict[str, tuple[str, float]]:
+        """What the model's classifier sees in ``image`` (H x W x 3 uint8): the likeliest
+        class and its probability per attribute. Empty when the model has no classifier."""
+        classifier = self.bundle.classifier
+        if classifier is None:
+            return {}
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"image: expected H x W x 3 uint8, got {image.dtype} {image.shape}")
+        pixels = torch.from_numpy(image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)
+        probabilities = classifier.predict(pixels[None].to(self.bundle.device))
+        seen = {}
+        for name, classes in classifier.config.attributes:
+            scores = probabilities[name][0].cpu()
+            best = int(scores.argmax())
+            seen[name] = (classes[best], float(scores[best]))
+        return seen
+
+    # --- many pictures ------------------------------------------------------------------
+
+    def export_batch(
+        self,
+        inputs: Sequence[str | os.PathLike[str]],
+        edits: Sequence[Edit],
+        out_dir: str | os.PathLike[str],
+        *,
+        fmt: str = "png",
+        pattern: str = "{stem}_edited.{ext}",
+        box: FaceBox | None = None,
+        steps: int = DEFAULT_STEPS,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> BatchSummary:
+        """:func:`~nfe_core.batch.run_batch` with this model: every picture inverted, edited
+        and pasted back into ``out_dir``; bad files are listed in the summary.
+
+        Raises:
+            BatchError, ModelNotReadyError, EditError: the batch cannot start.
+        """
+        for edit in edits:
+            self.bundle.boundaries.check(edit)
+        return run_batch(
+            self.bundle,
+            inputs,
+            edits,
+            out_dir,
+            fmt=fmt,
+            pattern=pattern,
+            box=box,
+            steps=steps,
+            progress=progress,
+            should_stop=should_stop,
+        )
