@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import string
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +31,10 @@ from nfe_core.bundle import Bundle
 from nfe_core.editing import Edit
 from nfe_core.facebox import FaceBox
 from nfe_core.fileio import FileWriteError, describe_os_error
-from nfe_core.imageio import READ_SUFFIXES, WRITE_SUFFIXES, ImageError, load_image, save_picture
+from nfe_core.imageio import READ_SUFFIXES, ImageError, load_image, save_picture
 from nfe_core.inversion import DEFAULT_STEPS, InversionOptions
 from nfe_core.jobs import ProgressFn, StopFn
+from nfe_core.naming import BATCH_FORMATS, DEFAULT_PATTERN, BatchError, output_name
 from nfe_core.pipeline import check_can_edit, check_can_invert, edit_inverted, invert_picture, paste
 
 __all__ = [
@@ -48,17 +48,7 @@ __all__ = [
     "shard_from_env",
 ]
 
-BATCH_FORMATS: dict[str, str] = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp"}
-"""``format`` values and the extension each writes."""
-
-DEFAULT_PATTERN = "{stem}_edited.{ext}"
-_PATTERN_FIELDS = ("stem", "name", "ext", "index")
 _MAX_RENAMES = 10_000
-
-
-class BatchError(ValueError):
-    """A batch that cannot start (bad pattern, format, shard or output folder); the message
-    says why."""
 
 
 @dataclass
@@ -144,45 +134,6 @@ def expand_inputs(
 
 def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
-
-
-def output_name(pattern: str, source: Path, ext: str, index: int) -> str:
-    """The file name ``pattern`` gives ``source``: fields ``{stem}`` (name without
-    extension), ``{name}`` (with it), ``{ext}`` (the output format's) and ``{index}`` (the
-    picture's place in the sorted batch, from 0; ``{index:04d}`` pads it).
-
-    Raises:
-        BatchError: an unknown field, a name with a folder in it, or an extension that
-            does not match ``ext``.
-    """
-    fields = {"stem": source.stem, "name": source.name, "ext": ext, "index": index}
-    try:
-        names = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
-        unknown = sorted(f for f in names if f.split(".")[0].split("[")[0] not in fields)
-        if unknown:
-            raise BatchError(
-                f"--pattern {pattern!r}: unknown field {{{unknown[0]}}} "
-                f"(use {', '.join('{' + f + '}' for f in _PATTERN_FIELDS)})"
-            )
-        name = pattern.format(**fields)
-    except (ValueError, IndexError, KeyError, AttributeError) as exc:
-        if isinstance(exc, BatchError):
-            raise
-        raise BatchError(
-            f"--pattern {pattern!r}: cannot make a file name from it ({exc})"
-        ) from None
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        raise BatchError(
-            f"--pattern {pattern!r} gives {name!r} for {source.name}; expected a plain file "
-            "name (no folders; the output folder is --out)"
-        )
-    suffix = Path(name).suffix.lower()
-    if WRITE_SUFFIXES.get(suffix) != WRITE_SUFFIXES[f".{ext}"]:
-        raise BatchError(
-            f"--pattern {pattern!r} gives {name!r}, which does not end in .{ext}; "
-            "end the pattern with .{ext}"
-        )
-    return name
 
 
 def _numbered(name: str, k: int) -> str:

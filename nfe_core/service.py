@@ -57,6 +57,7 @@ __all__ = [
     "attribute_specs",
     "available_devices",
     "compose",
+    "runtime_versions",
 ]
 
 
@@ -80,6 +81,13 @@ def available_devices() -> list[str]:
     if backend is not None and backend.is_available():
         devices.append("mps")
     return [*devices, "cpu"]
+
+
+def runtime_versions() -> dict[str, str]:
+    """Versions of what runs the model, for Help > About."""
+    import platform
+
+    return {"PyTorch": torch.__version__, "Python": platform.python_version()}
 
 
 def attribute_specs(boundaries: Boundaries) -> tuple[AttributeSpec, ...]:
@@ -297,6 +305,7 @@ class EditorModel:
         pattern: str = "{stem}_edited.{ext}",
         box: FaceBox | None = None,
         steps: int = DEFAULT_STEPS,
+        quality: int = 95,
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
     ) -> BatchSummary:
@@ -317,6 +326,7 @@ class EditorModel:
             pattern=pattern,
             box=box,
             steps=steps,
+            quality=quality,
             progress=progress,
             should_stop=should_stop,
         )

@@ -25,12 +25,33 @@ T = TypeVar("T", str, int, float, bool, bytes)
 
 @dataclass(frozen=True)
 class Setting(Generic[T]):
-    """One declared setting: its QSettings key, Python type, default value and meaning."""
+    """One declared setting: its QSettings key, Python type, default value and meaning.
+
+    A *preference* (``label`` set) appears in Edit > Preferences, built from this declaration:
+    ``choices`` (value, words) make a list to pick from, ``bounds`` limit a number.
+    """
 
     key: str
     type: type[T]
     default: T
     doc: str
+    label: str = ""
+    choices: tuple[tuple[T, str], ...] = ()
+    bounds: tuple[float, float] | None = None
+
+    @property
+    def is_preference(self) -> bool:
+        return bool(self.label)
+
+    def accepts(self, value: object) -> bool:
+        """Whether ``value`` is a valid value of this setting (type, choices, bounds)."""
+        if not isinstance(value, self.type) or (self.type is not bool and isinstance(value, bool)):
+            return False
+        if self.choices and value not in [c for c, _ in self.choices]:
+            return False
+        if self.bounds is not None and isinstance(value, int | float):
+            return self.bounds[0] <= value <= self.bounds[1]
+        return True
 
 
 WINDOW_GEOMETRY: Setting[bytes] = Setting(
@@ -43,7 +64,82 @@ VIEW_ACTUAL_SIZE: Setting[bool] = Setting(
     "view/actual_size", bool, False, "Show pictures at actual size (True) or fitted (False)."
 )
 
-ALL_SETTINGS: tuple[Setting[Any], ...] = (WINDOW_GEOMETRY, LAST_FOLDER, VIEW_ACTUAL_SIZE)
+WINDOW_STATE: Setting[bytes] = Setting(
+    "window/state", bytes, b"", "The docks' and toolbars' layout (QMainWindow.saveState)."
+)
+RECENT_FILES: Setting[str] = Setting(
+    "paths/recent_files", str, "", "Pictures and projects opened lately, newest first, one a line."
+)
+LAST_MODEL: Setting[str] = Setting(
+    "model/last_bundle", str, "", "The model bundle opened last; '' for the bundled default."
+)
+TRUNCATION: Setting[float] = Setting(
+    "generate/truncation", float, 0.7, "The Generate panel's truncation (0: the mean face)."
+)
+
+MAX_RECENT_FILES = 10
+DEFAULT_INVERSION_STEPS = 60  # nfe_core.inversion.DEFAULT_STEPS (a test keeps them equal)
+
+DEVICE: Setting[str] = Setting(
+    "model/device",
+    str,
+    "auto",
+    "Where the model runs; 'auto' picks the fastest this machine and build of PyTorch have.",
+    label="Run the model on",
+    choices=(
+        ("auto", "The fastest available"),
+        ("cpu", "CPU"),
+        ("cuda", "NVIDIA GPU (CUDA)"),
+        ("mps", "Apple GPU (MPS)"),
+    ),
+)
+INVERSION_STEPS: Setting[int] = Setting(
+    "invert/steps",
+    int,
+    DEFAULT_INVERSION_STEPS,
+    "Refinement steps after the encoder when inverting a picture: more is closer, slower.",
+    label="Inversion steps",
+    bounds=(0, 1000),
+)
+EXPORT_FORMAT: Setting[str] = Setting(
+    "export/format",
+    str,
+    "png",
+    "The picture format Save As and Batch Export suggest.",
+    label="Export format",
+    choices=(("png", "PNG"), ("jpg", "JPEG"), ("webp", "WebP")),
+)
+EXPORT_PATTERN: Setting[str] = Setting(
+    "export/pattern",
+    str,
+    "{stem}_edited.{ext}",
+    "How Batch Export names its files: {stem}, {name}, {ext}, {index}.",
+    label="Batch file names",
+)
+EXPORT_QUALITY: Setting[int] = Setting(
+    "export/quality",
+    int,
+    95,
+    "JPEG and WebP quality, 1 to 100 (PNG is lossless).",
+    label="JPEG/WebP quality",
+    bounds=(1, 100),
+)
+
+ALL_SETTINGS: tuple[Setting[Any], ...] = (
+    WINDOW_GEOMETRY,
+    WINDOW_STATE,
+    LAST_FOLDER,
+    VIEW_ACTUAL_SIZE,
+    RECENT_FILES,
+    LAST_MODEL,
+    TRUNCATION,
+    DEVICE,
+    INVERSION_STEPS,
+    EXPORT_FORMAT,
+    EXPORT_PATTERN,
+    EXPORT_QUALITY,
+)
+PREFERENCES: tuple[Setting[Any], ...] = tuple(s for s in ALL_SETTINGS if s.is_preference)
 
 
 def _convert(setting: Setting[T], raw: object) -> T:
@@ -91,9 +187,10 @@ class Settings:
         if raw is None:
             return setting.default
         try:
-            return _convert(setting, raw)
+            value = _convert(setting, raw)
         except (TypeError, ValueError):
             return setting.default
+        return value if setting.accepts(value) else setting.default
 
     def set(self, setting: Setting[T], value: T) -> None:
         """Store ``value`` for ``setting``; it must have the declared type."""
@@ -105,9 +202,23 @@ class Settings:
             raise TypeError(
                 f"setting {setting.key!r} takes {setting.type.__name__}, got {type(value).__name__}"
             )
+        if not setting.accepts(value):
+            raise ValueError(f"setting {setting.key!r}: {value!r} is not one of its values")
         stored: object = QByteArray(value) if isinstance(value, bytes) else value
         self._store.setValue(setting.key, stored)
 
     def sync(self) -> None:
         """Write pending changes to disk now."""
         self._store.sync()
+
+
+def recent_files(settings: Settings) -> list[str]:
+    """The recent files list, newest first."""
+    return [line for line in settings.get(RECENT_FILES).splitlines() if line.strip()]
+
+
+def add_recent_file(settings: Settings, path: str) -> list[str]:
+    """Put ``path`` first in the recent files (once; at most MAX_RECENT_FILES); the new list."""
+    files = [path, *(f for f in recent_files(settings) if f != path)][:MAX_RECENT_FILES]
+    settings.set(RECENT_FILES, "\n".join(files))
+    return files

@@ -268,3 +268,60 @@ class WorkerGroup(QObject):
         worker = self.sender()
         if isinstance(worker, Worker) and worker in self._workers:
             self._workers.remove(worker)
+
+
+class LatestOnly(QObject):
+    """Runs tasks of one kind one at a time, keeping only the newest waiting one.
+
+    A slider drag asks for a render on every mouse move. Rendering them all would fall
+    behind the mouse; so while one task runs, a new request replaces the one waiting (if
+    any), and when the running task ends the newest waiting one starts. Results arrive in
+    request order; :meth:`cancel` drops the waiting request and cancels the running one.
+    ``succeeded``/``failed`` carry the results of the tasks that were not cancelled.
+    """
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+    idle = Signal()  # nothing running and nothing waiting
+
+    def __init__(self, group: WorkerGroup, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._group = group
+        self._name = name
+        self._running: Worker | None = None
+        self._waiting: Task | None = None
+
+    def submit(self, task: Task) -> None:
+        """Run ``task`` now, or after the running one (replacing any task still waiting)."""
+        if self._running is None:
+            self._start(task)
+        else:
+            self._waiting = task
+
+    def cancel(self) -> None:
+        """Forget the waiting task and cancel the running one (its result is dropped)."""
+        self._waiting = None
+        if self._running is not None:
+            self._running.cancel()
+
+    def is_idle(self) -> bool:
+        """Whether nothing runs and nothing waits."""
+        return self._running is None and self._waiting is None
+
+    def _start(self, task: Task) -> None:
+        worker = Worker(task, name=self._name)
+        worker.succeeded.connect(self.succeeded)
+        worker.failed.connect(self.failed)
+        worker.finished.connect(self._next)
+        self._running = worker
+        self._group.start(worker)
+
+    @Slot()
+    def _next(self) -> None:
+        """The running task ended: start the newest waiting one, if any."""
+        self._running = None
+        task, self._waiting = self._waiting, None
+        if task is not None:
+            self._start(task)
+        else:
+            self.idle.emit()

@@ -73,7 +73,7 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> MessageBoxes:
 @pytest.fixture
 def window(qtbot: QtBot, settings: Settings) -> Iterator[MainWindow]:
     """The main window, shown at 1100x750, closed (joining its workers) at the end."""
-    main_window = MainWindow(settings)
+    main_window = MainWindow(settings, load_model=False)
     qtbot.addWidget(main_window)
     main_window.resize(1100, 750)
     main_window.show()
@@ -92,6 +92,11 @@ def _restore_logging() -> Iterator[None]:
         if handler not in before:
             root.removeHandler(handler)
             handler.close()
+
+
+def shown_title(window: MainWindow) -> str:
+    """The title as the window manager shows it ("[*]" is a star when modified)."""
+    return window.windowTitle().replace("[*]", "*" if window.isWindowModified() else "")
 
 
 def choose_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
@@ -121,12 +126,12 @@ def open_through_menu(
 
 
 def test_empty_window_invites_to_open(window: MainWindow) -> None:
-    assert window.windowTitle() == "Neural Face Editor"
+    assert shown_title(window) == "Neural Face Editor"
     assert window.canvas.image() is None
     assert not window.save_as_action.isEnabled()
     assert window.picture_info.text() == ""
     menus = [action.text() for action in window.menuBar().actions()]
-    assert menus == ["&File", "&View", "&Help"]
+    assert menus == ["&File", "&Edit", "&View", "F&ace", "&Model", "&Help"]
 
 
 def test_open_shows_picture_title_and_status(
@@ -141,7 +146,7 @@ def test_open_shows_picture_title_and_status(
     assert shown is not None
     assert (shown.width(), shown.height()) == (96, 64)
     assert np.array_equal(qimage_pixels(shown), pixels)
-    assert window.windowTitle() == "face.png — Neural Face Editor"
+    assert shown_title(window) == "face.png — Neural Face Editor"
     info = window.picture_info.text()
     assert "face.png" in info and "96 × 64" in info and "RGB" in info and "PNG" in info
     assert window.save_as_action.isEnabled()
@@ -198,11 +203,11 @@ def test_corrupt_file_shows_an_error_and_keeps_the_picture(
 
     assert len(boxes.shown) == 1
     kind, title, text = boxes.shown[0]
-    assert kind == "warning" and title == "Could not open picture"
+    assert kind == "warning" and title == "Could not open"
     assert "broken.png" in text and "Traceback" not in text
     assert window.picture() is picture_before
     assert window.canvas.image() is image_before
-    assert window.windowTitle() == "face.png — Neural Face Editor"
+    assert shown_title(window) == "face.png — Neural Face Editor"
     assert "face.png" in window.picture_info.text()
 
 
@@ -219,10 +224,10 @@ def test_not_a_picture_is_refused_in_words(
     open_through_menu(qtbot, window, monkeypatch, text_file)
 
     assert [(kind, title) for kind, title, _ in boxes.shown] == [
-        ("warning", "Could not open picture")
+        ("warning", "Could not open")
     ]
     assert window.picture() is None and window.canvas.image() is None
-    assert window.windowTitle() == "Neural Face Editor"
+    assert shown_title(window) == "Neural Face Editor"
 
 
 def test_failed_save_shows_an_error_and_changes_nothing(
@@ -243,11 +248,11 @@ def test_failed_save_shows_an_error_and_changes_nothing(
     qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
 
     assert [(kind, title) for kind, title, _ in boxes.shown] == [
-        ("warning", "Could not save picture")
+        ("warning", "Could not save")
     ]
     assert not missing_folder.exists()
     assert window.picture() is picture
-    assert window.windowTitle() == "face.png — Neural Face Editor"
+    assert shown_title(window) == "face.png — Neural Face Editor"
 
 
 def test_dropping_a_picture_file_opens_it(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
@@ -274,7 +279,7 @@ def test_dropping_a_picture_file_opens_it(qtbot: QtBot, window: MainWindow, tmp_
     )
     window.dropEvent(drop)
     qtbot.waitUntil(lambda: window.picture() is not None, timeout=WAIT_MS)
-    assert window.windowTitle() == "dropped.png — Neural Face Editor"
+    assert shown_title(window) == "dropped.png — Neural Face Editor"
 
 
 def test_dragging_a_non_picture_is_refused(window: MainWindow, tmp_path: Path) -> None:
@@ -306,7 +311,7 @@ def test_the_newest_open_wins(
 
     picture = window.picture()
     assert picture is not None and picture.path == second
-    assert window.windowTitle() == "second.png — Neural Face Editor"
+    assert shown_title(window) == "second.png — Neural Face Editor"
     assert boxes.shown == []
 
 
@@ -345,9 +350,9 @@ def test_geometry_view_and_folder_are_remembered(
 ) -> None:
     source = tmp_path / "face.png"
     write_picture(source)
-    first = MainWindow(settings)
+    first = MainWindow(settings, load_model=False)
     qtbot.addWidget(first)
-    first.resize(700, 500)
+    first.resize(780, 560)
     first.show()
     open_through_menu(qtbot, first, monkeypatch, source)
     first.set_actual_size(True)
@@ -355,9 +360,9 @@ def test_geometry_view_and_folder_are_remembered(
     assert settings.get(WINDOW_GEOMETRY)
     assert settings.get(LAST_FOLDER) == str(tmp_path.resolve())
 
-    second = MainWindow(settings)
+    second = MainWindow(settings, load_model=False)
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (700, 500)
+    assert (second.width(), second.height()) == (780, 560)
     assert second.canvas.is_actual_size() and second.actual_size_action.isChecked()
     seen: list[str] = []
 
@@ -376,7 +381,7 @@ def test_closing_while_opening_leaves_no_thread_running(
 ) -> None:
     source = tmp_path / "big.png"
     write_picture(source, (1500, 1500))
-    main_window = MainWindow(settings)
+    main_window = MainWindow(settings, load_model=False)
     qtbot.addWidget(main_window)
     main_window.show()
     worker = main_window.open_path(source)
@@ -538,7 +543,7 @@ def test_main_starts_the_app_and_opens_the_picture_given(
     def quit_when_open() -> None:
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, MainWindow) and widget.picture() is not None:
-                titles.append(widget.windowTitle())
+                titles.append(shown_title(widget))
                 app.quit()
                 return
         QTimer.singleShot(20, quit_when_open)
