@@ -1,17 +1,23 @@
 """Starts the desktop app: QApplication, logging, the error dialog hook, the main window."""
 
+# ruff: noqa: E402  (the clock is read before the imports: they are most of the start-up)
 from __future__ import annotations
+
+import time
+
+LOADED_AT = time.perf_counter(), time.time()  # when this module began to load
 
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -24,6 +30,8 @@ log = logging.getLogger("nfe_desktop")
 
 LOG_FILE_NAME = "nfe-desktop.log"
 ICON_NAMES = ("nfe.svg", "nfe.png")
+LAUNCH_TIME_VARIABLE = "NFE_STARTED"
+STARTUP_TIMEOUT_S = 60.0
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
@@ -123,14 +131,80 @@ def app_icon() -> QIcon | None:
     return None
 
 
+def launch_time() -> float:
+    """When the app was launched, on the ``time.perf_counter`` clock.
+
+    A launcher that knows better (``benchmarks/bench_startup.py``) sets ``NFE_STARTED`` to
+    ``time.time()`` just before it starts the process, so that the interpreter's own start is
+    counted too; without it, the time this module began to load.
+    """
+    loaded, loaded_wall = LOADED_AT
+    try:
+        return loaded - (loaded_wall - float(os.environ[LAUNCH_TIME_VARIABLE]))
+    except (KeyError, ValueError):
+        return loaded
+
+
+class StartupTiming(QObject):
+    """``--startup-timing``: print when the window is first on screen and when the model is
+    loaded (ready to edit), in seconds since launch, then quit the app (status 1 if the model
+    is not ready within ``timeout_s``)."""
+
+    def __init__(
+        self, window: MainWindow, launched: float, timeout_s: float = STARTUP_TIMEOUT_S
+    ) -> None:
+        super().__init__(window)
+        self._launched = launched
+        self._painted = False
+        self._shown = False
+        window.installEventFilter(self)
+        window.model_loaded.connect(self._on_ready)
+        QTimer.singleShot(int(timeout_s * 1000), self._on_timeout)
+        self._timeout_s = timeout_s
+
+    def _print(self, what: str) -> None:
+        print(f"{what}: {time.perf_counter() - self._launched:.2f} s", flush=True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On the window's first paint, report once that paint is done (flushed)."""
+        if event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._on_shown)
+        return False
+
+    def _on_shown(self) -> None:
+        if not self._shown:
+            self._shown = True
+            self._print("window shown")
+
+    def _on_ready(self) -> None:
+        self._on_shown()
+        self._print("ready to edit")
+        QApplication.exit(0)
+
+    def _on_timeout(self) -> None:
+        print(f"ready to edit: not within {self._timeout_s:.0f} s", flush=True)
+        QApplication.exit(1)  # leaves a message box's loop too
+
+
 def make_parser() -> argparse.ArgumentParser:
-    """The command line: an optional picture, --version, --help (Qt's own options pass)."""
+    """The command line: an optional picture, --model, --self-test, --version, --help (Qt's
+    own options pass)."""
     parser = argparse.ArgumentParser(
         prog="nfe-desktop",
         description="Neural Face Editor: edit anime faces with sliders.",
         epilog="Qt's options (e.g. -platform offscreen, -style fusion) are accepted too.",
     )
     parser.add_argument("picture", nargs="?", type=Path, help="a picture to open at start")
+    parser.add_argument(
+        "--model", type=Path, metavar="BUNDLE", help="a model bundle folder to load at start"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that the app and its model work, then exit (for installers and CI)",
+    )
+    parser.add_argument("--startup-timing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -155,10 +229,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     log_path = configure_logging()
     log.info("Neural Face Editor %s starting", __version__)
+    if options.self_test:
+        from nfe_desktop.self_test import run_self_test
+
+        return run_self_test(options.model)
     hook = install_excepthook(log_path)
     window: MainWindow | None = None
     try:
-        window = MainWindow()
+        window = MainWindow(model_path=options.model)
+        if options.startup_timing:
+            StartupTiming(window, launch_time())
         window.show()
         if options.picture is not None:
             QTimer.singleShot(0, lambda: window.open_path(options.picture))

@@ -135,7 +135,11 @@ class FacePanel(QDockWidget):
 
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
+        self.setMinimumWidth(
+            body.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        )
         scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setWidget(scroll)
         self.set_inverting(False)

@@ -228,6 +228,7 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("No model", self)
         self.model_label.setObjectName("modelInfo")
         for label in (self.render_info, self.picture_info, self.model_label):
+            label.setContentsMargins(10, 0, 10, 0)
             self.statusBar().addPermanentWidget(label)
         self.setAcceptDrops(True)
 
@@ -456,6 +457,11 @@ class MainWindow(QMainWindow):
             return f"seed {face.seed}"
         return ""
 
+    def _show_picture_info(self, text: str) -> None:
+        """The status bar's picture words, never squeezed by a long message."""
+        self.picture_info.setText(text)
+        self.picture_info.setToolTip(text)
+
     def _update_title(self) -> None:
         """ "name[*] — Neural Face Editor"; the star marks unsaved changes."""
         name = self._document_name()
@@ -651,13 +657,13 @@ class MainWindow(QMainWindow):
         self.face_panel.box_button.setChecked(True)
         self.face_panel.set_faces(None, None)
         self.face_panel.set_seen("")
-        self.picture_info.setText(describe_picture(picture))
+        self._show_picture_info(describe_picture(picture))
         self.attribute_dock.set_state(self._session.state)
         if picture.path is not None:
             self._remember_folder(picture.path)
             add_recent_file(self._settings, str(picture.path.resolve()))
         self.statusBar().showMessage(
-            "Draw a square around the face if it is not in the box, then press Invert.", 8000
+            "Put the face in the square, then press Invert.", 8000
         )
         self._update_actions()
         self._update_title()
@@ -676,7 +682,7 @@ class MainWindow(QMainWindow):
         self.face_panel.box_button.setChecked(False)
         self.face_panel.set_faces(opened.face, None)
         picture = session.picture
-        self.picture_info.setText(describe_picture(picture) if picture is not None else "")
+        self._show_picture_info(describe_picture(picture) if picture is not None else "")
         self.attribute_dock.set_state(session.state)
         self._remember_folder(opened.path)
         add_recent_file(self._settings, str(opened.path.resolve()))
@@ -803,7 +809,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(new.image)
         self.canvas.set_face_box(None)
         self.face_panel.box_button.setChecked(False)
-        self.picture_info.setText(new.face.describe())
+        self._show_picture_info(new.face.describe())
         self._set_face(new)
 
     def _set_face(self, new: tasks.NewFace) -> None:
