@@ -42,6 +42,7 @@ __all__ = [
     "parse_box",
     "paste_back",
     "paste_back_picture",
+    "paste_back_region",
 ]
 
 DEFAULT_FEATHER: float = 0.08
@@ -261,24 +262,55 @@ def paste_back(
             f"edited: expected the shape of reconstruction {reconstruction.shape}, "
             f"got {edited.shape}"
         )
-    if (
-        isinstance(feather, bool)
-        or not isinstance(feather, int | float | np.integer | np.floating)
-        or not 0.0 <= float(feather) <= _MAX_FEATHER
-    ):
-        raise ValueError(f"feather: expected a number from 0 to {_MAX_FEATHER}, got {feather!r}")
+    _check_feather(feather)
 
-    difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     result = original.copy()
-    if not difference.any():
-        return result
-    change = _resize_difference(difference, box.w, box.h)
-    change *= _feather_mask(box.w, box.h, float(feather))[:, :, None]
-    region = original[box.y : box.bottom, box.x : box.right].astype(np.float32) + change
-    result[box.y : box.bottom, box.x : box.right] = np.clip(np.rint(region), 0, 255).astype(
-        np.uint8
+    region = original[box.y : box.bottom, box.x : box.right]
+    result[box.y : box.bottom, box.x : box.right] = _edited_region(
+        region, reconstruction, edited, float(feather)
     )
     return result
+
+
+def paste_back_region(
+    region: np.ndarray,
+    reconstruction: np.ndarray,
+    edited: np.ndarray,
+    feather: float = DEFAULT_FEATHER,
+) -> np.ndarray:
+    """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
+    size, e.g. shrunk for a live preview), the result the same region with the edit in it.
+
+    ``paste_back(original, box, ...)[box] == paste_back_region(original[box], ...)``; a
+    region shrunk by a factor gives (up to resampling) the full result shrunk by it, since
+    the feathering is relative to the region's size.
+
+    Raises:
+        ValueError: as :func:`paste_back`.
+    """
+    _check_rgb(region, "region")
+    _check_render(reconstruction, "reconstruction")
+    _check_render(edited, "edited")
+    if reconstruction.shape != edited.shape:
+        raise ValueError(
+            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
+            f"got {edited.shape}"
+        )
+    _check_feather(feather)
+    return _edited_region(region, reconstruction, edited, float(feather))
+
+
+def _edited_region(
+    region: np.ndarray, reconstruction: np.ndarray, edited: np.ndarray, feather: float
+) -> np.ndarray:
+    """The box's pixels plus the feathered, resized difference (a new uint8 array)."""
+    difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
+    if not difference.any():
+        return region.copy()
+    height, width = region.shape[:2]
+    change = _resize_difference(difference, width, height)
+    change *= _feather_mask(width, height, feather)[:, :, None]
+    return np.clip(np.rint(region.astype(np.float32) + change), 0, 255).astype(np.uint8)
 
 
 def paste_back_picture(
@@ -342,6 +374,15 @@ def _edge_ramp(length: int, ramp: float) -> np.ndarray:
     distance = np.minimum(centres, length - centres)
     t = np.clip(distance / ramp, 0.0, 1.0)
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _check_feather(feather: object) -> None:
+    if (
+        isinstance(feather, bool)
+        or not isinstance(feather, int | float | np.integer | np.floating)
+        or not 0.0 <= float(feather) <= _MAX_FEATHER
+    ):
+        raise ValueError(f"feather: expected a number from 0 to {_MAX_FEATHER}, got {feather!r}")
 
 
 def _check_not_empty(box: FaceBox) -> None:

@@ -200,7 +200,9 @@ class Canvas(QWidget):
         palette.setColor(QPalette.ColorRole.Window, BACKGROUND)
         self.setPalette(palette)
         self._image: QImage | None = None
-        self._after: QImage | None = None
+        self._patch: QImage | None = None  # the edited face box (or the whole edited picture)
+        self._patch_box: FaceBox | None = None  # where the patch goes, in picture pixels
+        self._after: QImage | None = None  # the whole edited picture, made on demand
         self._scaled: dict[str, QImage] = {}  # zoomed-out images, cached for the current size
         self._mode = "after"
         self._split = 0.5
@@ -227,7 +229,7 @@ class Canvas(QWidget):
         re-centres the view; the zoom (fitted or a factor) is kept.
         """
         self._image = image if image is not None and not image.isNull() else None
-        self._after = None
+        self._patch, self._patch_box, self._after = None, None, None
         self._box = None
         self._drag = None
         self._scaled.clear()
@@ -239,11 +241,28 @@ class Canvas(QWidget):
         self.set_image(None)
 
     def after(self) -> QImage | None:
-        """The edited picture, or None when there is no edit yet."""
+        """The whole edited picture (the picture with the edited box drawn in), or None when
+        there is no edit yet. Made on demand and kept until the edit changes."""
+        if self._patch is None or self._image is None or self._patch_box is None:
+            return None
+        if self._after is None:
+            box = self._patch_box
+            if box == FaceBox(0, 0, self._image.width(), self._image.height()) and (
+                self._patch.size() == self._image.size()
+            ):
+                self._after = self._patch
+            else:
+                after = self._image.convertToFormat(QImage.Format.Format_ARGB32)
+                painter = QPainter(after)
+                painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                painter.drawImage(QRectF(box.x, box.y, box.w, box.h), self._patch)
+                painter.end()
+                self._after = after
         return self._after
 
     def set_after(self, image: QImage | None) -> None:
-        """Show ``image`` as the edited version of the picture (None: no edit yet).
+        """Show ``image`` as the edited version of the whole picture (None: no edit yet).
 
         Raises:
             ValueError: there is no picture, or ``image`` is not the picture's size.
@@ -259,8 +278,28 @@ class Canvas(QWidget):
                     f"{self._image.width()} x {self._image.height()}, "
                     f"got {image.width()} x {image.height()}"
                 )
-        self._after = image
-        self._scaled.pop("after", None)
+            self.set_after_patch(image, FaceBox(0, 0, image.width(), image.height()))
+        else:
+            self.set_after_patch(None, None)
+
+    def set_after_patch(self, patch: QImage | None, box: FaceBox | None) -> None:
+        """Show the edit as ``patch`` drawn over ``box`` of the picture (scaled to it: a
+        shrunk patch is a quick preview of a big picture's face). None: no edit yet.
+
+        Only the box is redrawn per edit; the picture's scaled copy stays cached.
+
+        Raises:
+            ValueError: there is no picture, or the box is not inside it.
+        """
+        if patch is not None and (patch.isNull() or box is None):
+            raise ValueError("set_after_patch: a patch needs an image and a box")
+        if patch is not None and box is not None:
+            if self._image is None:
+                raise ValueError("set_after_patch: there is no picture to show an edit of")
+            if box.right > self._image.width() or box.bottom > self._image.height():
+                raise ValueError(f"set_after_patch: the box {box} is not inside the picture")
+        self._patch, self._patch_box = (patch, box) if patch is not None else (None, None)
+        self._after = None
         self._update_cursor()
         self.update()
 
@@ -477,7 +516,7 @@ class Canvas(QWidget):
 
     def _split_shown(self) -> bool:
         """Whether the before/after divider is on screen."""
-        return self._image is not None and self._after is not None and self._mode == "split"
+        return self._image is not None and self._patch is not None and self._mode == "split"
 
     def _divider_x(self, target: QRectF) -> float:
         """The divider's x in the widget, on a whole device pixel."""
@@ -583,20 +622,17 @@ class Canvas(QWidget):
         if visible.isEmpty():
             painter.end()
             return
-        after = self._after
-        if self._image.hasAlphaChannel() or (after is not None and after.hasAlphaChannel()):
+        patch = self._patch
+        if self._image.hasAlphaChannel() or (patch is not None and patch.hasAlphaChannel()):
             painter.setBrushOrigin(target.topLeft())
             painter.fillRect(visible, self._checker_brush())
-        if after is None or self._mode == "before":
-            self._paint_picture(painter, self._image, "before", target, visible)
-        elif self._mode == "after":
-            self._paint_picture(painter, after, "after", target, visible)
-        else:
-            x = min(max(self._divider_x(target), visible.left()), visible.right())
-            left = QRectF(visible.left(), visible.top(), x - visible.left(), visible.height())
-            right = QRectF(x, visible.top(), visible.right() - x, visible.height())
-            self._paint_picture(painter, self._image, "before", target, left)
-            self._paint_picture(painter, after, "after", target, right)
+        self._paint_picture(painter, self._image, "before", target, visible)
+        if patch is not None and self._mode != "before":
+            edited = visible
+            if self._mode == "split":
+                x = min(max(self._divider_x(target), visible.left()), visible.right())
+                edited = QRectF(x, visible.top(), visible.right() - x, visible.height())
+            self._paint_patch(painter, patch, edited)
         if self._box is not None:
             self._paint_box(painter, self._box, visible)
         if self._split_shown():
@@ -645,6 +681,24 @@ class Canvas(QWidget):
                     (bottom - top) / scale_y,
                 )
                 painter.drawImage(destination, image, source)
+        painter.restore()
+
+    def _paint_patch(self, painter: QPainter, patch: QImage, clip: QRectF) -> None:
+        """Draw the edited box over the picture, inside ``clip``: crisp pixels when each
+        of the patch's pixels covers at least :data:`CRISP_ZOOM` device pixels."""
+        assert self._patch_box is not None
+        rect = self._box_widget_rect(self._patch_box)
+        area = clip.intersected(rect)
+        if area.isEmpty():
+            return
+        painter.save()
+        painter.setClipRect(area)
+        if patch.hasAlphaChannel():  # the box's transparent pixels replace, not blend
+            painter.fillRect(area, self._checker_brush())
+        device_width = rect.width() * self.devicePixelRatioF()
+        crisp = device_width >= CRISP_ZOOM * patch.width()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not crisp)
+        painter.drawImage(rect, patch)
         painter.restore()
 
     def _checker_brush(self) -> QBrush:

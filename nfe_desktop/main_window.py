@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self._serial = 0
         self._shown_serial = -1
         self._dragging: str | None = None
+        self._region: tasks.FaceRegion | None = None  # the face box's pixels, for renders
         self._close_after_save = False
         self._closed = False
 
@@ -649,6 +650,7 @@ class MainWindow(QMainWindow):
         picture = opened.picture
         self._renders.cancel()
         self._session.open_picture(picture, default_box(*picture.size))
+        self._region = None
         self._project_path = None
         self._face_unsaved = False
         self.undo_stack.clear()
@@ -662,9 +664,7 @@ class MainWindow(QMainWindow):
         if picture.path is not None:
             self._remember_folder(picture.path)
             add_recent_file(self._settings, str(picture.path.resolve()))
-        self.statusBar().showMessage(
-            "Put the face in the square, then press Invert.", 8000
-        )
+        self.statusBar().showMessage("Put the face in the square, then press Invert.", 8000)
         self._update_actions()
         self._update_title()
 
@@ -672,6 +672,7 @@ class MainWindow(QMainWindow):
         project = opened.project
         self._renders.cancel()
         self._session = project.session
+        self._region = opened.region
         self._project_path = opened.path
         self._face_unsaved = False
         self.undo_stack.clear()
@@ -816,11 +817,12 @@ class MainWindow(QMainWindow):
         """A new face: fresh sliders (the keep toggles stay), an empty history."""
         self._renders.cancel()
         self._session.set_face(new.face)
+        self._region = new.region
         self._face_unsaved = True
         self.undo_stack.clear()
         self.attribute_dock.set_state(self._session.state)
         self.face_panel.set_faces(new.image, new.image)
-        self.canvas.set_after(None)
+        self.canvas.set_after_patch(None, None)
         self._update_actions()
         self._update_title()
         self._request_render()
@@ -829,6 +831,7 @@ class MainWindow(QMainWindow):
     def _drop_face(self, message: str) -> None:
         self._renders.cancel()
         self._session.face = None
+        self._region = None
         self._session.set_state(EditState(keep=self._session.state.keep))
         self.undo_stack.clear()
         self.canvas.set_after(None)
@@ -845,6 +848,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_drag_finished(self, attribute: str) -> None:
         self._dragging = None
+        self._request_render()  # the full-size render after the drag's quick previews
 
     @Slot(object, str, bool)
     def _on_state_requested(self, state: EditState, text: str, merge: bool) -> None:
@@ -872,7 +876,12 @@ class MainWindow(QMainWindow):
         self._serial += 1
         self._renders.submit(
             tasks.render(
-                self._model.model, session.picture, session.face, session.state, self._serial
+                self._model.model,
+                session.face,
+                self._region,
+                session.state,
+                self._serial,
+                preview=self._dragging is not None,
             )
         )
 
@@ -882,10 +891,10 @@ class MainWindow(QMainWindow):
         if view.face is not self._session.face or view.serial < self._shown_serial:
             return
         self._shown_serial = view.serial
-        self.canvas.set_after(view.after)
+        self.canvas.set_after_patch(view.patch, view.box)
         self.face_panel.edited.set_image(view.edited_face)
         self.render_info.setText(f"Rendered in {view.seconds * 1000:.0f} ms")
-        if view.state == self._session.state:
+        if view.state == self._session.state and not view.preview:
             self.rendered.emit()
 
     @Slot(str)

@@ -19,7 +19,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from nfe_core.edits import Edit
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import FaceBox, paste_back_region
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.presets import edits_with_preserve, load_preset
@@ -55,11 +55,15 @@ def load_model(path: Path | None, device: str) -> Task:
 
     def task(progress: ProgressFn, should_stop: StopFn) -> LoadedModel:
         started = time.perf_counter()
+        from nfe_core.bundle import BundleError
         from nfe_core.service import EditorModel, available_devices, runtime_versions
 
         devices = tuple(available_devices())
         wanted = device if device == "auto" or device in devices else "auto"
-        model = EditorModel.load(path, wanted, progress, should_stop)
+        try:
+            model = EditorModel.load(path, wanted, progress, should_stop)
+        except BundleError as exc:  # a message for the user, not a bug
+            raise ValueError(str(exc)) from exc
         return LoadedModel(
             model, model.info, devices, runtime_versions(), time.perf_counter() - started
         )
@@ -67,12 +71,44 @@ def load_model(path: Path | None, device: str) -> Task:
     return task
 
 
+PREVIEW_SIDE = 768
+"""Longest side of the face box's pixels while a slider is dragged: a big picture's box is
+shrunk to this for the live preview, and rendered at full size when the drag ends."""
+
+
+@dataclass(frozen=True, eq=False)
+class FaceRegion:
+    """The face box's pixels of the picture, at full size and shrunk for live previews:
+    what a render pastes the edit into (the canvas draws the result over the box)."""
+
+    box: FaceBox
+    full: np.ndarray
+    preview: np.ndarray
+    alpha_full: Image.Image | None
+    alpha_preview: Image.Image | None
+
+    @classmethod
+    def of(cls, picture: Picture, box: FaceBox) -> FaceRegion:
+        area = (box.x, box.y, box.right, box.bottom)
+        rgb = picture.rgb.crop(area)
+        alpha = picture.alpha.crop(area) if picture.alpha is not None else None
+        scale = min(1.0, PREVIEW_SIDE / max(box.w, box.h))
+        size = (max(1, round(box.w * scale)), max(1, round(box.h * scale)))
+        small = rgb if scale == 1.0 else rgb.resize(size, Image.Resampling.LANCZOS)
+        small_alpha = alpha
+        if alpha is not None and scale != 1.0:
+            small_alpha = alpha.resize(size, Image.Resampling.LANCZOS)
+        return cls(box, np.asarray(rgb), np.asarray(small), alpha, small_alpha)
+
+
 @dataclass(frozen=True)
 class NewFace:
-    """A generated or inverted face with its picture for the face panel."""
+    """A generated or inverted face, its picture for the face panel, and (inverted) the
+    face box's pixels the edits are pasted into."""
 
     face: Face
     image: QImage
+    region: FaceRegion | None = None
 
 
 def generate(model: EditorModel, seed: int, truncation: float) -> Task:
@@ -90,22 +126,61 @@ def invert(model: EditorModel, picture: Picture, box: FaceBox | None, steps: int
 
     def task(progress: ProgressFn, should_stop: StopFn) -> NewFace:
         face = model.invert(picture, box, steps, progress, should_stop)
-        return NewFace(face, face_qimage(face.reconstruction))
+        assert face.box is not None
+        region = FaceRegion.of(picture, face.box)
+        return NewFace(face, face_qimage(face.reconstruction), region)
 
     return task
 
 
 @dataclass(frozen=True)
 class RenderView:
-    """One render for the canvas: the whole picture with the edit pasted back (or the face
-    itself when generated), the edited face alone, and the render's serial and time."""
+    """One render for the canvas: the edited face box (``patch``, to draw over ``box`` of the
+    picture; for a generated face the face itself), the edited face alone, and the render's
+    serial, state and time."""
 
     serial: int
     face: Face
     state: EditState
-    after: QImage
+    patch: QImage
+    box: FaceBox
     edited_face: QImage
     seconds: float
+    preview: bool
+
+
+def render(
+    model: EditorModel, face: Face, region: FaceRegion | None, state: EditState, serial: int,
+    *, preview: bool = False,
+) -> Task:  # fmt: skip
+    """Render ``face`` with ``state``'s edits and paste the edit into the face box's pixels
+    (shrunk ones when ``preview``: while a slider is dragged)."""
+
+    def task(progress: ProgressFn, should_stop: StopFn) -> RenderView:
+        started = time.perf_counter()
+        rendered = model.render(face, state, serial=serial)
+        if region is None:
+            size = face.reconstruction.shape[1], face.reconstruction.shape[0]
+            patch = face_qimage(rendered.image)
+            box = FaceBox(0, 0, *size)
+        else:
+            pixels = region.preview if preview else region.full
+            alpha = region.alpha_preview if preview else region.alpha_full
+            edited = paste_back_region(pixels, face.reconstruction, rendered.image)
+            patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
+            box = region.box
+        return RenderView(
+            serial,
+            face,
+            state,
+            patch,
+            box,
+            face_qimage(rendered.image),
+            time.perf_counter() - started,
+            preview,
+        )
+
+    return task
 
 
 def compose_picture(model: EditorModel, picture: Picture | None, face: Face, pixels: Any) -> Any:
@@ -115,23 +190,6 @@ def compose_picture(model: EditorModel, picture: Picture | None, face: Face, pix
     from nfe_core.service import compose
 
     return compose(picture, face, pixels)
-
-
-def render(
-    model: EditorModel, picture: Picture | None, face: Face, state: EditState, serial: int
-) -> Task:
-    """Render ``face`` with ``state``'s edits and paste it back into ``picture``."""
-
-    def task(progress: ProgressFn, should_stop: StopFn) -> RenderView:
-        started = time.perf_counter()
-        rendered = model.render(face, state, serial=serial)
-        composed = compose_picture(model, picture, face, rendered.image)
-        after = pil_to_qimage(composed.rgb, composed.alpha)
-        return RenderView(
-            serial, face, state, after, face_qimage(rendered.image), time.perf_counter() - started
-        )
-
-    return task
 
 
 def export_picture(
@@ -176,6 +234,7 @@ class OpenedProject:
     project: Project
     picture: QImage | None
     face: QImage | None
+    region: FaceRegion | None
 
 
 def load_project(path: Path) -> Task:
@@ -188,8 +247,12 @@ def load_project(path: Path) -> Task:
         session = project.session
         picture = session.picture
         image = pil_to_qimage(picture.rgb, picture.alpha) if picture is not None else None
-        face = face_qimage(session.face.reconstruction) if session.face is not None else None
-        return OpenedProject(path, project, image, face)
+        face = session.face
+        region = None
+        if picture is not None and face is not None and face.box is not None:
+            region = FaceRegion.of(picture, face.box)
+        face_image = face_qimage(face.reconstruction) if face is not None else None
+        return OpenedProject(path, project, image, face_image, region)
 
     return task
 

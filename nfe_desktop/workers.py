@@ -28,13 +28,14 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from nfe_core.fileio import FileWriteError
 from nfe_core.imageio import ImageError
 from nfe_core.jobs import Cancelled, ProgressFn, StopFn
 
 log = logging.getLogger(__name__)
 
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ImageError, OSError, ValueError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ImageError, FileWriteError, OSError, ValueError)
 """Errors with a message meant for the user; anything else is a bug and is logged in full."""
 
 

@@ -311,6 +311,34 @@ def test_open_invert_edit_and_save_the_whole_picture(
     assert load_image(face_out).size == (32, 32)
 
 
+def test_a_big_picture_previews_while_dragging_and_renders_full_size_after(
+    qtbot: QtBot, editor: MainWindow, tmp_path: Path
+):
+    from nfe_desktop.tasks import PREVIEW_SIDE
+
+    write_picture(tmp_path / "big.png", (1300, 1000))
+    open_and_invert(qtbot, editor, tmp_path / "big.png")
+    shown: list[tuple[int, int]] = []
+    original = editor.canvas.set_after_patch
+
+    def record(patch, box):
+        if patch is not None:
+            shown.append((patch.width(), patch.height()))
+        original(patch, box)
+
+    editor.canvas.set_after_patch = record  # type: ignore[method-assign]
+    slider = editor.attribute_dock.slider("glasses")
+    slider.setSliderDown(True)
+    slider.setValue(100)
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT_MS)
+    assert shown[-1] == (PREVIEW_SIDE, PREVIEW_SIDE)  # the 1000 px box, shrunk while dragging
+    slider.setSliderDown(False)
+    settle(qtbot, editor)
+    assert shown[-1] == (1000, 1000)  # let go: the full-size box
+    after = qimage_array(editor.canvas.after())
+    assert after.shape == (1000, 1300, 3)
+
+
 def test_a_new_face_box_is_used_by_the_next_inversion(
     qtbot: QtBot, editor: MainWindow, tmp_path: Path
 ):

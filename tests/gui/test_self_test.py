@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nfe_desktop.self_test import run_self_test
 
@@ -68,14 +68,14 @@ def test_self_test_fails_in_words_when_the_model_is_broken(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_self_test_fails_at_its_time_limit_and_closes_the_window() -> None:
+def test_self_test_fails_at_its_time_limit_and_closes_the_window(qapp: QApplication) -> None:
     warning = QMessageBox.warning
     out = io.StringIO()
 
     status = run_self_test(out=out, timeout_s=0.2)  # no model loads that fast
 
     assert status == 1
-    assert out.getvalue().startswith("FAIL model loaded: no model within the self-test's 0 s")
+    assert out.getvalue().startswith("FAIL model loaded: no model within the self-test's 0.2 s")
     assert QMessageBox.warning is warning  # the real message boxes are back
     # The dangling-thread fixture checks that closing joined the model's worker.
 

@@ -18,6 +18,7 @@ from nfe_core.facebox import (
     parse_box,
     paste_back,
     paste_back_picture,
+    paste_back_region,
 )
 from nfe_core.imageio import Picture, load_image, save_picture, to_array
 
@@ -384,3 +385,18 @@ def test_picture_zero_edit_saves_the_same_pixels(tmp_path: Path) -> None:
     assert to_array(pasted).tobytes() == to_array(picture).tobytes()
     with pytest.raises(ValueError, match="Picture"):
         paste_back_picture(to_array(picture), FaceBox(0, 0, 4, 4), render, render)  # type: ignore[arg-type]
+
+
+def test_paste_back_region_is_paste_back_inside_the_box():
+    rng = np.random.default_rng(7)
+    original = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    reconstruction = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    edited = np.clip(reconstruction.astype(int) + 40, 0, 255).astype(np.uint8)
+    box = FaceBox(12, 5, 40, 40)
+    whole = paste_back(original, box, reconstruction, edited)
+    region = paste_back_region(original[5:45, 12:52], reconstruction, edited)
+    assert np.array_equal(region, whole[5:45, 12:52])
+    unchanged = paste_back_region(original[5:45, 12:52], reconstruction, reconstruction)
+    assert np.array_equal(unchanged, original[5:45, 12:52])
+    with pytest.raises(ValueError, match="feather"):
+        paste_back_region(original, reconstruction, edited, feather=0.9)
