@@ -255,13 +255,7 @@ def paste_back(
     _check_rgb(original, "original")
     height, width = original.shape[:2]
     _check_inside(box, width, height)
-    _check_render(reconstruction, "reconstruction")
-    _check_render(edited, "edited")
-    if reconstruction.shape != edited.shape:
-        raise ValueError(
-            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
-            f"got {edited.shape}"
-        )
+    _check_renders(reconstruction, edited)
     _check_feather(feather)
 
     result = original.copy()
@@ -289,13 +283,7 @@ def paste_back_region(
         ValueError: as :func:`paste_back`.
     """
     _check_rgb(region, "region")
-    _check_render(reconstruction, "reconstruction")
-    _check_render(edited, "edited")
-    if reconstruction.shape != edited.shape:
-        raise ValueError(
-            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
-            f"got {edited.shape}"
-        )
+    _check_renders(reconstruction, edited)
     _check_feather(feather)
     return _edited_region(region, reconstruction, edited, float(feather))
 
@@ -374,6 +362,16 @@ def _edge_ramp(length: int, ramp: float) -> np.ndarray:
     distance = np.minimum(centres, length - centres)
     t = np.clip(distance / ramp, 0.0, 1.0)
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _check_renders(reconstruction: np.ndarray, edited: np.ndarray) -> None:
+    _check_render(reconstruction, "reconstruction")
+    _check_render(edited, "edited")
+    if reconstruction.shape != edited.shape:
+        raise ValueError(
+            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
+            f"got {edited.shape}"
+        )
 
 
 def _check_feather(feather: object) -> None:

@@ -187,6 +187,7 @@ class EditorModel:
             attributes=attribute_specs(bundle.boundaries),
             cannot_invert=cannot_invert,
             cannot_edit=cannot_edit,
+            latent_shape=(bundle.generator.num_ws, bundle.generator.config.w_dim),
             training=bundle.training,
             report=bundle.report,
         )

@@ -185,6 +185,7 @@ class ModelInfo:
     attributes: tuple[AttributeSpec, ...]
     cannot_invert: str | None
     cannot_edit: str | None
+    latent_shape: tuple[int, int] = (0, 0)  # W+: (num_ws, w_dim)
     training: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] | None = None
 

@@ -435,6 +435,10 @@ class MainWindow(QMainWindow):
         """The picture open in the window, or None."""
         return self._session.picture
 
+    def settings_model(self) -> str:
+        """The bundle the app opens next time ('' for the default model)."""
+        return self._settings.get(LAST_MODEL)
+
     def model_info(self) -> Any:
         """The loaded model's :class:`~nfe_core.session.ModelInfo`, or None."""
         return self._model.info if self._model is not None else None
@@ -560,7 +564,7 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(info.description)
         self.attribute_dock.set_attributes(info.attributes)
         face = self._session.face
-        if face is not None and face.latent.shape[1] != self._latent_width(loaded):
+        if face is not None and face.latent.shape != info.latent_shape:
             self._drop_face("The face was made by the previous model; invert or generate again.")
         known = {a.name for a in info.attributes}
         state = self._session.state
@@ -573,11 +577,6 @@ class MainWindow(QMainWindow):
         if self._session.face is not None:
             self._request_render()
         self.model_loaded.emit()
-
-    @staticmethod
-    def _latent_width(loaded: tasks.LoadedModel) -> int:
-        generator = loaded.model.bundle.generator
-        return int(generator.config.w_dim)
 
     def _on_model_failed(self, worker: Worker, path: Path | None, message: str) -> None:
         if worker is not self._model_worker:

@@ -484,3 +484,22 @@ def test_the_desktop_default_steps_are_the_core_default():
     from nfe_core.inversion import DEFAULT_STEPS
 
     assert DEFAULT_INVERSION_STEPS == DEFAULT_STEPS
+
+
+def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw(
+    qtbot: QtBot, editor: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    generate_face(qtbot, editor)
+    drag(editor, "glasses", 1.0)
+    settle(qtbot, editor)
+    other = save_editing_bundle(tmp_path / "other", encoder=False, name="other")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(other))
+    with qtbot.waitSignal(editor.model_loaded, timeout=WAIT_MS):
+        editor.open_model_action.trigger()
+    settle(qtbot, editor)
+    assert editor.model_info().name == "other"
+    assert editor.attribute_dock.spec_names() == ["hair_color", "glasses"]
+    assert editor.session.face is not None  # same latent shape: the face stays
+    assert [str(e) for e in editor.session.state.edits] == ["glasses=+1"]
+    assert editor.canvas.after() is not None
+    assert editor.settings_model() == str(other)

@@ -223,9 +223,7 @@ def test_not_a_picture_is_refused_in_words(
 
     open_through_menu(qtbot, window, monkeypatch, text_file)
 
-    assert [(kind, title) for kind, title, _ in boxes.shown] == [
-        ("warning", "Could not open")
-    ]
+    assert [(kind, title) for kind, title, _ in boxes.shown] == [("warning", "Could not open")]
     assert window.picture() is None and window.canvas.image() is None
     assert shown_title(window) == "Neural Face Editor"
 
@@ -247,9 +245,7 @@ def test_failed_save_shows_an_error_and_changes_nothing(
     window.save_as_action.trigger()
     qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
 
-    assert [(kind, title) for kind, title, _ in boxes.shown] == [
-        ("warning", "Could not save")
-    ]
+    assert [(kind, title) for kind, title, _ in boxes.shown] == [("warning", "Could not save")]
     assert not missing_folder.exists()
     assert window.picture() is picture
     assert shown_title(window) == "face.png — Neural Face Editor"

@@ -36,6 +36,7 @@ def picture_path(tmp_path: Path) -> Path:
 def test_info_describes_the_model_and_its_sliders(model: EditorModel):
     info = model.info
     assert info.resolution == 32 and info.device == "cpu" and len(info.fingerprint) > 8
+    assert info.latent_shape == (model.bundle.generator.num_ws, 32)
     assert info.cannot_invert is None and info.cannot_edit is None
     hair, glasses = info.attributes
     assert (hair.name, hair.group, hair.classes) == (
