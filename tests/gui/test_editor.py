@@ -503,3 +503,19 @@ def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw
     assert [str(e) for e in editor.session.state.edits] == ["glasses=+1"]
     assert editor.canvas.after() is not None
     assert editor.settings_model() == str(other)
+
+
+def test_about_shows_the_model_and_its_quality_figures(
+    editor: MainWindow, monkeypatch: pytest.MonkeyPatch
+):
+    from nfe_desktop.main_window import quality_html
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    editor.about_action.trigger()
+    assert "tiny" in shown[0] and "PyTorch" in shown[0] and "no quality report" in shown[0]
+    html = quality_html(
+        {"edit_success": {"hair_color": 0.95}, "frechet_distance": 1.25,
+         "inversion": {"psnr_db_hybrid": 27.5}}
+    )  # fmt: skip
+    assert "hair color 0.95" in html and "frechet distance" in html and "27.5" in html
