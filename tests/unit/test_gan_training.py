@@ -219,6 +219,36 @@ def test_resume_after_ctrl_c_repeats_the_uninterrupted_losses_exactly(
     assert [s["from_step"] for s in options["sessions"]] == [0, 2]
 
 
+def test_a_compact_checkpoint_continues_the_run_in_a_new_folder(tmp_path, tiny, capsys):
+    assert gan(tmp_path / "first", tiny, steps=2) == 0
+    compact = tmp_path / "resume.pt"
+    assert main(["compact", str(tmp_path / "first"), "--out", str(compact)]) == 0
+    assert "MB" in capsys.readouterr().err
+    full = tmp_path / "first" / "checkpoints" / "latest.pt"
+    assert compact.stat().st_size < 0.6 * full.stat().st_size
+    raw = torch.load(compact, weights_only=True)
+    assert raw["compact"] and raw["generator"]["w_avg"].dtype == torch.float16
+    assert all("exp_avg" not in slot for slot in raw["g_optim"]["state"].values())
+    expanded = load_checkpoint(compact)
+    assert expanded["generator"]["w_avg"].dtype == torch.float32
+    original = load_checkpoint(full)
+    for slot, was in zip(
+        expanded["g_optim"]["state"].values(), original["g_optim"]["state"].values(), strict=True
+    ):
+        assert torch.equal(slot["step"], was["step"])  # step counts are not rounded
+        assert slot["exp_avg"].shape == was["exp_avg"].shape
+        assert torch.allclose(slot["exp_avg_sq"], was["exp_avg_sq"], rtol=1e-2, atol=1e-6)
+
+    assert gan(tmp_path / "second", tiny, "--start-from", str(compact), steps=4) == 0
+    assert load_checkpoint(tmp_path / "second" / "checkpoints" / "latest.pt")["step"] == 4
+    assert [r["step"] for r in read_losses(tmp_path / "second" / "losses.csv")] == ["3", "4"]
+    capsys.readouterr()
+    assert gan(tmp_path / "third", tiny, "--start-from", str(compact), "--seed", "5") == 2
+    assert "--seed" in one_error_line(capsys)
+    assert gan(tmp_path / "second", tiny, "--resume", "--start-from", str(compact)) == 2
+    assert "give one" in one_error_line(capsys)
+
+
 def test_should_stop_and_keyboard_interrupt_save_a_checkpoint(tmp_path, tiny):
     options = TrainOptions(
         data="synthetic", size=32, steps=5, out=tmp_path / "a", config_file=tiny, device="cpu"

@@ -12,6 +12,11 @@ A checkpoint is a dict::
     generator, discriminator, generator_ema: state dicts,
     g_optim, d_optim, g_scaler, d_scaler: optimiser / GradScaler state dicts,
     rng: {torch, cuda: [..], numpy: {...}, python: {...}}
+
+A *compact* checkpoint (:func:`compact_checkpoint`, ``compact: True``) is the same run made
+small enough to commit between sittings of a long CPU training: floating-point tensors in
+float16 and, when Adam's beta1 is 0, no first moments (with beta1 = 0 Adam overwrites them
+with the gradient on every step, so nothing is lost). :func:`load_checkpoint` restores both.
 """
 
 from __future__ import annotations
@@ -83,6 +88,49 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     missing = [key for key in _REQUIRED if key not in state]
     if missing:
         raise CheckpointError(file, f"missing {', '.join(missing)}")
+    if state.get("compact"):
+        state = _expanded(state)
+    return state
+
+
+def compact_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Write a compact copy of the checkpoint ``source`` to ``target`` (see the module's
+    docstring); training resumed from it continues the same run."""
+    state = load_checkpoint(source)
+    for key in _OPTIMIZERS:
+        optim = state[key]
+        if all(group["betas"][0] == 0 for group in optim["param_groups"]):
+            for slot in optim["state"].values():
+                slot.pop("exp_avg", None)
+    compact = _cast(state, torch.float32, torch.float16)
+    compact["compact"] = True
+    compact.pop("format", None)
+    compact.pop("version", None)
+    return save_checkpoint(target, compact)
+
+
+_OPTIMIZERS = ("g_optim", "d_optim")
+
+
+def _cast(value: Any, source: torch.dtype, target: torch.dtype, key: str = "") -> Any:
+    """``value`` with every ``source`` tensor cast to ``target`` (Adam's step counts kept)."""
+    if isinstance(value, torch.Tensor):
+        return value.to(target) if value.dtype == source and key != "step" else value
+    if isinstance(value, dict):
+        return {k: _cast(v, source, target, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cast(v, source, target) for v in value]
+    return value
+
+
+def _expanded(state: dict[str, Any]) -> dict[str, Any]:
+    """A compact checkpoint back in float32, with Adam's first moments (zeros) restored."""
+    state = _cast(state, torch.float16, torch.float32)
+    for key in _OPTIMIZERS:
+        for slot in state[key]["state"].values():
+            if "exp_avg" not in slot and "exp_avg_sq" in slot:
+                slot["exp_avg"] = torch.zeros_like(slot["exp_avg_sq"])
+    state["compact"] = False
     return state
 
 

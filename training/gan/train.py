@@ -54,6 +54,7 @@ class TrainOptions:
     device: str | None = None
     batch: int | None = None
     dry_run: bool = False
+    start_from: Path | None = None  # a (compact) checkpoint to begin a new RUN_DIR from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class TrainOptions:
             "seed": self.seed,
             "device": self.device,
             "batch": self.batch,
+            "start_from": None if self.start_from is None else str(self.start_from),
         }
 
 
@@ -143,7 +145,13 @@ def _train(
         torch.backends.cudnn.allow_tf32 = True
     folder = RunFolder(options.out)
     check_size(options.size)
-    checkpoint = _open_checkpoint(folder, options) if options.resume else None
+    if options.resume and options.start_from is not None:
+        raise ValueError("--resume continues RUN_DIR; --start-from begins a new one: give one")
+    checkpoint = None
+    if options.resume:
+        checkpoint = _open_checkpoint(folder, folder.latest, options)
+    elif options.start_from is not None:
+        checkpoint = _open_checkpoint(folder, options.start_from, options)
     config = _resolve_config(options, checkpoint)
     _check_batch(config, info)
     dataset = open_dataset(options.data, options.size, options.seed, config.synthetic_count)
@@ -187,9 +195,10 @@ def _train(
 # checks
 
 
-def _open_checkpoint(folder: RunFolder, options: TrainOptions) -> dict[str, Any]:
-    folder.check_resumable()
-    checkpoint = load_checkpoint(folder.latest)
+def _open_checkpoint(folder: RunFolder, path: Path, options: TrainOptions) -> dict[str, Any]:
+    if options.resume:
+        folder.check_resumable()
+    checkpoint = load_checkpoint(path)
     run = checkpoint["run"]
     asked = {"data": _data_key(options.data), "size": options.size, "seed": options.seed}
     for key, value in asked.items():
