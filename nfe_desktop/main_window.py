@@ -647,6 +647,7 @@ class MainWindow(QMainWindow):
             self._show_project(opened)
             return
         picture = opened.picture
+        self.cancel_inversion()  # it would be the old picture's face
         self._renders.cancel()
         self._session.open_picture(picture, default_box(*picture.size))
         self._region = None
@@ -669,6 +670,7 @@ class MainWindow(QMainWindow):
 
     def _show_project(self, opened: tasks.OpenedProject) -> None:
         project = opened.project
+        self.cancel_inversion()
         self._renders.cancel()
         self._session = project.session
         self._region = opened.region
@@ -805,6 +807,7 @@ class MainWindow(QMainWindow):
         return worker
 
     def _on_generated(self, new: tasks.NewFace) -> None:
+        self.cancel_inversion()
         self._project_path = None
         self.canvas.set_image(new.image)
         self.canvas.set_face_box(None)

@@ -519,3 +519,20 @@ def test_about_shows_the_model_and_its_quality_figures(
          "inversion": {"psnr_db_hybrid": 27.5}}
     )  # fmt: skip
     assert "hair color 0.95" in html and "frechet distance" in html and "27.5" in html
+
+
+def test_opening_another_picture_cancels_the_running_inversion(
+    qtbot: QtBot, editor: MainWindow, settings: Settings, tmp_path: Path
+):
+    write_picture(tmp_path / "first.png")
+    write_picture(tmp_path / "second.png", (50, 50))
+    editor.open_path(tmp_path / "first.png", ask=False)
+    qtbot.waitUntil(lambda: editor.picture() is not None, timeout=WAIT_MS)
+    settings.set(INVERSION_STEPS, 1000)
+    worker = editor.invert()
+    assert worker is not None
+    editor.open_path(tmp_path / "second.png", ask=False)
+    qtbot.waitUntil(worker.is_finished, timeout=WAIT_MS)
+    settle(qtbot, editor)
+    assert worker.is_cancelled() and editor.session.face is None
+    assert editor.picture() is not None and editor.picture().size == (50, 50)
