@@ -49,7 +49,8 @@ MAX_ZOOM = 32.0
 ZOOM_STEP = 1.25
 """Zoom factor of one wheel notch, :meth:`Canvas.zoom_in` and :meth:`Canvas.zoom_out`."""
 CRISP_ZOOM = 2.0
-"""From this zoom on, picture pixels are drawn as crisp squares (nearest neighbour)."""
+"""From this zoom on, picture pixels are drawn as crisp squares (nearest neighbour) when the
+user zoomed in to look at them; a picture fitted to the window is always drawn smoothly."""
 MIN_BOX = 8
 """The smallest face box side the user can draw, in picture pixels."""
 COMPARE_MODES = ("after", "before", "split")
@@ -664,7 +665,7 @@ class Canvas(QWidget):
                 self._scaled[key] = scaled
             painter.drawImage(target, scaled)
         else:
-            crisp = device.width() >= CRISP_ZOOM * image.width()
+            crisp = not self._fitted and device.width() >= CRISP_ZOOM * image.width()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not crisp)
             scale_x = image.width() / target.width()
             scale_y = image.height() / target.height()
@@ -696,7 +697,7 @@ class Canvas(QWidget):
         if patch.hasAlphaChannel():  # the box's transparent pixels replace, not blend
             painter.fillRect(area, self._checker_brush())
         device_width = rect.width() * self.devicePixelRatioF()
-        crisp = device_width >= CRISP_ZOOM * patch.width()
+        crisp = not self._fitted and device_width >= CRISP_ZOOM * patch.width()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not crisp)
         painter.drawImage(rect, patch)
         painter.restore()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressDialog,
+    QStyle,
     QWidget,
 )
 
@@ -388,8 +389,19 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
+        style = self.style()
+        icons = QStyle.StandardPixmap
+        for action, icon in (
+            (self.open_action, icons.SP_DialogOpenButton),
+            (self.save_action, icons.SP_DialogSaveButton),
+            (self.undo_action, icons.SP_ArrowBack),
+            (self.redo_action, icons.SP_ArrowForward),
+            (self.invert_action, icons.SP_BrowserReload),
+        ):
+            action.setIcon(style.standardIcon(icon))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.open_action, self.save_action, None, self.undo_action,
                        self.redo_action, None, self.invert_action, None,
                        *self.compare_actions.values(), None, self.fit_action,
@@ -824,6 +836,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.clear()
         self.attribute_dock.set_state(self._session.state)
         self.face_panel.set_faces(new.image, new.image)
+        self.face_panel.set_seen("")
         self.canvas.set_after_patch(None, None)
         self._update_actions()
         self._update_title()
@@ -896,6 +909,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_after_patch(view.patch, view.box)
         self.face_panel.edited.set_image(view.edited_face)
         self.render_info.setText(f"Rendered in {view.seconds * 1000:.0f} ms")
+        if view.seen is not None:
+            self.face_panel.set_seen("The model sees:\n" + tasks.describe_seen(view.seen))
         if view.state == self._session.state and not view.preview:
             self.rendered.emit()
 

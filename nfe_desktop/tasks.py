@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from nfe_core.edits import Edit
+from nfe_core.edits import Edit, attribute_title
 from nfe_core.facebox import FaceBox, paste_back_region
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
 from nfe_core.jobs import ProgressFn, StopFn
@@ -147,6 +147,7 @@ class RenderView:
     edited_face: QImage
     seconds: float
     preview: bool
+    seen: dict[str, tuple[str, float]] | None = None  # the classifier on the edited face
 
 
 def render(
@@ -169,18 +170,21 @@ def render(
             edited = paste_back_region(pixels, face.reconstruction, rendered.image)
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
             box = region.box
+        seconds = time.perf_counter() - started
+        seen = None if preview else model.tags(rendered.image)
         return RenderView(
-            serial,
-            face,
-            state,
-            patch,
-            box,
-            face_qimage(rendered.image),
-            time.perf_counter() - started,
-            preview,
+            serial, face, state, patch, box, face_qimage(rendered.image), seconds, preview, seen
         )
 
     return task
+
+
+def describe_seen(seen: dict[str, tuple[str, float]]) -> str:
+    """``Hair colour: blue (0.93)`` per attribute, one a line: what the model sees."""
+    return "\n".join(
+        f"{attribute_title(name)}: {label.replace('_', ' ')} ({p:.2f})"
+        for name, (label, p) in seen.items()
+    )
 
 
 def compose_picture(model: EditorModel, picture: Picture | None, face: Face, pixels: Any) -> Any:
