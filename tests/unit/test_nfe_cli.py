@@ -23,6 +23,7 @@ from nfe_core.cli.main import main
 from nfe_core.editing import Boundary
 from nfe_core.imageio import load_image
 from nfe_core.models import Generator
+from tests.expect import one_error_line
 from tests.tiny import TINY_GENERATOR, tiny_generator
 
 
@@ -34,14 +35,6 @@ def rgba_png(path: Path) -> Path:
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     image.save(path, icc_profile=profile)
     return path
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # --------------------------------------------------------------------------------------------

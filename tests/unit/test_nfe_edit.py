@@ -15,6 +15,7 @@ from nfe_core.cli.main import main
 from nfe_core.editing import apply, parse_edits
 from nfe_core.latent import Latent, load_latent, save_latent
 from nfe_core.sampling import images_to_uint8, z_for_seed
+from tests.expect import one_error_line
 from tests.tiny import TINY_ATTRIBUTES as ATTRIBUTES
 from tests.tiny import TINY_GENERATOR, tiny_boundaries, tiny_classifier, tiny_generator
 
@@ -46,14 +47,6 @@ def model(models: dict[str, Path]) -> list[str]:
 def _pixels(path: Path) -> np.ndarray:
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _seed_w(bundle_root: Path, seed: int, psi: float = 0.7) -> tuple[torch.Tensor, object]:

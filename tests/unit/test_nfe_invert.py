@@ -21,6 +21,7 @@ from nfe_core.imageio import load_image
 from nfe_core.latent import load_latent
 from nfe_core.pipeline import edit_inverted, invert_picture, model_record, paste
 from nfe_core.presets import load_preset
+from tests.expect import one_error_line
 from tests.tiny import save_editing_bundle
 from tests.unit.test_pipeline import noise_picture, srgb_profile
 
@@ -48,13 +49,6 @@ def art(tmp_path: Path) -> Path:
     path = tmp_path / "art.png"
     Image.fromarray(rgba).save(path, icc_profile=srgb_profile())
     return path
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,7 +85,7 @@ def test_invert_writes_a_loadable_latent(
     assert "warning" not in capsys.readouterr().err
 
     assert main(argv) == 2  # no overwriting without --force
-    assert "already exists" in one_error_line(capsys.readouterr().err)
+    assert "already exists" in one_error_line(capsys.readouterr().err, alone=False)
     assert main([*argv, "--force"]) == 0
 
 
@@ -114,7 +108,7 @@ def test_invert_errors(
 ) -> None:
     out = tmp_path / "x.npz"
     assert main(["invert", str(art), *args, "-o", str(out), *model]) == 2
-    assert needle in one_error_line(capsys.readouterr().err)
+    assert needle in one_error_line(capsys.readouterr().err, alone=False)
     assert not out.exists()
 
 
@@ -123,9 +117,9 @@ def test_invert_needs_an_encoder_and_an_npz(
 ) -> None:
     plain = ["--model", str(models["no_encoder"]), "--device", "cpu"]
     assert main(["invert", str(art), "-o", str(tmp_path / "x.npz"), *plain]) == 2
-    assert "nfe-train encoder --model" in one_error_line(capsys.readouterr().err)
+    assert "nfe-train encoder --model" in one_error_line(capsys.readouterr().err, alone=False)
     assert main(["invert", str(art), "-o", str(tmp_path / "x.png"), *plain]) == 2
-    assert ".npz" in one_error_line(capsys.readouterr().err)
+    assert ".npz" in one_error_line(capsys.readouterr().err, alone=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,7 +196,7 @@ def test_edit_picture_errors(
     monkeypatch.chdir(tmp_path)
     args = [str(art) if a == "IMAGE" else a for a in args]
     assert main(["edit", *args, "-o", "out.png", *model]) == 2
-    assert needle in one_error_line(capsys.readouterr().err)
+    assert needle in one_error_line(capsys.readouterr().err, alone=False)
     assert not (tmp_path / "out.png").exists()
 
 
@@ -211,7 +205,7 @@ def test_edit_without_an_encoder_says_how_to_get_one(
 ) -> None:
     argv = ["edit", str(art), "--set", "glasses=+1", "-o", str(tmp_path / "o.png")]
     assert main([*argv, "--model", str(models["no_encoder"]), "--device", "cpu"]) == 2
-    assert "nfe-train encoder" in one_error_line(capsys.readouterr().err)
+    assert "nfe-train encoder" in one_error_line(capsys.readouterr().err, alone=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,7 +265,7 @@ def test_batch_reports_a_bad_file_and_exits_1(
     argv = ["batch", str(pictures), "--set", "glasses=+2", "--out", str(out), "--steps", "1"]
     assert main([*argv, "--format", "jpg", *model]) == 1
     captured = capsys.readouterr()
-    line = one_error_line(captured.err)
+    line = one_error_line(captured.err, alone=False)
     assert line.startswith(f"error: {pictures / 'b.png'}: ") and "not a picture" in line
     assert f"edited 3 of 4 pictures into {out}" in captured.out and "1 failed" in captured.out
     assert sorted(p.name for p in out.iterdir()) == ["a_edited.jpg", "c_edited.jpg", "d_edited.jpg"]
@@ -320,7 +314,7 @@ def test_batch_bad_arguments_exit_2(
 ) -> None:
     out = tmp_path / "out"
     assert main(["batch", str(pictures), *args, "--out", str(out), *model]) == 2
-    assert needle in one_error_line(capsys.readouterr().err)
+    assert needle in one_error_line(capsys.readouterr().err, alone=False)
     assert not out.exists()
 
 
@@ -346,7 +340,7 @@ def test_batch_shards_by_rank_from_the_environment(
     assert written == [["a_edited.png", "d_edited.png"], ["c_edited.png"]]
     monkeypatch.setenv("RANK", "5")
     assert main([*argv, *model]) == 2
-    assert "rank 5 of 2" in one_error_line(capsys.readouterr().err)
+    assert "rank 5 of 2" in one_error_line(capsys.readouterr().err, alone=False)
 
 
 def test_batch_under_torchrun_with_two_processes(
