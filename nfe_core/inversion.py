@@ -23,12 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nfe_core.defaults import DEFAULT_STEPS as DEFAULT_STEPS  # re-exported
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
 from nfe_core.models.encoder import Encoder
-
-DEFAULT_STEPS = 60  # chosen by measurement: see benchmarks/bench_inversion.py
 
 
 class ImageFeatures(nn.Module):

@@ -31,6 +31,7 @@ import torch
 
 from nfe_core.batch import BatchSummary, run_batch
 from nfe_core.bundle import Bundle, default_bundle_path, load_bundle
+from nfe_core.defaults import DEFAULT_TRUNCATION
 from nfe_core.editing import Boundaries, EditError, apply
 from nfe_core.edits import Edit, attribute_title
 from nfe_core.facebox import FaceBox, paste_back_picture
@@ -194,7 +195,7 @@ class EditorModel:
 
     # --- faces --------------------------------------------------------------------------
 
-    def generate(self, seed: int, truncation: float = 0.7) -> Face:
+    def generate(self, seed: int, truncation: float = DEFAULT_TRUNCATION) -> Face:
         """The face seed ``seed`` stands for, truncated by ``truncation`` (0..1) towards the
         mean face; the same seed always gives the same face."""
         if isinstance(truncation, bool) or not 0.0 <= float(truncation) <= 1.0:

@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nfe_core.defaults import DEFAULT_TRUNCATION
+
 __all__ = ["DEFAULT_TRUNCATION", "MAX_SEED", "GeneratePanel"]
 
 MAX_SEED = 2**31 - 1
-DEFAULT_TRUNCATION = 0.7
 _TRUNCATION_SCALE = 100
 """Truncation slider ticks per 1.0."""
 

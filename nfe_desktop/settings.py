@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION
+
 ORGANIZATION = "NFE"
 APPLICATION = "Neural Face Editor"
 
@@ -74,11 +76,13 @@ LAST_MODEL: Setting[str] = Setting(
     "model/last_bundle", str, "", "The model bundle opened last; '' for the bundled default."
 )
 TRUNCATION: Setting[float] = Setting(
-    "generate/truncation", float, 0.7, "The Generate panel's truncation (0: the mean face)."
+    "generate/truncation",
+    float,
+    DEFAULT_TRUNCATION,
+    "The Generate panel's truncation (0: the mean face).",
 )
 
 MAX_RECENT_FILES = 10
-DEFAULT_INVERSION_STEPS = 60  # nfe_core.inversion.DEFAULT_STEPS (a test keeps them equal)
 
 DEVICE: Setting[str] = Setting(
     "model/device",
@@ -96,7 +100,7 @@ DEVICE: Setting[str] = Setting(
 INVERSION_STEPS: Setting[int] = Setting(
     "invert/steps",
     int,
-    DEFAULT_INVERSION_STEPS,
+    DEFAULT_STEPS,
     "Refinement steps after the encoder when inverting a picture: more is closer, slower.",
     label="Inversion steps",
     bounds=(0, 1000),

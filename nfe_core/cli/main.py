@@ -29,6 +29,7 @@ from nfe_core.cli.common import (
     run,
     whole_number,
 )
+from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION
 from nfe_core.imageio import (
     WRITE_SUFFIXES,
     ImageError,
@@ -37,6 +38,7 @@ from nfe_core.imageio import (
     save_picture,
     write_format,
 )
+from nfe_core.naming import DEFAULT_PATTERN
 
 if TYPE_CHECKING:
     import numpy as np
@@ -444,9 +446,9 @@ def _add_generate(subparsers: argparse._SubParsersAction[Parser]) -> None:
     parser.add_argument(
         "--truncation",
         type=_truncation,
-        default=0.7,
+        default=DEFAULT_TRUNCATION,
         metavar="T",
-        help="from 0 (the mean face) to 1 (no truncation) (default: 0.7)",
+        help=f"from 0 (the mean face) to 1 (no truncation) (default: {DEFAULT_TRUNCATION})",
     )
     parser.add_argument(
         "--count", type=int, default=1, metavar="N", help="how many faces (default: 1)"
@@ -506,7 +508,6 @@ def _generate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 # nfe edit
 
-_DEFAULT_TRUNCATION = 0.7  # as `nfe generate`
 _STRIP_MIN_FRAME = 128  # px: a smaller model's strip frames are enlarged (nearest) to this
 _STRIP_GAP = 4  # px of white between strip frames
 
@@ -621,7 +622,7 @@ def _add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
         default=None,
         metavar="T",
         help="with --seed: from 0 (the mean face) to 1 (no truncation) "
-        f"(default: {_DEFAULT_TRUNCATION}, as 'nfe generate')",
+        f"(default: {DEFAULT_TRUNCATION}, as 'nfe generate')",
     )
     _add_edit_options(parser)
     parser.add_argument(
@@ -722,13 +723,6 @@ def _box(text: str) -> FaceBox:
 _steps = whole_number(0)  # refinement steps (0: the encoder's guess alone)
 
 
-# nfe_core.inversion.DEFAULT_STEPS and nfe_core.batch.DEFAULT_PATTERN, for the help texts
-# without importing torch (`nfe --help` stays fast); tests/unit/test_nfe_invert.py keeps them
-# equal
-_DEFAULT_STEPS = 60
-_DEFAULT_PATTERN = "{stem}_edited.{ext}"
-
-
 def _add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     parser.add_argument(
         "--box",
@@ -744,7 +738,7 @@ def _add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") ->
         default=None,
         metavar="N",
         help=f"{prefix}refinement steps after the encoder's guess; more is closer and slower, "
-        f"0 is the encoder alone (default: {_DEFAULT_STEPS})",
+        f"0 is the encoder alone (default: {DEFAULT_STEPS})",
     )
 
 
@@ -921,7 +915,6 @@ def _edit_picture(
 
 def _invert_with_bar(args: argparse.Namespace, bundle: Bundle, picture: Picture) -> Inverted:
     """``invert_picture`` with --box/--steps and a progress bar; Ctrl+C cancels."""
-    from nfe_core.inversion import DEFAULT_STEPS
     from nfe_core.pipeline import invert_picture
 
     steps = DEFAULT_STEPS if args.steps is None else args.steps
@@ -946,7 +939,7 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
 
     generator = bundle.generator
     if args.seed is not None:
-        psi = _DEFAULT_TRUNCATION if args.truncation is None else args.truncation
+        psi = DEFAULT_TRUNCATION if args.truncation is None else args.truncation
         z = z_for_seed(args.seed, generator.config.z_dim).unsqueeze(0).to(bundle.device)
         with torch.no_grad():
             w = generator.truncate(generator.mapping(z), psi)[0]
@@ -1206,9 +1199,9 @@ def _add_batch(subparsers: argparse._SubParsersAction[Parser]) -> None:
     )
     parser.add_argument(
         "--pattern",
-        default=_DEFAULT_PATTERN,
+        default=DEFAULT_PATTERN,
         metavar="P",
-        help=f"output file names (default: {_DEFAULT_PATTERN})",
+        help=f"output file names (default: {DEFAULT_PATTERN})",
     )
     parser.add_argument(
         "--quality",
@@ -1275,7 +1268,6 @@ def _batch(args: argparse.Namespace) -> int:
         run_batch,
         shard_from_env,
     )
-    from nfe_core.inversion import DEFAULT_STEPS
 
     rank, world = shard_from_env()  # BatchError (a ValueError) is one error line
     prefix = f"rank {rank} of {world}: " if world > 1 else ""

@@ -22,7 +22,6 @@ from nfe_desktop.commands import EditCommand
 from nfe_desktop.main_window import PROJECT_FILTER, MainWindow, save_filters
 from nfe_desktop.preferences_dialog import PreferencesDialog
 from nfe_desktop.settings import (
-    DEFAULT_INVERSION_STEPS,
     EXPORT_QUALITY,
     INVERSION_STEPS,
     LAST_MODEL,
@@ -478,12 +477,6 @@ def test_preferences_are_declared_once_and_stored(
     dialog.accept()
     assert settings.get(INVERSION_STEPS) == 7 and settings.get(EXPORT_QUALITY) == 80
     assert settings.get(LAST_MODEL)  # the model given at start is remembered
-
-
-def test_the_desktop_default_steps_are_the_core_default():
-    from nfe_core.inversion import DEFAULT_STEPS
-
-    assert DEFAULT_INVERSION_STEPS == DEFAULT_STEPS
 
 
 def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw(
