@@ -1,12 +1,13 @@
 """GAN training throughput: images per second of `nfe-train gan`'s step, by size and device.
 
-    python benchmarks/bench_training.py [--sizes 32 64] [--steps N] [--batch B]
+    python benchmarks/bench_training.py [--sizes 32 64] [--steps N] [--batch B] [--config F ...]
 
 Prints a table. "nets img/s" is the training step alone (D step, lazy R1 amortised, G step,
 EMA) on random images; "with data img/s" adds the data pipeline (procedural faces rendered
 on the fly by DataLoader workers, as `--data synthetic` trains). The configs are the
 defaults of `nfe-train gan --size S` (batch 32 on CUDA). On CUDA both full precision and
 the default mixed precision (bf16) are measured, and torch.compile too with --compile.
+--config measures `nfe-train gan --config` files instead (one row each, at their size).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 
 import torch
 
-from training.gan.config import TrainConfig
+from training.gan.config import TrainConfig, load_overrides
 from training.gan.data import StepBatchSampler, make_loader, open_dataset
 from training.gan.loop import Trainer
 
@@ -77,6 +78,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=None, help="batch size (default: config's)")
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
     parser.add_argument("--cpu-only", action="store_true")
+    parser.add_argument(
+        "--config", type=str, nargs="+", default=[], help="gan --config JSON files to compare"
+    )
     args = parser.parse_args()
     devices = [torch.device("cpu")]
     if torch.cuda.is_available() and not args.cpu_only:
@@ -93,25 +97,33 @@ def main() -> None:
     print(head)
     print("-" * len(head))
     for device in devices:
-        for size in args.sizes:
-            for variant in variants(device, args.compile):
-                overrides = dict(variant)
-                if args.batch or device.type == "cuda":
-                    overrides["batch_size"] = args.batch or 32
-                config = TrainConfig.for_size(size, overrides)
-                steps = args.steps or (50 if device.type == "cuda" else max(4, 2048 // size))
-                rate, trainer = nets_rate(config, device, steps)
-                with_data = pipeline_rate(config, trainer, steps)
-                n_g = sum(p.numel() for p in trainer.G.parameters())
-                n_d = sum(p.numel() for p in trainer.D.parameters())
-                print(
-                    f"{device.type:>6} {size:>4} {config.batch_size:>5} "
-                    f"{config.amp if device.type == 'cuda' else '-':>5} "
-                    f"{'yes' if config.compile else 'no':>7} {n_g / 1e6:>8.2f}M "
-                    f"{n_d / 1e6:>8.2f}M {1000 * config.batch_size / rate:>8.0f} "
-                    f"{rate:>10.1f} {with_data:>15.1f}",
-                    flush=True,
-                )
+        runs = [
+            (size, variant, {}) for size in args.sizes for variant in variants(device, args.compile)
+        ]
+        if args.config:
+            runs = [
+                (args.sizes[-1], variant, load_overrides(file))
+                for file in args.config
+                for variant in variants(device, args.compile)
+            ]
+        for size, variant, extra in runs:
+            overrides = {**extra, **variant}
+            if args.batch or (device.type == "cuda" and not extra):
+                overrides["batch_size"] = args.batch or 32
+            config = TrainConfig.for_size(size, overrides)
+            steps = args.steps or (50 if device.type == "cuda" else max(4, 2048 // size))
+            rate, trainer = nets_rate(config, device, steps)
+            with_data = pipeline_rate(config, trainer, steps)
+            n_g = sum(p.numel() for p in trainer.G.parameters())
+            n_d = sum(p.numel() for p in trainer.D.parameters())
+            print(
+                f"{device.type:>6} {size:>4} {config.batch_size:>5} "
+                f"{config.amp if device.type == 'cuda' else '-':>5} "
+                f"{'yes' if config.compile else 'no':>7} {n_g / 1e6:>8.2f}M "
+                f"{n_d / 1e6:>8.2f}M {1000 * config.batch_size / rate:>8.0f} "
+                f"{rate:>10.1f} {with_data:>15.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
