@@ -807,7 +807,7 @@ class MainWindow(QMainWindow):
         """Show the face ``seed`` stands for, instead of a picture."""
         if self._model is None:
             return None
-        if self._session.picture is not None and not self._maybe_discard("generate a face"):
+        if not self._maybe_discard("generate a new face"):
             return None
         self._settings.set(TRUNCATION, float(truncation))
         worker = Worker(tasks.generate(self._model.model, seed, truncation), name=f"seed {seed}")
@@ -832,7 +832,8 @@ class MainWindow(QMainWindow):
         self._renders.cancel()
         self._session.set_face(new.face)
         self._region = new.region
-        self._face_unsaved = True
+        # an inverted face took time to make; a generated one is its seed, made again at will
+        self._face_unsaved = new.face.kind == "picture"
         self.undo_stack.clear()
         self.attribute_dock.set_state(self._session.state)
         self.face_panel.set_faces(new.image, new.image)

@@ -412,6 +412,9 @@ def test_a_project_saves_and_reopens_the_work_exactly(
 
 def test_closing_with_unsaved_work_asks_first(qtbot: QtBot, editor: MainWindow, boxes: Boxes):
     generate_face(qtbot, editor)
+    assert not editor.isWindowModified()  # a seed's face is made again at will
+    drag(editor, "glasses", 1.0)
+    settle(qtbot, editor)
     assert editor.isWindowModified()
     boxes.answer = QMessageBox.StandardButton.Cancel
     editor.close()
@@ -425,6 +428,8 @@ def test_opening_another_picture_over_unsaved_work_can_be_cancelled(
     qtbot: QtBot, editor: MainWindow, boxes: Boxes, tmp_path: Path
 ):
     generate_face(qtbot, editor)
+    drag(editor, "glasses", 1.0)
+    settle(qtbot, editor)
     write_picture(tmp_path / "art.png")
     boxes.answer = QMessageBox.StandardButton.Cancel
     assert editor.open_path(tmp_path / "art.png") is None
@@ -529,3 +534,20 @@ def test_opening_another_picture_cancels_the_running_inversion(
     settle(qtbot, editor)
     assert worker.is_cancelled() and editor.session.face is None
     assert editor.picture() is not None and editor.picture().size == (50, 50)
+
+
+def test_random_faces_come_without_questions_until_one_is_edited(
+    qtbot: QtBot, editor: MainWindow, boxes: Boxes
+):
+    generate_face(qtbot, editor)
+    first = editor.session.face
+    with qtbot.waitSignal(editor.face_changed, timeout=WAIT_MS):
+        editor.random_action.trigger()
+    settle(qtbot, editor)
+    assert editor.session.face is not first and boxes.shown == []
+    drag(editor, "glasses", 1.0)
+    settle(qtbot, editor)
+    boxes.answer = QMessageBox.StandardButton.Cancel
+    editor.random_action.trigger()
+    assert [title for title, _ in boxes.shown] == ["Unsaved changes"]
+    assert [str(e) for e in editor.session.state.edits] == ["glasses=+1"]
