@@ -119,6 +119,42 @@ def whole_number(minimum: int) -> Callable[[str], int]:
 positive_int = whole_number(1)
 
 
+_Handler = Callable[[argparse.Namespace], int]
+
+
+def quality(text: str) -> int:
+    """argparse type: a JPEG/WebP quality from 1 to 100."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100, got {value}")
+    return value
+
+
+def subparser(
+    subparsers: argparse._SubParsersAction[Parser],
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    epilog: str,
+    handler: _Handler,
+) -> Parser:
+    """Declare subcommand ``name``: ``summary`` is its line in the parent's list of commands,
+    and ``handler(args)`` runs it."""
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 @contextmanager
 def progress_bar(
     desc: str, total: int, *, unit: str = "it", quiet: bool = False

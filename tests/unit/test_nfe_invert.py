@@ -374,7 +374,7 @@ def test_help_shows_the_core_defaults(capsys: pytest.CaptureFixture[str]) -> Non
 def test_ctrl_c_asks_the_batch_to_stop_and_twice_interrupts() -> None:
     import signal
 
-    from nfe_core.cli.main import _stop_on_ctrl_c
+    from nfe_core.cli.batch import _stop_on_ctrl_c
 
     before = signal.getsignal(signal.SIGINT)
     with _stop_on_ctrl_c() as should_stop:
