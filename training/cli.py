@@ -704,6 +704,65 @@ def _compact(args: argparse.Namespace) -> int:
     return 0
 
 
+_ALL_DESCRIPTION = """\
+Build a whole model from one pipeline config (TOML): train the GAN on procedural faces, the
+annotator and judge classifiers, label samples and fit the attribute boundaries, train the
+encoder, name the bundle, write its quality report, and copy it where it ships.
+
+Every stage writes into RUNS and is skipped when its result is there already; an interrupted
+stage resumes. Run the same command again to go on in another sitting. See
+training/configs/*.toml and training/pipeline.py for the config's keys."""
+
+
+def _add_all(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "all",
+        help="the whole pipeline from one config: GAN, classifiers, sliders, encoder, report",
+        description=_ALL_DESCRIPTION,
+        epilog=(
+            "examples:\n"
+            "  nfe-train all --config training/configs/default64.toml\n"
+            "  nfe-train all --config training/configs/default128.toml --device cuda\n"
+            "  nfe-train all --config training/configs/default64.toml --until gan"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="pipeline TOML")
+    p.add_argument(
+        "--runs", type=Path, metavar="DIR", help="work folder (default: runs/CONFIG_STEM)"
+    )
+    p.add_argument(
+        "--until",
+        metavar="STAGE",
+        help="stop after this stage (gan, annotator, judge, "
+        "attributes, encoder, finish, report, publish)",
+    )
+    add_device_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_all)
+
+
+def _all(args: argparse.Namespace) -> int:
+    from training.pipeline import Pipeline, PipelineConfig
+
+    config = PipelineConfig.load(args.config)
+    runs = args.runs if args.runs is not None else Path("runs") / args.config.stem
+    pipeline = Pipeline(
+        config,
+        runs,
+        device=args.device,
+        quiet=args.quiet,
+        say=lambda text: print(text, file=sys.stderr, flush=True),
+    )
+    ran = pipeline.run(args.until)
+    print(
+        f"{config.name}: {'ran ' + ', '.join(ran) if ran else 'nothing left to do'}; "
+        f"the bundle is {pipeline.model}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 _COMMANDS = (
     _add_synth,
     _add_gan,
@@ -712,6 +771,7 @@ _COMMANDS = (
     _add_report,
     _add_encoder,
     _add_compact,
+    _add_all,
 )
 
 

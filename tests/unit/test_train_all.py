@@ -1,0 +1,167 @@
+"""``nfe-train all``: one config runs every stage, skips what is done, and says what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nfe_core.bundle import load_bundle, resave_bundle
+from tests.tiny import TINY_TRAINING, tiny_boundaries
+from training.cli import main
+from training.labels import load_classifier_run
+from training.pipeline import STAGES, Pipeline, PipelineConfig, PipelineError, options
+
+TINY_PIPELINE = """\
+name = "tiny pipeline"
+description = "built by a test"
+size = 32
+seed = 3
+
+[gan]
+steps = 2
+config = "gan.json"
+
+[annotator]
+epochs = 1
+train_count = 96
+test_count = 32
+
+[judge]
+epochs = 1
+train_count = 96
+test_count = 32
+
+[attributes]
+count = 300
+
+[encoder]
+steps = 2
+batch = 4
+
+[report]
+faces = 8
+frechet_count = 16
+inversion_faces = 2
+out = "{report}"
+
+[publish]
+to = "{publish}"
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    (tmp_path / "gan.json").write_text(json.dumps(TINY_TRAINING))
+    path = tmp_path / "tiny.toml"
+    text = TINY_PIPELINE.format(report=tmp_path / "report", publish=tmp_path / "shipped")
+    path.write_text(text)
+    return path
+
+
+def test_options_turn_a_table_into_flags():
+    assert options({"epochs": 3, "train_count": 9, "quiet": True, "x": False}) == [
+        "--epochs",
+        "3",
+        "--train-count",
+        "9",
+        "--quiet",
+    ]
+
+
+@pytest.mark.slow
+def test_one_command_builds_the_model_and_a_second_run_only_says_it_is_done(
+    config_file: Path, tmp_path: Path
+):
+    runs = tmp_path / "runs"
+
+    def real_but_tiny(argv: list[str]) -> int:
+        """Every stage for real, except that a 2-step GAN's faces are too alike to fit
+        boundaries on: the tiny ones stand in (the attributes stage has its own tests)."""
+        if argv[0] != "attributes":
+            return main(argv)
+        model = load_bundle(argv[argv.index("--model") + 1])
+        resave_bundle(
+            model,
+            classifier=load_classifier_run(runs / "annotator"),
+            judge=load_classifier_run(runs / "judge"),
+            boundaries=tiny_boundaries(),
+        )
+        return 0
+
+    config = PipelineConfig.load(config_file)
+    messages: list[str] = []
+    pipeline = Pipeline(config, runs, quiet=True, say=messages.append, command=real_but_tiny)
+    assert pipeline.run() == list(STAGES)
+    assert messages[0].startswith("$ nfe-train gan --data synthetic --size 32 --steps 2")
+    bundle = load_bundle(tmp_path / "shipped")
+    assert bundle.name == "tiny pipeline" and bundle.description == "built by a test"
+    assert bundle.discriminator is None and bundle.encoder is not None
+    assert bundle.classifier is not None and bundle.judge is not None
+    assert bundle.report is not None and (tmp_path / "report" / "report.md").is_file()
+    assert json.loads((runs / "gan" / "options.json").read_text())["seed"] == 3
+
+    def no_command(argv: list[str]) -> int:
+        raise AssertionError(f"nothing should run, but {argv[0]} did")
+
+    messages.clear()
+    again = Pipeline(config, runs, say=messages.append, command=no_command)
+    assert again.run() == []
+    assert messages == [f"{stage}: done already" for stage in STAGES]
+
+
+def test_until_stops_after_a_stage_and_a_failed_stage_stops_the_run(
+    config_file: Path, tmp_path: Path
+):
+    calls: list[list[str]] = []
+
+    def fake(argv: list[str]) -> int:
+        calls.append(argv)
+        if argv[0] == "gan":
+            (tmp_path / "runs" / "gan" / "bundle").mkdir(parents=True, exist_ok=True)
+        return 0 if argv[0] == "gan" else 1
+
+    pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=lambda _: None)
+    pipeline.command = fake
+    assert pipeline.run(until="gan") == ["gan"]
+    gan = calls[0]
+    assert gan[:2] == ["gan", "--data"] and "--seed" in gan and gan[gan.index("--seed") + 1] == "3"
+    assert str(tmp_path / "gan.json") in gan  # relative to the config file
+    with pytest.raises(PipelineError, match=r"'nfe-train classifier'"):
+        pipeline.run()
+    assert calls[-1][:1] == ["classifier"] and "--role" in calls[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("size = 32\n[gan]\nsteps = 1\n", "'name' is missing"),
+        ('name = "x"\nsize = "big"\n[gan]\nsteps = 1\n', "'size' must be a int"),
+        ('name = "x"\nsize = 32\n', r"\[gan\] needs 'steps'"),
+        ('name = "x"\nsize = 32\ncolour = 1\n[gan]\nsteps = 1\n', "unknown setting colour"),
+        ("name = ", "not a readable TOML file"),
+    ],
+)
+def test_bad_configs_are_refused_in_words(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(PipelineError, match=message):
+        PipelineConfig.load(path)
+
+
+def test_the_shipped_configs_load():
+    for name in ("interim32", "default64", "default128"):
+        config = PipelineConfig.load(Path("training/configs") / f"{name}.toml")
+        assert config.relative(config.sections["gan"]["config"]).is_file()
+
+
+def test_the_command_line_runs_a_config_and_reports_a_failed_stage(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    runs = tmp_path / "runs"
+    status = main(["all", "--config", str(config_file), "--runs", str(runs), "--until", "gan"])
+    assert status == 0 and "ran gan" in capsys.readouterr().err
+    assert (runs / "gan" / "bundle" / "bundle.json").is_file()
+    assert main(["all", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
