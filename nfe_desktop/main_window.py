@@ -9,50 +9,43 @@ never piles up work, and a result for a face that is no longer shown is dropped.
 
 from __future__ import annotations
 
-import logging
 import random
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QDir, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-    QUndoStack,
-)
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressDialog,
-    QStyle,
-    QWidget,
-)
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgressDialog, QWidget
 
-from nfe_core import __version__
 from nfe_core.facebox import FaceBox, default_box
-from nfe_core.imageio import READ_SUFFIXES, WRITE_SUFFIXES, Picture
 from nfe_core.session import EditState, Session
 from nfe_desktop import tasks
+from nfe_desktop.about import APP_TITLE, show_about
+from nfe_desktop.actions import create_actions, create_menus
 from nfe_desktop.attribute_dock import AttributeDock
+from nfe_desktop.batch_export import BatchExport
 from nfe_desktop.canvas import Canvas
 from nfe_desktop.commands import EditCommand
 from nfe_desktop.face_panel import FacePanel
+from nfe_desktop.file_dialogs import (
+    ask_face_path,
+    ask_model_folder,
+    ask_open_path,
+    ask_project_path,
+    ask_save_as_path,
+    describe_picture,
+    dropped_file,
+    is_project,
+    remember_folder,
+    start_folder,
+)
 from nfe_desktop.history_panel import HistoryPanel
 from nfe_desktop.preferences_dialog import PreferencesDialog
 from nfe_desktop.settings import (
     DEVICE,
     EXPORT_FORMAT,
-    EXPORT_PATTERN,
     EXPORT_QUALITY,
     INVERSION_STEPS,
-    LAST_FOLDER,
     LAST_MODEL,
     TRUNCATION,
     VIEW_ACTUAL_SIZE,
@@ -65,103 +58,10 @@ from nfe_desktop.settings import (
 from nfe_desktop.workers import LatestOnly, Worker, WorkerGroup, plain_task
 
 if TYPE_CHECKING:
-    from nfe_core.batch import BatchSummary
+    from nfe_core.imageio import Picture
+    from nfe_desktop.batch_dialog import BatchResultDialog
 
-log = logging.getLogger(__name__)
-
-APP_TITLE = "Neural Face Editor"
 DEFAULT_SIZE = (1280, 800)
-PROJECT_SUFFIX = ".nfe"
-
-# for tests and the self-test
-OpenedPicture = tasks.OpenedPicture
-open_picture = tasks.open_picture
-
-_MODE_WORDS = {
-    "1": "1-bit",
-    "L": "grayscale",
-    "LA": "grayscale",
-    "La": "grayscale",
-    "P": "palette",
-    "PA": "palette",
-    "RGB": "RGB",
-    "RGBA": "RGB",
-    "RGBa": "RGB",
-    "RGBX": "RGB",
-    "CMYK": "CMYK",
-    "YCbCr": "YCbCr",
-    "LAB": "Lab",
-    "HSV": "HSV",
-    "I": "32-bit grayscale",
-    "I;16": "16-bit grayscale",
-    "I;16B": "16-bit grayscale",
-    "I;16L": "16-bit grayscale",
-    "I;16N": "16-bit grayscale",
-    "F": "32-bit float grayscale",
-}
-
-
-def open_filter() -> str:
-    """The Open dialog's name filters: pictures and projects, pictures, projects, all files."""
-    patterns = " ".join(f"*{suffix}" for suffix in READ_SUFFIXES)
-    return (
-        f"Pictures and projects ({patterns} *{PROJECT_SUFFIX});;Pictures ({patterns});;"
-        f"NFE projects (*{PROJECT_SUFFIX});;All files (*)"
-    )
-
-
-def save_filters() -> dict[str, str]:
-    """The picture formats Save As offers, each mapped to the extension it adds by default."""
-    by_format: dict[str, list[str]] = {}
-    for suffix, fmt in WRITE_SUFFIXES.items():
-        by_format.setdefault(fmt, []).append(suffix)
-    names = {"PNG": "PNG picture", "JPEG": "JPEG picture", "WEBP": "WebP picture"}
-    return {
-        f"{names.get(fmt, fmt)} ({' '.join(f'*{s}' for s in suffixes)})": suffixes[0]
-        for fmt, suffixes in by_format.items()
-    }
-
-
-PROJECT_FILTER = f"NFE project (*{PROJECT_SUFFIX})"
-
-
-def describe_picture(picture: Picture) -> str:
-    """The status bar's words for a picture: name, size, mode and format."""
-    name = picture.path.name if picture.path is not None else "untitled"
-    width, height = picture.size
-    mode = _MODE_WORDS.get(picture.source_mode, picture.source_mode)
-    if picture.has_alpha:
-        mode += " with transparency"
-    fmt = f" ({picture.source_format})" if picture.source_format else ""
-    return f"{name}  ·  {width} × {height} px  ·  {mode}{fmt}"
-
-
-def _format_figure(value: object) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def quality_html(report: dict[str, Any] | None) -> str:
-    """The model's headline quality figures as an HTML table (Help > About)."""
-    if not report:
-        return "<p>This model has no quality report (<code>nfe-train report</code>).</p>"
-    rows = []
-    for key in ("edit_success", "preservation", "classifier_accuracy"):
-        figures = report.get(key)
-        if isinstance(figures, dict) and figures:
-            text = ", ".join(
-                f"{k.replace('_', ' ')} {_format_figure(v)}" for k, v in figures.items()
-            )
-            rows.append((key.replace("_", " "), text))
-    for key in ("frechet_distance", "frechet_floor", "precision", "recall"):
-        if key in report:
-            rows.append((key.replace("_", " "), _format_figure(report[key])))
-    inversion = report.get("inversion")
-    if isinstance(inversion, dict):
-        for key in ("psnr_db_hybrid", "attribute_agreement", "seconds_cpu"):
-            if key in inversion:
-                rows.append((f"inversion {key.replace('_', ' ')}", _format_figure(inversion[key])))
-    body = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
-    return f"<table cellspacing='4'>{body}</table>"
 
 
 class MainWindow(QMainWindow):
@@ -174,6 +74,33 @@ class MainWindow(QMainWindow):
     model_loaded = Signal()  # a model is loaded and its sliders shown
     face_changed = Signal()  # a new face was inverted or generated (or a project opened)
     rendered = Signal()  # a render for the current face and state is on the canvas
+
+    # made by nfe_desktop.actions: File, Edit, View, Face, Model and Help
+    open_action: QAction
+    recent_menu: QMenu
+    save_action: QAction
+    save_as_action: QAction
+    save_face_action: QAction
+    batch_action: QAction
+    quit_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    reset_action: QAction
+    preferences_action: QAction
+    fit_action: QAction
+    actual_size_action: QAction
+    zoom_in_action: QAction
+    zoom_out_action: QAction
+    compare_actions: dict[str, QAction]  # by canvas compare mode: after, before, split
+    toggle_before_action: QAction
+    box_action: QAction
+    invert_action: QAction
+    cancel_action: QAction
+    generate_action: QAction
+    random_action: QAction
+    open_model_action: QAction
+    default_model_action: QAction
+    about_action: QAction
 
     def __init__(
         self,
@@ -193,7 +120,6 @@ class MainWindow(QMainWindow):
         self._model_worker: Worker | None = None
         self._open_worker: Worker | None = None
         self._invert_worker: Worker | None = None
-        self._batch_worker: Worker | None = None
         self._serial = 0
         self._shown_serial = -1
         self._dragging: str | None = None
@@ -234,8 +160,9 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
         self.setAcceptDrops(True)
 
-        self._create_actions()
-        self._create_menus()
+        create_actions(self)
+        create_menus(self)
+        self._batch = BatchExport(self, self._workers, self._settings)
         self._connect_panels()
         self._restore_settings()
         self._update_actions()
@@ -245,171 +172,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.load_model(Path(path) if path else None))
 
     # --- construction ---------------------------------------------------------------------
-
-    def _action(self, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _create_actions(self) -> None:
-        """Make the window's actions, with shortcuts and status tips."""
-        keys = QKeySequence.StandardKey
-        self.open_action = self._action(
-            "&Open…", self.open_file_dialog, keys.Open, "Open a picture or a project"
-        )
-        self.save_action = self._action(
-            "&Save", self.save, keys.Save, "Save the work as a project (.nfe)"
-        )
-        self.save_as_action = self._action(
-            "Save &As…",
-            self.save_as_dialog,
-            "Ctrl+Shift+S",
-            "Save the edited picture (PNG, JPEG, WebP) or the project (.nfe)",
-        )
-        self.save_face_action = self._action(
-            "Save &Face As…", self.save_face_dialog, None, "Save the edited face alone"
-        )
-        self.batch_action = self._action(
-            "&Batch Export…",
-            self.batch_export_dialog,
-            "Ctrl+B",
-            "Apply the edits to many pictures",
-        )
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.reset_action = self._action(
-            "Reset &All Edits", lambda: self.request_state(self._session.state.reset())
-        )
-        self.preferences_action = self._action("&Preferences…", self.preferences_dialog, "Ctrl+,")
-        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-
-        self.fit_action = self._action(
-            "&Fit to Window", lambda: self.set_actual_size(False), "Ctrl+0"
-        )
-        self.actual_size_action = self._action(
-            "&Actual Size", lambda: self.set_actual_size(True), "Ctrl+1"
-        )
-        for action in (self.fit_action, self.actual_size_action):
-            action.setCheckable(True)
-        zoom_group = QActionGroup(self)
-        zoom_group.addAction(self.fit_action)
-        zoom_group.addAction(self.actual_size_action)
-        self.fit_action.setChecked(True)
-        self.zoom_in_action = self._action("Zoom &In", self.canvas.zoom_in, keys.ZoomIn)
-        self.zoom_out_action = self._action("Zoom &Out", self.canvas.zoom_out, keys.ZoomOut)
-        self.compare_actions: dict[str, QAction] = {}
-        compare_group = QActionGroup(self)
-        for mode, text, key in (
-            ("after", "Show &Edited", "Ctrl+2"),
-            ("before", "Show &Original", "Ctrl+3"),
-            ("split", "&Split View", "Ctrl+4"),
-        ):
-            action = self._action(
-                text, lambda _=False, m=mode: self.canvas.set_compare_mode(m), key
-            )
-            action.setCheckable(True)
-            compare_group.addAction(action)
-            self.compare_actions[mode] = action
-        self.compare_actions["after"].setChecked(True)
-        self.toggle_before_action = self._action(
-            "&Before/After", self.toggle_before_after, "\\", "Switch between original and edited"
-        )
-
-        self.box_action = self._action("Draw Face &Box", self.face_panel.box_button.toggle, "B")
-        self.invert_action = self._action(
-            "&Invert", self.invert, "Ctrl+I", "Find the model's version of the face in the box"
-        )
-        self.cancel_action = self._action("&Cancel", self.cancel_inversion, "Esc")
-        self.generate_action = self._action("&Generate", self._generate_from_panel, "Ctrl+G")
-        self.random_action = self._action("&Random Face", self.generate_random, "Ctrl+R")
-
-        self.open_model_action = self._action(
-            "&Open Bundle…", self.open_model_dialog, None, "Load another model bundle"
-        )
-        self.default_model_action = self._action(
-            "Use the &Default Model", lambda: self.load_model(None)
-        )
-        self.about_action = self._action("&About NFE", self.show_about)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-
-    def _create_menus(self) -> None:
-        """Fill the menu bar and the toolbar."""
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        for action in (self.save_action, self.save_as_action, self.save_face_action):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.batch_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        edit_menu = bar.addMenu("&Edit")
-        for action in (self.undo_action, self.redo_action, self.reset_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.preferences_action)
-
-        view_menu = bar.addMenu("&View")
-        for action in (self.fit_action, self.actual_size_action):
-            view_menu.addAction(action)
-        view_menu.addAction(self.zoom_in_action)
-        view_menu.addAction(self.zoom_out_action)
-        view_menu.addSeparator()
-        for action in self.compare_actions.values():
-            view_menu.addAction(action)
-        view_menu.addAction(self.toggle_before_action)
-        view_menu.addSeparator()
-        for dock in (self.face_panel, self.attribute_dock, self.history_panel):
-            view_menu.addAction(dock.toggleViewAction())
-
-        face_menu = bar.addMenu("F&ace")
-        for action in (self.box_action, self.invert_action, self.cancel_action):
-            face_menu.addAction(action)
-        face_menu.addSeparator()
-        face_menu.addAction(self.generate_action)
-        face_menu.addAction(self.random_action)
-
-        model_menu = bar.addMenu("&Model")
-        model_menu.addAction(self.open_model_action)
-        model_menu.addAction(self.default_model_action)
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
-        style = self.style()
-        icons = QStyle.StandardPixmap
-        for action, icon in (
-            (self.open_action, icons.SP_DialogOpenButton),
-            (self.save_action, icons.SP_DialogSaveButton),
-            (self.undo_action, icons.SP_ArrowBack),
-            (self.redo_action, icons.SP_ArrowForward),
-            (self.invert_action, icons.SP_BrowserReload),
-        ):
-            action.setIcon(style.standardIcon(icon))
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.open_action, self.save_action, None, self.undo_action,
-                       self.redo_action, None, self.invert_action, None,
-                       *self.compare_actions.values(), None, self.fit_action,
-                       self.actual_size_action):  # fmt: skip
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(action)
 
     def _connect_panels(self) -> None:
         """Wire the docks and the canvas to the window."""
@@ -516,15 +278,6 @@ class MainWindow(QMainWindow):
             return False, "An inversion is running."
         return True, ""
 
-    def _start_folder(self) -> str:
-        """Where file dialogs start: the last folder used if it still exists, else home."""
-        folder = self._settings.get(LAST_FOLDER)
-        return folder if folder and Path(folder).is_dir() else QDir.homePath()
-
-    def _remember_folder(self, path: Path) -> None:
-        """Make ``path``'s folder the one file dialogs start in next time."""
-        self._settings.set(LAST_FOLDER, str(path.resolve().parent))
-
     def _maybe_discard(self, doing: str) -> bool:
         """Ask before unsaved work is replaced; True to go on."""
         if not self.is_modified():
@@ -607,20 +360,21 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_model_dialog(self) -> None:
         """Ask for a bundle folder and load it."""
-        folder = QFileDialog.getExistingDirectory(self, "Open Model Bundle", self._start_folder())
-        if folder:
-            self.load_model(Path(folder))
+        folder = ask_model_folder(self, start_folder(self._settings))
+        if folder is not None:
+            self.load_model(folder)
 
     # --- opening --------------------------------------------------------------------------
 
     @Slot()
     def open_file_dialog(self) -> None:
         """Ask for a picture or project file and open it."""
-        path, _ = QFileDialog.getOpenFileName(self, "Open", self._start_folder(), open_filter())
-        if path:
-            self.open_path(Path(path))
+        path = ask_open_path(self, start_folder(self._settings))
+        if path is not None:
+            self.open_path(path)
 
-    def _fill_recent_menu(self) -> None:
+    def fill_recent_menu(self) -> None:
+        """List the recent files in File > Open Recent."""
         self.recent_menu.clear()
         files = recent_files(self._settings)
         for file in files:
@@ -639,7 +393,7 @@ class MainWindow(QMainWindow):
             return None
         if self._open_worker is not None:
             self._open_worker.cancel()
-        if path.suffix.lower() == PROJECT_SUFFIX:
+        if is_project(path):
             task = tasks.load_project(path)
         else:
             task = plain_task(tasks.open_picture, path)
@@ -674,7 +428,7 @@ class MainWindow(QMainWindow):
         self._show_picture_info(describe_picture(picture))
         self.attribute_dock.set_state(self._session.state)
         if picture.path is not None:
-            self._remember_folder(picture.path)
+            remember_folder(self._settings, picture.path)
             add_recent_file(self._settings, str(picture.path.resolve()))
         self.statusBar().showMessage("Put the face in the square, then press Invert.", 8000)
         self._update_actions()
@@ -698,7 +452,7 @@ class MainWindow(QMainWindow):
         picture = session.picture
         self._show_picture_info(describe_picture(picture) if picture is not None else "")
         self.attribute_dock.set_state(session.state)
-        self._remember_folder(opened.path)
+        remember_folder(self._settings, opened.path)
         add_recent_file(self._settings, str(opened.path.resolve()))
         if (
             self._model is not None
@@ -791,7 +545,8 @@ class MainWindow(QMainWindow):
             self.face_panel.set_inverting(False)
             self._update_actions()
 
-    def _generate_from_panel(self) -> None:
+    def generate_from_panel(self) -> None:
+        """Show the face of the seed and truncation the Generate panel shows."""
         generate = self.face_panel.generate
         self.generate(generate.seed(), generate.truncation())
 
@@ -957,27 +712,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_about(self) -> None:
         """The About box: versions, the model and its quality figures."""
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
-
-        versions = {"NFE": __version__, "Qt": qVersion(), "PySide6": pyside_version}
-        model_html = "<p>No model is loaded.</p>"
-        if self._model is not None:
-            versions.update(self._model.versions)
-            info = self._model.info
-            model_html = (
-                f"<p><b>Model:</b> {info.name} — {info.description}<br>"
-                f"{info.resolution} px, {len(info.attributes)} attributes, on {info.device}<br>"
-                f"<small>{info.path}</small></p>{quality_html(info.report)}"
-            )
-        version_text = ", ".join(f"{k} {v}" for k, v in versions.items())
-        QMessageBox.about(
-            self,
-            f"About {APP_TITLE}",
-            f"<h3>{APP_TITLE} {__version__}</h3>"
-            "<p>Edit anime faces with StyleGAN2 and attribute sliders, offline, on your own "
-            f"machine.</p><p><small>{version_text}</small></p>{model_html}",
-        )
+        show_about(self, self._model)
 
     # --- saving -------------------------------------------------------------------------------
 
@@ -989,14 +724,9 @@ class MainWindow(QMainWindow):
         return self.save_project(self._project_path)
 
     def save_project_dialog(self) -> Worker | None:
-        suggested = str(Path(self._start_folder()) / f"{self._stem()}{PROJECT_SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self, "Save Project", suggested, PROJECT_FILTER)
-        if not path:
-            return None
-        target = Path(path)
-        if target.suffix.lower() != PROJECT_SUFFIX:
-            target = target.with_name(target.name + PROJECT_SUFFIX)
-        return self.save_project(target)
+        """Ask where to save the project, and save it there."""
+        target = ask_project_path(self, start_folder(self._settings), self._stem())
+        return self.save_project(target) if target is not None else None
 
     def _stem(self) -> str:
         picture = self._session.picture
@@ -1008,39 +738,18 @@ class MainWindow(QMainWindow):
     @Slot()
     def save_as_dialog(self) -> Worker | None:
         """Ask where to save: a picture format writes the edited picture, .nfe the project."""
-        filters = save_filters()
-        names = [PROJECT_FILTER, *filters]
         default_ext = "." + self._settings.get(EXPORT_FORMAT)
-        chosen_filter = next((f for f, ext in filters.items() if ext == default_ext), names[1])
-        suggested = str(Path(self._start_folder()) / f"{self._stem()}_edited{default_ext}")
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Save As", suggested, ";;".join(names), chosen_filter
-        )
-        if not path:
+        folder = start_folder(self._settings)
+        target = ask_save_as_path(self, folder, self._stem(), default_ext)
+        if target is None:
             return None
-        target = Path(path)
-        if chosen == PROJECT_FILTER or target.suffix.lower() == PROJECT_SUFFIX:
-            if target.suffix.lower() != PROJECT_SUFFIX:
-                target = target.with_name(target.name + PROJECT_SUFFIX)
-            return self.save_project(target)
-        if not target.suffix:
-            target = target.with_suffix(filters.get(chosen, ".png"))
-        return self.save_to(target)
+        return self.save_project(target) if is_project(target) else self.save_to(target)
 
     @Slot()
     def save_face_dialog(self) -> Worker | None:
         """Ask where to save the edited face alone."""
-        filters = save_filters()
-        suggested = str(Path(self._start_folder()) / f"{self._stem()}_face.png")
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Save Face As", suggested, ";;".join(filters), next(iter(filters))
-        )
-        if not path:
-            return None
-        target = Path(path)
-        if not target.suffix:
-            target = target.with_suffix(filters.get(chosen, ".png"))
-        return self.save_to(target, face_only=True)
+        target = ask_face_path(self, start_folder(self._settings), self._stem())
+        return self.save_to(target, face_only=True) if target is not None else None
 
     def save_to(self, path: str | Path, *, face_only: bool = False) -> Worker | None:
         """Save the edited picture (or face) to ``path`` in a worker; the picture alone when
@@ -1104,7 +813,7 @@ class MainWindow(QMainWindow):
 
     def _on_saved(self, path: Path) -> None:
         """Confirm a save in the status bar."""
-        self._remember_folder(path)
+        remember_folder(self._settings, path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
     def _on_save_failed(self, path: Path, message: str) -> None:
@@ -1120,120 +829,35 @@ class MainWindow(QMainWindow):
     @Slot()
     def batch_export_dialog(self) -> None:
         """File > Batch Export: choose pictures and options, then run with a progress dialog."""
-        from nfe_desktop.batch_dialog import BatchDialog
-
-        if self._model is None:
-            return
-        current = [str(e) for e in self._session.state.edits]
-        dialog = BatchDialog(
-            self,
-            current_edits=current,
-            current_preserve=sorted(self._session.state.keep),
-            settings=self._settings,
-            format=self._settings.get(EXPORT_FORMAT),
-            pattern=self._settings.get(EXPORT_PATTERN),
-        )
-        if dialog.exec():
-            self.run_batch(dialog.request())
+        self._batch.ask(self._model, self._session.state)
 
     def run_batch(self, request: Any) -> Worker | None:
         """Run a :class:`~nfe_desktop.batch_dialog.BatchRequest` in a worker with a progress
         dialog that can cancel it; a summary lists what failed."""
-        if self._model is None:
-            return None
-        try:
-            edits = tasks.batch_edits(request.edits, request.preserve, request.preset)
-        except ValueError as error:
-            QMessageBox.warning(self, "Batch export", f"The edits cannot be used.\n\n{error}")
-            return None
-        task = tasks.export_batch(
-            self._model.model,
-            tuple(request.inputs),
-            edits,
-            request.out_dir,
-            fmt=request.format,
-            pattern=request.pattern,
-            steps=self._settings.get(INVERSION_STEPS),
-            quality=self._settings.get(EXPORT_QUALITY),
-        )
-        worker = Worker(task, name="batch export")
-        progress = QProgressDialog("Editing the pictures…", "Cancel", 0, 0, self)
-        progress.setWindowTitle("Batch Export")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(0)
-        progress.canceled.connect(worker.cancel)
-        self.batch_progress = progress
-        started = time.perf_counter()
+        return self._batch.run(self._model, request)
 
-        def on_progress(done: int, total: int) -> None:
-            progress.setMaximum(total)
-            progress.setValue(done)
-            progress.setLabelText(f"Edited {done} of {total} pictures…")
+    @property
+    def batch_progress(self) -> QProgressDialog | None:
+        """The progress dialog of the last batch export started, or None."""
+        return self._batch.progress
 
-        worker.progress.connect(on_progress)
-        worker.succeeded.connect(lambda summary: self._on_batch_done(request, summary))
-        worker.failed.connect(
-            lambda message: QMessageBox.warning(
-                self, "Batch export", f"The batch could not run.\n\n{message}"
-            )
-        )
-        worker.cancelled.connect(
-            lambda: self.statusBar().showMessage("Batch export cancelled", 8000)
-        )
-        worker.finished.connect(progress.reset)
-        worker.finished.connect(lambda: self._forget_batch(worker, started))
-        self._batch_worker = worker
-        self._settings.set(EXPORT_FORMAT, request.format)
-        self._settings.set(EXPORT_PATTERN, request.pattern)
-        self._workers.start(worker)
-        progress.show()
-        return worker
-
-    def _forget_batch(self, worker: Worker, started: float) -> None:
-        if worker is self._batch_worker:
-            self._batch_worker = None
-            log.info("batch export ended after %.1f s", time.perf_counter() - started)
-
-    def _on_batch_done(self, request: Any, summary: BatchSummary) -> None:
-        from nfe_desktop.batch_dialog import BatchResultDialog
-
-        self.statusBar().showMessage(
-            f"Batch export: {len(summary.done)} written, {len(summary.failed)} failed", 10000
-        )
-        self.batch_result = BatchResultDialog(
-            [written for _, written in summary.done],
-            [(source, reason) for source, reason in summary.failed],
-            summary.cancelled,
-            request.out_dir,
-            self,
-        )
-        self.batch_result.open()
+    @property
+    def batch_result(self) -> BatchResultDialog | None:
+        """The summary of the last batch export, or None."""
+        return self._batch.result
 
     # --- drag and drop ------------------------------------------------------------------------
 
-    @staticmethod
-    def _dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
-        """The one local picture or project file being dragged, or None."""
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        urls = [url for url in mime.urls() if url.isLocalFile()]
-        if len(urls) != 1:
-            return None
-        path = Path(urls[0].toLocalFile())
-        suffix = path.suffix.lower()
-        return path if suffix in READ_SUFFIXES or suffix == PROJECT_SUFFIX else None
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept one picture or project file dragged onto the window."""
-        if self._dropped_file(event) is not None:
+        if dropped_file(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Open the file dropped onto the window."""
-        path = self._dropped_file(event)
+        path = dropped_file(event.mimeData())
         if path is None:
             event.ignore()
             return

@@ -19,7 +19,8 @@ from nfe_core.imageio import load_image
 from nfe_core.session import EditState
 from nfe_desktop.batch_dialog import BatchRequest
 from nfe_desktop.commands import EditCommand
-from nfe_desktop.main_window import PROJECT_FILTER, MainWindow, save_filters
+from nfe_desktop.file_dialogs import PROJECT_FILTER, save_filters
+from nfe_desktop.main_window import MainWindow
 from nfe_desktop.preferences_dialog import PreferencesDialog
 from nfe_desktop.settings import (
     EXPORT_QUALITY,
@@ -506,7 +507,7 @@ def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw
 def test_about_shows_the_model_and_its_quality_figures(
     editor: MainWindow, monkeypatch: pytest.MonkeyPatch
 ):
-    from nfe_desktop.main_window import quality_html
+    from nfe_desktop.about import quality_html
 
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))

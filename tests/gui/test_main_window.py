@@ -19,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from nfe_desktop import app as desktop_app
 from nfe_desktop.canvas import Canvas, pil_to_qimage
-from nfe_desktop.main_window import MainWindow, open_filter, save_filters
+from nfe_desktop.file_dialogs import open_filter, save_filters
+from nfe_desktop.main_window import MainWindow
 from nfe_desktop.settings import LAST_FOLDER, VIEW_ACTUAL_SIZE, WINDOW_GEOMETRY, Settings
 from nfe_desktop.workers import Worker, WorkerGroup
 
