@@ -552,3 +552,18 @@ def test_random_faces_come_without_questions_until_one_is_edited(
     editor.random_action.trigger()
     assert [title for title, _ in boxes.shown] == ["Unsaved changes"]
     assert [str(e) for e in editor.session.state.edits] == ["glasses=+1"]
+
+
+def test_a_damaged_project_is_refused_in_words_and_the_work_stays(
+    qtbot: QtBot, editor: MainWindow, boxes: Boxes, tmp_path: Path
+):
+    generate_face(qtbot, editor)
+    face = editor.session.face
+    damaged = tmp_path / "work.nfe"
+    damaged.write_bytes(b"PK\x03\x04 not really a zip")
+    worker = editor.open_path(damaged, ask=False)
+    assert worker is not None
+    qtbot.waitUntil(worker.is_finished, timeout=WAIT_MS)
+    assert boxes.shown and boxes.shown[-1][0] == "Could not open"
+    assert "work.nfe" in boxes.shown[-1][1]
+    assert editor.session.face is face
