@@ -187,7 +187,7 @@ def describe_seen(seen: dict[str, tuple[str, float]]) -> str:
     )
 
 
-def compose_picture(model: EditorModel, picture: Picture | None, face: Face, pixels: Any) -> Any:
+def compose_picture(picture: Picture | None, face: Face, pixels: Any) -> Any:
     """The picture with the edited face pasted back, or (no picture) the face as a Picture."""
     if picture is None or face.box is None:
         return Picture(rgb=Image.fromarray(pixels, "RGB"))
@@ -213,7 +213,7 @@ def export_picture(
         rendered = model.render(face, state)
         if face_only:
             return save_image(rendered.image, path, quality=quality)
-        composed = compose_picture(model, picture, face, rendered.image)
+        composed = compose_picture(picture, face, rendered.image)
         return save_picture(composed, path, quality=quality)
 
     return task
