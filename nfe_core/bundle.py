@@ -210,8 +210,13 @@ def save_bundle(
     attributes: list[dict[str, Any]] | None = None,
     report: dict[str, Any] | None = None,
     overwrite: bool = False,
+    float16: bool = False,
 ) -> Path:
     """Write a bundle to folder ``root`` and return its path.
+
+    ``float16`` stores the networks' floating-point weights as float16 (half the size; they
+    load back into float32 networks; ``training["weights"]`` says ``"float16"``); a weight
+    beyond float16's range is a ValueError.
 
     ``boundaries`` become bundle.json's ``attributes`` entries (their records, see
     :meth:`Boundary.to_record`) and ``boundaries.safetensors``; ``attributes`` may add figures
@@ -278,7 +283,7 @@ def save_bundle(
             key: {"config": module.config.to_dict(), "file": NETWORKS[key].file}
             for key, module in modules.items()
         },
-        "training": training if training is not None else {},
+        "training": _weights_noted(training, float16),
         "attributes": records,
         "report": report,
     }
@@ -287,7 +292,7 @@ def save_bundle(
             json.dumps(meta[key], allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{key}: expected values JSON can hold ({exc})") from None
-    states = {key: _state_for_saving(key, module) for key, module in modules.items()}
+    states = {key: _state_for_saving(key, module, float16) for key, module in modules.items()}
     normals = {b.name: b.normal.detach().float().cpu().contiguous().clone() for b in planes}
     text = _json_text(meta)
     _check_save_target(root, overwrite)
@@ -310,10 +315,15 @@ def save_bundle(
 
 
 def resave_bundle(
-    bundle: Bundle, root: str | os.PathLike[str] | None = None, **changes: Any
+    bundle: Bundle,
+    root: str | os.PathLike[str] | None = None,
+    *,
+    float16: bool | None = None,
+    **changes: Any,
 ) -> Path:
     """Write a loaded ``bundle`` again (over its own folder unless ``root``), with the parts
-    named in ``changes`` (any keyword of :func:`save_bundle`) replaced. New boundaries drop
+    named in ``changes`` (any keyword of :func:`save_bundle`) replaced; its weights as
+    float16 or float32 as ``float16`` says (None: as they were stored). New boundaries drop
     the old ones' figures unless ``attributes`` is given too."""
     args: dict[str, Any] = {
         "generator": bundle.generator,
@@ -335,7 +345,10 @@ def resave_bundle(
         args["attributes"] = None
     args.update(changes)
     generator = args.pop("generator")
-    return save_bundle(bundle.root if root is None else root, generator, overwrite=True, **args)
+    root = bundle.root if root is None else root
+    if float16 is None:
+        float16 = bundle.training.get("weights") == "float16"
+    return save_bundle(root, generator, overwrite=True, float16=float16, **args)
 
 
 def _attribute_records(
@@ -370,13 +383,32 @@ def _json_text(meta: dict[str, Any]) -> str:
     return spread.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text) + "\n"
 
 
-def _state_for_saving(key: str, module: nn.Module) -> dict[str, torch.Tensor]:
-    """``module``'s state as contiguous CPU tensors that share no memory; NaN/Inf refused."""
+def _weights_noted(training: dict[str, Any] | None, float16: bool) -> dict[str, Any]:
+    """``training`` saying how the weights are stored: ``"weights": "float16"``, or nothing."""
+    noted = dict(training or {})
+    if float16:
+        noted["weights"] = "float16"
+    else:
+        noted.pop("weights", None)
+    return noted
+
+
+def _state_for_saving(
+    key: str, module: nn.Module, float16: bool = False
+) -> dict[str, torch.Tensor]:
+    """``module``'s state as contiguous CPU tensors that share no memory (floating-point ones
+    as float16 when asked); NaN/Inf refused."""
     state: dict[str, torch.Tensor] = {}
     for tensor_name, tensor in module.state_dict().items():
         value = tensor.detach().to("cpu").contiguous().clone()
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise ValueError(f"{key}: tensor {tensor_name!r} has NaN or infinite values")
+        if float16 and value.is_floating_point():
+            value = value.to(torch.float16)
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(
+                    f"{key}: tensor {tensor_name!r} holds values beyond float16's range"
+                )
         state[tensor_name] = value
     return state
 

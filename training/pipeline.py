@@ -19,6 +19,8 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     count = 20000
     [encoder]                              # nfe-train encoder
     steps = 2000
+    [finish]                               # float16 = true: ship float16 weights when the
+    float16 = true                         # renders stay within 40 dB PSNR of float32 ones
     [report]                               # nfe-train report; out: where report.md goes
     out = "docs/default_report"
     [publish]                              # where the finished bundle is copied
@@ -46,7 +48,9 @@ from typing import Any
 from nfe_core.fileio import write_folder_atomically
 
 STAGES = ("gan", "annotator", "judge", "attributes", "encoder", "finish", "report", "publish")
-_SECTIONS = {"gan", "annotator", "judge", "attributes", "encoder", "report", "publish"}
+_SECTIONS = {"gan", "annotator", "judge", "attributes", "encoder", "finish", "report", "publish"}
+FLOAT16_MIN_PSNR_DB = 40.0
+"""float16 weights ship only if renders of the same faces stay this close to float32 ones."""
 _TOP = {"name", "description", "size", "seed"}
 
 
@@ -216,18 +220,39 @@ class Pipeline:
         return True
 
     def finish(self) -> bool:
-        """Name and describe the bundle, and drop the discriminator (the app needs none)."""
+        """Name and describe the bundle, drop the discriminator (the app needs none), and
+        with ``[finish] float16 = true`` store float16 weights if that changes no render
+        measurably (:data:`FLOAT16_MIN_PSNR_DB`)."""
         meta = self._meta()
-        if meta.get("name") == self.config.name and "discriminator" not in meta.get("networks", {}):
+        half = bool(self.config.sections["finish"].get("float16", False))
+        weights = meta.get("training", {}).get("weights", "float32")
+        if (
+            meta.get("name") == self.config.name
+            and "discriminator" not in meta.get("networks", {})
+            and weights == ("float16" if half else "float32")
+        ):
             return False
         from nfe_core.bundle import load_bundle, resave_bundle
 
         self.say(f"naming the bundle “{self.config.name}”, without its discriminator")
+        bundle = load_bundle(self.model)
+        training = dict(bundle.training)
+        if half:
+            psnr = float16_render_psnr(bundle)
+            keep = psnr >= FLOAT16_MIN_PSNR_DB
+            self.say(
+                f"float16 weights: renders within {psnr:.1f} dB PSNR of float32 ones; "
+                + ("storing float16" if keep else "keeping float32")
+            )
+            training["float16_render_psnr_db"] = round(psnr, 2)
+            half = keep
         resave_bundle(
-            load_bundle(self.model),
+            bundle,
+            float16=half,
             discriminator=None,
             name=self.config.name,
             description=self.config.description,
+            training=training,
         )
         return True
 
@@ -275,6 +300,27 @@ class Pipeline:
             if stage == until:
                 break
         return ran
+
+
+def float16_render_psnr(bundle: Any, faces: int = 64) -> float:
+    """PSNR (dB) between the bundle's renders of ``faces`` seeds with its weights as they
+    are and rounded to float16 (inf when equal)."""
+    import copy
+    import math
+
+    import numpy as np
+
+    from nfe_core.sampling import render_seeds
+
+    seeds = list(range(faces))
+    half = copy.deepcopy(bundle.generator)
+    half.load_state_dict(
+        {k: v.half().float() if v.is_floating_point() else v for k, v in half.state_dict().items()}
+    )
+    a = render_seeds(bundle.generator, seeds).astype(np.float64)
+    b = render_seeds(half, seeds).astype(np.float64)
+    mse = float(((a - b) ** 2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
 def _gan_step(folder: Path) -> int:

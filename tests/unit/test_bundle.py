@@ -22,6 +22,7 @@ from nfe_core.bundle import (
     check_bundle,
     default_bundle_path,
     load_bundle,
+    resave_bundle,
     save_bundle,
 )
 from nfe_core.editing import Boundary
@@ -700,3 +701,27 @@ def test_boundary_defects_name_their_file(
     with pytest.raises(BundleError, match=message) as caught:
         load_bundle(with_attributes)
     assert caught.value.path.name == file
+
+
+def test_float16_weights_halve_the_files_and_load_back_into_float32_networks(tmp_path: Path):
+    generator = tiny_generator()
+    full = save_bundle(tmp_path / "full", generator, name="tiny")
+    loaded = load_bundle(full)
+    half = resave_bundle(loaded, tmp_path / "half", float16=True)
+    size = (half / "generator.safetensors").stat().st_size
+    assert size < 0.6 * (full / "generator.safetensors").stat().st_size
+    with safe_open(str(half / "generator.safetensors"), "pt") as stream:
+        assert all(stream.get_tensor(k).dtype == torch.float16 for k in stream.keys())  # noqa: SIM118
+    again = load_bundle(half)
+    assert again.training["weights"] == "float16"
+    resave_bundle(again, name="renamed")  # a later resave keeps float16
+    assert (half / "generator.safetensors").stat().st_size == size
+    weights = dict(again.generator.named_parameters())
+    for name, value in generator.named_parameters():
+        assert weights[name].dtype == torch.float32
+        assert torch.allclose(weights[name], value, rtol=1e-3, atol=1e-4)
+    huge = tiny_generator()
+    with torch.no_grad():
+        next(huge.parameters()).fill_(1e6)
+    with pytest.raises(ValueError, match="beyond float16's range"):
+        save_bundle(tmp_path / "huge", huge, name="tiny", float16=True)

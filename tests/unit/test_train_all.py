@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors import safe_open
 
 from nfe_core.bundle import load_bundle, resave_bundle
 from tests.tiny import TINY_TRAINING, tiny_boundaries
@@ -39,6 +41,9 @@ count = 300
 [encoder]
 steps = 2
 batch = 4
+
+[finish]
+float16 = true
 
 [report]
 faces = 8
@@ -98,6 +103,10 @@ def test_one_command_builds_the_model_and_a_second_run_only_says_it_is_done(
     bundle = load_bundle(tmp_path / "shipped")
     assert bundle.name == "tiny pipeline" and bundle.description == "built by a test"
     assert bundle.discriminator is None and bundle.encoder is not None
+    assert bundle.training["weights"] == "float16"
+    assert bundle.training["float16_render_psnr_db"] >= 40
+    with safe_open(str(tmp_path / "shipped" / "generator.safetensors"), "pt") as stream:
+        assert all(stream.get_tensor(k).dtype == torch.float16 for k in stream.keys())  # noqa: SIM118
     assert bundle.classifier is not None and bundle.judge is not None
     assert bundle.report is not None and (tmp_path / "report" / "report.md").is_file()
     assert json.loads((runs / "gan" / "options.json").read_text())["seed"] == 3
