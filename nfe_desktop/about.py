@@ -7,15 +7,31 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from nfe_core import __version__
+from nfe_core.edits import attribute_title
 
 if TYPE_CHECKING:
-    from nfe_desktop.tasks import LoadedModel
+    from nfe_core.edits import attribute_title
+from nfe_desktop.tasks import LoadedModel
 
 APP_TITLE = "Neural Face Editor"
 
 
 def _format_figure(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+_FIGURES = {
+    "edit_success": "Edit success",
+    "preservation": "Preservation",
+    "classifier_accuracy": "Classifier accuracy",
+    "frechet_distance": "Fréchet distance",
+    "frechet_floor": "Fréchet floor (real vs real)",
+    "precision": "Precision",
+    "recall": "Recall",
+    "psnr_db_hybrid": "Inversion PSNR (dB)",
+    "attribute_agreement": "Inversion attribute agreement",
+    "seconds_cpu": "Inversion seconds (CPU)",
+}
 
 
 def quality_html(report: dict[str, Any] | None) -> str:
@@ -27,17 +43,17 @@ def quality_html(report: dict[str, Any] | None) -> str:
         figures = report.get(key)
         if isinstance(figures, dict) and figures:
             text = ", ".join(
-                f"{k.replace('_', ' ')} {_format_figure(v)}" for k, v in figures.items()
+                f"{attribute_title(k).lower()} {_format_figure(v)}" for k, v in figures.items()
             )
-            rows.append((key.replace("_", " "), text))
+            rows.append((_FIGURES[key], text))
     for key in ("frechet_distance", "frechet_floor", "precision", "recall"):
         if key in report:
-            rows.append((key.replace("_", " "), _format_figure(report[key])))
+            rows.append((_FIGURES[key], _format_figure(report[key])))
     inversion = report.get("inversion")
     if isinstance(inversion, dict):
         for key in ("psnr_db_hybrid", "attribute_agreement", "seconds_cpu"):
             if key in inversion:
-                rows.append((f"inversion {key.replace('_', ' ')}", _format_figure(inversion[key])))
+                rows.append((_FIGURES[key], _format_figure(inversion[key])))
     body = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
     return f"<table cellspacing='4'>{body}</table>"
 

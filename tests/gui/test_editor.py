@@ -517,7 +517,7 @@ def test_about_shows_the_model_and_its_quality_figures(
         {"edit_success": {"hair_color": 0.95}, "frechet_distance": 1.25,
          "inversion": {"psnr_db_hybrid": 27.5}}
     )  # fmt: skip
-    assert "hair color 0.95" in html and "frechet distance" in html and "27.5" in html
+    assert "hair colour 0.95" in html and "Fréchet distance" in html and "27.5" in html
 
 
 def test_opening_another_picture_cancels_the_running_inversion(
