@@ -671,9 +671,10 @@ def _encoder(args: argparse.Namespace) -> int:
 
 
 _COMPACT_DESCRIPTION = """\
-Write a compact copy of a GAN run's newest checkpoint: float16 tensors, and no Adam first
-moments when beta1 is 0 (Adam overwrites them every step). About a third of the size, small
-enough to commit between sittings of a long CPU training; continue with
+Write a compact copy of a GAN run's newest checkpoint, as safetensors (no pickle): float16
+tensors, and no Adam first moments when beta1 is 0 (Adam overwrites them every step). About
+a third of the size, small enough to commit between sittings of a long CPU training;
+continue with
 'nfe-train gan ... --out NEW_RUN --start-from FILE' (same --data, --size and --seed)."""
 
 
@@ -682,7 +683,10 @@ def _add_compact(sub: argparse._SubParsersAction) -> None:
         "compact",
         help="a small resume checkpoint of a GAN run, to continue it in another sitting",
         description=_COMPACT_DESCRIPTION,
-        epilog="example:\n  nfe-train compact runs/default64 --out training/resume/default64.pt",
+        epilog=(
+            "example:\n"
+            "  nfe-train compact runs/default64/gan --out training/resume/default64.safetensors"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run", type=Path, metavar="RUN_DIR", help="a GAN run folder")

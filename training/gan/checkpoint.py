@@ -13,14 +13,18 @@ A checkpoint is a dict::
     g_optim, d_optim, g_scaler, d_scaler: optimiser / GradScaler state dicts,
     rng: {torch, cuda: [..], numpy: {...}, python: {...}}
 
-A *compact* checkpoint (:func:`compact_checkpoint`, ``compact: True``) is the same run made
-small enough to commit between sittings of a long CPU training: floating-point tensors in
-float16 and, when Adam's beta1 is 0, no first moments (with beta1 = 0 Adam overwrites them
-with the gradient on every step, so nothing is lost). :func:`load_checkpoint` restores both.
+A *compact* checkpoint (:func:`compact_checkpoint`) is the same run made small enough to
+commit between sittings of a long CPU training, and safe to hand around: a safetensors file
+(no pickle at all) whose tensors are float16 and which, when Adam's beta1 is 0, leaves out
+Adam's first moments (with beta1 = 0 Adam overwrites them with the gradient on every step,
+so nothing is lost). The nesting of dicts and lists and the plain values live as JSON in the
+file's metadata, each tensor replaced by its name. :func:`load_checkpoint` reads both kinds
+and restores float32 and the first moments.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import random
@@ -29,12 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import safetensors
+import safetensors.torch
 import torch
 
 from nfe_core.fileio import write_atomically
 
 FORMAT = "nfe-gan-checkpoint"
 VERSION = 1
+COMPACT_FORMAT = "nfe-gan-compact-checkpoint"
 
 
 class CheckpointError(ValueError):
@@ -73,12 +80,23 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not file.is_file():
         raise CheckpointError(file, "no such checkpoint file")
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
+        if not zipfile.is_zipfile(file):  # torch.save writes zips; a compact one is not
+            state = _expanded(_read_compact(file))
+        else:
+            state = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise CheckpointError(file, f"not a plain-data checkpoint ({first})") from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise CheckpointError(file, f"not a readable torch checkpoint ({exc})") from None
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        safetensors.SafetensorError,
+    ) as exc:
+        raise CheckpointError(file, f"not a readable checkpoint ({exc})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(file, "not an nfe-train gan checkpoint")
     if state.get("version") != VERSION:
@@ -88,8 +106,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     missing = [key for key in _REQUIRED if key not in state]
     if missing:
         raise CheckpointError(file, f"missing {', '.join(missing)}")
-    if state.get("compact"):
-        state = _expanded(state)
     return state
 
 
@@ -102,11 +118,11 @@ def compact_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
         if all(group["betas"][0] == 0 for group in optim["param_groups"]):
             for slot in optim["state"].values():
                 slot.pop("exp_avg", None)
-    compact = _cast(state, torch.float32, torch.float16)
-    compact["compact"] = True
-    compact.pop("format", None)
-    compact.pop("version", None)
-    return save_checkpoint(target, compact)
+    tensors: dict[str, torch.Tensor] = {}
+    tree = json.dumps(_to_tree(_cast(state, torch.float32, torch.float16), tensors))
+    data = safetensors.torch.save(tensors, metadata={"format": COMPACT_FORMAT, "tree": tree})
+    write_atomically(target, lambda stream: stream.write(data))
+    return Path(target)
 
 
 _OPTIMIZERS = ("g_optim", "d_optim")
@@ -127,11 +143,50 @@ def _expanded(state: dict[str, Any]) -> dict[str, Any]:
     """A compact checkpoint back in float32, with Adam's first moments (zeros) restored."""
     state = _cast(state, torch.float16, torch.float32)
     for key in _OPTIMIZERS:
-        for slot in state[key]["state"].values():
+        for slot in state.get(key, {}).get("state", {}).values():
             if "exp_avg" not in slot and "exp_avg_sq" in slot:
                 slot["exp_avg"] = torch.zeros_like(slot["exp_avg_sq"])
-    state["compact"] = False
     return state
+
+
+_TENSOR, _DICT = "__tensor__", "__dict__"
+
+
+def _to_tree(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """``value`` as JSON-able data, each tensor moved into ``tensors`` under a new name;
+    dicts as ``{"__dict__": [[key, value], ...]}`` so that int keys stay ints."""
+    if isinstance(value, torch.Tensor):
+        name = str(len(tensors))
+        tensors[name] = value.detach().cpu().contiguous().clone()
+        return {_TENSOR: name}
+    if isinstance(value, dict):
+        return {_DICT: [[key, _to_tree(item, tensors)] for key, item in value.items()]}
+    if isinstance(value, list | tuple):
+        return [_to_tree(item, tensors) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a compact checkpoint")
+
+
+def _from_tree(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """What :func:`_to_tree` took apart."""
+    if isinstance(tree, dict) and _TENSOR in tree:
+        return tensors[tree[_TENSOR]]
+    if isinstance(tree, dict) and _DICT in tree:
+        return {key: _from_tree(item, tensors) for key, item in tree[_DICT]}
+    if isinstance(tree, list):
+        return [_from_tree(item, tensors) for item in tree]
+    return tree
+
+
+def _read_compact(file: Path) -> Any:
+    """The state in a compact (safetensors) checkpoint; ValueError if it is not one."""
+    with safetensors.safe_open(str(file), framework="pt", device="cpu") as stream:
+        metadata = stream.metadata() or {}
+        if metadata.get("format") != COMPACT_FORMAT or "tree" not in metadata:
+            raise ValueError("a safetensors file, but not a compact nfe-train gan checkpoint")
+        tensors = {name: stream.get_tensor(name) for name in stream.keys()}  # noqa: SIM118
+    return _from_tree(json.loads(metadata["tree"]), tensors)
 
 
 # --------------------------------------------------------------------------------------------
