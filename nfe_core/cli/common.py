@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 EXIT_USAGE = 2
 EXIT_CANCELLED = 130
@@ -122,15 +122,26 @@ positive_int = whole_number(1)
 _Handler = Callable[[argparse.Namespace], int]
 
 
-def quality(text: str) -> int:
-    """argparse type: a JPEG/WebP quality from 1 to 100."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100, got {value}")
-    return value
+def number_from_to(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type: a whole number (``int``) or a number (``float``) from ``low`` to
+    ``high``."""
+    words = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a number from {low:g} to {high:g}, got {value}"
+            )
+        return value
+
+    return parse
+
+
+quality = number_from_to(int, 1, 100)  # JPEG/WebP quality
 
 
 def subparser(

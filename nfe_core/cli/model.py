@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nfe_core.cli.common import EXIT_USAGE, CliError, Parser, progress_bar, subparser
+from nfe_core.cli.common import (
+    EXIT_USAGE,
+    CliError,
+    Parser,
+    number_from_to,
+    progress_bar,
+    subparser,
+)
 from nfe_core.defaults import DEFAULT_TRUNCATION
 from nfe_core.imageio import ImageError, Picture, load_image, write_format
 
@@ -179,15 +186,7 @@ def open_model(path: Path | None, device: str | None, hint: str = "pass --model 
 # nfe generate
 
 
-def truncation(text: str) -> float:
-    """argparse type: a truncation psi from 0 (the mean face) to 1 (no truncation)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value}")
-    return value
+truncation = number_from_to(float, 0.0, 1.0)  # psi: 0 the mean face, 1 no truncation
 
 
 def add_generate(subparsers: argparse._SubParsersAction[Parser]) -> None:
