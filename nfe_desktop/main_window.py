@@ -209,10 +209,6 @@ class MainWindow(QMainWindow):
         """The picture open in the window, or None."""
         return self._session.picture
 
-    def settings_model(self) -> str:
-        """The bundle the app opens next time ('' for the default model)."""
-        return self._settings.get(LAST_MODEL)
-
     def model_info(self) -> Any:
         """The loaded model's :class:`~nfe_core.session.ModelInfo`, or None."""
         return self._model.info if self._model is not None else None

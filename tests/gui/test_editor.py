@@ -486,7 +486,11 @@ def test_preferences_are_declared_once_and_stored(
 
 
 def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw(
-    qtbot: QtBot, editor: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    editor: MainWindow,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     generate_face(qtbot, editor)
     drag(editor, "glasses", 1.0)
@@ -501,7 +505,7 @@ def test_opening_another_model_rebuilds_the_sliders_and_keeps_a_face_it_can_draw
     assert editor.session.face is not None  # same latent shape: the face stays
     assert [str(e) for e in editor.session.state.edits] == ["glasses=+1"]
     assert editor.canvas.after() is not None
-    assert editor.settings_model() == str(other)
+    assert settings.get(LAST_MODEL) == str(other)  # opened next time
 
 
 def test_about_shows_the_model_and_its_quality_figures(
