@@ -297,12 +297,14 @@ def inversion_figures(
     options: ReportOptions,
     sampled_success: dict[str, float],
     *,
+    example: Path | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
     """Invert held-out procedural renders (never seen in training): PSNR of the encoder's
     guess and of the hybrid result, the judge's attribute agreement between each render and
     its hybrid reconstruction, class-edit success on the inverted faces, seconds per
-    inversion on this machine's CPU (and GPU when the bundle is on one)."""
+    inversion on this machine's CPU (and GPU when the bundle is on one). With ``example``,
+    the first faces are drawn there too (:func:`inversion_example`)."""
     from nfe_core.inversion import InversionOptions, invert
 
     assert bundle.encoder is not None and bundle.classifier is not None
@@ -330,6 +332,11 @@ def inversion_figures(
         bundle, judge, renderer, hybrid_ws, options, unconditional=False, should_stop=should_stop
     )["edit_success"]
     gaps = {k: round(sampled_success[k] - v, 4) for k, v in edits.items() if k in sampled_success}
+    if example is not None:
+        rows = min(options.strip_faces, len(images))
+        inversion_example(
+            bundle, judge, renderer, images[:rows], start_ws[:rows], hybrid_ws[:rows], example
+        )
     key = "seconds_gpu" if bundle.device.type != "cpu" else "seconds_cpu"
     return {
         "faces": len(images),
@@ -346,6 +353,52 @@ def inversion_figures(
 
 # --------------------------------------------------------------------------------------------
 # Pictures
+
+SAMPLES_PNG = "samples.png"
+INVERSION_PNG = "inversion.png"
+EXAMPLE_EDITS = ("hair_color", "hair_length", "eye_color")
+"""The attributes the inversion example edits, one column each, when the bundle has them."""
+
+
+def sample_grid(renderer: Renderer, options: ReportOptions, path: Path, side: int = 8) -> Path:
+    """``side`` x ``side`` generated faces from the report's own seeds, at its truncation."""
+    ws = renderer.latents(derive_seed(options.seed, _SALT, 8), side * side, options.truncation)
+    frames = images_to_uint8(renderer.images(ws))
+    grid = tile_frames(frames.reshape(side, side, *frames.shape[1:]), min_side=96)
+    save_image(from_array(grid), path)
+    return path
+
+
+def inversion_example(
+    bundle: Bundle,
+    judge: AttributeClassifier,
+    renderer: Renderer,
+    images: Tensor,
+    encoder_ws: Tensor,
+    hybrid_ws: Tensor,
+    path: Path,
+) -> Path:
+    """One row per held-out render: the render, the encoder's guess, the hybrid inversion,
+    then the inversion edited to another class of each of :data:`EXAMPLE_EDITS` (a class the
+    judge does not see in the render, different per row), the other attributes kept."""
+    readings = read_labels(judge, images, len(images))
+    boundaries = bundle.boundaries
+    edited = [a for a in EXAMPLE_EDITS if a in boundaries.attributes and a in readings]
+    rows = []
+    for row, (w, w_hybrid) in enumerate(zip(encoder_ws, hybrid_ws, strict=True)):
+        latents = [w, w_hybrid]
+        for attribute in edited:
+            classes = list(boundaries.attributes[attribute].classes)
+            seen = judge.config.classes[attribute][int(readings[attribute][row])]
+            rotated = classes[row + 1 :] + classes[: row + 1]
+            target = next((c for c in rotated if c != seen), rotated[0])
+            kept = tuple(a for a in boundaries.attributes if a != attribute)
+            edit = Edit(attribute, target=target, preserve=kept)
+            latents.append(apply(w_hybrid, [edit], boundaries))
+        frames = images_to_uint8(renderer.images(torch.stack(latents)))
+        rows.append(np.concatenate([images_to_uint8(images[row : row + 1]), frames]))
+    save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
+    return path
 
 
 def edit_strips(
@@ -472,19 +525,23 @@ def make_report(
     figures["precision"], figures["recall"] = round(precision, 4), round(recall, 4)
     step("precision and recall")
 
+    out.mkdir(parents=True, exist_ok=True)
+    files = [sample_grid(renderer, options, out / SAMPLES_PNG)]
     if bundle.encoder is not None and bundle.classifier is not None:
         figures["inversion"] = inversion_figures(
-            bundle, judge, renderer, options, figures["edit_success"], should_stop=should_stop
-        )
+            bundle, judge, renderer, options, figures["edit_success"],
+            example=out / INVERSION_PNG, should_stop=should_stop,
+        )  # fmt: skip
+        files.append(out / INVERSION_PNG)
     else:
         notes.append("no encoder in the bundle: no inversion figures")
     step("inversion")
 
-    out.mkdir(parents=True, exist_ok=True)
-    files = edit_strips(bundle, renderer, options, out)
+    files += edit_strips(bundle, renderer, options, out)
     figures["samples"] = {"faces": options.faces, "frechet_count": n, "seed": options.seed}
     figures["options"] = dataclasses.asdict(options)
     figures["notes"] = notes
+    figures["quality_bar"] = {bar.what: bar.verdict for bar in quality_bar(figures)}
     figures["seconds"] = round(time.perf_counter() - started, 1)
     _write_text(out / REPORT_JSON, json.dumps(figures, indent=2) + "\n")
     _write_text(out / REPORT_MD, markdown(figures, bundle.name, [f.name for f in files]))
@@ -505,13 +562,85 @@ TARGETS = {
     "edit_success": 0.90,
     "preservation": 0.90,
 }
+BAR_EDITS = ("hair_color", "hair_length", "eye_color")
+"""The attributes whose edit_success and preservation the quality bar names."""
+INVERSION_BARS = {"psnr_db_hybrid": 26.0, "attribute_agreement": 0.95}
+MAX_INVERSION_SECONDS_CPU = 5.0
+MAX_FRECHET_RATIO = 3.0
 
 
-def markdown(figures: dict[str, Any], name: str, strips: list[str]) -> str:
-    """report.md: the figures as tables, misses of the quality bar marked."""
+@dataclass(frozen=True)
+class Bar:
+    """One line of the quality bar: the worst value of a figure against its bound."""
+
+    what: str
+    value: float
+    bound: float
+    at_most: bool = False  # the value must stay at or below the bound (else at or above)
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.bound if self.at_most else self.value >= self.bound
+
+    @property
+    def verdict(self) -> str:
+        """``0.97 (bar >= 0.98, missed by 0.01)``."""
+        sign = "<=" if self.at_most else ">="
+        met = "met" if self.met else f"missed by {abs(self.value - self.bound):.4g}"
+        return f"{self.value:.4g} (bar {sign} {self.bound:g}, {met})"
+
+
+def quality_bar(figures: dict[str, Any]) -> list[Bar]:
+    """The quality bar (DESIGN.md, the default-model issue) checked on a report's figures:
+    per family the worst attribute, boundary or figure, so one line says whether all pass."""
+
+    def worst(table: dict[str, float]) -> tuple[str, float]:
+        return min(table.items(), key=lambda kv: kv[1])
+
+    bars = []
+    for key in ("classifier_accuracy", "svm_test_accuracy"):
+        if figures.get(key):
+            item, value = worst(figures[key])
+            bars.append(Bar(f"{key} (worst: {item})", value, TARGETS[key]))
+    for key in ("edit_success", "preservation"):
+        table = {k: v for k, v in figures.get(key, {}).items() if k in BAR_EDITS}
+        if table:
+            item, value = worst(table)
+            bars.append(Bar(f"{key} (worst of {', '.join(table)}: {item})", value, TARGETS[key]))
+    inversion = figures.get("inversion") or {}
+    for key, bound in INVERSION_BARS.items():
+        if key in inversion:
+            bars.append(Bar(f"inversion {key}", inversion[key], bound))
+    if "seconds_cpu" in inversion:
+        bars.append(
+            Bar("inversion seconds_cpu", inversion["seconds_cpu"], MAX_INVERSION_SECONDS_CPU, True)
+        )
+    floor = figures.get("frechet_floor")
+    if floor:
+        ratio = figures["frechet_distance"] / floor
+        bars.append(Bar("Fréchet distance / real-vs-real floor", ratio, MAX_FRECHET_RATIO, True))
+    return bars
+
+
+def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
+    """report.md: the quality bar, the figures as tables with misses marked, the pictures."""
     lines = [f"# Quality report: {name}", ""]
     lines.append(f"Edits and samples judged by the **{figures['judged_by']}** classifier.")
     lines.append("")
+    bars = quality_bar(figures)
+    missed = sum(not b.met for b in bars)
+    lines += ["## quality bar", ""]
+    lines.append("Every bar met." if not missed else f"{missed} of {len(bars)} bars missed.")
+    lines += [""] + [f"- {'✓' if b.met else '✗'} {b.what}: {b.verdict}" for b in bars] + [""]
+    if SAMPLES_PNG in pictures:
+        lines += [
+            "## samples",
+            "",
+            f"64 generated faces (truncation {figures['options']['truncation']:g}):",
+            "",
+            f"![generated faces]({SAMPLES_PNG})",
+            "",
+        ]
     for key in ("classifier_accuracy", "judge_accuracy", "svm_test_accuracy"):
         table = figures.get(key)
         if not table:
@@ -575,8 +704,17 @@ def markdown(figures: dict[str, Any], name: str, strips: list[str]) -> str:
             + ", ".join(f"{k} {v:.4f}" for k, v in inversion["edit_success_inverted"].items()),
             "",
         ]
+        if INVERSION_PNG in pictures:
+            lines += [
+                "Each row: a held-out face, the encoder's guess, the hybrid inversion, then the "
+                "inversion edited (" + ", ".join(EXAMPLE_EDITS) + "; other attributes kept):",
+                "",
+                f"![inversion and edits]({INVERSION_PNG})",
+                "",
+            ]
     if figures.get("notes"):
         lines += ["## notes", ""] + [f"- {note}" for note in figures["notes"]] + [""]
+    strips = [p for p in pictures if p.startswith("strip_")]
     if strips:
         lines += ["## edit strips", ""] + [f"![{s}]({s})" for s in strips] + [""]
     return "\n".join(lines)

@@ -14,7 +14,13 @@ from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
 from tests.tiny import TINY_GENERATOR, tiny_generator
 from training.cli import main as train_main
-from training.report import ReportOptions, frechet_distance, make_report, precision_recall
+from training.report import (
+    ReportOptions,
+    frechet_distance,
+    make_report,
+    precision_recall,
+    quality_bar,
+)
 from training.synth.schema import ATTRIBUTES
 
 pytest.importorskip("torchmetrics")
@@ -130,16 +136,58 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     assert 0 <= inversion["attribute_agreement"] <= 1
     assert set(inversion["edit_success_inverted"]) == {"hair_color", "glasses"}
     names = sorted(p.name for p in (tmp_path / "report").iterdir())
-    assert names == ["report.json", "report.md", "strip_glasses.png", "strip_hair_color.png"]
+    assert names == [
+        "inversion.png",
+        "report.json",
+        "report.md",
+        "samples.png",
+        "strip_glasses.png",
+        "strip_hair_color.png",
+    ]
     assert (
         json.loads((tmp_path / "report" / "report.json").read_text())["precision"] == f["precision"]
     )
     # categorical strip: the unedited face and one frame per class, 4 rows, frames >= 96 px
     strip = load_image(tmp_path / "report" / "strip_hair_color.png").rgb
     assert strip.width >= 11 * 96 and strip.height >= 4 * 96
+    # 8x8 generated faces; the inversion rows: render, encoder, hybrid, one hair_color edit
+    size = TINY_GENERATOR.resolution
+    side = -(-96 // size) * size  # frames enlarged by a whole factor to at least 96 px
+    assert load_image(tmp_path / "report" / "samples.png").rgb.size == (8 * side + 28,) * 2
+    example = load_image(tmp_path / "report" / "inversion.png").rgb
+    assert example.size == (4 * side + 12, 3 * side + 8)
     assert load_bundle(bundle_with_sliders).report["precision"] == f["precision"]
     md = (tmp_path / "report" / "report.md").read_text()
     assert "Fréchet distance" in md and "strip_glasses.png" in md
+    assert "(samples.png)" in md and "(inversion.png)" in md
+    # the quality bar: a tiny untrained bundle misses it, and the report says which lines
+    assert "bars missed" in md
+    bar = f["quality_bar"]
+    assert "missed by" in bar["inversion psnr_db_hybrid"]
+    assert any(k.startswith("classifier_accuracy (worst: ") for k in bar)
+
+
+def test_quality_bar_takes_the_worst_of_each_family():
+    figures = {
+        "classifier_accuracy": {"hair_color": 0.99, "mouth": 0.97},
+        "svm_test_accuracy": {"glasses": 0.96},
+        "edit_success": {"hair_color": 0.95, "hair_length": 0.91, "mouth": 0.10},
+        "preservation": {"hair_color": 0.90, "eye_color": 0.93},
+        "inversion": {"psnr_db_hybrid": 27.0, "attribute_agreement": 0.9, "seconds_cpu": 6.0},
+        "frechet_distance": 0.5,
+        "frechet_floor": 0.2,
+    }
+    bars = {b.what: b for b in quality_bar(figures)}
+    assert not bars["classifier_accuracy (worst: mouth)"].met
+    assert bars["svm_test_accuracy (worst: glasses)"].met
+    # mouth is not one of the edits the bar names
+    assert bars["edit_success (worst of hair_color, hair_length: hair_length)"].met
+    assert bars["preservation (worst of hair_color, eye_color: hair_color)"].met  # 0.90 is met
+    assert bars["inversion psnr_db_hybrid"].met
+    assert not bars["inversion attribute_agreement"].met
+    seconds = bars["inversion seconds_cpu"]
+    assert not seconds.met and seconds.verdict == "6 (bar <= 5, missed by 1)"
+    assert bars["Fréchet distance / real-vs-real floor"].met  # 2.5x
 
 
 def test_cli_report_and_errors(bundle_with_sliders, tmp_path, capsys):
