@@ -356,11 +356,13 @@ def inversion_figures(
 
 SAMPLES_PNG = "samples.png"
 INVERSION_PNG = "inversion.png"
-EXAMPLE_EDITS = ("hair_color", "hair_length", "eye_color")
-"""The attributes the inversion example edits, one column each, when the bundle has them."""
+SAMPLE_SIDE = 8
+"""samples.png holds SAMPLE_SIDE x SAMPLE_SIDE generated faces."""
 
 
-def sample_grid(renderer: Renderer, options: ReportOptions, path: Path, side: int = 8) -> Path:
+def sample_grid(
+    renderer: Renderer, options: ReportOptions, path: Path, side: int = SAMPLE_SIDE
+) -> Path:
     """``side`` x ``side`` generated faces from the report's own seeds, at its truncation."""
     ws = renderer.latents(derive_seed(options.seed, _SALT, 8), side * side, options.truncation)
     frames = images_to_uint8(renderer.images(ws))
@@ -379,11 +381,11 @@ def inversion_example(
     path: Path,
 ) -> Path:
     """One row per held-out render: the render, the encoder's guess, the hybrid inversion,
-    then the inversion edited to another class of each of :data:`EXAMPLE_EDITS` (a class the
-    judge does not see in the render, different per row), the other attributes kept."""
+    then the inversion edited to another class of each of :data:`BAR_EDITS` the bundle has (a
+    class the judge does not see in the render, different per row), the others kept."""
     readings = read_labels(judge, images, len(images))
     boundaries = bundle.boundaries
-    edited = [a for a in EXAMPLE_EDITS if a in boundaries.attributes and a in readings]
+    edited = [a for a in BAR_EDITS if a in boundaries.attributes and a in readings]
     rows = []
     for row, (w, w_hybrid) in enumerate(zip(encoder_ws, hybrid_ws, strict=True)):
         latents = [w, w_hybrid]
@@ -636,7 +638,7 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         lines += [
             "## samples",
             "",
-            f"64 generated faces (truncation {figures['options']['truncation']:g}):",
+            f"{SAMPLE_SIDE**2} generated faces (truncation {figures['options']['truncation']:g}):",
             "",
             f"![generated faces]({SAMPLES_PNG})",
             "",
@@ -707,7 +709,7 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         if INVERSION_PNG in pictures:
             lines += [
                 "Each row: a held-out face, the encoder's guess, the hybrid inversion, then the "
-                "inversion edited (" + ", ".join(EXAMPLE_EDITS) + "; other attributes kept):",
+                "inversion edited (" + ", ".join(BAR_EDITS) + "; other attributes kept):",
                 "",
                 f"![inversion and edits]({INVERSION_PNG})",
                 "",
