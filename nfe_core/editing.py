@@ -12,11 +12,20 @@ Each boundary also carries ``spread``, the standard deviation of ``n . w`` over 
 latent distribution: strengths are measured in that unit, so ``+1`` moves any face, sampled or
 inverted, by the same signed distance relative to where it is, never to an absolute position.
 
+The classes of a categorical attribute compete: a face is in the class with the highest
+*score*, ``scale * distance``. A boundary fitted one-vs-rest has ``scale`` 1; the classes of a
+multinomial (softmax) linear model keep their normal and intercept divided by the length of
+their weight vector and that length as ``scale``, so the scores are the model's logits and
+the class regions are its convex cells - which one-vs-rest planes cannot draw around a class
+that lies between others (brown hair between black and red).
+
 The grammar, shared by the command line, presets and the app:
 
 - ``ATTR=CLASS`` (``hair_color=blue``, ``glasses=true``): move the face into that class -
-  towards the target, away from its current class, until it is ``target_distance`` spreads
-  past the target's hyperplane and ahead of every other class of the attribute;
+  towards the target, away from its current class, until its score is ``target_distance``
+  spreads (of the target's score) ahead of the current class's and, as far as that takes at
+  most ``overshoot`` spreads more, of every other class (for a two-class attribute: that far
+  past its plane);
 - ``ATTR=+X`` / ``ATTR=-X``: move by X spreads along the attribute's single direction
   (binary and ordinal attributes: ``hair_length=+1.5``);
 - ``ATTR:CLASS=+X``: move by X spreads along one class's direction (``hair_color:blue=+2``).
@@ -61,6 +70,7 @@ class Boundary:
     spread: float  # std of normal . w over sampled w: the unit of strengths
     target_distance: float = 1.0  # where ``ATTR=CLASS`` lands, in spreads past the plane
     strength_range: tuple[float, float] = (-3.0, 3.0)  # recommended slider range
+    scale: float = 1.0  # score = scale * distance (a softmax class: its weight vector's length)
 
     def __post_init__(self) -> None:
         if self.kind not in BOUNDARY_KINDS:
@@ -74,6 +84,8 @@ class Boundary:
             raise ValueError(f"boundary {self.name}: normal must have length 1, not {norm:.4g}")
         if not (math.isfinite(self.spread) and self.spread > 0):
             raise ValueError(f"boundary {self.name}: spread must be positive, not {self.spread}")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"boundary {self.name}: scale must be positive, not {self.scale}")
         if not (math.isfinite(self.intercept) and math.isfinite(self.target_distance)):
             raise ValueError(f"boundary {self.name}: intercept and target must be finite")
         if (self.kind == "class") != (self.negative is None):
@@ -99,11 +111,16 @@ class Boundary:
             "spread": self.spread,
             "target_distance": self.target_distance,
             "strength_range": list(self.strength_range),
+            "scale": self.scale,
         }
 
     def distance(self, w: Tensor) -> float:
         """Signed distance of w (w_dim,) to the hyperplane."""
         return float(self.normal.double() @ w.double()) + self.intercept
+
+    def score(self, w: Tensor) -> float:
+        """The class's score for w (w_dim,): ``scale * distance``; the highest score wins."""
+        return self.scale * self.distance(w)
 
 
 @dataclass(frozen=True)
@@ -189,8 +206,8 @@ class Boundaries:
         return {b.name: b.distance(w) for b in self.all}
 
     def current_class(self, attribute: str, latent: Tensor) -> str:
-        """The class the boundaries put the latent in (the largest one-vs-rest distance, or the
-        side of a binary/ordinal plane)."""
+        """The class the boundaries put the latent in (the highest class score, or the side of
+        a binary/ordinal plane)."""
         w = _position(_check_latent(latent, self.w_dim), None)
         return _current_class(self.info(attribute), w)
 
@@ -238,6 +255,7 @@ def _replace_normal(b: Boundary, normal: Tensor) -> Boundary:
         b.spread,
         b.target_distance,
         b.strength_range,
+        b.scale,
     )
 
 
@@ -263,7 +281,7 @@ def _position(latent: Tensor, layers: tuple[int, int] | None) -> Tensor:
 def _current_class(info: AttributeInfo, w: Tensor) -> str:
     if info.categorical:
         planes = [b for b in info.boundaries if b.kind == "class"]
-        return max(planes, key=lambda b: b.distance(w)).positive
+        return max(planes, key=lambda b: b.score(w)).positive
     single = info.single_direction()
     assert single is not None and single.negative is not None
     return single.positive if single.distance(w) >= 0 else single.negative
@@ -291,7 +309,9 @@ def project_out(direction: Tensor, normals: Tensor, rtol: float = 1e-6) -> Tenso
 @dataclass(frozen=True)
 class Step:
     """How one edit moved the latent: the direction used (after preserving) and the signed
-    distances before and after on the boundary it aimed at."""
+    distances before and after on the boundary it aimed at (for a class target: the target's
+    lead over the best other class, score difference / the target's scale; positive when the
+    face is in the class)."""
 
     edit: Edit
     boundary: str
@@ -306,16 +326,17 @@ def plan(
     boundaries: Boundaries,
     *,
     layers: tuple[int, int] | None = None,
-    margin: float = 0.25,
     overshoot: float = 1.0,
 ) -> Step:
     """The move (a w_dim vector) that ``edit`` makes from ``latent``; see the module docstring.
 
-    Class targets: the direction is (target normal - current class normal), projected; the
-    step is the smallest that puts the face ``target_distance`` spreads past the target plane
-    and ``margin`` spreads ahead of every other class of the attribute, as far as that takes
-    at most ``overshoot`` spreads more past the target plane (rivals the direction cannot
-    beat are left behind); zero when the face is already there.
+    Class targets of a categorical attribute: the direction is the gradient of the target's
+    score minus the current class's (``scale * normal`` of each), projected; the step is the
+    smallest that puts the target's score ``target_distance`` spreads of it ahead of the
+    current class's, and ahead of every other class by as much as far as that takes at most
+    ``overshoot`` spreads more along the target's normal (rivals the direction cannot beat
+    are left behind, where chasing them would take the face out of the model's
+    distribution); zero when the face is already there.
     """
     latent = _check_latent(latent, boundaries.w_dim)
     boundaries.check(edit)
@@ -327,7 +348,7 @@ def plan(
     if edit.target is None:
         aim = _strength_boundary(info, edit)
         sign = -1.0 if (aim.kind != "class" and edit.direction == aim.negative) else 1.0
-        d = _projected(aim.normal, normals, edit, aim).double()
+        d = _projected(aim.normal, normals, edit).double()
         along = float(aim.normal.double() @ d)
         delta = d * (sign * edit.strength * aim.spread / along)  # type: ignore[operator]
         return _step(edit, aim, delta, w)
@@ -336,42 +357,41 @@ def plan(
     if info.categorical:
         aim = info.class_boundary(target)
         assert aim is not None
-        current = _current_class(info, w)
-        raw = aim.normal.double()
-        if current != target:
-            other = info.class_boundary(current)
-            assert other is not None
-            raw = raw - other.normal.double()
-        d = _projected(raw / raw.norm(), normals, edit, aim).double()
-        constraints = [(aim, None, aim.target_distance * aim.spread)]
-        constraints += [
-            (aim, b, margin * aim.spread)
-            for b in info.boundaries
-            if b.kind == "class" and b is not aim
-        ]
-        t = 0.0
-        # Beating a rival is best effort: never past ``overshoot`` spreads beyond the target
-        # plane's landing, where the face would leave the model's distribution.
-        slope_aim = float(aim.normal.double() @ d)
-        if slope_aim <= 1e-12:
-            raise EditError(f"{edit}: the preserved attributes leave no way towards {target}")
-        landing = aim.target_distance * aim.spread
-        cap = (landing + overshoot * aim.spread - aim.distance(w)) / slope_aim
-        for plane, rival, need in constraints:
-            # value(t) = a + t * slope must reach `need`
-            a = plane.distance(w) - (rival.distance(w) if rival is not None else 0.0)
-            normal = plane.normal.double() - (rival.normal.double() if rival else 0.0)
-            slope = float(normal @ d)
-            if a >= need or slope <= 1e-12:
-                continue
-            needed = (need - a) / slope
-            t = max(t, needed if rival is None else min(needed, cap))
-        return _step(edit, aim, d * t, w)
+        current = info.class_boundary(_current_class(info, w))
+        assert current is not None
+        raw = aim.scale * aim.normal.double()
+        if current is not aim:
+            raw = raw - current.scale * current.normal.double()
+        d = _projected(raw / raw.norm(), normals, edit).double()
+        unit = aim.spread * aim.scale  # one spread of the target's score
+        need = aim.target_distance * unit
+
+        def gap_gain(rival: Boundary) -> tuple[float, float]:
+            """How far the target's score is ahead of the rival's, and its gain per step."""
+            gain = (aim.scale * aim.normal.double() - rival.scale * rival.normal.double()) @ d
+            return aim.score(w) - rival.score(w), float(gain)
+
+        if current is aim:
+            t, gain = 0.0, aim.scale * float(aim.normal.double() @ d)
+        else:
+            gap, gain = gap_gain(current)
+            if gain <= 1e-12:
+                raise EditError(f"{edit}: the preserved attributes leave no way towards {target}")
+            t = max(0.0, (need - gap) / gain)
+        # Rivals the direction cannot beat within `overshoot` more spreads are left behind.
+        cap = t + overshoot * unit / gain
+        for rival in info.boundaries:
+            if rival.kind == "class" and rival is not aim and rival is not current:
+                gap, rival_gain = gap_gain(rival)
+                if gap < need and rival_gain > 1e-12:
+                    t = max(t, min((need - gap) / rival_gain, cap))
+        rivals = [b for b in info.boundaries if b.kind == "class" and b is not aim]
+        return _step(edit, aim, d * t, w, rivals)
 
     single = info.single_direction()
     assert single is not None
     sign = 1.0 if target == single.positive else -1.0
-    d = _projected(single.normal * sign, normals, edit, single).double()
+    d = _projected(single.normal * sign, normals, edit).double()
     a = sign * single.distance(w)
     need = single.target_distance * single.spread
     slope = float(single.normal.double() @ d) * sign
@@ -389,21 +409,27 @@ def _strength_boundary(info: AttributeInfo, edit: Edit) -> Boundary:
     return single
 
 
-def _projected(direction: Tensor, normals: Tensor, edit: Edit, aim: Boundary) -> Tensor:
+def _projected(direction: Tensor, normals: Tensor, edit: Edit) -> Tensor:
+    """``direction`` with the preserved normals projected out; EditError when little is left."""
     d = project_out(direction.double(), normals.double())
     if (
         float(d.norm()) < _DEGENERATE * float(direction.double().norm())
-        or abs(float(aim.normal.double() @ d)) <= _DEGENERATE
+        or abs(float(direction.double() @ d)) <= _DEGENERATE
     ):
         kept = ", ".join(edit.preserve)
         raise EditError(f"{edit}: keeping {kept} leaves no direction that changes {edit.attribute}")
     return d
 
 
-def _step(edit: Edit, aim: Boundary, delta: Tensor, w: Tensor) -> Step:
-    before = aim.distance(w)
-    after = aim.distance(w + delta)
-    return Step(edit, aim.name, delta, before, after)
+def _step(
+    edit: Edit, aim: Boundary, delta: Tensor, w: Tensor, rivals: Sequence[Boundary] = ()
+) -> Step:
+    def reading(x: Tensor) -> float:
+        if not rivals:
+            return aim.distance(x)
+        return (aim.score(x) - max(r.score(x) for r in rivals)) / aim.scale
+
+    return Step(edit, aim.name, delta, reading(w), reading(w + delta))
 
 
 def apply(
@@ -475,6 +501,7 @@ def boundaries_from_records(
                 spread=float(record["spread"]),  # type: ignore[arg-type]
                 target_distance=float(record.get("target_distance", 1.0)),  # type: ignore[arg-type]
                 strength_range=(float(rng[0]), float(rng[1])),  # type: ignore[index]
+                scale=float(record.get("scale", 1.0)),  # type: ignore[arg-type]
             )
         )
     return Boundaries(built)

@@ -89,6 +89,31 @@ def test_ordinal_direction_and_skipped_classes():
     assert "hair_color:blue" in skipped  # no face at all
 
 
+def test_a_class_between_two_others_gets_its_own_cell():
+    """Medium lies between short and long along one direction: no one-vs-rest plane can cut
+    it out, the softmax model's classes can, and a class edit lands in it."""
+    from nfe_core.editing import Boundaries
+
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(3000, 8)).astype(np.float32)
+    length = np.digitize(w[:, 0], [-0.6, 0.6])  # short, medium, long along axis 0
+    classes = ("short", "medium", "long")
+    labelled = Labelled(w, w, {"size": _one_hot(length, 3)}, {"size": classes})
+    fitted, skipped = fit_boundaries(labelled, AttributeOptions(count=3000))
+    assert not skipped
+    by_name = {f.boundary.name: f for f in fitted}
+    assert set(by_name) == {"size:short", "size:medium", "size:long"}
+    assert by_name["size:medium"].figures["svm_test_accuracy"] >= 0.95
+    model = Boundaries([f.boundary for f in fitted])
+    faces = torch.from_numpy(w[:200])
+    read = [model.current_class("size", x) for x in faces]
+    assert np.mean([r == classes[c] for r, c in zip(read, length[:200])]) >= 0.95
+    moved = [apply(x, [Edit("size", target="medium")], model) for x in faces]
+    assert all(model.current_class("size", x) == "medium" for x in moved)
+    # really in the middle cell by the rule that made the labels
+    assert np.mean([abs(float(x[0])) < 0.6 for x in moved]) >= 0.95
+
+
 def test_unsure_labels_are_left_out():
     labelled, _ = _separable(n=1000)
     unsure = labelled.probs["glasses"].copy()

@@ -130,13 +130,72 @@ def test_class_target_crosses_the_hyperplane_and_becomes_that_class(target):
     became = 0
     for w in _faces():
         out = apply(w, [Edit("color", target=target, preserve=("glasses",))], model)
+        was = model.current_class("color", w)
         became += model.current_class("color", out) == target
-        assert plane.distance(out) >= plane.target_distance * plane.spread - 1e-4
+        if was != target:  # the target's score is target_distance spreads ahead of the old class
+            gap = plane.score(out) - model[f"color:{was}"].score(out)
+            assert gap >= plane.target_distance * plane.spread - 1e-4
         assert model["glasses"].distance(out) == pytest.approx(
             model["glasses"].distance(w), abs=1e-4
         )
     # beating every rival class is best effort: the move stays near the target plane
     assert became >= 0.8 * len(_faces())
+
+
+def _softmax_model() -> Boundaries:
+    """Three classes scored like a softmax model's logits along the first axis: ``mid`` is the
+    cell between ``left`` and ``right``, which no one-vs-rest plane could cut out."""
+
+    def plane(name: str, weights: list[float], bias: float) -> Boundary:
+        a = torch.zeros(W_DIM)
+        a[: len(weights)] = torch.tensor(weights)
+        length = float(a.norm())
+        return Boundary(
+            f"side:{name}",
+            "side",
+            "class",
+            name,
+            None,
+            a / length,
+            bias / length,
+            1.0,
+            1.0,
+            scale=length,
+        )
+
+    return Boundaries(
+        [
+            plane("left", [-2.0, 0.1], 0.0),
+            plane("mid", [0.0, 0.1], 1.5),
+            plane("right", [2.0, 0.1], 0.0),
+        ]
+    )
+
+
+@pytest.mark.parametrize("start", [-3.0, 3.0])
+def test_softmax_scored_classes_reach_the_middle_cell(start):
+    model = _softmax_model()
+    w = torch.zeros(W_DIM)
+    w[0] = start
+    assert model.current_class("side", w) == ("left" if start < 0 else "right")
+    out, steps = apply_steps(w, [Edit("side", target="mid")], model)
+    assert model.current_class("side", out) == "mid"
+    mid = model["side:mid"]
+    for rival in ("left", "right"):  # every score at least target_distance spreads behind
+        gap = mid.score(out) - model[f"side:{rival}"].score(out)
+        assert gap >= mid.target_distance * mid.spread * mid.scale - 1e-4
+    assert steps[0].after > steps[0].before
+
+
+def test_scale_round_trips_through_records():
+    model = _softmax_model()
+    records = [b.to_record() for b in model.all]
+    again = boundaries_from_records(records, {b.name: b.normal for b in model.all})
+    assert [b.scale for b in again.all] == pytest.approx([b.scale for b in model.all])
+    w = torch.full((W_DIM,), 0.3)
+    assert again.current_class("side", w) == model.current_class("side", w)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        Boundary("x", "x", "binary", "t", "f", model.all[0].normal, 0.0, 1.0, scale=0.0)
 
 
 def test_class_target_already_reached_changes_nothing():
