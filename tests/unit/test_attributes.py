@@ -107,7 +107,7 @@ def test_a_class_between_two_others_gets_its_own_cell():
     model = Boundaries([f.boundary for f in fitted])
     faces = torch.from_numpy(w[:200])
     read = [model.current_class("size", x) for x in faces]
-    assert np.mean([r == classes[c] for r, c in zip(read, length[:200])]) >= 0.95
+    assert np.mean([r == classes[c] for r, c in zip(read, length[:200], strict=True)]) >= 0.95
     moved = [apply(x, [Edit("size", target="medium")], model) for x in faces]
     assert all(model.current_class("size", x) == "medium" for x in moved)
     # really in the middle cell by the rule that made the labels

@@ -254,6 +254,17 @@ def test_a_compact_checkpoint_continues_the_run_in_a_new_folder(tmp_path, tiny, 
     assert "--seed" in one_error_line(capsys)
     assert gan(tmp_path / "second", tiny, "--resume", "--start-from", str(compact)) == 2
     assert "give one" in one_error_line(capsys)
+    # a new run from the checkpoint may retune the optimisation, not the networks or batch
+    retuned = tmp_path / "retuned.json"
+    retuned.write_text(json.dumps({**TINY, "r1_gamma": 0.5, "g_lr": 0.001}))
+    assert gan(tmp_path / "fourth", retuned, "--start-from", str(compact), steps=3) == 0
+    config = load_checkpoint(tmp_path / "fourth" / "checkpoints" / "latest.pt")["config"]
+    assert (config["r1_gamma"], config["g_lr"]) == (0.5, 0.001)
+    capsys.readouterr()
+    wider = tmp_path / "wider.json"
+    wider.write_text(json.dumps({**TINY, "batch_size": 2 * TINY["batch_size"]}))
+    assert gan(tmp_path / "fifth", wider, "--start-from", str(compact), steps=3) == 2
+    assert "batch_size would change" in one_error_line(capsys)
 
 
 def test_should_stop_and_keyboard_interrupt_save_a_checkpoint(tmp_path, tiny):

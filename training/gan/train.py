@@ -210,6 +210,15 @@ def _open_checkpoint(folder: RunFolder, path: Path, options: TrainOptions) -> di
     return checkpoint
 
 
+RETUNABLE = frozenset(
+    {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
+    | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
+)
+"""Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
+networks go on being optimised (a learning rate, the R1 weight, the EMA), not what they are,
+how the data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``)."""
+
+
 def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConfig:
     overrides = load_overrides(options.config_file) if options.config_file else {}
     if options.batch is not None:
@@ -221,6 +230,14 @@ def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConf
         return saved
     asked = TrainConfig.for_size(options.size, {**saved.to_dict(), **overrides})
     changed = [k for k, v in asked.to_dict().items() if saved.to_dict()[k] != v]
+    if options.start_from is not None:
+        fixed = [k for k in changed if k not in RETUNABLE]
+        if fixed:
+            raise RunFolderError(
+                f"{options.start_from}: a run begun from this checkpoint can retune "
+                f"{', '.join(sorted(RETUNABLE))}, but {', '.join(fixed)} would change"
+            )
+        return asked
     if changed:
         raise RunFolderError(
             f"{options.out}: --resume continues with the run's own settings, but "
