@@ -648,7 +648,15 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         if not table:
             continue
         bar = TARGETS.get(key)
-        lines += [f"## {key}", "", "| | value |", "|---|---|"]
+        lines += [f"## {key}", ""]
+        if key == "svm_test_accuracy":
+            lines += [
+                "Balanced accuracy on held-out labelled latents: of each two-class attribute's "
+                "and the ordinal direction's linear SVM; for the classes of a categorical "
+                'attribute, of "is it this class" by the argmax of its softmax model.',
+                "",
+            ]
+        lines += ["| | value |", "|---|---|"]
         for item, value in table.items():
             mark = f" (below {bar:.2f})" if bar is not None and value < bar else ""
             lines.append(f"| {item} | {value:.4f}{mark} |")
