@@ -109,20 +109,23 @@ class EditState:
 
 
 def describe_change(before: EditState, after: EditState) -> str:
-    """The history panel's words for going from ``before`` to ``after``."""
-    if after.keep != before.keep:
-        added, removed = after.keep - before.keep, before.keep - after.keep
-        name = next(iter(added or removed))
-        return f"{'Keep' if added else 'Release'} {attribute_title(name).lower()}"
-    for edit in after.edits:
-        if before.edit_for(edit.attribute) != edit:
-            return edit.describe()
+    """The history panel's words for going from ``before`` to ``after``: every change, in
+    order (``Hair colour: blue, Hair length +1.5``), the first three and a count beyond."""
+    parts = [f"Keep {attribute_title(name).lower()}" for name in sorted(after.keep - before.keep)]
+    parts += [
+        f"Release {attribute_title(name).lower()}" for name in sorted(before.keep - after.keep)
+    ]
+    parts += [edit.describe() for edit in after.edits if before.edit_for(edit.attribute) != edit]
     removed = [e.attribute for e in before.edits if after.edit_for(e.attribute) is None]
-    if len(removed) > 1:
-        return "Reset all"
-    if removed:
-        return f"Reset {attribute_title(removed[0]).lower()}"
-    return "No change"
+    if len(removed) > 1 and not after.edits:
+        parts.append("Reset all")
+    else:
+        parts += [f"Reset {attribute_title(name).lower()}" for name in removed]
+    if not parts:
+        return "No change"
+    if len(parts) > 3:
+        return ", ".join(parts[:3]) + f" and {len(parts) - 3} more"
+    return ", ".join(parts)
 
 
 # --- what the app shows of a model ---------------------------------------------------------

@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUn
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from nfe_core.facebox import FaceBox, default_box
-from nfe_core.session import EditState, Session
+from nfe_core.session import EditState, Face, Session
 from nfe_desktop import tasks
 from nfe_desktop.about import APP_TITLE, show_about
 from nfe_desktop.actions import create_actions, create_menus
@@ -39,6 +39,7 @@ from nfe_desktop.file_dialogs import (
     remember_folder,
     start_folder,
 )
+from nfe_desktop.generate_panel import MAX_SEED
 from nfe_desktop.history_panel import HistoryPanel
 from nfe_desktop.preferences_dialog import PreferencesDialog
 from nfe_desktop.settings import (
@@ -448,6 +449,7 @@ class MainWindow(QMainWindow):
         picture = session.picture
         self._show_picture_info(describe_picture(picture) if picture is not None else "")
         self.attribute_dock.set_state(session.state)
+        self._show_seed(face)
         remember_folder(self._settings, opened.path)
         add_recent_file(self._settings, str(opened.path.resolve()))
         if (
@@ -589,11 +591,22 @@ class MainWindow(QMainWindow):
         self.attribute_dock.set_state(self._session.state)
         self.face_panel.set_faces(new.image, new.image)
         self.face_panel.set_seen("")
+        self._show_seed(new.face)
         self.canvas.set_after_patch(None, None)
         self._update_actions()
         self._update_title()
         self._request_render()
         self.face_changed.emit()
+
+    def _show_seed(self, face: Face | None) -> None:
+        """The Generate panel shows what made a generated face, however it came (the panel,
+        the menu, a script, a project), so that Generate makes it again."""
+        if face is None or face.kind != "generated" or face.seed is None:
+            return
+        if 0 <= face.seed <= MAX_SEED:
+            self.face_panel.generate.set_seed(face.seed)
+        if face.truncation is not None and 0.0 <= face.truncation <= 1.0:
+            self.face_panel.generate.set_truncation(face.truncation)
 
     def _drop_face(self, message: str) -> None:
         self._renders.cancel()

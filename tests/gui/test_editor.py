@@ -411,6 +411,36 @@ def test_a_project_saves_and_reopens_the_work_exactly(
     again.close()
 
 
+def test_the_generate_panel_shows_the_seed_of_the_face_however_it_came(
+    qtbot: QtBot,
+    editor: MainWindow,
+    settings: Settings,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    panel = editor.face_panel.generate
+    editor.generate(1234, 0.6)  # as a script or the menu would, not through the panel
+    qtbot.waitUntil(lambda: editor.session.face is not None, timeout=WAIT_MS)
+    settle(qtbot, editor)
+    assert (panel.seed(), panel.truncation()) == (1234, 0.6)
+    drag(editor, "glasses", 1.0)
+    settle(qtbot, editor)
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "seed"), PROJECT_FILTER)
+    )
+    editor.save_action.trigger()
+    settle(qtbot, editor)
+
+    again = start_editor(qtbot, settings, tiny_model)
+    again.open_path(tmp_path / "seed.nfe", ask=False)
+    qtbot.waitUntil(lambda: again.session.face is not None, timeout=WAIT_MS)
+    settle(qtbot, again)
+    shown = again.face_panel.generate
+    assert (shown.seed(), shown.truncation()) == (1234, 0.6)
+    again.close()
+
+
 def test_closing_with_unsaved_work_asks_first(qtbot: QtBot, editor: MainWindow, boxes: Boxes):
     generate_face(qtbot, editor)
     assert not editor.isWindowModified()  # a seed's face is made again at will

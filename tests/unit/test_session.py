@@ -56,6 +56,23 @@ def test_states_are_immutable_values_for_undo():
         (lambda s: s.reset("glasses"), "Reset glasses"),
         (lambda s: s.reset(), "Reset all"),
         (lambda s: s, "No change"),
+        (
+            lambda s: s.with_target("hair_color", "blue").with_strength("hair_length", 1.5),
+            "Hair colour: blue, Hair length +1.5",
+        ),
+        (
+            lambda s: s.with_keep("eye_color", True).reset("glasses").reset("mouth"),
+            "Keep eye colour, Reset all",
+        ),
+        (
+            lambda s: (
+                s.with_strength("glasses", -1.0)
+                .with_strength("blush", 1.0)
+                .with_strength("hair_length", 2.0)
+                .with_target("eye_color", "red")
+            ),
+            "Glasses -1, Blush +1, Hair length +2 and 1 more",
+        ),
     ],
 )
 def test_history_words(change, words):
