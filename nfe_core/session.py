@@ -242,7 +242,7 @@ class Face:
             raise ValueError("face: a face from a picture has a box, a generated one has none")
 
     def describe(self) -> str:
-        """For the status bar: ``seed 42`` or ``inverted 100 x 100 at 10,20 (60 steps)``."""
+        """For the status bar: ``seed 42`` or ``inverted 100 x 100 at 10,20 (100 steps)``."""
         if self.kind == "generated":
             return f"seed {self.seed}, truncation {self.truncation:g}"
         assert self.box is not None
