@@ -635,6 +635,14 @@ def _add_encoder(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder for the checkpoint (default: BUNDLE-encoder beside the bundle)",
     )
+    p.add_argument(
+        "--start-from",
+        type=Path,
+        metavar="BUNDLE",
+        help="start from this bundle's encoder instead of random weights (the same shape; "
+        "e.g. the last sitting's model, whose GAN this one continues); a checkpoint in "
+        "--work takes precedence",
+    )
     add_seed_option(p, "the latents and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -660,6 +668,7 @@ def _encoder(args: argparse.Namespace) -> int:
             progress=bar,
             log=log,
             should_stop=stop.is_set,
+            start_from=args.start_from,
         )
     print(
         f"trained the encoder to step {result.step} in {result.seconds:.0f} s; last losses "

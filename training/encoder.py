@@ -8,7 +8,10 @@ classifier's activation maps + a small adversarial term from the bundle's (froze
 discriminator when it has one.
 
 The work folder keeps ``checkpoint.pt`` (plain tensors; read with ``weights_only=True``):
-a rerun continues from it. At the end the encoder is written into the bundle.
+a rerun continues from it. A new run may start from the encoder of another bundle of the same
+shape (``start_from``: e.g. the last sitting's model, whose GAN the new one continues), so
+the encoder's training adds up over sittings. At the end the encoder is written into the
+bundle.
 """
 
 from __future__ import annotations
@@ -126,6 +129,22 @@ def _load_checkpoint(path: Path) -> dict[str, Any] | None:
     return state
 
 
+def _start_encoder(encoder: Encoder, source: Path, config: EncoderConfig) -> dict[str, Any]:
+    """Copy the encoder of bundle ``source`` into ``encoder``; what it was, for the record."""
+    other = load_bundle(source, "cpu")
+    if other.encoder is None:
+        raise ValueError(f"{source}: the bundle has no encoder to start from")
+    if other.encoder.config.to_dict() != config.to_dict():
+        raise ValueError(
+            f"{source}: its encoder is made for another shape ({other.encoder.config.to_dict()}"
+            f", this one needs {config.to_dict()})"
+        )
+    encoder.load_state_dict(other.encoder.state_dict())
+    steps = int(other.training.get("encoder", {}).get("steps", 0))
+    earlier = other.training.get("encoder", {}).get("start_from", {})
+    return {"name": other.name, "steps": steps + int(earlier.get("steps", 0))}
+
+
 def train_encoder(
     model: Path,
     options: EncoderOptions,
@@ -135,9 +154,12 @@ def train_encoder(
     progress: ProgressFn | None = None,
     log: Log | None = None,
     should_stop: StopFn | None = None,
+    start_from: Path | None = None,
 ) -> EncoderResult:
     """Train (or continue training) an encoder for bundle ``model``; write it into the bundle.
 
+    ``start_from``: a bundle whose encoder (same resolution, latent size and width) gives the
+    initial weights instead of random ones; a checkpoint in ``work`` takes precedence.
     A cancelled run keeps its checkpoint in ``work`` and leaves the bundle as it was.
     """
     bundle = load_bundle(model, device)
@@ -156,7 +178,6 @@ def train_encoder(
     )
     torch.manual_seed(options.seed)
     encoder = Encoder(config).to(bundle.device)
-    encoder.w_avg.copy_(generator.w_avg)
     optimizer = torch.optim.Adam(encoder.parameters(), lr=options.lr, betas=(0.9, 0.99))
     rng = torch.Generator().manual_seed(options.seed)
     step = 0
@@ -171,14 +192,24 @@ def train_encoder(
         optimizer.load_state_dict(state["optimizer"])
         rng.set_state(state["rng"])
         step = int(state["step"])
+        origin = state.get("start_from")
         if log:
             log(f"continuing from step {step} ({work / CHECKPOINT})")
+    elif start_from is not None:
+        origin = _start_encoder(encoder, start_from, config)
+        if log:
+            log(f"starting from the encoder of {start_from} ({origin['steps']} steps)")
+    else:
+        origin = None
+    encoder.w_avg.copy_(generator.w_avg)  # the generator's own, if it trained on since
     encoder.train()
     started = time.perf_counter()
     losses: dict[str, float] = {}
 
     def save() -> None:
         payload = _checkpoint_state(encoder, optimizer, step, rng, options)
+        if origin is not None:
+            payload["start_from"] = origin
         write_atomically(work / CHECKPOINT, lambda stream: torch.save(payload, stream))
 
     while step < options.steps:
@@ -226,5 +257,7 @@ def train_encoder(
         "steps": step,
         "last_losses": losses,
     }
+    if origin is not None:
+        training["encoder"]["start_from"] = origin
     resave_bundle(bundle, encoder=encoder, training=training, report=None)
     return EncoderResult(bundle.root, step, time.perf_counter() - started, losses)

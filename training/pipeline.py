@@ -19,6 +19,7 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     count = 20000
     [encoder]                              # nfe-train encoder
     steps = 2000
+    start_from = "../../resources/models/default"  # optional: begin from its encoder
     [finish]                               # float16 = true: ship float16 weights when the
     float16 = true                         # renders stay within 40 dB PSNR of float32 ones
     [report]                               # nfe-train report; out: where report.md goes
@@ -216,7 +217,10 @@ class Pipeline:
             return False
         argv = ["encoder", "--model", str(self.model), "--work", str(self.runs / "encoder")]
         argv += ["--seed", str(self.config.seed)]
-        self._run(argv + options(self.config.sections["encoder"]))
+        extra = self.config.sections["encoder"]
+        if "start_from" in extra:
+            argv += ["--start-from", str(self.config.relative(extra["start_from"]))]
+        self._run(argv + options(extra, skip=("start_from",)))
         return True
 
     def finish(self) -> bool:

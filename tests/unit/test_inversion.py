@@ -143,6 +143,33 @@ def test_train_encoder_learns_resumes_and_lands_in_the_bundle(model, tmp_path):
     assert again.step == 8 and any("continuing from step 6" in line for line in logs)
 
 
+def test_train_encoder_can_start_from_another_bundles_encoder(model, tmp_path):
+    options = EncoderOptions(steps=3, batch_size=2, width=8)
+    train_encoder(model, options, work=tmp_path / "first")
+    source = load_bundle(model).encoder
+    assert source is not None
+    fresh = save_bundle(tmp_path / "next", tiny_generator(), name="next", classifier=_classifier())
+    # a learning rate of 0 keeps the weights it started from: those of the other encoder
+    frozen = EncoderOptions(**{**options.__dict__, "steps": 1, "lr": 0.0})
+    logs = []
+    train_encoder(fresh, frozen, work=tmp_path / "w", start_from=model, log=logs.append)
+    started = load_bundle(fresh)
+    assert started.encoder is not None
+    for (name, mine), theirs in zip(
+        started.encoder.state_dict().items(), source.state_dict().values(), strict=True
+    ):
+        assert torch.equal(mine, theirs), name
+    assert started.training["encoder"]["start_from"] == {"name": "tiny", "steps": 3}
+    assert any("starting from the encoder of" in line for line in logs)
+    # an encoder of another width cannot be the start
+    wider = EncoderOptions(**{**options.__dict__, "width": 16})
+    with pytest.raises(ValueError, match="another shape"):
+        train_encoder(fresh, wider, work=tmp_path / "x", start_from=model)
+    plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
+    with pytest.raises(ValueError, match="no encoder to start from"):
+        train_encoder(fresh, options, work=tmp_path / "y", start_from=plain)
+
+
 def test_bundle_refuses_an_encoder_for_another_generator(tmp_path):
     generator = tiny_generator()
     wrong = Encoder(EncoderConfig(32, 32, NUM_WS + 1, width=8, max_channels=32))
@@ -161,6 +188,10 @@ def test_cli_encoder(model, tmp_path, capsys):
     )
     assert status == 0
     assert "trained the encoder to step 2" in capsys.readouterr().err
+    other = save_bundle(tmp_path / "other", tiny_generator(), name="o", classifier=_classifier())
+    argv = ["encoder", "--model", str(other), "--steps", "1", "--batch", "2", "--quiet"]
+    assert train_main([*argv, "--start-from", str(model)]) == 0
+    assert load_bundle(other).training["encoder"]["start_from"]["name"] == "tiny"
     plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
     assert train_main(["encoder", "--model", str(plain), "--steps", "1", "--quiet"]) == 2
     assert "no classifier" in capsys.readouterr().err

@@ -142,6 +142,20 @@ def test_until_stops_after_a_stage_and_a_failed_stage_stops_the_run(
     assert calls[-1][:1] == ["classifier"] and "--role" in calls[-1]
 
 
+def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
+    config_file: Path, tmp_path: Path
+):
+    text = config_file.read_text().replace("[encoder]\n", '[encoder]\nstart_from = "last"\n')
+    config_file.write_text(text)
+    calls: list[list[str]] = []
+    pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=lambda _: None)
+    pipeline.command = lambda argv: calls.append(argv) or 0
+    assert pipeline.encoder()
+    (argv,) = calls
+    assert argv[argv.index("--start-from") + 1] == str(tmp_path / "last")
+    assert argv.count("--start-from") == 1 and "--steps" in argv
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
