@@ -13,7 +13,8 @@ All fractions are in 0..1.
   that class after the edit (``ATTR=CLASS``) with every other attribute preserved;
   ``preservation``: the share whose other attributes, as the judge reads them, did not change;
   ``edit_success_unconditional`` / ``preservation_unconditional``: the same edits without
-  preserving anything;
+  preserving anything; ``preservation_by_attribute``: per edited attribute, the share of
+  faces each other attribute stayed on (what breaks ``preservation``);
 - ``frechet_distance``: Fréchet distance between generated and procedural renders in the
   judge's feature space (torchmetrics' implementation with our extractor; not Inception FID),
   ``frechet_floor`` the same between two disjoint sets of procedural renders;
@@ -225,7 +226,7 @@ def edit_figures(
     options: ReportOptions,
     *,
     should_stop: StopFn | None = None,
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, Any]]:
     """edit_success / preservation (conditional and unconditional) per attribute the judge
     and the boundaries share, on sampled faces."""
     ws = renderer.latents(derive_seed(options.seed, _SALT, 3), options.faces, options.truncation)
@@ -241,14 +242,19 @@ def edit_scores(
     *,
     unconditional: bool = True,
     should_stop: StopFn | None = None,
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, Any]]:
     """For latents ``ws`` (N, w_dim) or W+ (N, num_ws, w_dim): per attribute, the share of
     class-target edits (each face to a class the judge says it does not have) that the judge
     then reads as the target (``edit_success``), and the share of faces whose other
-    attributes it reads unchanged (``preservation``); ``..._unconditional`` without keeping."""
+    attributes it reads unchanged (``preservation``), and each of them separately
+    (``preservation_by_attribute``); ``..._unconditional`` without keeping."""
     before = read_labels(judge, renderer.images(ws), options.batch_size)
     judged = judge.config.classes
-    figures: dict[str, dict[str, float]] = {"edit_success": {}, "preservation": {}}
+    figures: dict[str, dict[str, Any]] = {
+        "edit_success": {},
+        "preservation": {},
+        "preservation_by_attribute": {},
+    }
     if unconditional:
         figures.update({"edit_success_unconditional": {}, "preservation_unconditional": {}})
     for attribute, info in bundle.boundaries.attributes.items():
@@ -276,8 +282,13 @@ def edit_scores(
             after = read_labels(judge, renderer.images(edited), options.batch_size)
             success = (after[attribute] == targets).float().mean()
             unchanged = torch.ones(len(ws), dtype=torch.bool)
+            stayed = {name: after[name] == before[name] for name in others}
             for name in others:
-                unchanged &= after[name] == before[name]
+                unchanged &= stayed[name]
+            if not suffix:
+                figures["preservation_by_attribute"][attribute] = {
+                    name: round(float(same.float().mean()), 4) for name, same in stayed.items()
+                }
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
     return figures
@@ -685,6 +696,20 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             + " |"
         )
     lines.append("")
+    kept = figures.get("preservation_by_attribute", {})
+    if kept:
+        names = list(dict.fromkeys(name for row in kept.values() for name in row))
+        lines += [
+            "What breaks preservation: per edited attribute (rows, others kept), the share of "
+            "faces on which each other attribute (columns) reads the same after the edit.",
+            "",
+            "| edited | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for attribute, row in kept.items():
+            cells = [f"{row[name]:.2f}" if name in row else "" for name in names]
+            lines.append(f"| {attribute} | " + " | ".join(cells) + " |")
+        lines.append("")
     floor = figures["frechet_floor"]
     ratio = figures["frechet_distance"] / floor if floor > 0 else math.inf
     lines += [

@@ -126,6 +126,12 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     ):
         assert set(f[key]) == {"hair_color", "glasses"}
         assert all(0 <= v <= 1 for v in f[key].values())
+    kept = f["preservation_by_attribute"]
+    assert set(kept) == {"hair_color", "glasses"}
+    for attribute, row in kept.items():
+        assert attribute not in row and all(0 <= v <= 1 for v in row.values())
+        # every face that kept all the others kept each one
+        assert min(row.values()) >= f["preservation"][attribute]
     for key in ("classifier_accuracy", "judge_accuracy"):
         assert all(0 <= v <= 1 for v in f[key].values())
     assert f["frechet_distance"] >= 0 and f["frechet_floor"] >= 0
