@@ -373,6 +373,26 @@ def test_cancelling_an_inversion_keeps_what_was_there(
 # --- projects, closing --------------------------------------------------------------------------
 
 
+def save_project_as(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, target: Path
+) -> None:
+    """File > Save, answering the save dialog with ``target`` as a project."""
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), PROJECT_FILTER)
+    )
+    window.save_action.trigger()
+    settle(qtbot, window)
+
+
+def reopen(qtbot: QtBot, settings: Settings, model: Path, project: Path) -> MainWindow:
+    """A fresh editor with ``project`` opened and its face rendered."""
+    again = start_editor(qtbot, settings, model)
+    again.open_path(project, ask=False)
+    qtbot.waitUntil(lambda: again.session.face is not None, timeout=WAIT_MS)
+    settle(qtbot, again)
+    return again
+
+
 def test_a_project_saves_and_reopens_the_work_exactly(
     qtbot: QtBot,
     editor: MainWindow,
@@ -388,19 +408,11 @@ def test_a_project_saves_and_reopens_the_work_exactly(
     settle(qtbot, editor)
     state, face = editor.session.state, editor.session.face
     after = qimage_array(editor.canvas.after())
-    project = tmp_path / "work"
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (str(project), PROJECT_FILTER)
-    )
-    editor.save_action.trigger()  # the first save asks where
-    settle(qtbot, editor)
+    save_project_as(qtbot, editor, monkeypatch, tmp_path / "work")  # the first save asks where
     assert (tmp_path / "work.nfe").is_file()
     assert not editor.isWindowModified() and editor.windowTitle().startswith("work.nfe")
 
-    again = start_editor(qtbot, settings, tiny_model)
-    again.open_path(tmp_path / "work.nfe", ask=False)
-    qtbot.waitUntil(lambda: again.session.face is not None, timeout=WAIT_MS)
-    settle(qtbot, again)
+    again = reopen(qtbot, settings, tiny_model, tmp_path / "work.nfe")
     assert again.session.state == state
     assert face is not None and again.session.face is not None
     assert np.array_equal(again.session.face.latent, face.latent)
@@ -426,16 +438,9 @@ def test_the_generate_panel_shows_the_seed_of_the_face_however_it_came(
     assert (panel.seed(), panel.truncation()) == (1234, 0.6)
     drag(editor, "glasses", 1.0)
     settle(qtbot, editor)
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "seed"), PROJECT_FILTER)
-    )
-    editor.save_action.trigger()
-    settle(qtbot, editor)
+    save_project_as(qtbot, editor, monkeypatch, tmp_path / "seed")
 
-    again = start_editor(qtbot, settings, tiny_model)
-    again.open_path(tmp_path / "seed.nfe", ask=False)
-    qtbot.waitUntil(lambda: again.session.face is not None, timeout=WAIT_MS)
-    settle(qtbot, again)
+    again = reopen(qtbot, settings, tiny_model, tmp_path / "seed.nfe")
     shown = again.face_panel.generate
     assert (shown.seed(), shown.truncation()) == (1234, 0.6)
     again.close()
