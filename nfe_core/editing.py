@@ -33,6 +33,10 @@ The grammar, shared by the command line, presets and the app:
 An edit may *preserve* attributes: its direction is projected onto the orthogonal complement
 of all their normals (solved at once with an SVD, not by subtracting non-orthogonal vectors
 one after the other), so their signed distances do not change.
+
+A W+ latent (one w per generator layer, as inversion gives) is edited row by row where the
+rows differ: a class target lands each row in the class, since the boundaries are planes in W
+and the layers that draw an attribute need not agree with the rows' mean.
 """
 
 from __future__ import annotations
@@ -385,8 +389,7 @@ def plan(
                 gap, rival_gain = gap_gain(rival)
                 if gap < need and rival_gain > 1e-12:
                     t = max(t, min((need - gap) / rival_gain, cap))
-        rivals = [b for b in info.boundaries if b.kind == "class" and b is not aim]
-        return _step(edit, aim, d * t, w, rivals)
+        return _step(edit, aim, d * t, w, _rivals(info, aim))
 
     single = info.single_direction()
     assert single is not None
@@ -421,15 +424,24 @@ def _projected(direction: Tensor, normals: Tensor, edit: Edit) -> Tensor:
     return d
 
 
+def _rivals(info: AttributeInfo, aim: Boundary) -> list[Boundary]:
+    """The classes a class target competes with (none for a single direction)."""
+    if aim.kind != "class":
+        return []
+    return [b for b in info.boundaries if b.kind == "class" and b is not aim]
+
+
+def _reading(aim: Boundary, rivals: Sequence[Boundary], x: Tensor) -> float:
+    """The distance a Step reports: on ``aim``, or the lead of its score over ``rivals``."""
+    if not rivals:
+        return aim.distance(x)
+    return (aim.score(x) - max(r.score(x) for r in rivals)) / aim.scale
+
+
 def _step(
     edit: Edit, aim: Boundary, delta: Tensor, w: Tensor, rivals: Sequence[Boundary] = ()
 ) -> Step:
-    def reading(x: Tensor) -> float:
-        if not rivals:
-            return aim.distance(x)
-        return (aim.score(x) - max(r.score(x) for r in rivals)) / aim.scale
-
-    return Step(edit, aim.name, delta, reading(w), reading(w + delta))
+    return Step(edit, aim.name, delta, _reading(aim, rivals, w), _reading(aim, rivals, w + delta))
 
 
 def apply(
@@ -443,8 +455,10 @@ def apply(
     """``latent`` with ``edits`` applied in order (each from where the last left the face).
 
     ``latent`` is W (w_dim,) or W+ (num_ws, w_dim). ``layers`` = (start, stop) limits the
-    edit to those W+ rows (a W latent is first repeated ``num_ws`` times); distances are then
-    read from the mean of those rows. Returns a new tensor of the latent's dtype and device.
+    edit to those W+ rows (a W latent is first repeated ``num_ws`` times). On W+, a strength
+    moves every edited row alike and a class target moves each edited row into the class
+    (rows that already are stay); the Steps read distances at the mean of those rows.
+    Returns a new tensor of the latent's dtype and device.
     """
     return apply_steps(latent, edits, boundaries, layers=layers, num_ws=num_ws)[0]
 
@@ -472,13 +486,39 @@ def apply_steps(
     out = latent.double().clone()
     steps: list[Step] = []
     for edit in edits:
-        step = plan(out, edit, boundaries, layers=layers)
-        if out.ndim == 1 or layers is None:
+        if out.ndim == 1:
+            step = plan(out, edit, boundaries)
             out = out + step.delta
         else:
-            out[layers[0] : layers[1]] += step.delta
+            start, stop = layers if layers is not None else (0, out.shape[0])
+            step, moves = _plan_rows(out, edit, boundaries, start, stop)
+            out[start:stop] += moves
         steps.append(step)
     return out.to(latent.dtype), steps
+
+
+def _plan_rows(
+    latent: Tensor, edit: Edit, boundaries: Boundaries, start: int, stop: int
+) -> tuple[Step, Tensor]:
+    """An edit of W+ rows ``start:stop``: the Step read at their mean, and each row's move.
+
+    A strength moves every row by the same delta. A class target moves each row into the
+    class on its own: after inversion the rows differ (the layers that draw the hair colour
+    need not read as the same class as their mean), and landing only the mean in the class
+    left most inverted faces' hair as it was (hair colour edit success on 60 inverted
+    held-out faces, judged: 0.15 moving the mean, 0.45 moving each row; sampled faces 0.60).
+    The Step's delta is then the mean of the rows' moves.
+    """
+    rows = latent[start:stop]
+    step = plan(latent, edit, boundaries, layers=(start, stop))
+    if edit.target is None or bool((rows == rows[:1]).all()):
+        return step, step.delta.expand_as(rows)
+    moves = torch.stack([plan(row, edit, boundaries).delta for row in rows])
+    move = moves.mean(dim=0)
+    aim = boundaries[step.boundary]
+    rivals = _rivals(boundaries.info(edit.attribute), aim)
+    after = _reading(aim, rivals, rows.mean(dim=0) + move)
+    return Step(edit, step.boundary, move, step.before, after), moves
 
 
 def boundaries_from_records(

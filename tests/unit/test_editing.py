@@ -250,6 +250,40 @@ def test_layer_range_edits_only_those_rows_of_w_plus():
         apply(plus, [Edit("glasses", strength=1.0)], model, layers=(3, 3))
 
 
+def test_class_target_lands_every_differing_w_plus_row_in_the_class():
+    """Inverted faces have W+ rows that differ: each edited row becomes the class (a row that
+    already is stays put), and the Step reads the rows' mean."""
+    model = _model()
+    plane = model["color:blue"]
+    faces = _faces(8, seed=5)
+    already = next(w for w in _faces(200, seed=9) if model.current_class("color", w) == "blue")
+    lead = lambda w: min(  # noqa: E731
+        plane.score(w) - model[f"color:{c}"].score(w) for c in ("red", "green", "black")
+    )
+    if lead(already) < plane.target_distance * plane.spread:
+        already = apply(already, [Edit("color", target="blue")], model)
+    rows = torch.stack(faces[:5] + [already] + faces[5:7])
+    edit = Edit("color", target="blue", preserve=("glasses",))
+    out, steps = apply_steps(rows, [edit], model, layers=(0, 7))
+    assert torch.equal(out[7], rows[7])  # outside the layer range
+    assert torch.allclose(out[5], rows[5], atol=1e-6)  # was blue far enough: not moved
+    for before, after in zip(rows[:7], out[:7], strict=True):
+        assert model.current_class("color", after) == "blue" or lead(after) > lead(before)
+        assert model["glasses"].distance(after) == pytest.approx(
+            model["glasses"].distance(before), abs=1e-4
+        )
+    # the moves differ row by row, and the Step's delta is their mean
+    moves = out[:7] - rows[:7]
+    assert not torch.allclose(moves[0], moves[1], atol=1e-3)
+    assert torch.allclose(steps[0].delta.float(), moves.mean(dim=0), atol=1e-5)
+    mean_after = out[:7].double().mean(dim=0)
+    assert model.current_class("color", mean_after) == "blue"
+    assert steps[0].after > steps[0].before
+    # a strength still moves every row alike
+    pushed = apply(rows, [Edit("glasses", strength=1.0)], model)
+    assert torch.allclose(pushed - rows, (pushed - rows)[:1].expand_as(rows), atol=1e-5)
+
+
 def test_bad_latents_are_refused():
     model = _model()
     with pytest.raises(ValueError, match="w_dim"):
