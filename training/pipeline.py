@@ -166,7 +166,9 @@ class Pipeline:
     def gan(self) -> bool:
         config, folder = self.config, self.runs / "gan"
         steps = int(config.sections["gan"]["steps"])
-        if (folder / "bundle" / "bundle.json").is_file() and _gan_step(folder) >= steps:
+        # done when the bundle is from the newest checkpoint: a sitting stopped with Ctrl+C
+        # saves a checkpoint but no bundle, and rerunning exports the bundle from it
+        if _bundle_step(folder) >= max(steps, _gan_step(folder), 1):
             return False
         argv = ["gan", "--data", "synthetic", "--size", str(config.size), "--steps", str(steps)]
         argv += ["--out", str(folder), "--seed", str(config.seed)]
@@ -325,6 +327,15 @@ def float16_render_psnr(bundle: Any, faces: int = 64) -> float:
     b = render_seeds(half, seeds).astype(np.float64)
     mse = float(((a - b) ** 2).mean())
     return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def _bundle_step(folder: Path) -> int:
+    """The GAN step a run's bundle was written at (0 when it has none)."""
+    try:
+        meta = json.loads((folder / "bundle" / "bundle.json").read_text(encoding="utf-8"))
+        return int(meta["training"]["steps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _gan_step(folder: Path) -> int:

@@ -142,6 +142,30 @@ def test_until_stops_after_a_stage_and_a_failed_stage_stops_the_run(
     assert calls[-1][:1] == ["classifier"] and "--role" in calls[-1]
 
 
+def test_a_gan_bundle_older_than_its_checkpoint_is_exported_again(
+    config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A sitting stopped with Ctrl+C leaves a newer checkpoint than the bundle: the stage
+    is not done until the bundle is written from it (rerunning the trainer does that)."""
+    gan = tmp_path / "runs" / "gan"
+    (gan / "bundle").mkdir(parents=True)
+    (gan / "checkpoints").mkdir()
+    (gan / "checkpoints" / "latest.pt").write_bytes(b"")
+    monkeypatch.setattr("training.pipeline._gan_step", lambda folder: 7)
+    calls: list[list[str]] = []
+    pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=lambda _: None)
+    pipeline.command = lambda argv: calls.append(argv) or 0
+
+    def bundle_at(step: int) -> None:
+        (gan / "bundle" / "bundle.json").write_text(json.dumps({"training": {"steps": step}}))
+
+    bundle_at(2)  # the config's steps, but the checkpoint is at 7
+    assert pipeline.gan() and "--resume" in calls[-1]
+    bundle_at(7)
+    calls.clear()
+    assert not pipeline.gan() and not calls
+
+
 def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
     config_file: Path, tmp_path: Path
 ):
