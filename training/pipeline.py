@@ -168,7 +168,8 @@ class Pipeline:
         steps = int(config.sections["gan"]["steps"])
         # done when the bundle is from the newest checkpoint: a sitting stopped with Ctrl+C
         # saves a checkpoint but no bundle, and rerunning exports the bundle from it
-        if _bundle_step(folder) >= max(steps, _gan_step(folder), 1):
+        exported = _bundle_step(folder)
+        if exported >= max(steps, 1) and exported >= _gan_step(folder):
             return False
         argv = ["gan", "--data", "synthetic", "--size", str(config.size), "--steps", str(steps)]
         argv += ["--out", str(folder), "--seed", str(config.seed)]
