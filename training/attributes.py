@@ -533,7 +533,6 @@ def calibrate_targets(
             others = others[: options.calibration_faces]
             if len(others) < 8:
                 continue
-            trials: dict[str, float] = {}
             tried: dict[float, float] = {}
             for distance in CALIBRATION_DISTANCES:
                 trial = Boundaries(
@@ -548,13 +547,12 @@ def calibrate_targets(
                     rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
                 read = hard_labels(source.label(rendered)[attribute])
                 success = float((read == classes.index(target)).mean())
-                trials[f"{distance:g}"] = round(success, 4)
                 tried[distance] = success
                 if success >= options.calibration_success or _past_peak(tried, len(others)):
                     break
             landing = choose_distance(tried, len(others), options)
             key = "target_calibration" if plane.kind == "class" else f"target_calibration_{target}"
-            figures[plane.name][key] = trials
+            figures[plane.name][key] = {f"{d:g}": round(v, 4) for d, v in tried.items()}
             chosen.setdefault(plane.name, []).append(landing)  # both sides of a binary one
             if log:
                 log(
