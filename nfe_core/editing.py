@@ -42,8 +42,8 @@ and the layers that draw an attribute need not agree with the rows' mean.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import torch
@@ -368,7 +368,7 @@ def plan(
             raw = raw - current.scale * current.normal.double()
         d = _projected(raw / raw.norm(), normals, edit).double()
         unit = aim.spread * aim.scale  # one spread of the target's score
-        need = aim.target_distance * unit
+        need = _landing(edit, aim) * unit
 
         def gap_gain(rival: Boundary) -> tuple[float, float]:
             """How far the target's score is ahead of the rival's, and its gain per step."""
@@ -396,10 +396,16 @@ def plan(
     sign = 1.0 if target == single.positive else -1.0
     d = _projected(single.normal * sign, normals, edit).double()
     a = sign * single.distance(w)
-    need = single.target_distance * single.spread
+    need = _landing(edit, single) * single.spread
     slope = float(single.normal.double() @ d) * sign
     t = 0.0 if a >= need else (need - a) / slope
     return _step(edit, single, d * t, w)
+
+
+def _landing(edit: Edit, aim: Boundary) -> float:
+    """How many spreads into the class a class target lands: the edit's own distance (set by
+    :func:`land`) or the boundary's calibrated one."""
+    return aim.target_distance if edit.distance is None else edit.distance
 
 
 def _strength_boundary(info: AttributeInfo, edit: Edit) -> Boundary:
@@ -495,6 +501,65 @@ def apply_steps(
             out[start:stop] += moves
         steps.append(step)
     return out.to(latent.dtype), steps
+
+
+# Where ``land`` tries a class target that the calibrated distance leaves outside the class,
+# nearest first, in spreads. A class's calibrated distance suits most faces, not every face:
+# on 300 sampled faces of the 64 px default model (judged by its independent classifier),
+# hair colour targets landed on 0.64 at the calibrated distances and on 0.80 when the faces
+# the annotator did not read in the class went on to the first of these it did (eye colour
+# 0.45 -> 0.47, hair length 0.78 -> 0.81; preservation unchanged).
+LANDING_DISTANCES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+See = Callable[[Tensor], Sequence[Mapping[str, str]]]
+"""Latents (k, w_dim) or (k, num_ws, w_dim) -> per latent, the class of each attribute that
+the model's classifier reads on its render."""
+
+
+def land(
+    latent: Tensor,
+    edits: Sequence[Edit],
+    boundaries: Boundaries,
+    see: See,
+    *,
+    layers: tuple[int, int] | None = None,
+    num_ws: int | None = None,
+    distances: Sequence[float] = LANDING_DISTANCES,
+    memo: MutableMapping[tuple[object, ...], Edit] | None = None,
+) -> list[Edit]:
+    """``edits`` with each class target landed on this face: when ``see`` does not read the
+    face in the target class at the calibrated distance, the edit gets the first of
+    ``distances`` at which it does (none does: it stays calibrated). Each edit is landed
+    from where the ones before it left the face. Strengths, and class targets that already
+    carry a distance, stay as they are.
+
+    ``memo`` (one per face: the caller keys it) keeps landings between calls, so a slider
+    dragged after a class target does not render the target's tries again.
+    """
+    landed: list[Edit] = []
+    for edit in edits:
+        if edit.target is None or edit.distance is not None:
+            landed.append(edit)
+            continue
+        key = (tuple(landed), edit, layers)
+        if memo is not None and key in memo:
+            landed.append(memo[key])
+            continue
+        base = apply(latent, landed, boundaries, layers=layers, num_ws=num_ws)
+        chosen = edit
+        if not _seen_in(see(apply(base, [edit], boundaries, layers=layers)[None])[0], edit):
+            tries = [replace(edit, distance=d) for d in distances]
+            moved = torch.stack([apply(base, [t], boundaries, layers=layers) for t in tries])
+            readings = see(moved)
+            chosen = next((t for t, r in zip(tries, readings, strict=True) if _seen_in(r, t)), edit)
+        if memo is not None:
+            memo[key] = chosen
+        landed.append(chosen)
+    return landed
+
+
+def _seen_in(reading: Mapping[str, str], edit: Edit) -> bool:
+    return reading.get(edit.attribute) == edit.target
 
 
 def _plan_rows(

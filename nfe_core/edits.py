@@ -35,13 +35,18 @@ class EditError(ValueError):
 class Edit:
     """One edit: move ``attribute`` into class ``target``, or by ``strength`` spreads along
     ``direction`` (a class of a categorical attribute; None: the attribute's single direction),
-    keeping the signed distances of the ``preserve``d attributes."""
+    keeping the signed distances of the ``preserve``d attributes.
+
+    ``distance`` (class targets only) lands the face that many spreads into the target
+    class instead of the model's calibrated distance: :func:`nfe_core.editing.land` sets it
+    per face to where the model's classifier sees the class. It is not part of the grammar."""
 
     attribute: str
     target: str | None = None
     strength: float | None = None
     direction: str | None = None
     preserve: tuple[str, ...] = ()
+    distance: float | None = None
 
     def __post_init__(self) -> None:
         if (self.target is None) == (self.strength is None):
@@ -50,6 +55,10 @@ class Edit:
             raise EditError(f"{self.attribute}: the strength must be a finite number")
         if self.target is not None and self.direction is not None:
             raise EditError(f"{self.attribute}: a class target takes no ':CLASS' direction")
+        if self.distance is not None and (
+            self.target is None or not math.isfinite(self.distance) or self.distance <= 0
+        ):
+            raise EditError(f"{self.attribute}: only a class target lands at a positive distance")
         object.__setattr__(self, "preserve", tuple(dict.fromkeys(self.preserve)))
 
     def __str__(self) -> str:

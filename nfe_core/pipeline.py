@@ -16,7 +16,7 @@ latents, so callers need no torch. Nothing here knows about Qt or files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,7 +26,7 @@ from PIL import Image
 from torch import Tensor
 
 from nfe_core.bundle import Bundle
-from nfe_core.editing import Edit, apply
+from nfe_core.editing import Edit, See, apply, land
 from nfe_core.facebox import FaceBox, clamp_box, crop_face, default_box, paste_back_picture
 from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import DEFAULT_STEPS, InversionOptions, invert
@@ -173,6 +173,44 @@ def render(bundle: Bundle, latent: Tensor) -> np.ndarray:
     return images_to_uint8(images)[0]
 
 
+def seer(bundle: Bundle) -> See | None:
+    """What the model's classifier reads on the renders of latents (W or W+, batched), as
+    :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
+    renders are the 8-bit pictures the user gets, with the model's fixed noise."""
+    classifier, generator = bundle.classifier, bundle.generator
+    if classifier is None:
+        return None
+    names = [(name, classes) for name, classes in classifier.config.attributes]
+
+    def see(latents: Tensor) -> list[dict[str, str]]:
+        w = latents.detach().to(bundle.device, torch.float32)
+        if w.ndim == 2:
+            w = w.unsqueeze(1).expand(-1, generator.num_ws, -1)
+        with torch.no_grad():
+            pixels = torch.from_numpy(images_to_uint8(generator.synthesis(w, noise_mode="const")))
+            scores = classifier.predict(pixels.permute(0, 3, 1, 2).float().div(127.5).sub(1))
+        best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
+        return [{name: classes[best[name][i]] for name, classes in names} for i in range(len(w))]
+
+    return see
+
+
+def land_edits(
+    bundle: Bundle,
+    latent: Tensor,
+    edits: Sequence[Edit],
+    layers: tuple[int, int] | None = None,
+    memo: MutableMapping[tuple[object, ...], Edit] | None = None,
+) -> list[Edit]:
+    """``edits`` with their class targets landed on this face where the model's classifier
+    sees the class (:func:`~nfe_core.editing.land`); as they are without a classifier."""
+    see = seer(bundle)
+    if see is None or not any(edit.target is not None for edit in edits):
+        return list(edits)
+    num_ws = bundle.generator.num_ws
+    return land(latent, edits, bundle.boundaries, see, layers=layers, num_ws=num_ws, memo=memo)
+
+
 def invert_picture(
     bundle: Bundle,
     picture: Picture,
@@ -227,7 +265,8 @@ def edit_inverted(
     edits: Sequence[Edit],
     layers: tuple[int, int] | None = None,
 ) -> Edited:
-    """Apply ``edits`` in order to the inverted latent and render the result.
+    """Apply ``edits`` in order to the inverted latent and render the result; class targets
+    land where the model's classifier sees the class (:func:`land_edits`).
 
     ``layers`` = (start, stop) limits the edits to those W+ rows. When the edits leave the
     latent as it was (none, or zero strengths), the render *is* the reconstruction, so
@@ -240,7 +279,8 @@ def edit_inverted(
     if edits:
         check_can_edit(bundle, edits)
     latent = inverted.latent.to(bundle.device)
-    moved = apply(latent, list(edits), bundle.boundaries, layers=layers, num_ws=latent.shape[0])
+    edits = land_edits(bundle, latent, edits, layers)
+    moved = apply(latent, edits, bundle.boundaries, layers=layers, num_ws=latent.shape[0])
     moved = moved.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, inverted.reconstruction.copy())

@@ -43,6 +43,7 @@ from nfe_core.pipeline import (
     check_can_edit,
     check_can_invert,
     invert_picture,
+    land_edits,
     model_record,
     render,
 )
@@ -132,6 +133,9 @@ class EditorModel:
         self.bundle = bundle
         self._record = model_record(bundle)
         self._info = self._describe()
+        # class targets landed on the face being edited (land_edits), kept while it is
+        self._landed_face = b""
+        self._landings: dict[tuple[object, ...], Edit] = {}
 
     # --- loading ------------------------------------------------------------------------
 
@@ -253,8 +257,10 @@ class EditorModel:
         layers: tuple[int, int] | None = None,
         serial: int = 0,
     ) -> Rendered:
-        """``face`` with the edits of ``state`` applied in order, rendered with fixed noise.
-        No edits: the reconstruction itself (so a picture pastes back unchanged).
+        """``face`` with the edits of ``state`` applied in order, rendered with fixed noise;
+        class targets land where the model's classifier sees the class (landed once per face
+        and kept, so dragging a slider renders one face). No edits: the reconstruction
+        itself (so a picture pastes back unchanged).
 
         Raises:
             EditError: the model cannot make one of the edits (e.g. after a model switch).
@@ -273,6 +279,9 @@ class EditorModel:
             return Rendered(face.reconstruction, face.latent, time.perf_counter() - started, serial)
         check_can_edit(self.bundle, edits)
         latent = torch.from_numpy(face.latent).to(self.bundle.device)
+        if face.latent.tobytes() != self._landed_face:
+            self._landed_face, self._landings = face.latent.tobytes(), {}
+        edits = land_edits(self.bundle, latent, edits, layers, memo=self._landings)
         moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
         image = render(self.bundle, moved)
         edited = moved.detach().float().cpu().numpy().copy()

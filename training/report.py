@@ -10,7 +10,9 @@ All fractions are in 0..1.
 - ``svm_test_accuracy``: per boundary, the balanced accuracy recorded when it was fitted;
 - ``edit_success``: of N generated faces, each given a class target it does not have (a
   random other class; the other side for two-class attributes), the share the judge calls
-  that class after the edit (``ATTR=CLASS``) with every other attribute preserved;
+  that class after the edit (``ATTR=CLASS``) with every other attribute preserved, landed
+  as the app lands it (:func:`nfe_core.editing.land`: where the bundle's annotator, never
+  the judge, sees the class);
   ``preservation``: the share whose other attributes, as the judge reads them, did not change;
   ``edit_success_unconditional`` / ``preservation_unconditional``: the same edits without
   preserving anything; ``preservation_by_attribute``: per edited attribute, the share of
@@ -46,6 +48,7 @@ from nfe_core.fileio import write_atomically
 from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.pipeline import land_edits
 from nfe_core.sampling import images_to_uint8, tile_frames
 from training.gan.data import derive_seed
 from training.synth.schema import ATTRIBUTES
@@ -271,10 +274,8 @@ def edit_scores(
         for suffix, preserve in variants:
             edited = torch.stack(
                 [
-                    apply(
-                        w,
-                        [Edit(attribute, target=classes[int(t)], preserve=preserve)],
-                        bundle.boundaries,
+                    edit_as_app(
+                        bundle, w, [Edit(attribute, target=classes[int(t)], preserve=preserve)]
                     )
                     for w, t in zip(ws, targets, strict=True)
                 ]
@@ -292,6 +293,13 @@ def edit_scores(
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
     return figures
+
+
+def edit_as_app(bundle: Bundle, latent: Tensor, edits: list[Edit]) -> Tensor:
+    """``latent`` edited as the app and the command line edit it: class targets land where
+    the bundle's annotator (not the judge) sees the class."""
+    landed = land_edits(bundle, latent, edits)
+    return apply(latent, landed, bundle.boundaries, num_ws=bundle.generator.num_ws)
 
 
 def psnr_db(a: Tensor, b: Tensor) -> Tensor:
@@ -407,7 +415,7 @@ def inversion_example(
             target = next((c for c in rotated if c != seen), rotated[0])
             kept = tuple(a for a in boundaries.attributes if a != attribute)
             edit = Edit(attribute, target=target, preserve=kept)
-            latents.append(apply(w_hybrid, [edit], boundaries))
+            latents.append(edit_as_app(bundle, w_hybrid, [edit]))
         frames = images_to_uint8(renderer.images(torch.stack(latents)))
         rows.append(np.concatenate([images_to_uint8(images[row : row + 1]), frames]))
     save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
@@ -436,7 +444,7 @@ def edit_strips(
             edits = [[]] + [[Edit(attribute, target=c, preserve=kept)] for c in info.classes]
         rows = []
         for w in ws:
-            frames = torch.stack([apply(w, e, bundle.boundaries) for e in edits])
+            frames = torch.stack([edit_as_app(bundle, w, e) for e in edits])
             rows.append(images_to_uint8(renderer.images(frames)))
         path = out / f"strip_{attribute}.png"
         save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)

@@ -300,6 +300,7 @@ def _edit(args: argparse.Namespace) -> int:
 
     from nfe_core.editing import apply_steps
     from nfe_core.imageio import save_image
+    from nfe_core.pipeline import land_edits
     from nfe_core.sampling import tile_frames
 
     out: Path = args.out
@@ -369,8 +370,9 @@ def _edit(args: argparse.Namespace) -> int:
         _edit_picture(args, bundle, picture, edits, preserve)
     else:
         latent, base, origin = _start_latent(args, bundle)
+        landed = land_edits(bundle, latent, edits, args.layers)
         edited, steps = apply_steps(
-            latent, edits, boundaries, layers=args.layers, num_ws=generator.num_ws
+            latent, landed, boundaries, layers=args.layers, num_ws=generator.num_ws
         )
         if not args.quiet:
             for line in _step_lines(latent, steps, boundaries, args.layers):
@@ -416,14 +418,15 @@ def _edit_picture(
 ) -> None:
     """``nfe edit IMAGE``: invert the face, edit it, paste the edit back, save at full size."""
     from nfe_core.editing import apply_steps
-    from nfe_core.pipeline import check_can_invert, edit_inverted, paste
+    from nfe_core.pipeline import check_can_invert, edit_inverted, land_edits, paste
 
     check_can_invert(bundle)
     inverted = _invert_with_bar(args, bundle, picture)
-    edited = edit_inverted(bundle, inverted, edits, args.layers)
+    start = inverted.latent.to(bundle.device)
+    landed = land_edits(bundle, start, edits, args.layers)
+    edited = edit_inverted(bundle, inverted, landed, args.layers)
     if not args.quiet:
-        start = inverted.latent.to(bundle.device)
-        _, steps = apply_steps(start, edits, bundle.boundaries, layers=args.layers)
+        _, steps = apply_steps(start, landed, bundle.boundaries, layers=args.layers)
         for line in _step_lines(start, steps, bundle.boundaries, args.layers):
             sys.stderr.write(line + "\n")
     out: Path = args.out

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from nfe_core.editing import (
+    LANDING_DISTANCES,
     Boundaries,
     Boundary,
     Edit,
@@ -13,6 +14,7 @@ from nfe_core.editing import (
     apply,
     apply_steps,
     boundaries_from_records,
+    land,
     parse_edit,
     parse_edits,
     project_out,
@@ -282,6 +284,93 @@ def test_class_target_lands_every_differing_w_plus_row_in_the_class():
     # a strength still moves every row alike
     pushed = apply(rows, [Edit("glasses", strength=1.0)], model)
     assert torch.allclose(pushed - rows, (pushed - rows)[:1].expand_as(rows), atol=1e-5)
+
+
+class _Reader:
+    """A stand-in for the model's classifier: it calls a face blue only once the blue score
+    leads every other colour by ``needs`` spreads (further than the calibrated 1), and counts
+    the faces it was shown."""
+
+    def __init__(self, model: Boundaries, needs: float) -> None:
+        self.model, self.needs, self.shown = model, needs, 0
+
+    def lead(self, w: torch.Tensor) -> float:
+        blue = self.model["color:blue"]
+        w = w.double().mean(dim=0) if w.ndim == 2 else w.double()
+        rivals = ("red", "green", "black")
+        return min(blue.score(w) - self.model[f"color:{c}"].score(w) for c in rivals) / blue.spread
+
+    def __call__(self, latents: torch.Tensor) -> list[dict[str, str]]:
+        self.shown += len(latents)
+        return [{"color": "blue" if self.lead(w) >= self.needs else "red"} for w in latents]
+
+
+def test_land_takes_a_class_target_to_the_first_distance_the_classifier_sees_it_at():
+    model = _model()
+    see = _Reader(model, needs=1.7)
+    landed_any = False
+    for face in _faces(12, seed=4):
+        edit = Edit("color", target="blue", preserve=("glasses",))
+        (landed,) = land(face, [edit], model, see)
+        seen_at = [
+            d
+            for d in LANDING_DISTANCES
+            if see.lead(
+                apply(
+                    face, [Edit("color", target="blue", preserve=("glasses",), distance=d)], model
+                )
+            )
+            >= 1.7
+        ]
+        if see.lead(apply(face, [edit], model)) >= 1.7:
+            assert landed == edit  # the calibrated distance already does
+        elif seen_at:
+            assert landed.distance == seen_at[0]  # the nearest that does, not further
+            assert see.lead(apply(face, [landed], model)) >= 1.7
+            assert landed.preserve == ("glasses",) and str(landed) == "color=blue"
+            landed_any = True
+        else:
+            assert landed == edit  # nothing does: calibrated, as without a classifier
+    assert landed_any
+
+
+def test_land_renders_one_face_when_the_calibrated_distance_is_seen_and_remembers():
+    model = _model()
+    see = _Reader(model, needs=0.5)
+    face = _faces(1, seed=6)[0]
+    edits = [Edit("glasses", strength=1.0), Edit("color", target="blue")]
+    memo: dict = {}
+    assert land(face, edits, model, see, memo=memo) == edits
+    assert see.shown == 1  # one render: the calibrated landing, read as blue
+    strict = _Reader(model, needs=1.4)
+    landed = land(face, edits, model, strict)
+    assert landed[0] is edits[0] and landed[1].distance is not None
+    # landed from where the strength left the face
+    assert strict.lead(apply(face, landed, model)) >= 1.4
+    shown = strict.shown
+    memo = {}
+    assert land(face, edits, model, strict, memo=memo) == landed
+    assert land(face, edits, model, strict, memo=memo) == landed
+    assert strict.shown == 2 * shown  # the second call with the memo renders nothing
+
+
+def test_land_moves_w_plus_rows_in_a_layer_range():
+    """The classifier reads the whole face (every row), while the edit moves rows 0-3 only."""
+    model = _model()
+    see = _Reader(model, needs=0.9)
+    rows = torch.stack(_faces(6, seed=8))
+    (landed,) = land(rows, [Edit("color", target="blue")], model, see, layers=(0, 4))
+    out = apply(rows, [landed], model, layers=(0, 4))
+    assert torch.equal(out[4:], rows[4:])
+    assert landed.distance == 3.0 and see(out[None]) == [{"color": "blue"}]
+    assert see.lead(apply(rows, [Edit("color", target="blue")], model, layers=(0, 4))) < 0.9
+
+
+def test_only_a_class_target_takes_a_landing_distance():
+    with pytest.raises(EditError, match="distance"):
+        Edit("length", strength=1.0, distance=2.0)
+    with pytest.raises(EditError, match="distance"):
+        Edit("color", target="blue", distance=0.0)
 
 
 def test_bad_latents_are_refused():
