@@ -279,7 +279,7 @@ class EditorModel:
             return Rendered(face.reconstruction, face.latent, time.perf_counter() - started, serial)
         check_can_edit(self.bundle, edits)
         latent = torch.from_numpy(face.latent).to(self.bundle.device)
-        if face.latent.tobytes() != self._landed_face:
+        if face.latent.tobytes() != self._landed_face or len(self._landings) > 512:
             self._landed_face, self._landings = face.latent.tobytes(), {}
         edits = land_edits(self.bundle, latent, edits, layers, memo=self._landings)
         moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
