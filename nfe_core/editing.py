@@ -22,10 +22,10 @@ that lies between others (brown hair between black and red).
 The grammar, shared by the command line, presets and the app:
 
 - ``ATTR=CLASS`` (``hair_color=blue``, ``glasses=true``): move the face into that class -
-  towards the target, away from its current class, until its score is ``target_distance``
-  spreads (of the target's score) ahead of the current class's and, as far as that takes at
-  most ``overshoot`` spreads more, of every other class (for a two-class attribute: that far
-  past its plane);
+  the shortest move after which the target's score leads every other class's by
+  ``target_distance`` spreads (for a two-class attribute: that far past its plane); per face,
+  :func:`land` may take it further (or less far) to where the model's classifier sees the
+  class;
 - ``ATTR=+X`` / ``ATTR=-X``: move by X spreads along the attribute's single direction
   (binary and ordinal attributes: ``hair_length=+1.5``);
 - ``ATTR:CLASS=+X``: move by X spreads along one class's direction (``hair_color:blue=+2``).
@@ -330,17 +330,17 @@ def plan(
     boundaries: Boundaries,
     *,
     layers: tuple[int, int] | None = None,
-    overshoot: float = 1.0,
 ) -> Step:
     """The move (a w_dim vector) that ``edit`` makes from ``latent``; see the module docstring.
 
-    Class targets of a categorical attribute: the direction is the gradient of the target's
-    score minus the current class's (``scale * normal`` of each), projected; the step is the
-    smallest that puts the target's score ``target_distance`` spreads of it ahead of the
-    current class's, and ahead of every other class by as much as far as that takes at most
-    ``overshoot`` spreads more along the target's normal (rivals the direction cannot beat
-    are left behind, where chasing them would take the face out of the model's
-    distribution); zero when the face is already there.
+    Class targets of a categorical attribute: the shortest move (orthogonal to the preserved
+    normals) after which the target's score leads every other class's by the landing
+    distance (:func:`_nearest_move`); zero when the face is already that far in. Straight
+    towards the target, away from the current class, led faces into a third class on the way
+    for many of them (the classes' cells are not where one straight line reaches): on 300
+    sampled faces of the 64 px default model, judged by its independent classifier, hair
+    colour targets landed on 0.85 that way and on 0.98 by the shortest move (eye colour
+    0.52 -> 0.65, hair length 0.88 -> 0.90).
     """
     latent = _check_latent(latent, boundaries.w_dim)
     boundaries.check(edit)
@@ -361,35 +361,20 @@ def plan(
     if info.categorical:
         aim = info.class_boundary(target)
         assert aim is not None
-        current = info.class_boundary(_current_class(info, w))
-        assert current is not None
-        raw = aim.scale * aim.normal.double()
-        if current is not aim:
-            raw = raw - current.scale * current.normal.double()
-        d = _projected(raw / raw.norm(), normals, edit).double()
-        unit = aim.spread * aim.scale  # one spread of the target's score
-        need = _landing(edit, aim) * unit
-
-        def gap_gain(rival: Boundary) -> tuple[float, float]:
-            """How far the target's score is ahead of the rival's, and its gain per step."""
-            gain = (aim.scale * aim.normal.double() - rival.scale * rival.normal.double()) @ d
-            return aim.score(w) - rival.score(w), float(gain)
-
-        if current is aim:
-            t, gain = 0.0, aim.scale * float(aim.normal.double() @ d)
-        else:
-            gap, gain = gap_gain(current)
-            if gain <= 1e-12:
-                raise EditError(f"{edit}: the preserved attributes leave no way towards {target}")
-            t = max(0.0, (need - gap) / gain)
-        # Rivals the direction cannot beat within `overshoot` more spreads are left behind.
-        cap = t + overshoot * unit / gain
-        for rival in info.boundaries:
-            if rival.kind == "class" and rival is not aim and rival is not current:
-                gap, rival_gain = gap_gain(rival)
-                if gap < need and rival_gain > 1e-12:
-                    t = max(t, min((need - gap) / rival_gain, cap))
-        return _step(edit, aim, d * t, w, _rivals(info, aim))
+        rivals = _rivals(info, aim)
+        need = _landing(edit, aim) * aim.spread * aim.scale  # the lead, in the target's score
+        # the target's lead over each rival grows by gains @ move (moves keep the preserved)
+        lead = aim.scale * aim.normal.double()
+        raw = torch.stack([lead - r.scale * r.normal.double() for r in rivals])
+        gains = torch.stack([project_out(g, normals.double()) for g in raw])
+        # what the preserved normals leave of a gain is nothing below this share of it
+        gains[gains.norm(dim=1) < _DEGENERATE * raw.norm(dim=1)] = 0.0
+        short = torch.tensor([need - (aim.score(w) - r.score(w)) for r in rivals])
+        delta = _nearest_move(gains, short.double())
+        if delta is None:
+            kept = ", ".join(edit.preserve)
+            raise EditError(f"{edit}: keeping {kept} leaves no way into {target}")
+        return _step(edit, aim, delta, w, rivals)
 
     single = info.single_direction()
     assert single is not None
@@ -400,6 +385,47 @@ def plan(
     slope = float(single.normal.double() @ d) * sign
     t = 0.0 if a >= need else (need - a) / slope
     return _step(edit, single, d * t, w)
+
+
+def _nearest_move(gains: Tensor, short: Tensor) -> Tensor | None:
+    """The shortest ``move`` with ``gains @ move >= short`` (k constraints, k small), or None
+    when none exists.
+
+    The move is ``gains.T @ lam`` for the ``lam >= 0`` that minimises
+    ``lam @ G @ lam / 2 - short @ lam`` with ``G = gains @ gains.T`` (the dual); found exactly
+    by an active set as in Lawson and Hanson's non-negative least squares: the constraint
+    furthest from met joins, the system of those joined is solved, and one whose multiplier
+    would turn negative leaves.
+    """
+    k, dim = gains.shape
+    if bool((short <= 0).all()):
+        return gains.new_zeros(dim)
+    grams = gains @ gains.T
+    tol = 1e-9 * (1.0 + float(short.abs().max()))
+    lam = gains.new_zeros(k)
+    joined = torch.zeros(k, dtype=torch.bool)
+    for _ in range(3 * k + 3):
+        pull = short - grams @ lam  # how far each constraint is from met
+        waiting = ~joined & (pull > tol)
+        if not bool(waiting.any()):
+            break
+        joined[int(torch.where(waiting, pull, -math.inf).argmax())] = True
+        while True:
+            idx = joined.nonzero().flatten()
+            z = gains.new_zeros(k)
+            z[idx] = torch.linalg.lstsq(grams[idx][:, idx], short[idx, None]).solution.flatten()
+            if bool((z[idx] > tol).all()):
+                lam = z
+                break
+            bad = idx[z[idx] <= tol]
+            alpha = float((lam[bad] / (lam[bad] - z[bad])).min())
+            lam = lam + alpha * (z - lam)
+            joined &= lam > tol
+            lam[~joined] = 0.0
+    move = gains.T @ lam
+    if float((short - gains @ move).max()) > 1e-6 * (1.0 + float(short.abs().max())):
+        return None
+    return move
 
 
 def _landing(edit: Edit, aim: Boundary) -> float:

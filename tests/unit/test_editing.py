@@ -362,8 +362,14 @@ def test_land_moves_w_plus_rows_in_a_layer_range():
     (landed,) = land(rows, [Edit("color", target="blue")], model, see, layers=(0, 4))
     out = apply(rows, [landed], model, layers=(0, 4))
     assert torch.equal(out[4:], rows[4:])
-    assert landed.distance == 3.0 and see(out[None]) == [{"color": "blue"}]
     assert see.lead(apply(rows, [Edit("color", target="blue")], model, layers=(0, 4))) < 0.9
+    first = next(
+        d
+        for d in LANDING_DISTANCES
+        if see.lead(apply(rows, [Edit("color", target="blue", distance=d)], model, layers=(0, 4)))
+        >= 0.9
+    )
+    assert landed.distance == first and see(out[None]) == [{"color": "blue"}]
 
 
 def test_only_a_class_target_takes_a_landing_distance():
@@ -371,6 +377,58 @@ def test_only_a_class_target_takes_a_landing_distance():
         Edit("length", strength=1.0, distance=2.0)
     with pytest.raises(EditError, match="distance"):
         Edit("color", target="blue", distance=0.0)
+
+
+def test_a_class_target_is_the_shortest_move_that_leads_every_other_class():
+    """Against an independent solver (scipy's SLSQP): the move is the shortest that puts the
+    target's score the landing distance ahead of every other class's, preserved normals kept."""
+    from scipy.optimize import minimize
+
+    model = _model()
+    blue = model["color:blue"]
+    rivals = [model[f"color:{c}"] for c in ("red", "green", "black")]
+    kept = torch.stack([b.normal for b in model.info("length").boundaries]).double()
+    for face in _faces(6, seed=12):
+        edit = Edit("color", target="blue", preserve=("length",), distance=0.8)
+        move = (apply(face, [edit], model) - face).double()
+        need = 0.8 * blue.spread * blue.scale
+        after = face.double() + move
+        leads = [blue.score(after) - r.score(after) for r in rivals]
+        assert min(leads) >= need - 1e-5
+        assert torch.allclose(kept @ move, torch.zeros(len(kept), dtype=torch.float64), atol=1e-6)
+        w = face.double().numpy()
+        gains = [(blue.normal.double() - r.normal.double()).numpy() for r in rivals]
+        constraints = [
+            {
+                "type": "ineq",
+                "fun": lambda m, g=g, r=r, w=w, need=need: (
+                    g @ (w + m) + blue.intercept - r.intercept - need
+                ),
+            }
+            for g, r in zip(gains, rivals, strict=True)
+        ] + [{"type": "eq", "fun": lambda m: kept.numpy() @ m}]
+        best = minimize(lambda m: m @ m, move.numpy() * 0, constraints=constraints, method="SLSQP")
+        assert best.success
+        assert float(move.norm()) == pytest.approx(float(torch.tensor(best.x).norm()), rel=1e-3)
+
+
+def test_a_class_the_preserved_attributes_shut_off_is_an_error():
+    model = _model()
+    everything = tuple(b.normal for b in model.all if b.attribute != "color")
+    assert len(everything) >= 5
+    # preserving as many directions as W has leaves no move at all
+    cramped = Boundaries(
+        list(model.all)
+        + [
+            Boundary(
+                f"extra:{i}", "extra", "class", f"c{i}", None, _unit(torch.randn(W_DIM)), 0.0, 1.0
+            )
+            for i in range(W_DIM)
+        ]
+    )
+    face = next(w for w in _faces(50, seed=2) if cramped.current_class("color", w) != "blue")
+    with pytest.raises(EditError, match="leaves no way into blue"):
+        apply(face, [Edit("color", target="blue", preserve=("extra",))], cramped)
 
 
 def test_bad_latents_are_refused():
