@@ -100,10 +100,12 @@ class Inverted:
 
 
 class Edited(NamedTuple):
-    """An edit of an inverted face: the edited latent (CPU, float32) and its render."""
+    """An edit of an inverted face: the edited latent (CPU, float32), its render, and the
+    edits as applied (class targets landed, :func:`land_edits`)."""
 
     latent: Tensor
     render: np.ndarray
+    edits: list[Edit]
 
 
 def check_can_invert(bundle: Bundle) -> None:
@@ -160,37 +162,42 @@ def render(bundle: Bundle, latent: Tensor) -> np.ndarray:
     """The face ``R x R x 3`` uint8 of a W (w_dim,) or W+ (num_ws, w_dim) latent, with the
     model's fixed noise, on the bundle's device."""
     generator = bundle.generator
-    w = latent.detach().to(bundle.device, torch.float32)
-    if w.ndim == 1:
-        w = w.unsqueeze(0).expand(generator.num_ws, -1)
-    if w.ndim != 2 or w.shape != (generator.num_ws, generator.config.w_dim):
+    if latent.shape not in {
+        (generator.config.w_dim,),
+        (generator.num_ws, generator.config.w_dim),
+    }:
         raise ValueError(
             f"latent: expected W ({generator.config.w_dim},) or W+ "
             f"({generator.num_ws}, {generator.config.w_dim}), got {tuple(latent.shape)}"
         )
+    return _renders(bundle, latent[None])[0]
+
+
+def _renders(bundle: Bundle, latents: Tensor) -> np.ndarray:
+    """Faces (N, R, R, 3) uint8 of W (N, w_dim) or W+ (N, num_ws, w_dim) latents."""
+    w = latents.detach().to(bundle.device, torch.float32)
+    if w.ndim == 2:
+        w = w.unsqueeze(1).expand(-1, bundle.generator.num_ws, -1)
     with torch.no_grad():
-        images = generator.synthesis(w.unsqueeze(0), noise_mode="const")
-    return images_to_uint8(images)[0]
+        return images_to_uint8(bundle.generator.synthesis(w, noise_mode="const"))
 
 
 def seer(bundle: Bundle) -> See | None:
     """What the model's classifier reads on the renders of latents (W or W+, batched), as
     :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
     renders are the 8-bit pictures the user gets, with the model's fixed noise."""
-    classifier, generator = bundle.classifier, bundle.generator
+    classifier = bundle.classifier
     if classifier is None:
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
 
     def see(latents: Tensor) -> list[dict[str, str]]:
-        w = latents.detach().to(bundle.device, torch.float32)
-        if w.ndim == 2:
-            w = w.unsqueeze(1).expand(-1, generator.num_ws, -1)
+        pixels = torch.from_numpy(_renders(bundle, latents)).to(bundle.device)
         with torch.no_grad():
-            pixels = torch.from_numpy(images_to_uint8(generator.synthesis(w, noise_mode="const")))
             scores = classifier.predict(pixels.permute(0, 3, 1, 2).float().div(127.5).sub(1))
         best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
-        return [{name: classes[best[name][i]] for name, classes in names} for i in range(len(w))]
+        n = len(latents)
+        return [{name: classes[best[name][i]] for name, classes in names} for i in range(n)]
 
     return see
 
@@ -283,8 +290,8 @@ def edit_inverted(
     moved = apply(latent, edits, bundle.boundaries, layers=layers, num_ws=latent.shape[0])
     moved = moved.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
-        return Edited(moved, inverted.reconstruction.copy())
-    return Edited(moved, render(bundle, moved))
+        return Edited(moved, inverted.reconstruction.copy(), edits)
+    return Edited(moved, render(bundle, moved), edits)
 
 
 def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Picture:

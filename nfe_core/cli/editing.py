@@ -418,15 +418,14 @@ def _edit_picture(
 ) -> None:
     """``nfe edit IMAGE``: invert the face, edit it, paste the edit back, save at full size."""
     from nfe_core.editing import apply_steps
-    from nfe_core.pipeline import check_can_invert, edit_inverted, land_edits, paste
+    from nfe_core.pipeline import check_can_invert, edit_inverted, paste
 
     check_can_invert(bundle)
     inverted = _invert_with_bar(args, bundle, picture)
-    start = inverted.latent.to(bundle.device)
-    landed = land_edits(bundle, start, edits, args.layers)
-    edited = edit_inverted(bundle, inverted, landed, args.layers)
+    edited = edit_inverted(bundle, inverted, edits, args.layers)
     if not args.quiet:
-        _, steps = apply_steps(start, landed, bundle.boundaries, layers=args.layers)
+        start = inverted.latent.to(bundle.device)
+        _, steps = apply_steps(start, edited.edits, bundle.boundaries, layers=args.layers)
         for line in _step_lines(start, steps, bundle.boundaries, args.layers):
             sys.stderr.write(line + "\n")
     out: Path = args.out
