@@ -500,10 +500,11 @@ def _open_bundle(root: Path) -> _Opened:
             module.load_state_dict(tensors, strict=True)
         except RuntimeError as exc:
             raise BundleError(path, f"the tensors do not fit the {key} ({exc})") from None
-    return _Opened(meta=meta, modules=modules, boundaries=_read_boundaries(root, meta))
+    num_ws = int(modules["generator"].num_ws)  # type: ignore[arg-type]
+    return _Opened(meta=meta, modules=modules, boundaries=_read_boundaries(root, meta, num_ws))
 
 
-def _read_boundaries(root: Path, meta: dict[str, Any]) -> Boundaries:
+def _read_boundaries(root: Path, meta: dict[str, Any], num_ws: int) -> Boundaries:
     """The boundaries named by bundle.json's ``attributes``, normals from their file."""
     records = meta["attributes"]
     if not records:
@@ -517,9 +518,17 @@ def _read_boundaries(root: Path, meta: dict[str, Any]) -> Boundaries:
         if abs(length - 1.0) > 1e-3:
             raise BundleError(path, f"the normal {name!r} should have length 1, not {length:.4g}")
     try:
-        return boundaries_from_records(records, normals)
+        boundaries = boundaries_from_records(records, normals)
     except (ValueError, KeyError, TypeError) as exc:
         raise BundleError(root / META_FILE, f"'attributes' is not valid: {exc}") from None
+    for boundary in boundaries.all:
+        if boundary.layers is not None and boundary.layers[1] > num_ws:
+            raise BundleError(
+                root / META_FILE,
+                f"'attributes' is not valid: {boundary.name} names W+ rows "
+                f"{boundary.layers[0]}:{boundary.layers[1]}, but the generator has {num_ws}",
+            )
+    return boundaries
 
 
 def _read_meta(path: Path) -> dict[str, Any]:

@@ -75,6 +75,7 @@ class Boundary:
     target_distance: float = 1.0  # where ``ATTR=CLASS`` lands, in spreads past the plane
     strength_range: tuple[float, float] = (-3.0, 3.0)  # recommended slider range
     scale: float = 1.0  # score = scale * distance (a softmax class: its weight vector's length)
+    layers: tuple[int, int] | None = None  # the W+ rows (start, stop) that draw it; None: all
 
     def __post_init__(self) -> None:
         if self.kind not in BOUNDARY_KINDS:
@@ -92,6 +93,10 @@ class Boundary:
             raise ValueError(f"boundary {self.name}: scale must be positive, not {self.scale}")
         if not (math.isfinite(self.intercept) and math.isfinite(self.target_distance)):
             raise ValueError(f"boundary {self.name}: intercept and target must be finite")
+        if self.layers is not None:
+            start, stop = self.layers
+            if not 0 <= start < stop:
+                raise ValueError(f"boundary {self.name}: layers must be 0 <= start < stop")
         if (self.kind == "class") != (self.negative is None):
             raise ValueError(
                 f"boundary {self.name}: a class boundary has no negative class; "
@@ -116,7 +121,7 @@ class Boundary:
             "target_distance": self.target_distance,
             "strength_range": list(self.strength_range),
             "scale": self.scale,
-        }
+        } | ({} if self.layers is None else {"layers": list(self.layers)})
 
     def distance(self, w: Tensor) -> float:
         """Signed distance of w (w_dim,) to the hyperplane."""
@@ -139,6 +144,11 @@ class AttributeInfo:
     def categorical(self) -> bool:
         """True when its classes have one-vs-rest boundaries (class edits by plane per class)."""
         return any(b.kind == "class" for b in self.boundaries)
+
+    @property
+    def layers(self) -> tuple[int, int] | None:
+        """The W+ rows (start, stop) its edits move when the caller names none; None: all."""
+        return self.boundaries[0].layers if self.boundaries else None
 
     def single_direction(self) -> Boundary | None:
         """The binary or ordinal boundary, if the attribute has one."""
@@ -178,6 +188,8 @@ class Boundaries:
                         classes.append(c)
             if any(b.kind == "class" for b in members):  # class order: the one-vs-rest order
                 classes = [b.positive for b in members if b.kind == "class"]
+            if len({b.layers for b in members}) > 1:
+                raise ValueError(f"boundaries: the boundaries of {name} name different layers")
             self.attributes[name] = AttributeInfo(name, tuple(classes), tuple(members))
 
     def __len__(self) -> int:
@@ -191,7 +203,7 @@ class Boundaries:
 
     def to(self, device: torch.device | str) -> Boundaries:
         """The same boundaries with their normals on ``device``."""
-        return Boundaries([_replace_normal(b, b.normal.to(device)) for b in self.all])
+        return Boundaries([replace(b, normal=b.normal.to(device)) for b in self.all])
 
     def info(self, attribute: str) -> AttributeInfo:
         """The attribute, or EditError listing the ones this model has."""
@@ -204,16 +216,16 @@ class Boundaries:
             ) from None
 
     def distances(self, latent: Tensor) -> dict[str, float]:
-        """Signed distance of a W (w_dim,) or W+ (num_ws, w_dim) latent (its mean w) to
-        every boundary, by name."""
-        w = _position(_check_latent(latent, self.w_dim), None)
-        return {b.name: b.distance(w) for b in self.all}
+        """Signed distance of a W (w_dim,) or W+ (num_ws, w_dim) latent (the mean w of the
+        rows that draw each attribute) to every boundary, by name."""
+        latent = _check_latent(latent, self.w_dim)
+        return {b.name: b.distance(_position(latent, b.layers)) for b in self.all}
 
     def current_class(self, attribute: str, latent: Tensor) -> str:
         """The class the boundaries put the latent in (the highest class score, or the side of
-        a binary/ordinal plane)."""
-        w = _position(_check_latent(latent, self.w_dim), None)
-        return _current_class(self.info(attribute), w)
+        a binary/ordinal plane), read on the rows that draw the attribute."""
+        info = self.info(attribute)
+        return _current_class(info, _position(_check_latent(latent, self.w_dim), info.layers))
 
     def check(self, edit: Edit) -> None:
         """EditError when this model cannot do ``edit`` (unknown attribute, class, ...)."""
@@ -247,22 +259,6 @@ class Boundaries:
             )
 
 
-def _replace_normal(b: Boundary, normal: Tensor) -> Boundary:
-    return Boundary(
-        b.name,
-        b.attribute,
-        b.kind,
-        b.positive,
-        b.negative,
-        normal,
-        b.intercept,
-        b.spread,
-        b.target_distance,
-        b.strength_range,
-        b.scale,
-    )
-
-
 def _check_latent(latent: Tensor, w_dim: int | None) -> Tensor:
     if not isinstance(latent, Tensor) or latent.ndim not in (1, 2):
         shape = tuple(latent.shape) if isinstance(latent, Tensor) else type(latent).__name__
@@ -278,8 +274,17 @@ def _position(latent: Tensor, layers: tuple[int, int] | None) -> Tensor:
     """The w whose distances an edit reads: W itself, or the mean of W+'s edited rows."""
     if latent.ndim == 1:
         return latent
-    rows = latent if layers is None else latent[layers[0] : layers[1]]
-    return rows.mean(dim=0)
+    if layers is None:
+        return latent.mean(dim=0)
+    start, stop = layers
+    if not 0 <= start < stop <= latent.shape[0]:
+        raise ValueError(f"layers: expected 0 <= start < stop <= {latent.shape[0]}, got {layers}")
+    return latent[start:stop].mean(dim=0)
+
+
+def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    """Whether two row ranges (None: all rows) share a row."""
+    return a is None or b is None or (a[0] < b[1] and b[0] < a[1])
 
 
 def _current_class(info: AttributeInfo, w: Tensor) -> str:
@@ -345,8 +350,15 @@ def plan(
     latent = _check_latent(latent, boundaries.w_dim)
     boundaries.check(edit)
     info = boundaries.info(edit.attribute)
-    w = _position(latent, layers).double()
-    preserved = [b.normal for name in edit.preserve for b in boundaries.info(name).boundaries]
+    rows = layers if layers is not None else info.layers
+    w = _position(latent, rows).double()
+    # a preserved attribute drawn by other rows than the edited ones keeps its place anyway
+    preserved = [
+        b.normal
+        for name in edit.preserve
+        if _overlap(rows, boundaries.info(name).layers)
+        for b in boundaries.info(name).boundaries
+    ]
     normals = torch.stack(preserved) if preserved else latent.new_zeros(0, w.shape[0])
 
     if edit.target is None:
@@ -506,24 +518,23 @@ def apply_steps(
 ) -> tuple[Tensor, list[Step]]:
     """Like :func:`apply`, also returning each edit's :class:`Step`."""
     latent = _check_latent(latent, boundaries.w_dim)
-    if layers is not None:
-        if latent.ndim == 1:
-            if num_ws is None or num_ws < 1:
-                raise ValueError("layers: a W latent needs num_ws to become W+")
-            latent = latent.unsqueeze(0).expand(num_ws, -1)
-        start, stop = layers
-        if not 0 <= start < stop <= latent.shape[0]:
-            raise ValueError(
-                f"layers: expected 0 <= start < stop <= {latent.shape[0]}, got {layers}"
-            )
+    spans = [layers if layers is not None else boundaries.info(e.attribute).layers for e in edits]
+    if latent.ndim == 1 and any(span is not None for span in spans):
+        if num_ws is None or num_ws < 1:
+            names = ", ".join(sorted({e.attribute for e, s in zip(edits, spans, strict=True) if s}))
+            raise ValueError(f"layers: a W latent needs num_ws to become W+ (edits of {names})")
+        latent = latent.unsqueeze(0).expand(num_ws, -1)
+    for span in spans:
+        if span is not None and not 0 <= span[0] < span[1] <= latent.shape[0]:
+            raise ValueError(f"layers: expected 0 <= start < stop <= {latent.shape[0]}, got {span}")
     out = latent.double().clone()
     steps: list[Step] = []
-    for edit in edits:
+    for edit, span in zip(edits, spans, strict=True):
         if out.ndim == 1:
             step = plan(out, edit, boundaries)
             out = out + step.delta
         else:
-            start, stop = layers if layers is not None else (0, out.shape[0])
+            start, stop = span if span is not None else (0, out.shape[0])
             step, moves = _plan_rows(out, edit, boundaries, start, stop)
             out[start:stop] += moves
         steps.append(step)
@@ -574,10 +585,11 @@ def land(
             continue
         base = apply(latent, landed, boundaries, layers=layers, num_ws=num_ws)
         chosen = edit
-        if not _seen_in(see(apply(base, [edit], boundaries, layers=layers)[None])[0], edit):
+        first = apply(base, [edit], boundaries, layers=layers, num_ws=num_ws)
+        if not _seen_in(see(first[None])[0], edit):
             tries = [replace(edit, distance=d) for d in distances]
-            moved = torch.stack([apply(base, [t], boundaries, layers=layers) for t in tries])
-            readings = see(moved)
+            moved = [apply(base, [t], boundaries, layers=layers, num_ws=num_ws) for t in tries]
+            readings = see(torch.stack(moved))
             chosen = next((t for t, r in zip(tries, readings, strict=True) if _seen_in(r, t)), edit)
         if memo is not None:
             memo[key] = chosen
@@ -605,7 +617,7 @@ def _plan_rows(
     step = plan(latent, edit, boundaries, layers=(start, stop))
     if edit.target is None or bool((rows == rows[:1]).all()):
         return step, step.delta.expand_as(rows)
-    moves = torch.stack([plan(row, edit, boundaries).delta for row in rows])
+    moves = torch.stack([plan(row, edit, boundaries, layers=(start, stop)).delta for row in rows])
     move = moves.mean(dim=0)
     aim = boundaries[step.boundary]
     rivals = _rivals(boundaries.info(edit.attribute), aim)
@@ -634,6 +646,20 @@ def boundaries_from_records(
                 target_distance=float(record.get("target_distance", 1.0)),  # type: ignore[arg-type]
                 strength_range=(float(rng[0]), float(rng[1])),  # type: ignore[index]
                 scale=float(record.get("scale", 1.0)),  # type: ignore[arg-type]
+                layers=_layers_record(record.get("layers")),
             )
         )
     return Boundaries(built)
+
+
+def _layers_record(value: object) -> tuple[int, int] | None:
+    """A record's ``layers``: absent / null, or [start, stop] whole numbers."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValueError(f"layers must be [start, stop], whole numbers; got {value!r}")
+    return (int(value[0]), int(value[1]))

@@ -16,7 +16,9 @@
    are weighted to balance them; the figure kept for each class is the **balanced** accuracy
    of "is it this class" on the held-out split (a one-vs-rest of ten classes scores 0.9 by
    always saying no);
-3. write the bundle back with the classifier(s), the boundaries and their records.
+3. choose, per attribute, the W+ rows its edits move (:func:`choose_layers`), and where its
+   class edits land (:func:`calibrate_targets`);
+4. write the bundle back with the classifier(s), the boundaries and their records.
 
 Everything scikit-learn produced is stored as plain numbers: the app never needs it.
 """
@@ -67,6 +69,8 @@ class AttributeOptions:
     strength_range: tuple[float, float] = (-3.0, 3.0)
     calibration_faces: int = 128  # per class, to choose where class edits land (0: none)
     calibration_success: float = 0.9
+    layer_faces: int = 96  # per attribute, to choose the W+ rows its edits move (0: all rows)
+    layer_margin: float = 0.03  # what fewer rows must gain (success + kept) over all rows
 
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 10:
@@ -489,6 +493,128 @@ def choose_distance(tried: dict[float, float], faces: int, options: AttributeOpt
     return min(d for d, success in tried.items() if success >= near)
 
 
+# in spreads, nearest first: the distances :func:`choose_layers` lands class edits at, as
+# :func:`nfe_core.editing.land` does in the app (a coarser ladder: the choice compares rows).
+LAYER_TRIAL_DISTANCES = (0.3, 1.0, 2.0, 4.0)
+
+
+def layer_spans(num_ws: int) -> list[tuple[int, int]]:
+    """The W+ row ranges :func:`choose_layers` tries: every run of whole pairs of rows (the
+    generator's layers come two per resolution), the last one ending at ``num_ws``."""
+    edges = sorted({*range(0, num_ws, 2), num_ws})
+    return [(a, b) for i, a in enumerate(edges) for b in edges[i + 1 :]]
+
+
+def choose_layers(
+    bundle: Bundle,
+    fitted: list[Fitted],
+    source: LabelSource,
+    options: AttributeOptions,
+    *,
+    log: Log | None = None,
+    should_stop: StopFn | None = None,
+) -> list[Fitted]:
+    """Choose, per attribute, the W+ rows its edits move (``Boundary.layers``) by measurement.
+
+    A generator draws each attribute with some of its layers (StyleGAN's coarse rows the
+    shape, its fine rows the colours), and moving only those leaves more of the face as it
+    was. On ``options.layer_faces`` fresh faces, every attribute gets a class edit to another
+    class (the others preserved, as the report's edits) moving each span of
+    :func:`layer_spans`, landed per face at the first of :data:`LAYER_TRIAL_DISTANCES` where
+    the label source reads the target; the span whose success plus share of faces with every
+    other attribute unchanged is the highest wins, when it beats all rows by
+    ``options.layer_margin`` (else all rows). The annotator measures, never the judge.
+    On the 64 px default model, judged on 200 sampled faces at the calibrated distance: eye
+    colour in rows 6-10 kept the rest on 0.74 of faces (all rows: 0.44) for success 0.57
+    (0.60); hair length in rows 2-10 0.44 (0.32) for 0.81 (0.88); hair colour gained nothing.
+    """
+    from nfe_core.editing import Boundaries, Edit, apply
+
+    generator = bundle.generator
+    num_ws = generator.num_ws
+    planes = {f.boundary.name: f.boundary for f in fitted}
+    figures = {f.boundary.name: dict(f.figures) for f in fitted}
+    model = Boundaries(list(planes.values()))
+    g = torch.Generator().manual_seed(options.seed + 104_729)
+    z = torch.randn(options.layer_faces, generator.config.z_dim, generator=g)
+    with torch.inference_mode():
+        ws = generator.mapping(z.to(bundle.device))
+        images = images_to_uint8(generator.synthesis(ws, noise_mode="const"))
+    before = {k: hard_labels(v) for k, v in source.label(images).items()}
+    rng = np.random.default_rng([options.seed, 104_729])
+    for attribute, info in model.attributes.items():
+        classes = source.attributes.get(attribute)
+        if attribute not in before or classes is None or not set(info.classes) <= set(classes):
+            continue
+        known = before[attribute] >= 0
+        now = np.array([info.classes.index(classes[c]) if c >= 0 else 0 for c in before[attribute]])
+        moved_to = (now + rng.integers(1, len(info.classes), size=len(ws))) % len(info.classes)
+        targets = [info.classes[c] for c in moved_to]
+        kept = tuple(name for name in model.attributes if name != attribute)
+        others = [name for name in before if name != attribute]
+        scores: dict[tuple[int, int], tuple[float, float]] = {}
+        for span in layer_spans(num_ws):
+            check_stop(should_stop)
+            trial = Boundaries(
+                [
+                    dataclasses.replace(b, layers=span) if b.attribute == attribute else b
+                    for b in model.all
+                ]
+            )
+            success = np.zeros(len(ws), dtype=bool)
+            unchanged = np.zeros(len(ws), dtype=bool)
+            waiting = np.flatnonzero(known)
+            for distance in LAYER_TRIAL_DISTANCES:
+                edited = torch.stack(
+                    [
+                        apply(
+                            ws[i],
+                            [Edit(attribute, target=targets[i], preserve=kept, distance=distance)],
+                            trial,
+                            num_ws=num_ws,
+                        )
+                        for i in waiting.tolist()
+                    ]
+                )
+                with torch.inference_mode():
+                    rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
+                read = {k: hard_labels(v) for k, v in source.label(rendered).items()}
+                hit = np.array(
+                    [
+                        read[attribute][j] >= 0 and classes[read[attribute][j]] == targets[i]
+                        for j, i in enumerate(waiting.tolist())
+                    ]
+                )
+                same = np.ones(len(waiting), dtype=bool)
+                for name in others:
+                    same &= read[name] == before[name][waiting]
+                last = distance == LAYER_TRIAL_DISTANCES[-1]
+                settled = hit | last
+                success[waiting[settled]] = hit[settled]
+                unchanged[waiting[settled]] = same[settled]
+                waiting = waiting[~settled]
+                if not len(waiting):
+                    break
+            n = max(int(known.sum()), 1)
+            scores[span] = (float(success[known].sum()) / n, float(unchanged[known].sum()) / n)
+        full = (0, num_ws)
+        best = max(scores, key=lambda s: (sum(scores[s]), -(s[1] - s[0])))
+        chosen = best if sum(scores[best]) > sum(scores[full]) + options.layer_margin else full
+        layers = None if chosen == full else chosen
+        tried = {f"{a}:{b}": [round(v, 4) for v in scores[(a, b)]] for a, b in scores}
+        for boundary in info.boundaries:
+            planes[boundary.name] = dataclasses.replace(planes[boundary.name], layers=layers)
+            figures[boundary.name]["layers_tried"] = tried  # span: [success, kept]
+        if log:
+            s, k = scores[chosen]
+            fs, fk = scores[full]
+            log(
+                f"{attribute}: edits move W+ rows {chosen[0]}:{chosen[1]} (success {s:.2f}, "
+                f"the rest kept {k:.2f}; all rows: {fs:.2f}, {fk:.2f})"
+            )
+    return [Fitted(planes[f.boundary.name], figures[f.boundary.name]) for f in fitted]
+
+
 def calibrate_targets(
     bundle: Bundle,
     fitted: list[Fitted],
@@ -542,7 +668,9 @@ def calibrate_targets(
                     ]
                 )
                 edit = [Edit(attribute, target=target)]
-                edited = torch.stack([apply(ws[i], edit, trial) for i in others.tolist()])
+                edited = torch.stack(
+                    [apply(ws[i], edit, trial, num_ws=generator.num_ws) for i in others.tolist()]
+                )
                 with torch.inference_mode():
                     rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
                 read = hard_labels(source.label(rendered)[attribute])
@@ -618,6 +746,8 @@ def train_attributes(
         log(f"reusing the labels in {work / LABELS_FILE}")
     label_seconds = time.perf_counter() - started
     fitted, skipped = fit_boundaries(labelled, options, log=log, should_stop=should_stop)
+    if options.layer_faces:
+        fitted = choose_layers(bundle, fitted, source, options, log=log, should_stop=should_stop)
     if options.calibration_faces:
         fitted = calibrate_targets(
             bundle, fitted, source, options, log=log, should_stop=should_stop

@@ -375,7 +375,7 @@ def _edit(args: argparse.Namespace) -> int:
             latent, landed, boundaries, layers=args.layers, num_ws=generator.num_ws
         )
         if not args.quiet:
-            for line in _step_lines(latent, steps, boundaries, args.layers):
+            for line in _step_lines(latent, steps, boundaries, args.layers, generator.num_ws):
                 sys.stderr.write(line + "\n")
 
         size = generator.config.resolution
@@ -426,7 +426,8 @@ def _edit_picture(
     if not args.quiet:
         start = inverted.latent.to(bundle.device)
         _, steps = apply_steps(start, edited.edits, bundle.boundaries, layers=args.layers)
-        for line in _step_lines(start, steps, bundle.boundaries, args.layers):
+        num_ws = bundle.generator.num_ws
+        for line in _step_lines(start, steps, bundle.boundaries, args.layers, num_ws):
             sys.stderr.write(line + "\n")
     out: Path = args.out
     save_picture(paste(picture, inverted, edited.render), out)
@@ -500,21 +501,23 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
 
 
 def _step_lines(
-    latent: Tensor, steps: Sequence[Step], boundaries: Boundaries, layers: tuple[int, int] | None
+    latent: Tensor,
+    steps: Sequence[Step],
+    boundaries: Boundaries,
+    layers: tuple[int, int] | None,
+    num_ws: int,
 ) -> list[str]:
     """One line per edit: the aimed-at plane's distance before and after, in spreads, and the
-    class the face is in afterwards."""
-    if latent.ndim == 1:
-        position = latent.double()
-    else:
-        rows = latent if layers is None else latent[layers[0] : layers[1]]
-        position = rows.double().mean(dim=0)
+    class the face is in afterwards (read where the model draws the attribute)."""
+    from nfe_core.editing import apply
+
     lines = []
-    for step in steps:
-        position = position + step.delta.double()  # every edited row moves by delta
+    for i, step in enumerate(steps):
+        done = [s.edit for s in steps[: i + 1]]
+        moved = apply(latent, done, boundaries, layers=layers, num_ws=num_ws)
         plane = boundaries[step.boundary]
         before, after = step.before / plane.spread, step.after / plane.spread
-        now = boundaries.current_class(step.edit.attribute, position)
+        now = boundaries.current_class(step.edit.attribute, moved)
         lines.append(
             f"{step.edit}: {step.boundary} {before:+.2f} -> {after:+.2f} spreads, now {now}"
         )

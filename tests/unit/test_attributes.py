@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,16 +12,19 @@ import torch
 from safetensors.torch import save_file
 
 from nfe_core.bundle import load_bundle, save_bundle
-from nfe_core.editing import Edit, apply
+from nfe_core.editing import Boundary, Edit, apply
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from tests.tiny import tiny_generator
 from training.attributes import (
     CALIBRATION_DISTANCES,
     LABELS_FILE,
     AttributeOptions,
+    Fitted,
     Labelled,
     choose_distance,
+    choose_layers,
     fit_boundaries,
+    layer_spans,
     train_attributes,
 )
 from training.cli import main as train_main
@@ -147,7 +151,7 @@ def _tiny_bundle(tmp_path):
 
 def test_train_attributes_writes_boundaries_into_the_bundle_and_reuses_labels(tmp_path):
     model = _tiny_bundle(tmp_path)
-    options = AttributeOptions(count=400, min_confidence=0.0, calibration_faces=0)
+    options = AttributeOptions(count=400, min_confidence=0.0, calibration_faces=0, layer_faces=0)
     logs: list[str] = []
     result = train_attributes(
         model, options, work=tmp_path / "work", source=RednessSource(), log=logs.append
@@ -233,12 +237,18 @@ def test_cli_errors_in_words(tmp_path, capsys):
 
 def test_class_edits_land_where_the_labels_say_they_work(tmp_path):
     model = _tiny_bundle(tmp_path)
-    options = AttributeOptions(count=300, min_confidence=0.0, calibration_faces=16)
+    options = AttributeOptions(count=300, min_confidence=0.0, calibration_faces=16, layer_faces=16)
     train_attributes(model, options, work=tmp_path / "work", source=RednessSource())
-    record = load_bundle(model).attributes[0]
+    bundle = load_bundle(model)
+    record = bundle.attributes[0]
     trials = {**record["target_calibration_high"], **record["target_calibration_low"]}
     assert trials and all(0 <= v <= 1 for v in trials.values())
     assert record["target_distance"] in CALIBRATION_DISTANCES
+    # the rows were chosen (and stored) before the landing was measured on them
+    spans = {tuple(int(x) for x in k.split(":")) for k in record["layers_tried"]}
+    assert spans == set(layer_spans(bundle.generator.num_ws))
+    stored = tuple(record["layers"]) if "layers" in record else None
+    assert bundle.boundaries["redness"].layers == stored
 
 
 def test_class_edit_landing_is_the_shortest_that_works_or_is_as_good_as_the_best():
@@ -255,3 +265,61 @@ def test_class_edit_landing_is_the_shortest_that_works_or_is_as_good_as_the_best
     assert choose_distance({0.1: 0.72, 0.2: 0.70, 0.5: 0.38}, 64, options) == 0.1
     with pytest.raises(ValueError, match="nothing tried"):
         choose_distance({}, 64, options)
+
+
+class _RowsGenerator(torch.nn.Module):
+    """A generator whose picture's top half is drawn by W+ rows 0-1 and its bottom half by
+    rows 2-3 (both from w's first coordinate, so a sampled face has them alike)."""
+
+    num_ws = 4
+    config = SimpleNamespace(z_dim=2)
+
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        return z.clone()
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if ws.ndim == 2:
+            ws = ws[:, None].expand(-1, self.num_ws, -1)
+        out = torch.zeros(len(ws), 3, 8, 8)
+        out[:, :, :4] = torch.tanh(ws[:, 0:2, 0].mean(dim=1))[:, None, None, None]
+        out[:, :, 4:] = torch.tanh(ws[:, 2:4, 0].mean(dim=1))[:, None, None, None]
+        return out
+
+
+class HalvesSource(LabelSource):
+    """Is each half of the picture light?"""
+
+    @property
+    def attributes(self) -> dict[str, tuple[str, ...]]:
+        return {"top": ("dark", "light"), "bottom": ("dark", "light")}
+
+    def label(self, images: np.ndarray, names: Sequence[str] | None = None):
+        top = (images[:, :4].mean(axis=(1, 2, 3)) > 127.5).astype(int)
+        bottom = (images[:, 4:].mean(axis=(1, 2, 3)) > 127.5).astype(int)
+        return {"top": _one_hot(top, 2), "bottom": _one_hot(bottom, 2)}
+
+
+def test_each_attribute_edits_the_rows_that_draw_it():
+    assert layer_spans(4) == [(0, 2), (0, 4), (2, 4)]
+    assert layer_spans(10)[:2] == [(0, 2), (0, 4)] and (6, 10) in layer_spans(10)
+    assert len(layer_spans(12)) == 21
+
+    def plane(name: str, tilt: float) -> Fitted:
+        normal = torch.tensor([1.0, tilt]) / (1 + tilt**2) ** 0.5
+        return Fitted(Boundary(name, name, "binary", "light", "dark", normal, 0.0, 1.0), {})
+
+    bundle = SimpleNamespace(generator=_RowsGenerator(), device=torch.device("cpu"))
+    options = AttributeOptions(layer_faces=64)
+    logs: list[str] = []
+    fitted = [plane("top", 0.3), plane("bottom", -0.3)]
+    chosen = choose_layers(bundle, fitted, HalvesSource(), options, log=logs.append)
+    layers = {f.boundary.name: f.boundary.layers for f in chosen}
+    assert layers == {"top": (0, 2), "bottom": (2, 4)}
+    tried = chosen[0].figures["layers_tried"]
+    assert set(tried) == {"0:2", "0:4", "2:4"}
+    assert tried["0:2"][1] == 1.0 and tried["0:4"][1] < 0.5  # all rows flip the bottom too
+    assert any("top: edits move W+ rows 0:2" in line for line in logs)
+    # with a margin no span can beat, every attribute keeps all rows
+    options = AttributeOptions(layer_faces=64, layer_margin=2.0)
+    kept = choose_layers(bundle, fitted, HalvesSource(), options)
+    assert all(f.boundary.layers is None for f in kept)

@@ -670,6 +670,16 @@ def _drop_record_key(key: str) -> Callable[[Path], None]:
     return edit
 
 
+def _set_record_layers(layers: list[int]) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        meta = read_meta(root)
+        for record in meta["attributes"]:
+            record["layers"] = layers
+        write_meta(root, meta)
+
+    return edit
+
+
 def _boundary_tensors(edit: Callable[[dict[str, torch.Tensor]], None]) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         path = root / "boundaries.safetensors"
@@ -692,6 +702,8 @@ def _boundary_tensors(edit: Callable[[dict[str, torch.Tensor]], None]) -> Callab
          "boundaries.safetensors", "should have length 1"),
         (_boundary_tensors(lambda t: t.pop("hair:blue")), "boundaries.safetensors",
          "missing tensor"),
+        (_set_record_layers([0, 99]), META_FILE, "names W\\+ rows 0:99, but the generator has"),
+        (_set_record_layers([2, 1]), META_FILE, "start < stop"),
     ],
 )  # fmt: skip
 def test_boundary_defects_name_their_file(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -499,3 +501,64 @@ def test_records_round_trip_to_the_same_boundaries():
     again = boundaries_from_records(records, {b.name: b.normal for b in model.all})
     w = _faces(1)[0]
     assert again.distances(w) == pytest.approx(model.distances(w))
+
+
+def _drawn_by(model: Boundaries, rows: dict[str, tuple[int, int]]) -> Boundaries:
+    return Boundaries([replace(b, layers=rows.get(b.attribute)) for b in model.all])
+
+
+def test_an_attribute_drawn_by_some_rows_moves_only_them_and_reads_there():
+    model = _drawn_by(_model(), {"glasses": (4, 8)})
+    w = _faces(1)[0]
+    edit = Edit("glasses", strength=1.5)
+    moved = apply(w, [edit], model, num_ws=8)
+    assert moved.shape == (8, w.shape[0])
+    assert torch.equal(moved[:4], w.expand(4, -1))  # rows 0-3 as they were
+    plane = model["glasses"]
+    assert plane.distance(moved[4]) - plane.distance(w) == pytest.approx(1.5 * plane.spread, 1e-4)
+    # distances and classes are read on the attribute's own rows
+    assert model.distances(moved)["glasses"] == pytest.approx(plane.distance(moved[5]), 1e-5)
+    wplus = w.expand(8, -1).clone()
+    wplus[4:] += plane.normal * 50
+    assert model.current_class("glasses", wplus) == "true"
+    wplus[4:] -= plane.normal * 100
+    assert model.current_class("glasses", wplus) == "false"
+    # the caller's rows win over the attribute's
+    assert torch.equal(apply(w, [edit], model, layers=(0, 2), num_ws=8)[2:], w.expand(6, -1))
+    # a class target lands the attribute's rows in the class
+    target = apply(w, [Edit("glasses", target="true")], model, num_ws=8)
+    assert plane.distance(target[6]) >= plane.target_distance * plane.spread - 1e-4
+    with pytest.raises(ValueError, match="num_ws"):
+        apply(w, [edit], model)
+    with pytest.raises(ValueError, match="layers"):
+        apply(w, [edit], model, num_ws=6)  # rows 4-8 of a 6-row W+
+
+
+def test_preserving_an_attribute_drawn_by_other_rows_leaves_the_edit_whole():
+    free = _drawn_by(_model(), {"glasses": (4, 8), "length": (0, 4)})
+    shared = _drawn_by(_model(), {"glasses": (4, 8), "length": (2, 6)})
+    w = _faces(1)[0]
+    alone = apply(w, [Edit("glasses", strength=1.0)], free, num_ws=8)
+    kept = apply(w, [Edit("glasses", strength=1.0, preserve=("length",))], free, num_ws=8)
+    assert torch.allclose(kept, alone, atol=1e-6)  # length's rows are not touched anyway
+    # rows shared with a preserved attribute: its normals are projected out as before
+    kept = apply(w, [Edit("glasses", strength=1.0, preserve=("length",))], shared, num_ws=8)
+    for b in shared.info("length").boundaries:
+        assert float(b.normal @ (kept[5] - w)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_the_rows_an_attribute_is_drawn_by_are_checked_and_kept_in_its_records():
+    model = _drawn_by(_model(), {"color": (2, 6)})
+    records = [b.to_record() for b in model.all]
+    assert {tuple(r["layers"]) for r in records if r["attribute"] == "color"} == {(2, 6)}
+    assert all("layers" not in r for r in records if r["attribute"] != "color")
+    normals = {b.name: b.normal for b in model.all}
+    again = boundaries_from_records(records, normals)
+    assert again.info("color").layers == (2, 6) and again.info("glasses").layers is None
+    with pytest.raises(ValueError, match="start < stop"):
+        replace(model["glasses"], layers=(3, 3))
+    with pytest.raises(ValueError, match="different layers"):
+        Boundaries([replace(b, layers=(0, 2)) if b.name == "color:red" else b for b in model.all])
+    bad = [dict(r, layers=[0.5, 2]) if r["name"] == "glasses" else r for r in records]
+    with pytest.raises(ValueError, match="whole numbers"):
+        boundaries_from_records(bad, normals)
