@@ -139,8 +139,11 @@ def _info_lines(record: dict) -> list[str]:
             accuracy = attribute.get("svm_test_accuracy")
             figure = f", SVM balanced test accuracy {accuracy:.4f}" if accuracy is not None else ""
             low, high = attribute["strength_range"]
+            rows = attribute.get("layers")
+            where = f", W+ rows {rows[0]}:{rows[1]}" if rows else ""
             lines.append(
-                f"  {attribute['name']} ({attribute['kind']}{figure}, strengths {low:g}..{high:g})"
+                f"  {attribute['name']} ({attribute['kind']}{figure}, "
+                f"strengths {low:g}..{high:g}{where})"
             )
     else:
         lines.append("attributes: none yet")

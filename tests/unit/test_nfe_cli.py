@@ -343,17 +343,22 @@ def test_info_lists_attributes_and_report_when_present(
             Boundary(
                 "hair_color:blonde", "hair_color", "class", "blonde", None,
                 torch.nn.functional.normalize(torch.ones(32), dim=0), 0.5, 2.0,
-            )
+            ),
+            Boundary(
+                "eye_color:red", "eye_color", "class", "red", None,
+                torch.nn.functional.normalize(-torch.ones(32), dim=0), 0.5, 2.0, layers=(2, 4),
+            ),
         ],
         attributes=[{"name": "hair_color:blonde", "svm_test_accuracy": 0.97}],
         report={"fid": 12.5, "edit_success": {"hair_color": 0.95}, "notes": []},
     )  # fmt: skip
     assert main(["info", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "attributes (1):" in lines
+    assert "attributes (2):" in lines
     assert (
         "  hair_color:blonde (class, SVM balanced test accuracy 0.9700, strengths -3..3)" in lines
     )
+    assert "  eye_color:red (class, strengths -3..3, W+ rows 2:4)" in lines
     assert "quality report:" in lines and "  fid: 12.5000" in lines
     assert lines[lines.index("  edit_success:") + 1] == "    hair_color: 0.9500"
     assert "  notes: []" in lines
