@@ -23,6 +23,7 @@ from training.attributes import (
     Labelled,
     choose_distance,
     choose_layers,
+    choose_span,
     fit_boundaries,
     layer_spans,
     train_attributes,
@@ -323,3 +324,17 @@ def test_each_attribute_edits_the_rows_that_draw_it():
     options = AttributeOptions(layer_faces=64, layer_margin=2.0)
     kept = choose_layers(bundle, fitted, HalvesSource(), options)
     assert all(f.boundary.layers is None for f in kept)
+
+
+def test_fewer_rows_win_only_by_keeping_more_while_still_making_the_edit():
+    options = AttributeOptions()  # success may drop 0.05, the sum must gain 0.03
+    full = (0, 10)
+    # the 64 px default model's accessory: rows 8-10 "kept" the face by not editing it
+    accessory = {full: (0.28, 0.51), (8, 10): (0.04, 0.85), (0, 6): (0.27, 0.58)}
+    assert choose_span(accessory, full, options) == (0, 6)
+    eye = {full: (0.72, 0.57), (6, 10): (0.70, 0.73), (4, 10): (0.72, 0.60)}
+    assert choose_span(eye, full, options) == (6, 10)
+    # a gain within the margin keeps all rows; equal sums prefer fewer rows
+    assert choose_span({full: (0.9, 0.5), (0, 4): (0.9, 0.52)}, full, options) == full
+    even = {full: (0.5, 0.2), (0, 4): (0.9, 0.5), (0, 2): (0.8, 0.6)}
+    assert choose_span(even, full, options) == (0, 2)
