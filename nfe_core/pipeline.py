@@ -32,7 +32,7 @@ from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import DEFAULT_STEPS, InversionOptions, invert
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.latent import model_fingerprint
-from nfe_core.sampling import images_to_uint8
+from nfe_core.sampling import images_to_uint8, pixels_to_images
 
 __all__ = [
     "DEFAULT_STEPS",
@@ -194,7 +194,7 @@ def seer(bundle: Bundle) -> See | None:
     def see(latents: Tensor) -> list[dict[str, str]]:
         pixels = torch.from_numpy(_renders(bundle, latents)).to(bundle.device)
         with torch.no_grad():
-            scores = classifier.predict(pixels.permute(0, 3, 1, 2).float().div(127.5).sub(1))
+            scores = classifier.predict(pixels_to_images(pixels))
         best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
         n = len(latents)
         return [{name: classes[best[name][i]] for name, classes in names} for i in range(n)]
@@ -242,7 +242,7 @@ def invert_picture(
     options = InversionOptions(steps=steps)
     resolution = bundle.generator.config.resolution
     clamped, crop = face_crop(picture, box, resolution)
-    image = torch.from_numpy(crop).permute(2, 0, 1).float().div(127.5).sub(1.0)
+    image = pixels_to_images(crop)[0]
     inversion = invert(
         image.to(bundle.device),
         bundle.generator,

@@ -15,6 +15,18 @@ from torch import Tensor
 from nfe_core.models import Generator
 
 
+def pixels_to_images(pixels: np.ndarray | Tensor) -> Tensor:
+    """Pictures (N, H, W, 3), or one (H, W, 3), with values 0..255 (8-bit or resampled; numpy
+    or torch, on any device) as images (N, 3, H, W) float32 in -1..1, as the networks take
+    them: the inverse of :func:`images_to_uint8` up to its rounding."""
+    batch = torch.as_tensor(pixels)
+    if batch.ndim == 3:
+        batch = batch.unsqueeze(0)
+    if batch.ndim != 4 or batch.shape[-1] != 3:
+        raise ValueError(f"pixels: expected (N, H, W, 3) or (H, W, 3), got {tuple(batch.shape)}")
+    return batch.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
 def z_for_seed(seed: int, z_dim: int) -> Tensor:
     """The latent (z_dim,) of face ``seed`` (0 <= seed < 2**63), drawn on the CPU."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:

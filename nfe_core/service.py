@@ -47,7 +47,7 @@ from nfe_core.pipeline import (
     model_record,
     render,
 )
-from nfe_core.sampling import z_for_seed
+from nfe_core.sampling import pixels_to_images, z_for_seed
 from nfe_core.session import AttributeSpec, EditState, Face, ModelInfo, attribute_group
 
 __all__ = [
@@ -295,8 +295,7 @@ class EditorModel:
             return {}
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"image: expected H x W x 3 uint8, got {image.dtype} {image.shape}")
-        pixels = torch.from_numpy(image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)
-        probabilities = classifier.predict(pixels[None].to(self.bundle.device))
+        probabilities = classifier.predict(pixels_to_images(image).to(self.bundle.device))
         seen = {}
         for name, classes in classifier.config.attributes:
             scores = probabilities[name][0].cpu()

@@ -35,6 +35,7 @@ from PIL import Image
 
 from nfe_core.device import resolve_device
 from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.sampling import pixels_to_images
 from training.synth.schema import (
     ATTRIBUTE_BY_NAME,
     ATTRIBUTES,
@@ -134,8 +135,7 @@ class ClassifierSource(LabelSource):
         images = _check_images(images)
         parts: dict[str, list[np.ndarray]] = {name: [] for name in self.attributes}
         for start in range(0, len(images), self.batch_size):
-            batch = torch.from_numpy(images[start : start + self.batch_size]).to(self.device)
-            batch = batch.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+            batch = pixels_to_images(images[start : start + self.batch_size]).to(self.device)
             for name, probs in self.classifier.predict(batch).items():
                 parts[name].append(probs.float().cpu().numpy())
         return {

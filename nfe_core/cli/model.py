@@ -356,8 +356,9 @@ def _tag_record(
 ) -> dict[str, Any]:
     """``{attribute: {"label": class, "scores": {class: probability}}}`` for one picture."""
     import numpy as np
-    import torch
     from PIL import Image
+
+    from nfe_core.sampling import pixels_to_images
 
     rgb = picture.rgb
     if picture.alpha is not None:  # transparent areas on white
@@ -365,8 +366,7 @@ def _tag_record(
         rgb.paste(picture.rgb, mask=picture.alpha)
     size = classifier.config.resolution
     pixels = np.asarray(rgb.resize((size, size), Image.Resampling.LANCZOS), np.float32)
-    image = torch.from_numpy(pixels / 127.5 - 1.0).permute(2, 0, 1).unsqueeze(0).to(device)
-    probabilities = classifier.predict(image)
+    probabilities = classifier.predict(pixels_to_images(pixels).to(device))
     record = {}
     for name, classes in classifier.config.attributes:
         scores = [float(p) for p in probabilities[name][0].cpu()]
