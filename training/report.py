@@ -297,9 +297,12 @@ def edit_scores(
 
 def edit_as_app(bundle: Bundle, latent: Tensor, edits: list[Edit]) -> Tensor:
     """``latent`` edited as the app and the command line edit it: class targets land where
-    the bundle's annotator (not the judge) sees the class."""
+    the bundle's annotator (not the judge) sees the class. Always W+ (num_ws, w_dim), so
+    that faces edited in some rows and faces left in W stack alike."""
+    num_ws = bundle.generator.num_ws
     landed = land_edits(bundle, latent, edits)
-    return apply(latent, landed, bundle.boundaries, num_ws=bundle.generator.num_ws)
+    moved = apply(latent, landed, bundle.boundaries, num_ws=num_ws)
+    return moved if moved.ndim == 2 else moved.unsqueeze(0).expand(num_ws, -1)
 
 
 def psnr_db(a: Tensor, b: Tensor) -> Tensor:

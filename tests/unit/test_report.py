@@ -74,8 +74,9 @@ def _boundaries() -> list[Boundary]:
         return torch.nn.functional.normalize(torch.randn(32, generator=g), dim=0)
 
     colours = next(a.classes for a in ATTRIBUTES if a.name == "hair_color")
+    rows = (2, TINY_GENERATOR.num_ws)  # hair colour drawn by some rows: its edits give W+
     planes = [
-        Boundary(f"hair_color:{c}", "hair_color", "class", c, None, normal(), 0.0, 1.0)
+        Boundary(f"hair_color:{c}", "hair_color", "class", c, None, normal(), 0.0, 1.0, layers=rows)
         for c in colours
     ]
     planes.append(Boundary("glasses", "glasses", "binary", "true", "false", normal(), 0.0, 1.0))
