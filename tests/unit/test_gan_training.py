@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import zipfile
 
@@ -22,7 +23,7 @@ from training.gan.checkpoint import CheckpointError, load_checkpoint
 from training.gan.config import TrainConfig, load_overrides
 from training.gan.data import StepBatchSampler, step_positions
 from training.gan.loop import Trainer
-from training.gan.run_folder import read_losses
+from training.gan.run_folder import RunFolder, read_losses
 from training.gan.train import TrainingCancelled, TrainOptions, train_gan
 
 TINY = {**TINY_TRAINING, "checkpoint_interval": 2, "sample_interval": 2}
@@ -327,6 +328,18 @@ def test_run_folder_rules(tmp_path, tiny, capsys):
     lr.write_text(json.dumps({**TINY, "g_lr": 0.01}))
     assert gan(out, lr, "--resume", steps=3) == 2
     assert "g_lr would change" in one_error_line(capsys)
+    # one training at a time: a --resume while another still writes to the folder is refused
+    # (and writes nothing); once that one ends, it goes on
+    before = (out / "losses.csv").read_bytes(), (out / "checkpoints" / "latest.pt").read_bytes()
+    with RunFolder(out).hold():
+        assert gan(out, tiny, "--resume", steps=4) == 2
+        error = one_error_line(capsys)
+        assert "another training is writing to this folder" in error and f"{os.getpid()}" in error
+        assert (out / "losses.csv").read_bytes() == before[0]
+        assert (out / "checkpoints" / "latest.pt").read_bytes() == before[1]
+    assert gan(out, tiny, "--resume", steps=4) == 0
+    assert read_losses(out / "losses.csv")[-1]["step"] == "4"
+    assert gan(tmp_path / "fresh", tiny, steps=1) == 0  # a new run's folder takes the lock file
 
 
 @pytest.mark.parametrize(

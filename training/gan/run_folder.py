@@ -5,6 +5,7 @@ RUN_DIR/losses.csv                one row per step
 RUN_DIR/samples/step_000100.png   sample grids from the same fixed latents
 RUN_DIR/checkpoints/latest.pt     the newest checkpoint (plus step_XXXXXX.pt kept ones)
 RUN_DIR/bundle/                   the model bundle, written at the end
+RUN_DIR/.lock                     held by the training that writes to the folder
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ LOSS_COLUMNS = (
     "images_per_s",
     "seconds",
 )
+
+
+LOCK_FILE = ".lock"
 
 
 class RunFolderError(ValueError):
@@ -62,7 +67,7 @@ class RunFolder:
                 f"{self.root} already holds a training run; pass --resume to continue it "
                 "or choose another folder with --out"
             )
-        if any(self.root.iterdir()):
+        if any(p.name != LOCK_FILE for p in self.root.iterdir()):
             raise RunFolderError(
                 f"{self.root}: the folder is not empty and is not a training run; "
                 "choose another folder with --out"
@@ -75,6 +80,31 @@ class RunFolder:
                 f"{self.root}: no checkpoint to resume from ({self.latest} does not exist); "
                 "leave out --resume to start a new run"
             )
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the folder for one training at a time (creating it): a second one on it, such
+        as a ``--resume`` while the first still runs, is a RunFolderError instead of two
+        trainings writing over each other's checkpoints and losses. The operating system
+        lets go when the process ends, however it ends."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK_FILE
+        with path.open("a+", encoding="utf-8") as handle:
+            try:
+                _lock(handle.fileno())
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                who = f" (process {holder})" if holder.isdigit() else ""
+                raise RunFolderError(
+                    f"{self.root}: another training is writing to this folder{who}; wait for "
+                    "it to end or stop it (Ctrl+C saves a checkpoint), then resume"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
 
     def create(self) -> None:
         for folder in (self.root, self.samples, self.checkpoints):
@@ -138,3 +168,15 @@ def read_losses(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a losses.csv as dicts of strings."""
     with Path(path).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+def _lock(fd: int) -> None:
+    """Lock an open file for this process without waiting; OSError when another holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,25 +161,26 @@ def _train(
     if options.dry_run:
         return _dry_run(options, config, dataset, device, info, checkpoint)
 
-    dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
-    trainer = Trainer(config, device, options.seed, info)
-    if checkpoint is not None:
-        trainer.load_state_dict(checkpoint)
-        set_rng_state(checkpoint["rng"])
-    if info.is_main:
-        folder.create()
-        _write_options(folder, options, config, info, device, trainer.step)
-        folder.start_losses(keep_until=trainer.step)
-    dd.barrier(info)
-    start, start_time = trainer.step, time.perf_counter()
-    if start >= options.steps:
-        say(f"{folder.root} is already at step {start} of {options.steps}; nothing to train")
-    else:
-        _loop(trainer, folder, options, dataset, info, should_stop, progress)
-    seconds = time.perf_counter() - start_time
-    bundle = None
-    if info.is_main:
-        bundle = _write_bundle(folder, trainer, options, info)
+    with folder.hold() if info.is_main else nullcontext():
+        dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
+        trainer = Trainer(config, device, options.seed, info)
+        if checkpoint is not None:
+            trainer.load_state_dict(checkpoint)
+            set_rng_state(checkpoint["rng"])
+        if info.is_main:
+            folder.create()
+            _write_options(folder, options, config, info, device, trainer.step)
+            folder.start_losses(keep_until=trainer.step)
+        dd.barrier(info)
+        start, start_time = trainer.step, time.perf_counter()
+        if start >= options.steps:
+            say(f"{folder.root} is already at step {start} of {options.steps}; nothing to train")
+        else:
+            _loop(trainer, folder, options, dataset, info, should_stop, progress)
+        seconds = time.perf_counter() - start_time
+        bundle = None
+        if info.is_main:
+            bundle = _write_bundle(folder, trainer, options, info)
     dd.barrier(info)
     trained = (trainer.step - start) * config.batch_size
     return TrainResult(
