@@ -47,6 +47,7 @@ def test_two_cpu_processes_train_together_and_rank_0_writes_once(tmp_path):
     assert [s["world_size"] for s in sessions] == [2]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "tiny.json"]  # no leftovers
     assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",  # rank 0 held the folder
         "bundle",
         "checkpoints",
         "losses.csv",
