@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import Boundary
@@ -499,6 +500,25 @@ def choose_distance(tried: dict[float, float], faces: int, options: AttributeOpt
 LAYER_TRIAL_DISTANCES = (0.3, 1.0, 2.0, 4.0)
 
 
+def _read_renders(bundle: Bundle, source: LabelSource, ws: Tensor) -> dict[str, np.ndarray]:
+    """The label source's class index per attribute (-1: unknown) for the renders of latents
+    ``ws`` (N, w_dim) or W+ (N, num_ws, w_dim), with the model's fixed noise."""
+    with torch.inference_mode():
+        images = images_to_uint8(bundle.generator.synthesis(ws, noise_mode="const"))
+    return {k: hard_labels(v) for k, v in source.label(images).items()}
+
+
+def _fresh_faces(
+    bundle: Bundle, source: LabelSource, count: int, seed: int
+) -> tuple[Tensor, dict[str, np.ndarray]]:
+    """``count`` sampled w (seeded, on the bundle's device) and what the source reads on them."""
+    generator = bundle.generator
+    z = torch.randn(count, generator.config.z_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.inference_mode():
+        ws = generator.mapping(z.to(bundle.device))
+    return ws, _read_renders(bundle, source, ws)
+
+
 def layer_spans(num_ws: int) -> list[tuple[int, int]]:
     """The W+ row ranges :func:`choose_layers` tries: every run of whole pairs of rows (the
     generator's layers come two per resolution), the last one ending at ``num_ws``."""
@@ -546,17 +566,11 @@ def choose_layers(
     """
     from nfe_core.editing import Boundaries, Edit, apply
 
-    generator = bundle.generator
-    num_ws = generator.num_ws
+    num_ws = bundle.generator.num_ws
     planes = {f.boundary.name: f.boundary for f in fitted}
     figures = {f.boundary.name: dict(f.figures) for f in fitted}
     model = Boundaries(list(planes.values()))
-    g = torch.Generator().manual_seed(options.seed + 104_729)
-    z = torch.randn(options.layer_faces, generator.config.z_dim, generator=g)
-    with torch.inference_mode():
-        ws = generator.mapping(z.to(bundle.device))
-        images = images_to_uint8(generator.synthesis(ws, noise_mode="const"))
-    before = {k: hard_labels(v) for k, v in source.label(images).items()}
+    ws, before = _fresh_faces(bundle, source, options.layer_faces, options.seed + 104_729)
     rng = np.random.default_rng([options.seed, 104_729])
     for attribute, info in model.attributes.items():
         classes = source.attributes.get(attribute)
@@ -592,9 +606,7 @@ def choose_layers(
                         for i in waiting.tolist()
                     ]
                 )
-                with torch.inference_mode():
-                    rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
-                read = {k: hard_labels(v) for k, v in source.label(rendered).items()}
+                read = _read_renders(bundle, source, edited)
                 hit = np.array(
                     [
                         read[attribute][j] >= 0 and classes[read[attribute][j]] == targets[i]
@@ -652,13 +664,8 @@ def calibrate_targets(
 
     planes = {f.boundary.name: f.boundary for f in fitted}
     figures = {f.boundary.name: dict(f.figures) for f in fitted}
-    generator = bundle.generator
-    g = torch.Generator().manual_seed(options.seed + 7919)
-    z = torch.randn(options.calibration_faces * 4, generator.config.z_dim, generator=g)
-    with torch.inference_mode():
-        ws = generator.mapping(z.to(bundle.device))
-        images = images_to_uint8(generator.synthesis(ws, noise_mode="const"))
-    labels = {k: hard_labels(v) for k, v in source.label(images).items()}
+    num_ws = bundle.generator.num_ws
+    ws, labels = _fresh_faces(bundle, source, options.calibration_faces * 4, options.seed + 7919)
     model = Boundaries(list(planes.values()))
     chosen: dict[str, list[float]] = {}
     for attribute, info in model.attributes.items():
@@ -684,11 +691,9 @@ def calibrate_targets(
                 )
                 edit = [Edit(attribute, target=target)]
                 edited = torch.stack(
-                    [apply(ws[i], edit, trial, num_ws=generator.num_ws) for i in others.tolist()]
+                    [apply(ws[i], edit, trial, num_ws=num_ws) for i in others.tolist()]
                 )
-                with torch.inference_mode():
-                    rendered = images_to_uint8(generator.synthesis(edited, noise_mode="const"))
-                read = hard_labels(source.label(rendered)[attribute])
+                read = _read_renders(bundle, source, edited)[attribute]
                 success = float((read == classes.index(target)).mean())
                 tried[distance] = success
                 if success >= options.calibration_success or _past_peak(tried, len(others)):
