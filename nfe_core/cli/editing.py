@@ -512,9 +512,9 @@ def _step_lines(
     from nfe_core.editing import apply
 
     lines = []
-    for i, step in enumerate(steps):
-        done = [s.edit for s in steps[: i + 1]]
-        moved = apply(latent, done, boundaries, layers=layers, num_ws=num_ws)
+    moved = latent
+    for step in steps:  # each edit from where the one before left the face, as apply does
+        moved = apply(moved, [step.edit], boundaries, layers=layers, num_ws=num_ws)
         plane = boundaries[step.boundary]
         before, after = step.before / plane.spread, step.after / plane.spread
         now = boundaries.current_class(step.edit.attribute, moved)
