@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
@@ -563,17 +563,44 @@ def land(
     layers: tuple[int, int] | None = None,
     num_ws: int | None = None,
     distances: Sequence[float] = LANDING_DISTANCES,
-    memo: MutableMapping[tuple[object, ...], Edit] | None = None,
+    memo: MutableMapping[tuple[object, ...], Any] | None = None,
 ) -> list[Edit]:
     """``edits`` with each class target landed on this face: when ``see`` does not read the
     face in the target class at the calibrated distance, the edit gets the first of
     ``distances`` at which it does (none does: it stays calibrated). Each edit is landed
-    from where the ones before it left the face. Strengths, and class targets that already
-    carry a distance, stay as they are.
+    from where the ones before it left the face; then the whole chain is read once more,
+    and a target that a later edit took back out of its class (eye colour set to red, then
+    hair colour and length set: the eyes read brown again) is landed again, at the first of
+    ``distances`` where the finished face shows it without losing a target it showed.
+    Strengths, and class targets that already carry a distance, stay as they are.
 
     ``memo`` (one per face: the caller keys it) keeps landings between calls, so a slider
     dragged after a class target does not render the target's tries again.
     """
+    landed = _land_each(latent, edits, boundaries, see, layers, num_ws, distances, memo)
+    landable = [i for i, e in enumerate(edits) if e.target is not None and e.distance is None]
+    if not landable or landable[0] == len(edits) - 1:
+        return landed  # no target has an edit after it
+    key = ("chain", tuple(landed), layers)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    final = _keep_targets(latent, landed, landable, boundaries, see, layers, num_ws, distances)
+    if memo is not None:
+        memo[key] = tuple(final)
+    return final
+
+
+def _land_each(
+    latent: Tensor,
+    edits: Sequence[Edit],
+    boundaries: Boundaries,
+    see: See,
+    layers: tuple[int, int] | None,
+    num_ws: int | None,
+    distances: Sequence[float],
+    memo: MutableMapping[tuple[object, ...], Any] | None,
+) -> list[Edit]:
+    """:func:`land`'s first pass: each class target landed after the edits before it."""
     landed: list[Edit] = []
     for edit in edits:
         if edit.target is None or edit.distance is not None:
@@ -595,6 +622,37 @@ def land(
             memo[key] = chosen
         landed.append(chosen)
     return landed
+
+
+def _keep_targets(
+    latent: Tensor,
+    landed: Sequence[Edit],
+    landable: Sequence[int],
+    boundaries: Boundaries,
+    see: See,
+    layers: tuple[int, int] | None,
+    num_ws: int | None,
+    distances: Sequence[float],
+) -> list[Edit]:
+    """:func:`land`'s second pass: the landed chain, with each class target (at the indices
+    ``landable``) that the finished face does not show landed again where it does."""
+    final = list(landed)
+    reading = see(apply(latent, final, boundaries, layers=layers, num_ws=num_ws)[None])[0]
+    for i in landable:
+        if _seen_in(reading, final[i]):
+            continue
+        shown = [j for j in landable if j != i and _seen_in(reading, final[j])]
+        chains = [
+            [*final[:i], replace(final[i], distance=d), *final[i + 1 :]]
+            for d in distances
+            if d != final[i].distance
+        ]
+        faces = [apply(latent, c, boundaries, layers=layers, num_ws=num_ws) for c in chains]
+        for chain, read in zip(chains, see(torch.stack(faces)), strict=True):
+            if all(_seen_in(read, chain[j]) for j in (i, *shown)):
+                final, reading = chain, read
+                break
+    return final
 
 
 def _seen_in(reading: Mapping[str, str], edit: Edit) -> bool:

@@ -207,7 +207,7 @@ def land_edits(
     latent: Tensor,
     edits: Sequence[Edit],
     layers: tuple[int, int] | None = None,
-    memo: MutableMapping[tuple[object, ...], Edit] | None = None,
+    memo: MutableMapping[tuple[object, ...], Any] | None = None,
 ) -> list[Edit]:
     """``edits`` with their class targets landed on this face where the model's classifier
     sees the class (:func:`~nfe_core.editing.land`); as they are without a classifier."""

@@ -356,6 +356,48 @@ def test_land_renders_one_face_when_the_calibrated_distance_is_seen_and_remember
     assert strict.shown == 2 * shown  # the second call with the memo renders nothing
 
 
+def test_land_lands_a_target_again_when_a_later_edit_takes_it_out_of_its_class():
+    model = _model()
+    see = _Reader(model, needs=1.2)
+    mended = 0
+    for face in _faces(16, seed=9):
+        for strength in (-2.5, 2.5):
+            target = Edit("color", target="blue")
+            chain = [target, Edit("glasses", strength=strength)]
+            (alone,) = land(face, [target], model, see)  # landed with nothing after it
+            after = [alone, chain[1]]
+            landed = land(face, chain, model, see)
+            assert landed[1] == chain[1]  # a strength stays as it is
+            if see.lead(apply(face, after, model)) >= 1.2:
+                assert landed == after  # still blue once finished: nothing more to do
+                continue
+            shown_at = [
+                d
+                for d in LANDING_DISTANCES
+                if see.lead(apply(face, [replace(alone, distance=d), chain[1]], model)) >= 1.2
+            ]
+            if shown_at:
+                # landed again, at the nearest distance the finished face is blue at
+                assert landed[0].distance == shown_at[0]
+                assert see.lead(apply(face, landed, model)) >= 1.2
+                mended += 1
+            else:
+                assert landed == after
+    assert mended
+
+
+def test_land_remembers_the_finished_chain():
+    model = _model()
+    face = _faces(1, seed=9)[0]
+    chain = [Edit("color", target="blue"), Edit("glasses", strength=-2.5)]
+    memo: dict = {}
+    first = _Reader(model, needs=1.2)
+    landed = land(face, chain, model, first, memo=memo)
+    again = _Reader(model, needs=1.2)
+    assert land(face, chain, model, again, memo=memo) == landed
+    assert again.shown == 0
+
+
 def test_land_moves_w_plus_rows_in_a_layer_range():
     """The classifier reads the whole face (every row), while the edit moves rows 0-3 only."""
     model = _model()
