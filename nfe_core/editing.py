@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -550,6 +550,9 @@ def apply_steps(
 LANDING_DISTANCES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 See = Callable[[Tensor], Sequence[Mapping[str, str]]]
+Landings = MutableMapping[tuple[object, ...], tuple[Edit, ...]]
+""":func:`land`'s memo: an edit landed after the edits before it (a tuple of one), or a
+finished chain."""
 """Latents (k, w_dim) or (k, num_ws, w_dim) -> per latent, the class of each attribute that
 the model's classifier reads on its render."""
 
@@ -563,7 +566,7 @@ def land(
     layers: tuple[int, int] | None = None,
     num_ws: int | None = None,
     distances: Sequence[float] = LANDING_DISTANCES,
-    memo: MutableMapping[tuple[object, ...], Any] | None = None,
+    memo: Landings | None = None,
 ) -> list[Edit]:
     """``edits`` with each class target landed on this face: when ``see`` does not read the
     face in the target class at the calibrated distance, the edit gets the first of
@@ -598,7 +601,7 @@ def _land_each(
     layers: tuple[int, int] | None,
     num_ws: int | None,
     distances: Sequence[float],
-    memo: MutableMapping[tuple[object, ...], Any] | None,
+    memo: Landings | None,
 ) -> list[Edit]:
     """:func:`land`'s first pass: each class target landed after the edits before it."""
     landed: list[Edit] = []
@@ -608,7 +611,7 @@ def _land_each(
             continue
         key = (tuple(landed), edit, layers)
         if memo is not None and key in memo:
-            landed.append(memo[key])
+            landed.append(memo[key][0])
             continue
         base = apply(latent, landed, boundaries, layers=layers, num_ws=num_ws)
         chosen = edit
@@ -619,7 +622,7 @@ def _land_each(
             readings = see(torch.stack(moved))
             chosen = next((t for t, r in zip(tries, readings, strict=True) if _seen_in(r, t)), edit)
         if memo is not None:
-            memo[key] = chosen
+            memo[key] = (chosen,)
         landed.append(chosen)
     return landed
 

@@ -16,7 +16,7 @@ latents, so callers need no torch. Nothing here knows about Qt or files.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,7 +26,7 @@ from PIL import Image
 from torch import Tensor
 
 from nfe_core.bundle import Bundle
-from nfe_core.editing import Edit, See, apply, land
+from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import FaceBox, clamp_box, crop_face, default_box, paste_back_picture
 from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import DEFAULT_STEPS, InversionOptions, invert
@@ -207,7 +207,7 @@ def land_edits(
     latent: Tensor,
     edits: Sequence[Edit],
     layers: tuple[int, int] | None = None,
-    memo: MutableMapping[tuple[object, ...], Any] | None = None,
+    memo: Landings | None = None,
 ) -> list[Edit]:
     """``edits`` with their class targets landed on this face where the model's classifier
     sees the class (:func:`~nfe_core.editing.land`); as they are without a classifier."""

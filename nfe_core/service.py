@@ -25,7 +25,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -136,7 +135,7 @@ class EditorModel:
         self._info = self._describe()
         # class targets landed on the face being edited (land_edits), kept while it is
         self._landed_face = b""
-        self._landings: dict[tuple[object, ...], Any] = {}
+        self._landings: dict[tuple[object, ...], tuple[Edit, ...]] = {}
 
     # --- loading ------------------------------------------------------------------------
 
