@@ -611,7 +611,9 @@ activation maps + a small adversarial term from the bundle's discriminator (when
 
 WORK/checkpoint.pt is written every few hundred steps and on Ctrl+C; a rerun continues from
 it ('--steps' is the total). At the end the encoder goes into the bundle (its report is
-cleared: run 'nfe-train report' again). The bundle needs a classifier ('nfe-train attributes')."""
+cleared: run 'nfe-train report' again). The feature loss needs the annotator: the bundle's
+own ('nfe-train attributes' puts it there) or one given with --classifier, which then goes
+into the bundle too."""
 
 
 def _add_encoder(sub: argparse._SubParsersAction) -> None:
@@ -643,6 +645,13 @@ def _add_encoder(sub: argparse._SubParsersAction) -> None:
         "e.g. the last sitting's model, whose GAN this one continues); a checkpoint in "
         "--work takes precedence",
     )
+    p.add_argument(
+        "--classifier",
+        type=Path,
+        metavar="RUN_DIR",
+        help="annotator run folder ('nfe-train classifier') for the feature loss, put into "
+        "the bundle too (default: the bundle's own classifier)",
+    )
     add_seed_option(p, "the latents and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -650,9 +659,15 @@ def _add_encoder(sub: argparse._SubParsersAction) -> None:
 
 
 def _encoder(args: argparse.Namespace) -> int:
+    from nfe_core.cli.common import CliError
     from training.encoder import EncoderOptions, train_encoder
+    from training.labels import LabelError, load_classifier_run
 
     options = EncoderOptions(steps=args.steps, batch_size=args.batch, seed=args.seed)
+    try:
+        classifier = load_classifier_run(args.classifier) if args.classifier else None
+    except LabelError as exc:
+        raise CliError(str(exc)) from None
     work = args.work or args.model.with_name(args.model.name + "-encoder")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     stop = threading.Event()
@@ -669,6 +684,7 @@ def _encoder(args: argparse.Namespace) -> int:
             log=log,
             should_stop=stop.is_set,
             start_from=args.start_from,
+            classifier=classifier,
         )
     print(
         f"trained the encoder to step {result.step} in {result.seconds:.0f} s; last losses "
@@ -747,8 +763,8 @@ def _add_all(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--until",
         metavar="STAGE",
-        help="stop after this stage (gan, annotator, judge, "
-        "attributes, encoder, finish, report, publish)",
+        help="stop after this stage (gan, annotator, judge, encoder, "
+        "attributes, finish, report, publish)",
     )
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")

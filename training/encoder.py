@@ -34,6 +34,7 @@ from nfe_core.fileio import write_atomically
 from nfe_core.inversion import ImageFeatures, feature_loss
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
+from nfe_core.models.classifier import AttributeClassifier
 from nfe_core.models.encoder import Encoder, EncoderConfig
 
 Log = Callable[[str], None]
@@ -155,20 +156,26 @@ def train_encoder(
     log: Log | None = None,
     should_stop: StopFn | None = None,
     start_from: Path | None = None,
+    classifier: AttributeClassifier | None = None,
 ) -> EncoderResult:
     """Train (or continue training) an encoder for bundle ``model``; write it into the bundle.
 
     ``start_from``: a bundle whose encoder (same resolution, latent size and width) gives the
     initial weights instead of random ones; a checkpoint in ``work`` takes precedence.
+    ``classifier``: the annotator whose activation maps make the feature loss, written into
+    the bundle with the encoder (the inversion uses the bundle's); default: the bundle's own.
     A cancelled run keeps its checkpoint in ``work`` and leaves the bundle as it was.
     """
     bundle = load_bundle(model, device)
-    if bundle.classifier is None:
+    if classifier is None:
+        classifier = bundle.classifier
+    if classifier is None:
         raise ValueError(
-            f"{model}: the bundle has no classifier for the feature loss; "
-            "run 'nfe-train attributes' first"
+            f"{model}: the bundle has no classifier for the feature loss; give one "
+            "(--classifier RUN_DIR) or run 'nfe-train attributes' first"
         )
-    generator, classifier = bundle.generator, bundle.classifier
+    generator = bundle.generator
+    classifier = classifier.to(bundle.device).eval()
     features = ImageFeatures(classifier)
     config = EncoderConfig(
         resolution=bundle.resolution,
@@ -259,5 +266,5 @@ def train_encoder(
     }
     if origin is not None:
         training["encoder"]["start_from"] = origin
-    resave_bundle(bundle, encoder=encoder, training=training, report=None)
+    resave_bundle(bundle, encoder=encoder, classifier=classifier, training=training, report=None)
     return EncoderResult(bundle.root, step, time.perf_counter() - started, losses)

@@ -48,7 +48,8 @@ from typing import Any
 
 from nfe_core.fileio import write_folder_atomically
 
-STAGES = ("gan", "annotator", "judge", "attributes", "encoder", "finish", "report", "publish")
+# the encoder before the attributes: their choice of W+ rows is measured on inversions too
+STAGES = ("gan", "annotator", "judge", "encoder", "attributes", "finish", "report", "publish")
 _SECTIONS = {"gan", "annotator", "judge", "attributes", "encoder", "finish", "report", "publish"}
 FLOAT16_MIN_PSNR_DB = 40.0
 """float16 weights ship only if renders of the same faces stay this close to float32 ones."""
@@ -199,9 +200,12 @@ class Pipeline:
     def judge(self) -> bool:
         return self._classifier("judge", 1)
 
-    def attributes(self) -> bool:
+    def _start_model(self) -> None:
         if not self.model.exists():
             shutil.copytree(self.runs / "gan" / "bundle", self.model)
+
+    def attributes(self) -> bool:
+        self._start_model()
         if self._meta().get("attributes"):
             return False
         argv = ["attributes", "--model", str(self.model)]
@@ -216,10 +220,11 @@ class Pipeline:
         return True
 
     def encoder(self) -> bool:
+        self._start_model()
         if "encoder" in self._meta().get("networks", {}):
             return False
         argv = ["encoder", "--model", str(self.model), "--work", str(self.runs / "encoder")]
-        argv += ["--seed", str(self.config.seed)]
+        argv += ["--classifier", str(self.runs / "annotator"), "--seed", str(self.config.seed)]
         extra = self.config.sections["encoder"]
         if "start_from" in extra:
             argv += ["--start-from", str(self.config.relative(extra["start_from"]))]

@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.editing import Boundary, Edit, apply
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
-from tests.tiny import tiny_generator
+from tests.tiny import save_editing_bundle, tiny_generator
 from training.attributes import (
     CALIBRATION_DISTANCES,
     LABELS_FILE,
@@ -237,9 +237,14 @@ def test_cli_errors_in_words(tmp_path, capsys):
 
 
 def test_class_edits_land_where_the_labels_say_they_work(tmp_path):
-    model = _tiny_bundle(tmp_path)
-    options = AttributeOptions(count=300, min_confidence=0.0, calibration_faces=16, layer_faces=16)
-    train_attributes(model, options, work=tmp_path / "work", source=RednessSource())
+    model = save_editing_bundle(tmp_path / "model")  # with an encoder: rows seen on inversions
+    options = AttributeOptions(
+        count=300, min_confidence=0.0, calibration_faces=16, layer_faces=16, layer_inversions=3
+    )
+    logs: list[str] = []
+    train_attributes(
+        model, options, work=tmp_path / "work", source=RednessSource(), log=logs.append
+    )
     bundle = load_bundle(model)
     record = bundle.attributes[0]
     trials = {**record["target_calibration_high"], **record["target_calibration_low"]}
@@ -248,6 +253,8 @@ def test_class_edits_land_where_the_labels_say_they_work(tmp_path):
     # the rows were chosen (and stored) before the landing was measured on them
     spans = {tuple(int(x) for x in k.split(":")) for k in record["layers_tried"]}
     assert spans == set(layer_spans(bundle.generator.num_ws))
+    assert set(record["layers_tried_inverted"]) == set(record["layers_tried"])
+    assert any("inverting 3 held-out renders" in line for line in logs)
     stored = tuple(record["layers"]) if "layers" in record else None
     assert bundle.boundaries["redness"].layers == stored
 
@@ -326,6 +333,62 @@ def test_each_attribute_edits_the_rows_that_draw_it():
     assert all(f.boundary.layers is None for f in kept)
 
 
+class _GatedRowsGenerator(_RowsGenerator):
+    """As :class:`_RowsGenerator`, but rows 2-3 also draw the top half, weighted by w's third
+    coordinate, which sampled faces leave at 0: as an inversion's optimisation spreads an
+    attribute over rows that sampled faces do not draw it with."""
+
+    config = SimpleNamespace(z_dim=3)
+
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        w = z.clone()
+        w[:, 2] = 0
+        return w
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if ws.ndim == 2:
+            ws = ws[:, None].expand(-1, self.num_ws, -1)
+        top = ws[:, 0:2, 0].mean(dim=1) + ws[:, 2:4, 2].mean(dim=1) * ws[:, 2:4, 0].mean(dim=1)
+        out = torch.zeros(len(ws), 3, 8, 8)
+        out[:, :, :4] = torch.tanh(top)[:, None, None, None]
+        out[:, :, 4:] = torch.tanh(ws[:, 2:4, 0].mean(dim=1))[:, None, None, None]
+        return out
+
+
+def test_rows_must_make_the_edit_on_inverted_faces_too():
+    def plane(name: str, tilt: float) -> Fitted:
+        normal = torch.tensor([1.0, tilt, 0.0]) / (1 + tilt**2) ** 0.5
+        return Fitted(Boundary(name, name, "binary", "light", "dark", normal, 0.0, 1.0), {})
+
+    bundle = SimpleNamespace(generator=_GatedRowsGenerator(), device=torch.device("cpu"))
+    fitted = [plane("top", 0.3), plane("bottom", -0.3)]
+    options = AttributeOptions(layer_faces=64)
+    # on sampled faces rows 0-1 alone draw the top: they are chosen
+    sampled = choose_layers(bundle, fitted, HalvesSource(), options)
+    assert {f.boundary.name: f.boundary.layers for f in sampled} == {
+        "top": (0, 2),
+        "bottom": (2, 4),
+    }
+    assert "layers_tried_inverted" not in sampled[0].figures
+    # inverted faces whose rows 2-3 outweigh rows 0-1 (which even sit on the other side of
+    # the top's plane): moving rows 0-1 cannot change their top, moving every row can
+    side = torch.where(torch.arange(32) % 2 == 0, 1.0, -1.0)
+    inverted = torch.zeros(32, 4, 3)
+    inverted[:, 0:2, 0] = -side[:, None]
+    inverted[:, 2:4, 0] = 2 * side[:, None]
+    inverted[:, 2:4, 2] = 3.0
+    logs: list[str] = []
+    chosen = choose_layers(
+        bundle, fitted, HalvesSource(), options, inverted=inverted, log=logs.append
+    )
+    assert {f.boundary.name: f.boundary.layers for f in chosen} == {"top": None, "bottom": (2, 4)}
+    top = chosen[0].figures
+    assert top["layers_tried"]["0:2"][0] >= 0.95  # still the best on sampled faces
+    assert top["layers_tried_inverted"]["0:2"][0] == 0.0
+    assert top["layers_tried_inverted"]["0:4"][0] == 1.0
+    assert any("top: edits move W+ rows 0:4" in line and "inverted" in line for line in logs)
+
+
 def test_fewer_rows_win_only_by_keeping_more_while_still_making_the_edit():
     options = AttributeOptions()  # success may drop 0.05, the sum must gain 0.03
     full = (0, 10)
@@ -338,3 +401,9 @@ def test_fewer_rows_win_only_by_keeping_more_while_still_making_the_edit():
     assert choose_span({full: (0.9, 0.5), (0, 4): (0.9, 0.52)}, full, options) == full
     even = {full: (0.5, 0.2), (0, 4): (0.9, 0.5), (0, 2): (0.8, 0.6)}
     assert choose_span(even, full, options) == (0, 2)
+    # the default model's mouth: rows 2-6 won on sampled faces, but made the edit on 0.58 of
+    # inverted faces against 0.85 for all rows; rows 2-10 keep the success there
+    mouth = {full: (0.97, 0.21), (2, 6): (0.95, 0.40), (2, 10): (0.96, 0.30)}
+    inverted = {full: (0.85, 0.2), (2, 6): (0.58, 0.5), (2, 10): (0.87, 0.3)}
+    assert choose_span(mouth, full, options) == (2, 6)
+    assert choose_span(mouth, full, options, inverted) == (2, 10)

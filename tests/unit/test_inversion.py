@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from nfe_core.bundle import BundleError, load_bundle, save_bundle
 from nfe_core.inversion import InversionOptions, invert
@@ -195,3 +196,20 @@ def test_cli_encoder(model, tmp_path, capsys):
     plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
     assert train_main(["encoder", "--model", str(plain), "--steps", "1", "--quiet"]) == 2
     assert "no classifier" in capsys.readouterr().err
+    # a bundle without a classifier gets the annotator it is given, with the encoder
+    # (nfe-train all trains the encoder before the attributes stage puts one there)
+    run = tmp_path / "annotator"
+    run.mkdir()
+    annotator = _classifier()
+    (run / "classifier.json").write_text(json.dumps(annotator.config.to_dict()))
+    save_file(annotator.state_dict(), str(run / "classifier.safetensors"))
+    argv = ["encoder", "--model", str(plain), "--steps", "1", "--batch", "2", "--quiet"]
+    assert train_main([*argv, "--classifier", str(run)]) == 0
+    trained = load_bundle(plain)
+    assert trained.encoder is not None and trained.classifier is not None
+    for (name, mine), theirs in zip(
+        trained.classifier.state_dict().items(), annotator.state_dict().values(), strict=True
+    ):
+        assert torch.equal(mine, theirs), name
+    assert train_main([*argv, "--classifier", str(tmp_path / "nothing")]) == 2
+    assert "not a classifier run folder" in capsys.readouterr().err

@@ -174,10 +174,13 @@ def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
     calls: list[list[str]] = []
     pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=lambda _: None)
     pipeline.command = lambda argv: calls.append(argv) or 0
+    (tmp_path / "runs" / "gan" / "bundle").mkdir(parents=True)
     assert pipeline.encoder()
     (argv,) = calls
     assert argv[argv.index("--start-from") + 1] == str(tmp_path / "last")
     assert argv.count("--start-from") == 1 and "--steps" in argv
+    # the encoder runs before the attributes stage, so it brings the annotator itself
+    assert argv[argv.index("--classifier") + 1] == str(tmp_path / "runs" / "annotator")
 
 
 @pytest.mark.parametrize(
