@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 import torch
 from torch import Tensor
@@ -618,9 +618,13 @@ def _land_each(
         first = apply(base, [edit], boundaries, layers=layers, num_ws=num_ws)
         if not _seen_in(see(first[None])[0], edit):
             tries = [replace(edit, distance=d) for d in distances]
-            moved = [apply(base, [t], boundaries, layers=layers, num_ws=num_ws) for t in tries]
-            readings = see(torch.stack(moved))
-            chosen = next((t for t, r in zip(tries, readings, strict=True) if _seen_in(r, t)), edit)
+            found = _first_seen(
+                tries,
+                lambda t, start=base: apply(start, [t], boundaries, layers=layers, num_ws=num_ws),
+                see,
+                lambda t, reading: _seen_in(reading, t),
+            )
+            chosen = found[0] if found is not None else edit
         if memo is not None:
             memo[key] = (chosen,)
         landed.append(chosen)
@@ -650,12 +654,38 @@ def _keep_targets(
             for d in distances
             if d != final[i].distance
         ]
-        faces = [apply(latent, c, boundaries, layers=layers, num_ws=num_ws) for c in chains]
-        for chain, read in zip(chains, see(torch.stack(faces)), strict=True):
-            if all(_seen_in(read, chain[j]) for j in (i, *shown)):
-                final, reading = chain, read
-                break
+        found = _first_seen(
+            chains,
+            lambda c: apply(latent, c, boundaries, layers=layers, num_ws=num_ws),
+            see,
+            lambda c, read, need=(i, *shown): all(_seen_in(read, c[j]) for j in need),
+        )
+        if found is not None:
+            final, reading = found
     return final
+
+
+_T = TypeVar("_T")
+# How many of a landing's tries are rendered together: the first that works is usually among
+# the nearest, so a few at a time render fewer faces than all at once (a live slider pays it).
+TRIES_AT_ONCE = 3
+
+
+def _first_seen(
+    tries: Sequence[_T],
+    face: Callable[[_T], Tensor],
+    see: See,
+    good: Callable[[_T, Mapping[str, str]], bool],
+) -> tuple[_T, Mapping[str, str]] | None:
+    """The first of ``tries`` whose face ``see`` reads as ``good``, with that reading (None:
+    none is), rendering :data:`TRIES_AT_ONCE` at a time, nearest first."""
+    for start in range(0, len(tries), TRIES_AT_ONCE):
+        batch = tries[start : start + TRIES_AT_ONCE]
+        readings = see(torch.stack([face(t) for t in batch]))
+        for t, reading in zip(batch, readings, strict=True):
+            if good(t, reading):
+                return t, reading
+    return None
 
 
 def _seen_in(reading: Mapping[str, str], edit: Edit) -> bool:

@@ -9,6 +9,7 @@ import torch
 
 from nfe_core.editing import (
     LANDING_DISTANCES,
+    TRIES_AT_ONCE,
     Boundaries,
     Boundary,
     Edit,
@@ -334,6 +335,38 @@ def test_land_takes_a_class_target_to_the_first_distance_the_classifier_sees_it_
         else:
             assert landed == edit  # nothing does: calibrated, as without a classifier
     assert landed_any
+
+
+class _WindowReader(_Reader):
+    """Calls a face blue only while blue leads by ``needs`` to ``upto`` spreads: further out
+    it reads as another colour (as purple hair set to blue turned green further on)."""
+
+    def __init__(self, model: Boundaries, needs: float, upto: float) -> None:
+        super().__init__(model, needs)
+        self.upto = upto
+
+    def __call__(self, latents: torch.Tensor) -> list[dict[str, str]]:
+        self.shown += len(latents)
+        return [
+            {"color": "blue" if self.needs <= self.lead(w) <= self.upto else "green"}
+            for w in latents
+        ]
+
+
+def test_land_renders_its_tries_a_few_at_a_time_nearest_first():
+    model = _model()
+    see = _WindowReader(model, needs=0.15, upto=0.6)  # the calibrated 1 spread is too far
+    faces = [face for face in _faces(12, seed=5) if see.lead(face) < 0]  # not blue yet
+    assert faces
+    for face in faces:
+        see.shown = 0
+        (landed,) = land(face, [Edit("color", target="blue")], model, see)
+        assert landed.distance == 0.2  # the first distance in the window
+        assert see.shown == 1 + TRIES_AT_ONCE < 1 + len(LANDING_DISTANCES)
+    see = _WindowReader(model, needs=5.0, upto=6.0)  # beyond every distance: all are tried
+    see.shown = 0
+    (landed,) = land(faces[0], [Edit("color", target="blue")], model, see)
+    assert landed.distance is None and see.shown == 1 + len(LANDING_DISTANCES)
 
 
 def test_land_renders_one_face_when_the_calibrated_distance_is_seen_and_remembers():
