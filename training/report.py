@@ -16,7 +16,9 @@ All fractions are in 0..1.
   ``preservation``: the share whose other attributes, as the judge reads them, did not change;
   ``edit_success_unconditional`` / ``preservation_unconditional``: the same edits without
   preserving anything; ``preservation_by_attribute``: per edited attribute, the share of
-  faces each other attribute stayed on (what breaks ``preservation``);
+  faces each other attribute stayed on (what breaks ``preservation``); ``classifiers_agree``:
+  per attribute, the share of those sampled faces, unedited, that the annotator and the judge
+  read alike (how firm a reading of a generated face is);
 - ``frechet_distance``: Fréchet distance between generated and procedural renders in the
   judge's feature space (torchmetrics' implementation with our extractor; not Inception FID),
   ``frechet_floor`` the same between two disjoint sets of procedural renders;
@@ -251,13 +253,19 @@ def edit_scores(
     then reads as the target (``edit_success``), and the share of faces whose other
     attributes it reads unchanged (``preservation``), and each of them separately
     (``preservation_by_attribute``); ``..._unconditional`` without keeping."""
-    before = read_labels(judge, renderer.images(ws), options.batch_size)
+    images = renderer.images(ws)
+    before = read_labels(judge, images, options.batch_size)
     judged = judge.config.classes
     figures: dict[str, dict[str, Any]] = {
         "edit_success": {},
         "preservation": {},
         "preservation_by_attribute": {},
     }
+    annotator = bundle.classifier
+    if annotator is not None and annotator is not judge:
+        figures["classifiers_agree"] = classifiers_agree(
+            read_labels(annotator, images, options.batch_size), before, annotator, judge
+        )
     if unconditional:
         figures.update({"edit_success_unconditional": {}, "preservation_unconditional": {}})
     for attribute, info in bundle.boundaries.attributes.items():
@@ -293,6 +301,25 @@ def edit_scores(
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
     return figures
+
+
+def classifiers_agree(
+    first: dict[str, Tensor],
+    second: dict[str, Tensor],
+    first_classifier: AttributeClassifier,
+    second_classifier: AttributeClassifier,
+) -> dict[str, float]:
+    """Per attribute both classifiers read with the same classes, the share of images on
+    which their readings (class indices, :func:`read_labels`) agree. On generated faces it
+    shows where the renders are ambiguous: both read the procedural renders near perfectly,
+    so where they disagree on a generated face, neither reading is firm, and a small edit
+    can flip it (which ``preservation`` counts against the edit)."""
+    ours, theirs = first_classifier.config.classes, second_classifier.config.classes
+    return {
+        name: round(float((first[name] == second[name]).float().mean()), 4)
+        for name in ours
+        if name in theirs and list(ours[name]) == list(theirs[name])
+    }
 
 
 def edit_as_app(bundle: Bundle, latent: Tensor, edits: list[Edit]) -> Tensor:
@@ -721,6 +748,20 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             cells = [f"{row[name]:.2f}" if name in row else "" for name in names]
             lines.append(f"| {attribute} | " + " | ".join(cells) + " |")
         lines.append("")
+    agree = figures.get("classifiers_agree", {})
+    if agree:
+        lines += [
+            "How firm the judge's readings of generated faces are: per attribute, the share "
+            "of the unedited faces on which the annotator and the judge read the same class "
+            "(both read the procedural renders near perfectly). Where they disagree, the "
+            "render is ambiguous, a small edit can flip the reading, and preservation cannot "
+            "be much higher.",
+            "",
+            "| | " + " | ".join(agree) + " |",
+            "|---|" + "---|" * len(agree),
+            "| annotator = judge | " + " | ".join(f"{v:.2f}" for v in agree.values()) + " |",
+            "",
+        ]
     floor = figures["frechet_floor"]
     ratio = figures["frechet_distance"] / floor if floor > 0 else math.inf
     lines += [

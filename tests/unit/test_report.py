@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from tests.tiny import TINY_GENERATOR, tiny_generator
 from training.cli import main as train_main
 from training.report import (
     ReportOptions,
+    classifiers_agree,
     frechet_distance,
     make_report,
     precision_recall,
@@ -135,6 +137,8 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
         assert min(row.values()) >= f["preservation"][attribute]
     for key in ("classifier_accuracy", "judge_accuracy"):
         assert all(0 <= v <= 1 for v in f[key].values())
+    assert set(f["classifiers_agree"]) == {a.name for a in ATTRIBUTES}
+    assert all(0 <= v <= 1 for v in f["classifiers_agree"].values())
     assert f["frechet_distance"] >= 0 and f["frechet_floor"] >= 0
     assert 0 <= f["precision"] <= 1 and 0 <= f["recall"] <= 1
     inversion = f["inversion"]
@@ -172,6 +176,23 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     bar = f["quality_bar"]
     assert "missed by" in bar["inversion psnr_db_hybrid"]
     assert any(k.startswith("classifier_accuracy (worst: ") for k in bar)
+
+
+def test_classifiers_agree_counts_the_faces_both_read_alike():
+    def reader(classes):
+        return SimpleNamespace(config=SimpleNamespace(classes=classes))
+
+    ours = reader({"hair": ("black", "red"), "eyes": ("blue", "green"), "glasses": ("f", "t")})
+    theirs = reader({"hair": ("black", "red"), "eyes": ("green", "blue")})
+    first = {
+        "hair": torch.tensor([0, 1, 1, 0]),
+        "eyes": torch.tensor([0, 0, 0, 0]),
+        "glasses": torch.tensor([1, 1, 1, 1]),
+    }
+    second = {"hair": torch.tensor([0, 1, 0, 0]), "eyes": torch.tensor([0, 0, 0, 0])}
+    # eyes: the same indices name other classes, so they are not compared; glasses: one only
+    assert classifiers_agree(first, second, ours, theirs) == {"hair": 0.75}
+    assert classifiers_agree(first, first, ours, ours) == {"hair": 1.0, "eyes": 1.0, "glasses": 1.0}
 
 
 def test_quality_bar_takes_the_worst_of_each_family():
