@@ -32,7 +32,7 @@ from nfe_core.editing import Edit
 from nfe_core.facebox import FaceBox
 from nfe_core.fileio import FileWriteError, describe_os_error
 from nfe_core.imageio import READ_SUFFIXES, ImageError, load_image, save_picture
-from nfe_core.inversion import DEFAULT_STEPS, InversionOptions
+from nfe_core.inversion import DEFAULT_STEPS, DEFAULT_TUNE_STEPS, InversionOptions, TuningOptions
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.naming import BATCH_FORMATS, DEFAULT_PATTERN, BatchError, output_name
 from nfe_core.pipeline import check_can_edit, check_can_invert, edit_inverted, invert_picture, paste
@@ -181,6 +181,7 @@ def run_batch(
     pattern: str = DEFAULT_PATTERN,
     box: FaceBox | None = None,
     steps: int = DEFAULT_STEPS,
+    tune_steps: int = DEFAULT_TUNE_STEPS,
     layers: tuple[int, int] | None = None,
     quality: int = 95,
     rank: int = 0,
@@ -204,6 +205,7 @@ def run_batch(
         raise BatchError(f"format {fmt!r}: expected one of png, jpg, webp")
     _check_shard(rank, world)
     InversionOptions(steps=steps)  # ValueError for a bad step count, before any work
+    TuningOptions(steps=tune_steps)
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise BatchError(f"quality: expected a whole number from 1 to 100, got {quality!r}")
     if not edits:
@@ -230,7 +232,8 @@ def run_batch(
         try:
             written = _edit_one(
                 bundle, source, edits, out, output_name(pattern, source, ext, index),
-                box=box, steps=steps, layers=layers, quality=quality, should_stop=should_stop,
+                box=box, steps=steps, tune_steps=tune_steps, layers=layers, quality=quality,
+                should_stop=should_stop,
             )  # fmt: skip
         except (ImageError, FileWriteError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, ImageError | FileWriteError) else str(exc)
@@ -256,6 +259,7 @@ def _edit_one(
     *,
     box: FaceBox | None,
     steps: int,
+    tune_steps: int,
     layers: tuple[int, int] | None,
     quality: int,
     should_stop: StopFn | None,
@@ -263,7 +267,9 @@ def _edit_one(
     """One picture: load, invert, edit, paste back, save; the path written, or None when
     cancelled."""
     picture = load_image(source)
-    inverted = invert_picture(bundle, picture, box, steps, should_stop=should_stop)
+    inverted = invert_picture(
+        bundle, picture, box, steps, should_stop=should_stop, tune_steps=tune_steps
+    )
     if inverted.cancelled:
         return None
     edited = edit_inverted(bundle, inverted, edits, layers)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass
 
 import torch
@@ -25,6 +27,7 @@ from torch import Tensor, nn
 from torch.optim.adam import adam
 
 from nfe_core.defaults import DEFAULT_STEPS as DEFAULT_STEPS  # re-exported
+from nfe_core.defaults import DEFAULT_TUNE_STEPS as DEFAULT_TUNE_STEPS  # re-exported
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
@@ -32,22 +35,22 @@ from nfe_core.models.encoder import Encoder
 
 
 class _Adam:
-    """Adam on the one latent tensor, through torch's functional ``adam``: the same update as
+    """Adam on a few tensors, through torch's functional ``adam``: the same update as
     ``torch.optim.Adam``, without its first construction in a process importing
     ``torch._dynamo`` (about 1.5 s on 2 CPU cores, which the app's first inversion and every
     ``nfe edit IMAGE`` paid)."""
 
-    def __init__(self, w: Tensor) -> None:
-        self.w = w
-        self.m = torch.zeros_like(w)
-        self.v = torch.zeros_like(w)
-        self.count = torch.zeros((), dtype=torch.float32)
+    def __init__(self, *tensors: Tensor) -> None:
+        self.tensors = list(tensors)
+        self.m = [torch.zeros_like(t) for t in tensors]
+        self.v = [torch.zeros_like(t) for t in tensors]
+        self.counts = [torch.zeros((), dtype=torch.float32) for _ in tensors]
 
     @torch.no_grad()
     def step(self, lr: float) -> None:
-        assert self.w.grad is not None
+        grads = [t.grad if t.grad is not None else torch.zeros_like(t) for t in self.tensors]
         adam(
-            [self.w], [self.w.grad], [self.m], [self.v], [], [self.count],
+            self.tensors, grads, self.m, self.v, [], self.counts,
             foreach=False, capturable=False, differentiable=False, fused=None, grad_scale=None,
             found_inf=None, has_complex=False, amsgrad=False, beta1=0.9, beta2=0.999, lr=lr,
             weight_decay=0.0, eps=1e-8, maximize=False,
@@ -100,10 +103,14 @@ class InversionOptions:
 
     def learning_rate(self, step: int) -> float:
         """StyleGAN's projector schedule: a short warm-up, flat, a cosine ramp-down."""
-        t = step / max(1, self.steps)
-        up = min(1.0, t / self.warmup) if self.warmup > 0 else 1.0
-        down = min(1.0, (1 - t) / self.rampdown) if self.rampdown > 0 else 1.0
-        return self.lr * up * (0.5 - 0.5 * math.cos(math.pi * down))
+        return _schedule(step, self.steps, self.lr, self.warmup, self.rampdown)
+
+
+def _schedule(step: int, steps: int, lr: float, warmup: float, rampdown: float) -> float:
+    t = step / max(1, steps)
+    up = min(1.0, t / warmup) if warmup > 0 else 1.0
+    down = min(1.0, (1 - t) / rampdown) if rampdown > 0 else 1.0
+    return lr * up * (0.5 - 0.5 * math.cos(math.pi * down))
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,160 @@ def invert(
     return Inversion(
         latent=best[0].float().cpu(),
         encoder_latent=start[0].float().cpu(),
+        steps_done=done,
+        loss=best_loss,
+        seconds=time.perf_counter() - started,
+        cancelled=cancelled,
+    )
+
+
+# --- pivotal tuning -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TuningOptions:
+    """Pivotal tuning's settings; the defaults are the measured ones."""
+
+    steps: int = DEFAULT_TUNE_STEPS
+    lr: float = 1e-3
+    pixel_weight: float = 1.0
+    feature_weight: float = 1.0
+    warmup: float = 0.05
+    rampdown: float = 0.25
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"steps must be a whole number of at least 0, got {self.steps!r}")
+        for name in ("lr", "pixel_weight", "feature_weight"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+
+    def learning_rate(self, step: int) -> float:
+        return _schedule(step, self.steps, self.lr, self.warmup, self.rampdown)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What pivotal tuning found: the synthesis network's weights for one face."""
+
+    weights: dict[str, Tensor]  # tuned synthesis parameters by name, float32 on the CPU
+    steps_done: int
+    loss: float  # reconstruction loss (pixel + feature) with ``weights``
+    seconds: float
+    cancelled: bool
+
+
+def tunable_names(generator: Generator) -> list[str]:
+    """The parameters pivotal tuning moves: the synthesis network's (never the mapping's, so
+    the latent space and its boundaries stay as they were)."""
+    return [name for name, _ in generator.named_parameters() if not name.startswith("style.")]
+
+
+def tuned_generator(generator: Generator, weights: Mapping[str, Tensor]) -> Generator:
+    """A copy of ``generator`` (on its device, frozen, in eval mode) with the synthesis
+    weights of one face (:func:`tune`); ``generator`` itself is left as it is.
+
+    Raises:
+        ValueError: ``weights`` are not this generator's tunable parameters (another model).
+    """
+    params = dict(generator.named_parameters())
+    names = tunable_names(generator)
+    if set(weights) != set(names):
+        raise ValueError(
+            "the face's tuned weights are not this model's: they name other parameters "
+            "(made by another model)"
+        )
+    for name in names:
+        if tuple(weights[name].shape) != tuple(params[name].shape):
+            raise ValueError(
+                f"the face's tuned weights are not this model's: {name} is "
+                f"{tuple(weights[name].shape)}, the model's {tuple(params[name].shape)}"
+            )
+    copy = deepcopy(generator).eval().requires_grad_(False)
+    copied = dict(copy.named_parameters())
+    with torch.no_grad():
+        for name in names:
+            value = torch.as_tensor(weights[name])
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(f"the face's tuned weights hold NaN or infinite values ({name})")
+            copied[name].copy_(value)
+    return copy
+
+
+def tune(
+    image: Tensor,
+    generator: Generator,
+    latent: Tensor,
+    classifier: AttributeClassifier,
+    options: TuningOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> Tuning:
+    """Pivotal tuning (Roich et al. 2022): with the inverted ``latent`` (num_ws, w_dim) held
+    fixed as the pivot, Adam moves a copy of the synthesis network's weights until its
+    render of the pivot matches ``image`` (3, R, R) in -1..1 (pixel + feature loss, fixed
+    noise). The latent stays where inversion put it, so edits move it as they move any
+    face, and the tuned network draws the edited face in the picture's own details.
+
+    ``generator`` is not changed; the weights with the lowest loss seen come back.
+    ``progress(step, total)`` after each step; ``should_stop()`` between steps returns at
+    once with the best weights so far.
+    """
+    options = options or TuningOptions()
+    started = time.perf_counter()
+    device = next(generator.parameters()).device
+    r = generator.config.resolution
+    x = image.unsqueeze(0) if image.ndim == 3 else image
+    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1:] != (3, r, r):
+        raise ValueError(f"image: expected (3, {r}, {r}) in -1..1, got {tuple(image.shape)}")
+    shape = (generator.num_ws, generator.config.w_dim)
+    if tuple(latent.shape) != shape:
+        raise ValueError(f"latent: expected W+ {shape}, got {tuple(latent.shape)}")
+    x = x.to(device=device, dtype=torch.float32)
+    w = latent.to(device=device, dtype=torch.float32).unsqueeze(0)
+    tuned = deepcopy(generator).eval().requires_grad_(False)
+    params = dict(tuned.named_parameters())
+    names = tunable_names(tuned)
+    for name in names:
+        params[name].requires_grad_(True)
+    features = ImageFeatures(classifier)
+    mode, flags = classifier.training, [p.requires_grad for p in classifier.parameters()]
+    classifier.eval().requires_grad_(False)
+    try:
+        with torch.no_grad():
+            target = features(x)
+        optimizer = _Adam(*(params[name] for name in names))
+        best_loss, done, cancelled = math.inf, 0, False
+        best = {name: params[name].detach().clone() for name in names}
+        for step in range(options.steps + 1):
+            rec = tuned.synthesis(w, noise_mode="const")
+            loss = options.pixel_weight * F.mse_loss(rec, x)
+            loss = loss + options.feature_weight * feature_loss(features(rec), target)
+            value = float(loss.detach())
+            if value < best_loss:
+                best_loss = value
+                if step > 0:
+                    best = {name: params[name].detach().clone() for name in names}
+            if step == options.steps:
+                break  # the last step only measures
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
+            for name in names:
+                params[name].grad = None
+            loss.backward()
+            optimizer.step(options.learning_rate(step))
+            done = step + 1
+            if progress is not None:
+                progress(done, options.steps)
+    finally:
+        classifier.train(mode)
+        for p, flag in zip(classifier.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+    return Tuning(
+        weights={name: value.float().cpu() for name, value in best.items()},
         steps_done=done,
         loss=best_loss,
         seconds=time.perf_counter() - started,

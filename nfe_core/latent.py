@@ -3,8 +3,10 @@
 A :class:`Latent` is W (w_dim,) or W+ (num_ws, w_dim) plus ``source``: a small JSON-able
 record of how it was made (``{"kind": "seed", "seed": 1, "truncation": 0.7}`` or
 ``{"kind": "inversion", "image": ..., "box": ..., "steps": ...}``) and ``model``: the name and
-fingerprint of the bundle it belongs to. The file holds ``w`` (float32) and ``meta`` (that
-record as a JSON string); it is read with ``allow_pickle=False`` and written atomically.
+fingerprint of the bundle it belongs to; for an inverted picture's face, ``tuned``: the
+synthesis weights pivotal tuning found for it (:func:`nfe_core.inversion.tune`). The file
+holds ``w`` (float32), ``meta`` (that record as a JSON string) and one ``tuned.NAME`` array
+per tuned weight; it is read with ``allow_pickle=False`` and written atomically.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from nfe_core.fileio import describe_os_error, write_atomically
 LATENT_FORMAT = "nfe-latent"
 LATENT_VERSION = 1
 MAX_FILE_BYTES = 64 * 1024 * 1024
+_TUNED = "tuned."  # the name prefix of the tuned weights' arrays in the file
 
 
 class LatentError(ValueError):
@@ -45,6 +48,7 @@ class Latent:
     w: Tensor
     source: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)  # {"name": ..., "fingerprint": ...}
+    tuned: dict[str, Tensor] | None = None  # a tuned face's synthesis weights, by name
 
     def __post_init__(self) -> None:
         if not isinstance(self.w, Tensor) or self.w.ndim not in (1, 2) or self.w.numel() == 0:
@@ -56,6 +60,16 @@ class Latent:
             json.dumps([self.source, self.model], allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"source/model: expected JSON-able values ({exc})") from None
+        if self.tuned is not None:
+            if not self.tuned or not all(
+                isinstance(v, Tensor) and v.is_floating_point() and bool(torch.isfinite(v).all())
+                for v in self.tuned.values()
+            ):
+                raise ValueError("tuned: expected finite floating-point weights by name")
+            tuned = {
+                k: v.detach().to("cpu", torch.float32).contiguous() for k, v in self.tuned.items()
+            }
+            object.__setattr__(self, "tuned", tuned)
 
     @property
     def w_dim(self) -> int:
@@ -91,7 +105,8 @@ def save_latent(path: str | os.PathLike[str], latent: Latent) -> Path:
 
     def write(stream: Any) -> None:
         buffer = io.BytesIO()
-        np.savez(buffer, w=latent.w.numpy(), meta=np.array(meta))
+        tuned = {f"{_TUNED}{k}": v.numpy() for k, v in (latent.tuned or {}).items()}
+        np.savez(buffer, w=latent.w.numpy(), meta=np.array(meta), **tuned)
         stream.write(buffer.getvalue())
 
     write_atomically(path, write)
@@ -121,6 +136,11 @@ def load_latent(path: str | os.PathLike[str], w_dim: int | None = None) -> Laten
                 raise LatentError(path, "not an NFE latent file (it has no 'w' and 'meta')")
             w = np.asarray(data["w"])
             meta = json.loads(str(data["meta"]))
+            tuned = {
+                name[len(_TUNED) :]: np.asarray(data[name])
+                for name in data.files
+                if name.startswith(_TUNED)
+            }
     except LatentError:
         raise
     except OSError as exc:
@@ -148,4 +168,8 @@ def load_latent(path: str | os.PathLike[str], w_dim: int | None = None) -> Laten
     source, model = meta.get("source", {}), meta.get("model", {})
     if not isinstance(source, dict) or not isinstance(model, dict):
         raise LatentError(path, "'meta' is malformed")
-    return Latent(torch.from_numpy(w.astype(np.float32)), source, model)
+    for name, value in tuned.items():
+        if value.dtype != np.float32 or not np.isfinite(value).all():
+            raise LatentError(path, f"tuned weight {name!r} is not finite float32")
+    weights = {name: torch.from_numpy(value) for name, value in tuned.items()} or None
+    return Latent(torch.from_numpy(w.astype(np.float32)), source, model, weights)

@@ -16,7 +16,7 @@ latents, so callers need no torch. Nothing here knows about Qt or files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -29,13 +29,23 @@ from nfe_core.bundle import Bundle
 from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import FaceBox, clamp_box, crop_face, default_box, paste_back_picture
 from nfe_core.imageio import Picture, to_array
-from nfe_core.inversion import DEFAULT_STEPS, InversionOptions, invert
+from nfe_core.inversion import (
+    DEFAULT_STEPS,
+    DEFAULT_TUNE_STEPS,
+    InversionOptions,
+    TuningOptions,
+    invert,
+    tune,
+    tuned_generator,
+)
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.latent import model_fingerprint
+from nfe_core.models import Generator
 from nfe_core.sampling import images_to_uint8, pixels_to_images
 
 __all__ = [
     "DEFAULT_STEPS",
+    "DEFAULT_TUNE_STEPS",
     "Edited",
     "Inverted",
     "ModelNotReadyError",
@@ -43,6 +53,7 @@ __all__ = [
     "check_can_invert",
     "edit_inverted",
     "face_crop",
+    "face_generator",
     "invert_picture",
     "model_record",
     "paste",
@@ -67,11 +78,16 @@ class Inverted:
         crop: the model's input, ``R x R x 3`` uint8 (the box resized; transparent areas on
             white).
         latent: the W+ code (num_ws, w_dim), float32 on the CPU.
-        reconstruction: its unedited render, ``R x R x 3`` uint8.
+        reconstruction: its unedited render, ``R x R x 3`` uint8 (by the tuned generator
+            when there is one).
         steps: refinement steps asked for; ``steps_done`` how many ran.
-        loss: the reconstruction loss of ``latent`` (pixel + feature).
-        seconds: how long the inversion took.
+        loss: the reconstruction loss of ``latent`` (pixel + feature), after tuning when
+            the generator was tuned.
+        seconds: how long the inversion (and tuning) took.
         cancelled: ``should_stop`` ended the inversion early (``latent`` is the best so far).
+        tuned: the synthesis weights pivotal tuning found for this face (float32, CPU), or
+            None; :func:`face_generator` makes the generator that draws it.
+        tune_steps: tuning steps asked for; ``tune_steps_done`` how many ran.
     """
 
     size: tuple[int, int]
@@ -84,6 +100,9 @@ class Inverted:
     loss: float
     seconds: float
     cancelled: bool
+    tuned: dict[str, Tensor] | None = None
+    tune_steps: int = 0
+    tune_steps_done: int = 0
 
     def source_record(self, image: str | None = None) -> dict[str, Any]:
         """Where the latent came from, for a latent file's ``source`` (JSON-able)."""
@@ -94,6 +113,8 @@ class Inverted:
             "box": [self.box.x, self.box.y, self.box.w, self.box.h],
             "steps": self.steps,
             "steps_done": self.steps_done,
+            "tune_steps": self.tune_steps,
+            "tune_steps_done": self.tune_steps_done,
             "seconds": round(self.seconds, 4),
             "loss": self.loss,
         }
@@ -158,10 +179,11 @@ def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox
     return clamped, crop_face(to_array(rgb), clamped, size)
 
 
-def render(bundle: Bundle, latent: Tensor) -> np.ndarray:
+def render(bundle: Bundle, latent: Tensor, generator: Generator | None = None) -> np.ndarray:
     """The face ``R x R x 3`` uint8 of a W (w_dim,) or W+ (num_ws, w_dim) latent, with the
-    model's fixed noise, on the bundle's device."""
-    generator = bundle.generator
+    model's fixed noise, on the bundle's device; by ``generator`` when given (a face's tuned
+    copy of the model's, :func:`face_generator`)."""
+    generator = generator or bundle.generator
     if latent.shape not in {
         (generator.config.w_dim,),
         (generator.num_ws, generator.config.w_dim),
@@ -170,29 +192,43 @@ def render(bundle: Bundle, latent: Tensor) -> np.ndarray:
             f"latent: expected W ({generator.config.w_dim},) or W+ "
             f"({generator.num_ws}, {generator.config.w_dim}), got {tuple(latent.shape)}"
         )
-    return _renders(bundle, latent[None])[0]
+    return _renders(bundle, latent[None], generator)[0]
 
 
-def _renders(bundle: Bundle, latents: Tensor) -> np.ndarray:
+def _renders(bundle: Bundle, latents: Tensor, generator: Generator | None = None) -> np.ndarray:
     """Faces (N, R, R, 3) uint8 of W (N, w_dim) or W+ (N, num_ws, w_dim) latents."""
+    generator = generator or bundle.generator
     w = latents.detach().to(bundle.device, torch.float32)
     if w.ndim == 2:
-        w = w.unsqueeze(1).expand(-1, bundle.generator.num_ws, -1)
+        w = w.unsqueeze(1).expand(-1, generator.num_ws, -1)
     with torch.no_grad():
-        return images_to_uint8(bundle.generator.synthesis(w, noise_mode="const"))
+        return images_to_uint8(generator.synthesis(w, noise_mode="const"))
 
 
-def seer(bundle: Bundle) -> See | None:
+def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
+    """The generator that draws a face: the model's, or for an inverted picture's face its
+    tuned copy (:func:`~nfe_core.inversion.tuned_generator`).
+
+    Raises:
+        ValueError: the tuned weights are not this model's.
+    """
+    if tuned is None:
+        return bundle.generator
+    return tuned_generator(bundle.generator, tuned)
+
+
+def seer(bundle: Bundle, generator: Generator | None = None) -> See | None:
     """What the model's classifier reads on the renders of latents (W or W+, batched), as
     :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
-    renders are the 8-bit pictures the user gets, with the model's fixed noise."""
+    renders are the 8-bit pictures the user gets, with the model's fixed noise, drawn by
+    ``generator`` when given (a face's tuned one)."""
     classifier = bundle.classifier
     if classifier is None:
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
 
     def see(latents: Tensor) -> list[dict[str, str]]:
-        pixels = torch.from_numpy(_renders(bundle, latents)).to(bundle.device)
+        pixels = torch.from_numpy(_renders(bundle, latents, generator)).to(bundle.device)
         with torch.no_grad():
             scores = classifier.predict(pixels_to_images(pixels))
         best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
@@ -208,10 +244,12 @@ def land_edits(
     edits: Sequence[Edit],
     layers: tuple[int, int] | None = None,
     memo: Landings | None = None,
+    generator: Generator | None = None,
 ) -> list[Edit]:
     """``edits`` with their class targets landed on this face where the model's classifier
-    sees the class (:func:`~nfe_core.editing.land`); as they are without a classifier."""
-    see = seer(bundle)
+    sees the class (:func:`~nfe_core.editing.land`) on the renders of ``generator`` (default:
+    the model's); as they are without a classifier."""
+    see = seer(bundle, generator)
     if see is None or not any(edit.target is not None for edit in edits):
         return list(edits)
     num_ws = bundle.generator.num_ws
@@ -225,44 +263,68 @@ def invert_picture(
     steps: int = DEFAULT_STEPS,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    tune_steps: int = DEFAULT_TUNE_STEPS,
 ) -> Inverted:
-    """Invert the face in ``box`` of ``picture`` (any size; a small face is upscaled).
+    """Invert the face in ``box`` of ``picture`` (any size; a small face is upscaled):
+    the encoder's guess, ``steps`` refinement steps on the latent, then ``tune_steps`` of
+    pivotal tuning (:func:`~nfe_core.inversion.tune`; 0: none) on a copy of the generator.
 
-    ``progress(step, steps)`` is called after each refinement step; ``should_stop()``
-    between steps ends the inversion early with the best latent so far
-    (``Inverted.cancelled``).
+    ``progress(step, steps + tune_steps)`` is called after each step; ``should_stop()``
+    between steps ends the inversion early with the best found so far
+    (``Inverted.cancelled``; stopped before tuning: no tuned weights).
 
     Raises:
         ModelNotReadyError: the bundle has no encoder or classifier.
         BoxError: the box is empty or outside the picture.
-        ValueError: ``steps`` is not a whole number of at least 0.
+        ValueError: ``steps`` or ``tune_steps`` is not a whole number of at least 0.
     """
     check_can_invert(bundle)
     assert bundle.encoder is not None and bundle.classifier is not None
     options = InversionOptions(steps=steps)
+    tuning = TuningOptions(steps=tune_steps)
+    total = options.steps + tuning.steps
     resolution = bundle.generator.config.resolution
     clamped, crop = face_crop(picture, box, resolution)
-    image = pixels_to_images(crop)[0]
+    image = pixels_to_images(crop)[0].to(bundle.device)
     inversion = invert(
-        image.to(bundle.device),
+        image,
         bundle.generator,
         bundle.encoder,
         bundle.classifier,
         options,
-        progress=progress,
+        progress=None if progress is None else lambda done, _: progress(done, total),
         should_stop=should_stop,
     )
+    tuned, loss, tune_done, seconds = None, inversion.loss, 0, inversion.seconds
+    cancelled = inversion.cancelled
+    if tuning.steps and not cancelled:
+        result = tune(
+            image,
+            bundle.generator,
+            inversion.latent,
+            bundle.classifier,
+            tuning,
+            progress=None
+            if progress is None
+            else lambda done, _: progress(options.steps + done, total),
+            should_stop=should_stop,
+        )
+        tuned, loss, tune_done = result.weights, result.loss, result.steps_done
+        seconds, cancelled = seconds + result.seconds, result.cancelled
     return Inverted(
         size=picture.size,
         box=clamped,
         crop=crop,
         latent=inversion.latent,
-        reconstruction=render(bundle, inversion.latent),
+        reconstruction=render(bundle, inversion.latent, face_generator(bundle, tuned)),
         steps=options.steps,
         steps_done=inversion.steps_done,
-        loss=inversion.loss,
-        seconds=inversion.seconds,
-        cancelled=inversion.cancelled,
+        loss=loss,
+        seconds=seconds,
+        cancelled=cancelled,
+        tuned=tuned,
+        tune_steps=tuning.steps,
+        tune_steps_done=tune_done,
     )
 
 
@@ -286,12 +348,13 @@ def edit_inverted(
     if edits:
         check_can_edit(bundle, edits)
     latent = inverted.latent.to(bundle.device)
-    edits = land_edits(bundle, latent, edits, layers)
+    generator = face_generator(bundle, inverted.tuned)
+    edits = land_edits(bundle, latent, edits, layers, generator=generator)
     moved = apply(latent, edits, bundle.boundaries, layers=layers, num_ws=latent.shape[0])
     moved = moved.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, inverted.reconstruction.copy(), edits)
-    return Edited(moved, render(bundle, moved), edits)
+    return Edited(moved, render(bundle, moved, generator), edits)
 
 
 def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Picture:

@@ -6,6 +6,8 @@ A project is a zip archive holding::
     source.<ext>        the picture file's bytes exactly as they were on disk
     latent.npy          the face's W+ latent, (num_ws, w_dim) float32 (np.save, no pickle)
     reconstruction.png  the face's unedited render, R x R x 3
+    tuned.safetensors   a picture's face only, when inversion tuned the generator: the
+                        synthesis weights that draw it (float32, by parameter name)
 
 ``project.json``::
 
@@ -18,7 +20,8 @@ A project is a zip archive holding::
              | {"kind": "generated", "seed": 42, "truncation": 0.7},
       "face": null | {"kind": "picture", "box": [...], "seed": null, "truncation": null,
                       "steps": 60, "seconds": 4.2, "model": {...},
-                      "latent": "latent.npy", "reconstruction": "reconstruction.png"},
+                      "latent": "latent.npy", "reconstruction": "reconstruction.png",
+                      "tuned": null | "tuned.safetensors", "tune_steps": 100},
       "state": {"edits": ["hair_color=blue"], "keep": ["eye_color"]},
       "created": "2025-01-01T12:00:00+00:00"
     }
@@ -58,6 +61,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 import numpy as np
+import safetensors.numpy
 
 from nfe_core import __version__
 from nfe_core.facebox import FaceBox
@@ -90,6 +94,7 @@ MAX_MEMBERS = 64
 _JSON = "project.json"
 _LATENT = "latent.npy"
 _RECONSTRUCTION = "reconstruction.png"
+_TUNED = "tuned.safetensors"
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SUFFIX_BY_FORMAT = {
     "PNG": ".png",
@@ -201,7 +206,12 @@ def save_project(path: str | os.PathLike[str], session: Session, model: dict[str
                 "model": dict(face.model),
                 "latent": _LATENT,
                 "reconstruction": _RECONSTRUCTION,
+                "tuned": None,
+                "tune_steps": face.tune_steps,
             }
+            if face.tuned is not None:
+                members[_TUNED] = safetensors.numpy.save(face.tuned)
+                record["face"]["tuned"] = _TUNED
         else:
             record["face"] = None
     record["state"] = session.state.to_record()
@@ -515,6 +525,12 @@ class _Reader:
         reconstruction = self._reconstruction(
             self.member_name(record, "reconstruction", "face"), folder
         )
+        tuned = None
+        if record.get("tuned") is not None:
+            tuned = self._tuned(self.member_name(record, "tuned", "face"))
+        tune_steps = record.get("tune_steps", 0)
+        if isinstance(tune_steps, bool) or not isinstance(tune_steps, int) or tune_steps < 0:
+            raise self.fail("project.json: face.tune_steps must be a whole number of at least 0")
         try:
             return Face(
                 latent=latent,
@@ -526,9 +542,27 @@ class _Reader:
                 truncation=None if truncation is None else float(truncation),
                 steps=steps,
                 seconds=float(seconds),
+                tuned=tuned,
+                tune_steps=tune_steps,
             )
         except ValueError as exc:
             raise self.fail(f"project.json: {exc}") from None
+
+    def _tuned(self, name: str) -> dict[str, np.ndarray]:
+        """The tuned synthesis weights: a safetensors file of finite float32 arrays (whether
+        they fit the model is checked when the face is drawn)."""
+        try:
+            weights = safetensors.numpy.load(self.read(name))
+        except Exception as exc:  # safetensors raises its own error types for bad headers
+            raise self.fail(f"{name} is not a safetensors file ({exc})") from None
+        if not weights:
+            raise self.fail(f"{name} holds no weights")
+        for key, value in weights.items():
+            if value.dtype != np.float32:
+                raise self.fail(f"{name}: {key} must be float32, got {value.dtype}")
+            if not np.isfinite(value).all():
+                raise self.fail(f"{name}: {key} has NaN or infinite values")
+        return weights
 
     def _latent(self, name: str) -> np.ndarray:
         data = self.read(name)

@@ -36,12 +36,14 @@ from nfe_core.editing import Boundaries, EditError, apply
 from nfe_core.edits import Edit, attribute_title
 from nfe_core.facebox import FaceBox, paste_back_picture
 from nfe_core.imageio import Picture
-from nfe_core.inversion import DEFAULT_STEPS
+from nfe_core.inversion import DEFAULT_STEPS, DEFAULT_TUNE_STEPS
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
+from nfe_core.models import Generator
 from nfe_core.pipeline import (
     ModelNotReadyError,
     check_can_edit,
     check_can_invert,
+    face_generator,
     invert_picture,
     land_edits,
     model_record,
@@ -136,6 +138,8 @@ class EditorModel:
         # class targets landed on the face being edited (land_edits), kept while it is
         self._landed_face = b""
         self._landings: dict[tuple[object, ...], tuple[Edit, ...]] = {}
+        # the tuned generator of the face being edited, and the weights it was made from
+        self._tuned: tuple[dict[str, np.ndarray], Generator] | None = None
 
     # --- loading ------------------------------------------------------------------------
 
@@ -228,18 +232,24 @@ class EditorModel:
         steps: int = DEFAULT_STEPS,
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
+        tune_steps: int = DEFAULT_TUNE_STEPS,
     ) -> Face:
         """The face in ``box`` of ``picture`` (None: the largest centred square), inverted
-        with ``steps`` refinement steps.
+        with ``steps`` refinement steps and ``tune_steps`` of pivotal tuning.
 
         Raises:
             ModelNotReadyError: the model has no encoder or classifier.
             BoxError: the box is empty or outside the picture.
             Cancelled: ``should_stop`` said stop (the app keeps the face it had).
         """
-        inverted = invert_picture(self.bundle, picture, box, steps, progress, should_stop)
+        inverted = invert_picture(
+            self.bundle, picture, box, steps, progress, should_stop, tune_steps=tune_steps
+        )
         if inverted.cancelled:
             check_stop(lambda: True)
+        tuned = None
+        if inverted.tuned is not None:
+            tuned = {name: t.float().numpy().copy() for name, t in inverted.tuned.items()}
         return Face(
             latent=inverted.latent.float().numpy().copy(),
             reconstruction=inverted.reconstruction,
@@ -248,6 +258,8 @@ class EditorModel:
             box=inverted.box,
             steps=inverted.steps_done,
             seconds=inverted.seconds,
+            tuned=tuned,
+            tune_steps=inverted.tune_steps_done,
         )
 
     def render(
@@ -279,13 +291,30 @@ class EditorModel:
             return Rendered(face.reconstruction, face.latent, time.perf_counter() - started, serial)
         check_can_edit(self.bundle, edits)
         latent = torch.from_numpy(face.latent).to(self.bundle.device)
+        generator = self._generator_for(face)
         if face.latent.tobytes() != self._landed_face or len(self._landings) > 512:
             self._landed_face, self._landings = face.latent.tobytes(), {}
-        edits = land_edits(self.bundle, latent, edits, layers, memo=self._landings)
+        edits = land_edits(
+            self.bundle, latent, edits, layers, memo=self._landings, generator=generator
+        )
         moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
-        image = render(self.bundle, moved)
+        image = render(self.bundle, moved, generator)
         edited = moved.detach().float().cpu().numpy().copy()
         return Rendered(image, edited, time.perf_counter() - started, serial)
+
+    def _generator_for(self, face: Face) -> Generator:
+        """The generator that draws ``face``: the model's, or its tuned copy (made once per
+        face and kept while it is edited).
+
+        Raises:
+            ValueError: the face's tuned weights are not this model's.
+        """
+        if face.tuned is None:
+            return self.bundle.generator
+        if self._tuned is None or self._tuned[0] is not face.tuned:
+            weights = {name: torch.from_numpy(v) for name, v in face.tuned.items()}
+            self._tuned = (face.tuned, face_generator(self.bundle, weights))
+        return self._tuned[1]
 
     def tags(self, image: np.ndarray) -> dict[str, tuple[str, float]]:
         """What the model's classifier sees in ``image`` (H x W x 3 uint8): the likeliest
@@ -315,6 +344,7 @@ class EditorModel:
         pattern: str = "{stem}_edited.{ext}",
         box: FaceBox | None = None,
         steps: int = DEFAULT_STEPS,
+        tune_steps: int = DEFAULT_TUNE_STEPS,
         quality: int = 95,
         progress: ProgressFn | None = None,
         should_stop: StopFn | None = None,
@@ -336,6 +366,7 @@ class EditorModel:
             pattern=pattern,
             box=box,
             steps=steps,
+            tune_steps=tune_steps,
             quality=quality,
             progress=progress,
             should_stop=should_stop,

@@ -218,6 +218,9 @@ class Face:
         seed, truncation: what generated it (``generated`` only).
         steps: refinement steps the inversion ran; ``seconds`` how long it took.
         model: ``{"name", "fingerprint"}`` of the model that made it.
+        tuned: the synthesis weights pivotal tuning found for a picture's face (float32
+            arrays by parameter name), which draw it and its edits; None: the model's own.
+        tune_steps: tuning steps that ran.
     """
 
     latent: np.ndarray
@@ -229,6 +232,8 @@ class Face:
     truncation: float | None = None
     steps: int = 0
     seconds: float = 0.0
+    tuned: dict[str, np.ndarray] | None = None
+    tune_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.latent.ndim != 2 or self.latent.dtype != np.float32:
@@ -240,13 +245,24 @@ class Face:
             raise ValueError("face: the reconstruction must be an R x R x 3 uint8 array")
         if (self.kind == "picture") != (self.box is not None):
             raise ValueError("face: a face from a picture has a box, a generated one has none")
+        if self.tuned is not None and (
+            self.kind != "picture"
+            or not self.tuned
+            or any(
+                not isinstance(v, np.ndarray) or v.dtype != np.float32 for v in self.tuned.values()
+            )
+        ):
+            raise ValueError(
+                "face: tuned weights belong to a picture's face, as float32 arrays by name"
+            )
 
     def describe(self) -> str:
         """For the status bar: ``seed 42`` or ``inverted 100 x 100 at 10,20 (100 steps)``."""
         if self.kind == "generated":
             return f"seed {self.seed}, truncation {self.truncation:g}"
         assert self.box is not None
-        return f"face {self.box.w} x {self.box.h} at {self.box.x},{self.box.y} ({self.steps} steps)"
+        steps = f"{self.steps} steps" + (f", tuned {self.tune_steps}" if self.tuned else "")
+        return f"face {self.box.w} x {self.box.h} at {self.box.x},{self.box.y} ({steps})"
 
 
 class Session:

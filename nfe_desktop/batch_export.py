@@ -22,6 +22,7 @@ from nfe_desktop.settings import (
     EXPORT_PATTERN,
     EXPORT_QUALITY,
     INVERSION_STEPS,
+    TUNING_STEPS,
     Settings,
 )
 from nfe_desktop.workers import Worker, WorkerGroup
@@ -86,6 +87,7 @@ class BatchExport(QObject):
             fmt=request.format,
             pattern=request.pattern,
             steps=self._settings.get(INVERSION_STEPS),
+            tune_steps=self._settings.get(TUNING_STEPS),
             quality=self._settings.get(EXPORT_QUALITY),
         )
         worker = Worker(task, name="batch export")

@@ -49,6 +49,7 @@ from nfe_desktop.settings import (
     INVERSION_STEPS,
     LAST_MODEL,
     TRUNCATION,
+    TUNING_STEPS,
     VIEW_ACTUAL_SIZE,
     WINDOW_GEOMETRY,
     WINDOW_STATE,
@@ -497,8 +498,9 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(why, 5000)
             return None
         steps = self._settings.get(INVERSION_STEPS)
+        tune_steps = self._settings.get(TUNING_STEPS)
         box = self.canvas.face_box() or self._session.box
-        task = tasks.invert(self._model.model, self._session.picture, box, steps)
+        task = tasks.invert(self._model.model, self._session.picture, box, steps, tune_steps)
         worker = Worker(task, name="invert")
         worker.progress.connect(self.face_panel.set_progress)
         worker.succeeded.connect(lambda new: self._on_inverted(worker, new))
@@ -507,7 +509,8 @@ class MainWindow(QMainWindow):
         worker.finished.connect(lambda: self._on_invert_finished(worker))
         self._invert_worker = worker
         self.face_panel.set_inverting(True)
-        self.statusBar().showMessage(f"Inverting the face ({steps} steps)…")
+        tuned = f", then {tune_steps} tuning" if tune_steps else ""
+        self.statusBar().showMessage(f"Inverting the face ({steps} steps{tuned})…")
         self._workers.start(worker)
         self._update_actions()
         return worker
@@ -524,8 +527,10 @@ class MainWindow(QMainWindow):
         self._set_face(new)
         self.face_panel.box_button.setChecked(False)
         face = new.face
+        tuned = f", tuned {face.tune_steps}" if face.tuned is not None else ""
         self.statusBar().showMessage(
-            f"Inverted in {face.seconds:.1f} s ({face.steps} steps). Move the sliders to edit.",
+            f"Inverted in {face.seconds:.1f} s ({face.steps} steps{tuned}). "
+            "Move the sliders to edit.",
             8000,
         )
 

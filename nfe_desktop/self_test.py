@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QMessageBox
 from nfe_core.imageio import load_image
 from nfe_core.session import AttributeSpec, EditState
 from nfe_desktop.main_window import MainWindow
-from nfe_desktop.settings import INVERSION_STEPS, Settings
+from nfe_desktop.settings import INVERSION_STEPS, TUNING_STEPS, Settings
 from nfe_desktop.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ class SelfTest:
         if info.cannot_invert is not None:
             self.note(f"inversion: the model cannot invert ({info.cannot_invert})")
         else:
-            with self.check(f"inverted ({INVERSION_TEST_STEPS} steps)"):
+            with self.check(f"inverted ({INVERSION_TEST_STEPS} steps, tuned as many)"):
                 self.wait(
                     "inversion",
                     [window.face_changed, window.rendered],
@@ -329,6 +329,7 @@ def run_self_test(
         folder = Path(temp)
         settings = Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
         settings.set(INVERSION_STEPS, INVERSION_TEST_STEPS)
+        settings.set(TUNING_STEPS, INVERSION_TEST_STEPS)
         window = MainWindow(settings, model_path=model_path)
         test = SelfTest(window, folder, out, timeout_s)
         with failures_reported_to(test):

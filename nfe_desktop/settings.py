@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION
+from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION, DEFAULT_TUNE_STEPS
 
 ORGANIZATION = "NFE"
 APPLICATION = "Neural Face Editor"
@@ -105,6 +105,15 @@ INVERSION_STEPS: Setting[int] = Setting(
     label="Inversion steps",
     bounds=(0, 1000),
 )
+TUNING_STEPS: Setting[int] = Setting(
+    "invert/tune_steps",
+    int,
+    DEFAULT_TUNE_STEPS,
+    "Pivotal tuning steps after those: a copy of the model learns the picture's own details, "
+    "so edits keep them; 0 is none.",
+    label="Tuning steps",
+    bounds=(0, 1000),
+)
 EXPORT_FORMAT: Setting[str] = Setting(
     "export/format",
     str,
@@ -139,6 +148,7 @@ ALL_SETTINGS: tuple[Setting[Any], ...] = (
     TRUNCATION,
     DEVICE,
     INVERSION_STEPS,
+    TUNING_STEPS,
     EXPORT_FORMAT,
     EXPORT_PATTERN,
     EXPORT_QUALITY,

@@ -121,11 +121,14 @@ def generate(model: EditorModel, seed: int, truncation: float) -> Task:
     return task
 
 
-def invert(model: EditorModel, picture: Picture, box: FaceBox | None, steps: int) -> Task:
-    """Invert the face in ``box`` of ``picture``; progress per refinement step; cancellable."""
+def invert(
+    model: EditorModel, picture: Picture, box: FaceBox | None, steps: int, tune_steps: int
+) -> Task:
+    """Invert the face in ``box`` of ``picture`` (``steps`` refinement steps, then
+    ``tune_steps`` of tuning); progress per step; cancellable."""
 
     def task(progress: ProgressFn, should_stop: StopFn) -> NewFace:
-        face = model.invert(picture, box, steps, progress, should_stop)
+        face = model.invert(picture, box, steps, progress, should_stop, tune_steps=tune_steps)
         assert face.box is not None
         region = FaceRegion.of(picture, face.box)
         return NewFace(face, face_qimage(face.reconstruction), region)
@@ -294,6 +297,7 @@ def export_batch(
     fmt: str,
     pattern: str,
     steps: int,
+    tune_steps: int,
     quality: int,
 ) -> Task:
     """Apply ``edits`` to every picture of ``inputs`` into ``out_dir`` (bad files listed)."""
@@ -306,6 +310,7 @@ def export_batch(
             fmt=fmt,
             pattern=pattern,
             steps=steps,
+            tune_steps=tune_steps,
             quality=quality,
             progress=progress,
             should_stop=should_stop,

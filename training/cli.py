@@ -20,6 +20,7 @@ from nfe_core.cli.common import (
     positive_int,
     progress_bar,
     run,
+    whole_number,
 )
 
 _DESCRIPTION = """\
@@ -569,6 +570,20 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="held-out faces inverted for the inversion figures (default: 200)",
     )
+    p.add_argument(
+        "--inversion-steps",
+        type=whole_number(0),
+        default=None,
+        metavar="N",
+        help="refinement steps of each inversion (default: the app's)",
+    )
+    p.add_argument(
+        "--tune-steps",
+        type=whole_number(0),
+        default=None,
+        metavar="N",
+        help="pivotal tuning steps of each inversion (default: the app's)",
+    )
     add_seed_option(p, "the faces measured")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -584,6 +599,8 @@ def _report(args: argparse.Namespace) -> int:
             faces=args.faces,
             frechet_count=args.frechet_count,
             inversion_faces=args.inversion_faces,
+            inversion_steps=args.inversion_steps,
+            tune_steps=args.tune_steps,
             seed=args.seed,
         )
     except ValueError as exc:

@@ -49,6 +49,7 @@ from nfe_core.editing import Edit, apply
 from nfe_core.fileio import write_atomically
 from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
+from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
 from nfe_core.pipeline import land_edits
 from nfe_core.sampling import images_to_uint8, tile_frames
@@ -73,12 +74,17 @@ class ReportOptions:
     strip_faces: int = 4  # rows of each edit strip
     inversion_faces: int = 200  # held-out renders inverted for the inversion figures
     inversion_steps: int | None = None  # None: the inversion's default
+    tune_steps: int | None = None  # pivotal tuning steps; None: the inversion's default
 
     def __post_init__(self) -> None:
         if self.inversion_steps is None:
             from nfe_core.inversion import DEFAULT_STEPS
 
             object.__setattr__(self, "inversion_steps", DEFAULT_STEPS)
+        if self.tune_steps is None:
+            from nfe_core.inversion import DEFAULT_TUNE_STEPS
+
+            object.__setattr__(self, "tune_steps", DEFAULT_TUNE_STEPS)
         for name in ("faces", "frechet_count", "classifier_count", "k", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -113,14 +119,18 @@ class Renderer:
                 out.append(self.generator.truncate(w, truncation).float().cpu())
         return torch.cat(out)
 
-    @torch.inference_mode()
     def images(self, ws: Tensor) -> Tensor:
         """Images (N, 3, R, R) in -1..1 on the CPU."""
-        out = []
-        for start in range(0, len(ws), self.batch_size):
-            w = ws[start : start + self.batch_size].to(self.device)
-            out.append(self.generator.synthesis(w, noise_mode="const").float().clamp(-1, 1).cpu())
-        return torch.cat(out)
+        step = self.batch_size
+        return torch.cat([draw(self.generator, ws[i : i + step]) for i in range(0, len(ws), step)])
+
+
+@torch.inference_mode()
+def draw(generator: Generator, ws: Tensor) -> Tensor:
+    """The renders (N, 3, R, R) in -1..1, on the CPU, of W (N, w_dim) or W+ latents, with
+    the generator's fixed noise."""
+    device = next(generator.parameters()).device
+    return generator.synthesis(ws.to(device), noise_mode="const").float().clamp(-1, 1).cpu()
 
 
 @torch.inference_mode()
@@ -268,9 +278,7 @@ def edit_scores(
         )
     if unconditional:
         figures.update({"edit_success_unconditional": {}, "preservation_unconditional": {}})
-    for attribute, info in bundle.boundaries.attributes.items():
-        if attribute not in judged or set(info.classes) != set(judged[attribute]):
-            continue
+    for attribute in _judged_attributes(bundle, judge):
         check_stop(should_stop)
         classes = judged[attribute]
         targets = _targets(
@@ -322,12 +330,15 @@ def classifiers_agree(
     }
 
 
-def edit_as_app(bundle: Bundle, latent: Tensor, edits: list[Edit]) -> Tensor:
+def edit_as_app(
+    bundle: Bundle, latent: Tensor, edits: list[Edit], generator: Generator | None = None
+) -> Tensor:
     """``latent`` edited as the app and the command line edit it: class targets land where
-    the bundle's annotator (not the judge) sees the class. Always W+ (num_ws, w_dim), so
+    the bundle's annotator (not the judge) sees the class on the renders of ``generator``
+    (default: the model's; an inverted face's tuned one). Always W+ (num_ws, w_dim), so
     that faces edited in some rows and faces left in W stack alike."""
     num_ws = bundle.generator.num_ws
-    landed = land_edits(bundle, latent, edits)
+    landed = land_edits(bundle, latent, edits, generator=generator)
     moved = apply(latent, landed, bundle.boundaries, num_ws=num_ws)
     return moved if moved.ndim == 2 else moved.unsqueeze(0).expand(num_ws, -1)
 
@@ -349,12 +360,16 @@ def inversion_figures(
     example: Path | None = None,
     should_stop: StopFn | None = None,
 ) -> dict[str, Any]:
-    """Invert held-out procedural renders (never seen in training): PSNR of the encoder's
-    guess and of the hybrid result, the judge's attribute agreement between each render and
-    its hybrid reconstruction, class-edit success on the inverted faces, seconds per
-    inversion on this machine's CPU (and GPU when the bundle is on one). With ``example``,
-    the first faces are drawn there too (:func:`inversion_example`)."""
-    from nfe_core.inversion import InversionOptions, invert
+    """Invert held-out procedural renders (never seen in training) as the app does - the
+    encoder's guess, refinement steps on the latent, pivotal tuning of a copy of the
+    generator - and measure: PSNR of the encoder's guess, of the refined latent before
+    tuning and of the finished (hybrid) reconstruction; the judge's attribute agreement
+    between each render and its reconstruction; class-edit success on the inverted faces
+    (each to a class the judge does not see in its reconstruction, the others kept, landed
+    and drawn by the face's own generator); seconds per inversion on this machine's CPU (and
+    GPU when the bundle is on one). With ``example``, the first faces are drawn there too
+    (:func:`inversion_example`)."""
+    from nfe_core.inversion import InversionOptions, TuningOptions, invert, tune, tuned_generator
 
     assert bundle.encoder is not None and bundle.classifier is not None
     images, _ = procedural_renders(
@@ -362,42 +377,84 @@ def inversion_figures(
     )
     images = images.float() / 127.5 - 1
     steps = InversionOptions(steps=options.inversion_steps)
-    hybrid, start, seconds = [], [], []
-    for image in images:
+    tuning = TuningOptions(steps=options.tune_steps)
+    judged = judge.config.classes
+    attributes = _judged_attributes(bundle, judge)
+    rng = np.random.default_rng(derive_seed(options.seed, 12, 0))
+    shifts = {a: rng.integers(1, len(judged[a]), size=len(images)) for a in attributes}
+    start, refined, finished, seconds = [], [], [], []
+    edited: dict[str, list[Tensor]] = {a: [] for a in attributes}
+    targets: dict[str, list[int]] = {a: [] for a in attributes}
+    for i, image in enumerate(images):
         check_stop(should_stop)
         result = invert(
             image, bundle.generator, bundle.encoder, bundle.classifier, steps,
             should_stop=should_stop,
         )  # fmt: skip
-        hybrid.append(result.latent)
+        took, generator = result.seconds, bundle.generator
+        if tuning.steps:
+            tuned = tune(
+                image, bundle.generator, result.latent, bundle.classifier, tuning,
+                should_stop=should_stop,
+            )  # fmt: skip
+            took += tuned.seconds
+            generator = tuned_generator(bundle.generator, tuned.weights)
+        seconds.append(took)
         start.append(result.encoder_latent)
-        seconds.append(result.seconds)
-    hybrid_ws, start_ws = torch.stack(hybrid), torch.stack(start)
-    rec_hybrid, rec_start = renderer.images(hybrid_ws), renderer.images(start_ws)
+        refined.append(result.latent)
+        face = draw(generator, result.latent[None])
+        finished.append(face)
+        reading = read_labels(judge, face, 1)
+        for a in attributes:
+            target = (int(reading[a][0]) + int(shifts[a][i])) % len(judged[a])
+            kept = tuple(n for n in bundle.boundaries.attributes if n != a and n in judged)
+            edit = Edit(a, target=judged[a][target], preserve=kept)
+            moved = edit_as_app(bundle, result.latent, [edit], generator)
+            edited[a].append(draw(generator, moved[None]))
+            targets[a].append(target)
+    rec_final = torch.cat(finished)
+    rec_start = renderer.images(torch.stack(start))
+    rec_refined = renderer.images(torch.stack(refined))
     truth = read_labels(judge, images, options.batch_size)
-    seen = read_labels(judge, rec_hybrid, options.batch_size)
+    seen = read_labels(judge, rec_final, options.batch_size)
     agreement = torch.stack([(truth[k] == seen[k]).float() for k in truth]).mean()
-    edits = edit_scores(
-        bundle, judge, renderer, hybrid_ws, options, unconditional=False, should_stop=should_stop
-    )["edit_success"]
+    edits = {}
+    for a in attributes:
+        after = read_labels(judge, torch.cat(edited[a]), options.batch_size)[a]
+        edits[a] = round(float((after == torch.tensor(targets[a])).float().mean()), 4)
     gaps = {k: round(sampled_success[k] - v, 4) for k, v in edits.items() if k in sampled_success}
     if example is not None:
-        rows = min(options.strip_faces, len(images))
-        inversion_example(
-            bundle, judge, renderer, images[:rows], start_ws[:rows], hybrid_ws[:rows], example
-        )
+        shown = [a for a in BAR_EDITS if a in edited]
+        rows = [
+            torch.cat([images[i : i + 1], rec_start[i : i + 1], rec_refined[i : i + 1],
+                       rec_final[i : i + 1], *(edited[a][i] for a in shown)])
+            for i in range(min(options.strip_faces, len(images)))
+        ]  # fmt: skip
+        inversion_example(rows, example)
     key = "seconds_gpu" if bundle.device.type != "cpu" else "seconds_cpu"
     return {
         "faces": len(images),
         "steps": options.inversion_steps,
+        "tune_steps": options.tune_steps,
         "psnr_db_encoder": round(float(psnr_db(rec_start, images).mean()), 3),
-        "psnr_db_hybrid": round(float(psnr_db(rec_hybrid, images).mean()), 3),
+        "psnr_db_refined": round(float(psnr_db(rec_refined, images).mean()), 3),
+        "psnr_db_hybrid": round(float(psnr_db(rec_final, images).mean()), 3),
         "attribute_agreement": round(float(agreement), 4),
         "edit_success_inverted": edits,
         "edit_success_gap": gaps,
         key: round(sum(seconds) / len(seconds), 3),
         "threads": torch.get_num_threads(),
     }
+
+
+def _judged_attributes(bundle: Bundle, judge: AttributeClassifier) -> list[str]:
+    """The attributes with boundaries that the judge reads with the same classes."""
+    judged = judge.config.classes
+    return [
+        name
+        for name, info in bundle.boundaries.attributes.items()
+        if name in judged and set(info.classes) == set(judged[name])
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,35 +477,12 @@ def sample_grid(
     return path
 
 
-def inversion_example(
-    bundle: Bundle,
-    judge: AttributeClassifier,
-    renderer: Renderer,
-    images: Tensor,
-    encoder_ws: Tensor,
-    hybrid_ws: Tensor,
-    path: Path,
-) -> Path:
-    """One row per held-out render: the render, the encoder's guess, the hybrid inversion,
-    then the inversion edited to another class of each of :data:`BAR_EDITS` the bundle has (a
-    class the judge does not see in the render, different per row), the others kept."""
-    readings = read_labels(judge, images, len(images))
-    boundaries = bundle.boundaries
-    edited = [a for a in BAR_EDITS if a in boundaries.attributes and a in readings]
-    rows = []
-    for row, (w, w_hybrid) in enumerate(zip(encoder_ws, hybrid_ws, strict=True)):
-        latents = [w, w_hybrid]
-        for attribute in edited:
-            classes = list(boundaries.attributes[attribute].classes)
-            seen = judge.config.classes[attribute][int(readings[attribute][row])]
-            rotated = classes[row + 1 :] + classes[: row + 1]
-            target = next((c for c in rotated if c != seen), rotated[0])
-            kept = tuple(a for a in boundaries.attributes if a != attribute)
-            edit = Edit(attribute, target=target, preserve=kept)
-            latents.append(edit_as_app(bundle, w_hybrid, [edit]))
-        frames = images_to_uint8(renderer.images(torch.stack(latents)))
-        rows.append(np.concatenate([images_to_uint8(images[row : row + 1]), frames]))
-    save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
+def inversion_example(rows: list[Tensor], path: Path) -> Path:
+    """The inversion figure: one row per held-out render (images (k, 3, R, R) in -1..1): the
+    render, the encoder's guess, the refined latent, the finished (tuned) reconstruction,
+    then that face edited to another class of each of :data:`BAR_EDITS` (others kept)."""
+    frames = np.stack([images_to_uint8(row) for row in rows])
+    save_image(from_array(tile_frames(frames, min_side=96)), path)
     return path
 
 
@@ -781,10 +815,13 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         lines += [
             "## inversion",
             "",
-            f"{inversion['faces']} held-out procedural faces, {inversion['steps']} steps:",
+            f"{inversion['faces']} held-out procedural faces; the encoder's guess, "
+            f"{inversion['steps']} refinement steps on the latent, "
+            f"{inversion.get('tune_steps', 0)} pivotal tuning steps on the generator:",
             "",
-            f"- PSNR encoder only {inversion['psnr_db_encoder']:.2f} dB, hybrid "
-            f"{inversion['psnr_db_hybrid']:.2f} dB",
+            f"- PSNR encoder only {inversion['psnr_db_encoder']:.2f} dB, refined latent "
+            f"{inversion.get('psnr_db_refined', inversion['psnr_db_hybrid']):.2f} dB, hybrid "
+            f"(tuned) {inversion['psnr_db_hybrid']:.2f} dB",
             f"- attribute agreement (judge) {inversion['attribute_agreement']:.4f}",
             f"- {seconds:.2f} s per inversion on the {where} ({inversion['threads']} threads)",
             "- edit success on inverted faces: "
@@ -793,8 +830,10 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         ]
         if INVERSION_PNG in pictures:
             lines += [
-                "Each row: a held-out face, the encoder's guess, the hybrid inversion, then the "
-                "inversion edited (" + ", ".join(BAR_EDITS) + "; other attributes kept):",
+                "Each row: a held-out face, the encoder's guess, the refined latent, the "
+                "hybrid (tuned) reconstruction, then that face edited ("
+                + ", ".join(BAR_EDITS)
+                + "; other attributes kept):",
                 "",
                 f"![inversion and edits]({INVERSION_PNG})",
                 "",

@@ -15,11 +15,11 @@ from nfe_core.cli.editing import (
     add_edit_options,
     add_inversion_options,
     edits_from_args,
+    inversion_steps,
     layers,
     warn_other_model,
 )
 from nfe_core.cli.model import add_model_options, open_model
-from nfe_core.defaults import DEFAULT_STEPS
 from nfe_core.naming import DEFAULT_PATTERN
 
 # --------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def _batch(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out}: a file with this name exists; --out must be a folder")
     bundle = open_model(args.model, _rank_device(args.device))
     warn_other_model(preset, bundle, f"{prefix}the preset ")
-    steps = DEFAULT_STEPS if args.steps is None else args.steps
+    steps, tune_steps = inversion_steps(args)
     shard = len(expand_inputs(args.inputs, exclude=args.out)[rank::world])
     quiet = args.quiet or rank != 0
     with (
@@ -179,6 +179,7 @@ def _batch(args: argparse.Namespace) -> int:
             pattern=args.pattern,
             box=args.box,
             steps=steps,
+            tune_steps=tune_steps,
             layers=args.layers,
             quality=args.quality,
             rank=rank,

@@ -20,7 +20,7 @@ from nfe_core.cli.common import (
     whole_number,
 )
 from nfe_core.cli.model import add_model_options, open_model, truncation
-from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION
+from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TRUNCATION, DEFAULT_TUNE_STEPS
 from nfe_core.imageio import WRITE_SUFFIXES, Picture, load_image, save_picture, write_format
 
 if TYPE_CHECKING:
@@ -270,6 +270,14 @@ def add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") -> 
         help=f"{prefix}refinement steps after the encoder's guess; more is closer and slower, "
         f"0 is the encoder alone (default: {DEFAULT_STEPS})",
     )
+    parser.add_argument(
+        "--tune-steps",
+        type=_steps,
+        default=None,
+        metavar="N",
+        help=f"{prefix}pivotal tuning steps after those: a copy of the generator learns the "
+        f"picture's own details, so edits keep them; 0 is none (default: {DEFAULT_TUNE_STEPS})",
+    )
 
 
 def edits_from_args(
@@ -300,7 +308,7 @@ def _edit(args: argparse.Namespace) -> int:
 
     from nfe_core.editing import apply_steps
     from nfe_core.imageio import save_image
-    from nfe_core.pipeline import land_edits
+    from nfe_core.pipeline import face_generator, land_edits
     from nfe_core.sampling import tile_frames
 
     out: Path = args.out
@@ -329,8 +337,8 @@ def _edit(args: argparse.Namespace) -> int:
             raise CliError("--truncation goes with --seed; a picture is inverted as it is")
         if args.strip is not None:
             raise CliError("--strip goes with --seed or --latent, not with a picture")
-    elif args.box is not None or args.steps is not None:
-        raise CliError("--box and --steps go with a picture to invert (IMAGE)")
+    elif args.box is not None or args.steps is not None or args.tune_steps is not None:
+        raise CliError("--box, --steps and --tune-steps go with a picture to invert (IMAGE)")
     if not args.edits and args.preset is None and args.strip is None:
         raise CliError(
             "nothing to do: give an edit with --set (e.g. --set hair_color=blue) or --strip ATTR"
@@ -369,8 +377,9 @@ def _edit(args: argparse.Namespace) -> int:
     if picture is not None:
         _edit_picture(args, bundle, picture, edits, preserve)
     else:
-        latent, base, origin = _start_latent(args, bundle)
-        landed = land_edits(bundle, latent, edits, args.layers)
+        latent, base, origin, tuned = _start_latent(args, bundle)
+        generator = face_generator(bundle, tuned)
+        landed = land_edits(bundle, latent, edits, args.layers, generator=generator)
         edited, steps = apply_steps(
             latent, landed, boundaries, layers=args.layers, num_ws=generator.num_ws
         )
@@ -395,7 +404,7 @@ def _edit(args: argparse.Namespace) -> int:
             what = f"{len(frames)} frames of {side}x{side} px along {args.strip}"
         if args.save_latent is not None:
             _save_edited_latent(
-                args.save_latent, edited, base, edits, preserve, args.layers, bundle
+                args.save_latent, edited, base, edits, preserve, args.layers, bundle, tuned
             )
         if edits:
             origin += f", {len(edits)} edit{'s' if len(edits) != 1 else ''}"
@@ -435,8 +444,9 @@ def _edit_picture(
     if args.save_latent is not None:
         base = inverted.source_record(str(args.image))
         _save_edited_latent(
-            args.save_latent, edited.latent, base, edits, preserve, args.layers, bundle
-        )
+            args.save_latent, edited.latent, base, edits, preserve, args.layers, bundle,
+            inverted.tuned,
+        )  # fmt: skip
     width, height = picture.size
     count = f"{len(edits)} edit{'s' if len(edits) != 1 else ''}"
     saved = f"; latent: {args.save_latent}" if args.save_latent is not None else ""
@@ -447,12 +457,21 @@ def _edit_picture(
 
 
 def _invert_with_bar(args: argparse.Namespace, bundle: Bundle, picture: Picture) -> Inverted:
-    """``invert_picture`` with --box/--steps and a progress bar; Ctrl+C cancels."""
+    """``invert_picture`` with --box/--steps/--tune-steps and a progress bar; Ctrl+C
+    cancels."""
     from nfe_core.pipeline import invert_picture
 
+    steps, tune_steps = inversion_steps(args)
+    total = steps + tune_steps
+    with progress_bar("inverting", total, unit="step", quiet=args.quiet or total == 0) as bar:
+        return invert_picture(bundle, picture, args.box, steps, progress=bar, tune_steps=tune_steps)
+
+
+def inversion_steps(args: argparse.Namespace) -> tuple[int, int]:
+    """--steps and --tune-steps, their defaults where not given."""
     steps = DEFAULT_STEPS if args.steps is None else args.steps
-    with progress_bar("inverting", steps, unit="step", quiet=args.quiet or steps == 0) as bar:
-        return invert_picture(bundle, picture, args.box, steps, progress=bar)
+    tune_steps = DEFAULT_TUNE_STEPS if args.tune_steps is None else args.tune_steps
+    return steps, tune_steps
 
 
 def _note_jpeg_alpha(out: Path, picture: Picture) -> None:
@@ -462,9 +481,11 @@ def _note_jpeg_alpha(out: Path, picture: Picture) -> None:
         )
 
 
-def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dict[str, Any], str]:
-    """The face to edit on the model's device, the record of where it came from, and that
-    in words."""
+def _start_latent(
+    args: argparse.Namespace, bundle: Bundle
+) -> tuple[Tensor, dict[str, Any], str, dict[str, Tensor] | None]:
+    """The face to edit on the model's device, the record of where it came from, that in
+    words, and the tuned weights that draw it (an inverted picture's face) or None."""
     import torch
 
     from nfe_core.latent import load_latent
@@ -477,7 +498,7 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
         with torch.no_grad():
             w = generator.truncate(generator.mapping(z), psi)[0]
         source = {"kind": "seed", "seed": args.seed, "truncation": psi}
-        return w, source, f"seed {args.seed} of {bundle.name}"
+        return w, source, f"seed {args.seed} of {bundle.name}", None
     path: Path = args.latent
     loaded = load_latent(path, generator.config.w_dim)
     if loaded.is_wplus and loaded.w.shape[0] != generator.num_ws:
@@ -497,7 +518,7 @@ def _start_latent(args: argparse.Namespace, bundle: Bundle) -> tuple[Tensor, dic
             f"warning: {path} {note}; with {bundle.name!r} the face may look different\n"
         )
     source = {"kind": "latent", "file": str(path), "source": loaded.source, "model": loaded.model}
-    return loaded.w.to(bundle.device), source, f"latent {path}"
+    return loaded.w.to(bundle.device), source, f"latent {path}", loaded.tuned
 
 
 def _step_lines(
@@ -600,6 +621,7 @@ def _save_edited_latent(
     preserve: tuple[str, ...],
     layers: tuple[int, int] | None,
     bundle: Bundle,
+    tuned: dict[str, Tensor] | None = None,
 ) -> None:
     from nfe_core.latent import Latent, save_latent
 
@@ -612,7 +634,7 @@ def _save_edited_latent(
     }
     from nfe_core.pipeline import model_record
 
-    save_latent(path, Latent(latent, source, model_record(bundle)))
+    save_latent(path, Latent(latent, source, model_record(bundle), tuned))
 
 
 # --------------------------------------------------------------------------------------------
@@ -665,7 +687,10 @@ def _invert(args: argparse.Namespace) -> int:
     bundle = open_model(args.model, args.device)
     check_can_invert(bundle)
     inverted = _invert_with_bar(args, bundle, picture)
-    latent = Latent(inverted.latent, inverted.source_record(str(args.image)), model_record(bundle))
+    latent = Latent(
+        inverted.latent, inverted.source_record(str(args.image)), model_record(bundle),
+        inverted.tuned,
+    )  # fmt: skip
     save_latent(out, latent)
     rows, w_dim = latent.w.shape
     print(

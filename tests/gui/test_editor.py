@@ -26,6 +26,7 @@ from nfe_desktop.settings import (
     EXPORT_QUALITY,
     INVERSION_STEPS,
     LAST_MODEL,
+    TUNING_STEPS,
     Settings,
 )
 from nfe_desktop.workers import LatestOnly, WorkerGroup
@@ -67,6 +68,7 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Boxes:
 
 def start_editor(qtbot: QtBot, settings: Settings, model: Path) -> MainWindow:
     settings.set(INVERSION_STEPS, 2)
+    settings.set(TUNING_STEPS, 2)
     window = MainWindow(settings, model_path=model)
     qtbot.addWidget(window)
     window.resize(1200, 800)

@@ -57,7 +57,9 @@ def test_a_corrupt_file_is_reported_and_the_rest_go_on(
     before = _bytes(folder)
     seen: list[tuple[int, int]] = []
     out = tmp_path / "out"
-    summary = run_batch(bundle, [folder], EDITS, out, steps=1, progress=lambda *a: seen.append(a))
+    summary = run_batch(
+        bundle, [folder], EDITS, out, steps=1, tune_steps=1, progress=lambda *a: seen.append(a)
+    )
     assert [source.name for source, _ in summary.done] == ["a.png", "c.jpg", "d.png"]
     assert [target.name for _, target in summary.done] == [
         "a_edited.png",
@@ -77,7 +79,9 @@ def test_a_corrupt_file_is_reported_and_the_rest_go_on(
 def test_inputs_are_never_overwritten(bundle: Bundle, folder: Path) -> None:
     before = _bytes(folder)
     (folder / "a_1.png").write_bytes(b"an unrelated file")
-    summary = run_batch(bundle, [folder / "a.png"], EDITS, folder, pattern="{name}", steps=0)
+    summary = run_batch(
+        bundle, [folder / "a.png"], EDITS, folder, pattern="{name}", steps=0, tune_steps=1
+    )
     ((_, written),) = summary.done
     assert written == folder / "a_2.png"  # a.png is the input, a_1.png was taken
     assert (folder / "a_1.png").read_bytes() == b"an unrelated file"
@@ -90,7 +94,7 @@ def test_earlier_results_and_clashing_names_get_numbers(bundle: Bundle, tmp_path
     out = tmp_path / "out"
     out.mkdir()
     (out / "face_edited.webp").write_bytes(b"earlier")
-    summary = run_batch(bundle, [second, first], EDITS, out, fmt="webp", steps=0)
+    summary = run_batch(bundle, [second, first], EDITS, out, fmt="webp", steps=0, tune_steps=1)
     assert [(s, t.name) for s, t in summary.done] == [
         (first, "face_edited_1.webp"),
         (second, "face_edited_2.webp"),
@@ -103,7 +107,8 @@ def test_shards_partition_the_inputs(bundle: Bundle, tmp_path: Path) -> None:
     pictures = [_picture(tmp_path / "in" / f"{i}.png", seed=i) for i in range(5)]
     out = tmp_path / "out"
     shards = [
-        run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0, rank=r, world=2) for r in (0, 1)
+        run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0, tune_steps=1, rank=r, world=2)
+        for r in (0, 1)
     ]
     mine = [[source for source, _ in s.done] for s in shards]
     assert mine == [pictures[0::2], pictures[1::2]]
@@ -145,7 +150,9 @@ def test_cancel_inside_an_inversion_writes_nothing(
         calls.append(1)
         return len(calls) > 3  # the first check between pictures, then two steps
 
-    summary = run_batch(bundle, [folder], EDITS, tmp_path / "out", steps=50, should_stop=stop)
+    summary = run_batch(
+        bundle, [folder], EDITS, tmp_path / "out", steps=50, tune_steps=2, should_stop=stop
+    )
     assert summary.cancelled and summary.done == [] and len(summary.skipped) == 4
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -153,8 +160,8 @@ def test_cancel_inside_an_inversion_writes_nothing(
 def test_the_output_folder_is_not_scanned(bundle: Bundle, tmp_path: Path) -> None:
     _picture(tmp_path / "in" / "a.png")
     out = tmp_path / "in" / "edited"
-    run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0)
-    again = run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0)
+    run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0, tune_steps=1)
+    again = run_batch(bundle, [tmp_path / "in"], EDITS, out, steps=0, tune_steps=1)
     assert [s.name for s, _ in again.done] == ["a.png"]
     assert sorted(p.name for p in out.iterdir()) == ["a_edited.png", "a_edited_1.png"]
     assert expand_inputs([tmp_path / "in"], exclude=out) == [tmp_path / "in" / "a.png"]

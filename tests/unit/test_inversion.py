@@ -9,7 +9,14 @@ import torch
 from safetensors.torch import save_file
 
 from nfe_core.bundle import BundleError, load_bundle, save_bundle
-from nfe_core.inversion import InversionOptions, invert
+from nfe_core.inversion import (
+    InversionOptions,
+    TuningOptions,
+    invert,
+    tunable_names,
+    tune,
+    tuned_generator,
+)
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
 from tests.tiny import TINY_GENERATOR, tiny_generator
@@ -109,6 +116,70 @@ def test_progress_and_bad_images(nets, sample):
         invert(torch.zeros(3, 16, 16), generator, encoder, classifier)
     with pytest.raises(ValueError, match="NaN"):
         invert(torch.full((3, 32, 32), float("nan")), generator, encoder, classifier)
+
+
+def _draw(generator, latent: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return generator.synthesis(latent[None], noise_mode="const")[0]
+
+
+def test_tuning_brings_the_render_of_the_pivot_closer_and_leaves_the_model_alone(nets, sample):
+    generator, encoder, classifier = nets
+    before = {k: v.clone() for k, v in generator.state_dict().items()}
+    pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    # the picture is not a face this generator makes at the pivot: tuning must bend it there
+    picture = sample + 0.3 * torch.randn(sample.shape, generator=torch.Generator().manual_seed(5))
+    picture = picture.clamp(-1, 1)
+    seen = []
+    result = tune(
+        picture, generator, pivot, classifier, TuningOptions(steps=30, lr=0.01),
+        progress=lambda i, n: seen.append((i, n)),
+    )  # fmt: skip
+    assert seen == [(i, 30) for i in range(1, 31)] and result.steps_done == 30
+    assert set(result.weights) == set(tunable_names(generator))
+    assert not any(name.startswith("style.") for name in result.weights)  # the mapping stays
+    tuned = tuned_generator(generator, result.weights)
+    assert _psnr(_draw(tuned, pivot), picture) > _psnr(_draw(generator, pivot), picture) + 1
+    # the model itself is untouched, with no stray gradients; the copy is frozen
+    after = generator.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in generator.parameters())
+    assert not any(p.requires_grad for p in tuned.parameters())
+    assert torch.equal(tuned.mapping(torch.ones(1, 32)), generator.mapping(torch.ones(1, 32)))
+    again = tune(picture, generator, pivot, classifier, TuningOptions(steps=30, lr=0.01))
+    assert all(torch.equal(again.weights[k], result.weights[k]) for k in result.weights)
+
+
+def test_tuning_cancels_within_one_step_and_refuses_bad_input(nets, sample):
+    generator, encoder, classifier = nets
+    pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    result = tune(sample, generator, pivot, classifier, TuningOptions(steps=40), should_stop=stop)
+    assert result.cancelled and result.steps_done == 2
+    with pytest.raises(ValueError, match="expected"):
+        tune(torch.zeros(3, 16, 16), generator, pivot, classifier)
+    with pytest.raises(ValueError, match="latent"):
+        tune(sample, generator, pivot[:2], classifier)
+    with pytest.raises(ValueError, match="steps"):
+        TuningOptions(steps=-1)
+
+
+def test_tuned_weights_of_another_model_are_refused(nets, sample):
+    generator, encoder, classifier = nets
+    pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    weights = tune(sample, generator, pivot, classifier, TuningOptions(steps=1)).weights
+    with pytest.raises(ValueError, match="other parameters"):
+        tuned_generator(generator, {k: v for k, v in list(weights.items())[1:]})
+    name = next(iter(weights))
+    with pytest.raises(ValueError, match=name):
+        tuned_generator(generator, {**weights, name: torch.zeros(2, 2)})
+    with pytest.raises(ValueError, match="NaN"):
+        tuned_generator(generator, {**weights, name: torch.full_like(weights[name], float("nan"))})
 
 
 def test_sampled_targets_are_truncated_and_mixed(nets):

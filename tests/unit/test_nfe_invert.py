@@ -64,7 +64,19 @@ def test_invert_writes_a_loadable_latent(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "face.npz"
-    argv = ["invert", str(art), "--box", "5,0,40,40", "--steps", "2", "-o", str(out), *model]
+    argv = [
+        "invert",
+        str(art),
+        "--box",
+        "5,0,40,40",
+        "--steps",
+        "2",
+        "--tune-steps",
+        "1",
+        "-o",
+        str(out),
+        *model,
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "2 steps in " in printed and " s)" in printed
@@ -75,8 +87,14 @@ def test_invert_writes_a_loadable_latent(
     source = latent.source
     assert source["kind"] == "inversion" and source["image"] == str(art)
     assert source["box"] == [5, 0, 40, 40] and source["steps"] == 2 and source["seconds"] >= 0
-    expected = invert_picture(bundle, load_image(art), FaceBox(5, 0, 40, 40), steps=2)
+    expected = invert_picture(bundle, load_image(art), FaceBox(5, 0, 40, 40), steps=2, tune_steps=1)
     assert torch.equal(latent.w, expected.latent)  # deterministic
+    # the tuned weights travel with the latent, and draw it as the inversion did
+    assert latent.tuned is not None and expected.tuned is not None
+    assert all(torch.equal(latent.tuned[k], expected.tuned[k]) for k in expected.tuned)
+    same = tmp_path / "same.png"
+    assert main(["edit", "--latent", str(out), "--set", "glasses=+0", "-o", str(same), *model]) == 0
+    assert np.array_equal(np.asarray(load_image(same).rgb), expected.reconstruction)
 
     # the latent file is a face `nfe edit --latent` takes
     edited = tmp_path / "edited.png"
@@ -135,7 +153,18 @@ def test_edit_a_picture_round_trip(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out, saved = tmp_path / "out.png", tmp_path / "edited.npz"
-    argv = ["edit", str(art), "--box", "20,0,30,30", "--steps", "2", "--set", "glasses=+3"]
+    argv = [
+        "edit",
+        str(art),
+        "--box",
+        "20,0,30,30",
+        "--steps",
+        "2",
+        "--tune-steps",
+        "1",
+        "--set",
+        "glasses=+3",
+    ]
     assert main([*argv, "-o", str(out), "--save-latent", str(saved), *model]) == 0
     captured = capsys.readouterr()
     assert f"wrote {out} (50x40 px; picture {art}, box 20,0,30,30" in captured.out
@@ -150,7 +179,7 @@ def test_edit_a_picture_round_trip(
     assert not np.array_equal(before[:30, 20:], after[:30, 20:])
 
     bundle = load_bundle(models["full"], "cpu")  # the same as the pipeline, bit for bit
-    inverted = invert_picture(bundle, original, FaceBox(20, 0, 30, 30), steps=2)
+    inverted = invert_picture(bundle, original, FaceBox(20, 0, 30, 30), steps=2, tune_steps=1)
     edited = edit_inverted(bundle, inverted, parse_edits(["glasses=+3"]))
     assert np.array_equal(np.asarray(paste(original, inverted, edited.render).rgb), after)
 
@@ -164,7 +193,19 @@ def test_a_zero_edit_of_a_picture_keeps_its_pixels(
     model: list[str], art: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "same.png"
-    argv = ["edit", str(art), "--steps", "1", "--set", "glasses=+0", "-o", str(out), "--quiet"]
+    argv = [
+        "edit",
+        str(art),
+        "--steps",
+        "1",
+        "--tune-steps",
+        "1",
+        "--set",
+        "glasses=+0",
+        "-o",
+        str(out),
+        "--quiet",
+    ]
     assert main([*argv, *model]) == 0
     assert np.array_equal(np.asarray(load_image(out).rgb), np.asarray(load_image(art).rgb))
 
@@ -263,7 +304,18 @@ def test_batch_reports_a_bad_file_and_exits_1(
     model: list[str], pictures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    argv = ["batch", str(pictures), "--set", "glasses=+2", "--out", str(out), "--steps", "1"]
+    argv = [
+        "batch",
+        str(pictures),
+        "--set",
+        "glasses=+2",
+        "--out",
+        str(out),
+        "--steps",
+        "1",
+        "--tune-steps",
+        "1",
+    ]
     assert main([*argv, "--format", "jpg", *model]) == 1
     captured = capsys.readouterr()
     line = one_error_line(captured.err, alone=False)
@@ -290,7 +342,18 @@ def test_batch_with_a_preset_exits_0(
         )
     )
     out = tmp_path / "out"
-    argv = ["batch", str(pictures), "--preset", str(preset), "--out", str(out), "--steps", "0"]
+    argv = [
+        "batch",
+        str(pictures),
+        "--preset",
+        str(preset),
+        "--out",
+        str(out),
+        "--steps",
+        "0",
+        "--tune-steps",
+        "1",
+    ]
     assert main([*argv, "--pattern", "{index}_{stem}.{ext}", "--quiet", *model]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["0_a.png", "1_c.png", "2_d.png"]
 
@@ -328,7 +391,18 @@ def test_batch_shards_by_rank_from_the_environment(
 ) -> None:
     (pictures / "b.png").unlink()
     out = tmp_path / "out"
-    argv = ["batch", str(pictures), "--set", "glasses=+1", "--out", str(out), "--steps", "0"]
+    argv = [
+        "batch",
+        str(pictures),
+        "--set",
+        "glasses=+1",
+        "--out",
+        str(out),
+        "--steps",
+        "0",
+        "--tune-steps",
+        "1",
+    ]
     written = []
     for rank in (0, 1):
         monkeypatch.setenv("RANK", str(rank))
@@ -353,6 +427,7 @@ def test_batch_under_torchrun_with_two_processes(
     command = [
         str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "nfe_core.cli.main",
         "batch", str(pictures), "--set", "glasses=+1", "--out", str(out), "--steps", "1",
+        "--tune-steps", "1",
         "--model", str(models["full"]), "--device", "cpu",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

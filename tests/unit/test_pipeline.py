@@ -21,6 +21,7 @@ from nfe_core.pipeline import (
     ModelNotReadyError,
     edit_inverted,
     face_crop,
+    face_generator,
     invert_picture,
     model_record,
     paste,
@@ -56,25 +57,42 @@ def art(tmp_path_factory: pytest.TempPathFactory) -> Picture:
 def test_inverted_face_has_the_models_shapes(bundle: Bundle, art: Picture) -> None:
     seen: list[tuple[int, int]] = []
     inverted = invert_picture(
-        bundle, art, FaceBox(10, 5, 40, 40), steps=3, progress=lambda *a: seen.append(a)
-    )
+        bundle, art, FaceBox(10, 5, 40, 40), steps=3, progress=lambda *a: seen.append(a),
+        tune_steps=2,
+    )  # fmt: skip
     assert inverted.size == (70, 45) and inverted.box == FaceBox(10, 5, 40, 40)
     assert inverted.crop.shape == (32, 32, 3) and inverted.crop.dtype == np.uint8
     assert inverted.reconstruction.shape == (32, 32, 3)
     assert inverted.latent.shape == (bundle.generator.num_ws, 32)
     assert inverted.latent.device.type == "cpu"
     assert inverted.steps == 3 and inverted.steps_done == 3 and not inverted.cancelled
-    assert seen == [(1, 3), (2, 3), (3, 3)]
-    assert np.array_equal(inverted.reconstruction, render(bundle, inverted.latent))
+    assert inverted.tune_steps == 2 and inverted.tune_steps_done == 2
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]  # the latent's steps, then tuning's
+    # the reconstruction is the tuned generator's render; the model's own is another
+    assert inverted.tuned is not None
+    tuned = face_generator(bundle, inverted.tuned)
+    assert np.array_equal(inverted.reconstruction, render(bundle, inverted.latent, tuned))
+    assert not np.array_equal(inverted.reconstruction, render(bundle, inverted.latent))
     record = inverted.source_record("art.png")
     assert record["kind"] == "inversion" and record["box"] == [10, 5, 40, 40]
-    assert record["steps"] == 3 and record["seconds"] >= 0
+    assert record["steps"] == 3 and record["tune_steps_done"] == 2 and record["seconds"] >= 0
+    plain = invert_picture(bundle, art, FaceBox(10, 5, 40, 40), steps=3, tune_steps=0)
+    assert plain.tuned is None and torch.equal(plain.latent, inverted.latent)
+    assert np.array_equal(plain.reconstruction, render(bundle, plain.latent))
+
+
+def test_a_tuned_face_is_edited_by_its_own_generator(bundle: Bundle, art: Picture) -> None:
+    inverted = invert_picture(bundle, art, steps=1, tune_steps=3)
+    edited = edit_inverted(bundle, inverted, STRONG)
+    tuned = face_generator(bundle, inverted.tuned)
+    assert np.array_equal(edited.render, render(bundle, edited.latent, tuned))
+    assert not np.array_equal(edited.render, render(bundle, edited.latent))
 
 
 def test_zero_strength_edit_returns_the_original_pixels(
     bundle: Bundle, art: Picture, tmp_path: Path
 ) -> None:
-    inverted = invert_picture(bundle, art, steps=2)
+    inverted = invert_picture(bundle, art, steps=2, tune_steps=2)
     for edits in ([], parse_edits(["glasses=+0", "hair_color:pink=-0"])):
         edited = edit_inverted(bundle, inverted, edits)
         assert torch.equal(edited.latent, inverted.latent)
@@ -91,7 +109,7 @@ def test_zero_strength_edit_returns_the_original_pixels(
 
 def test_a_strong_edit_changes_only_the_box(bundle: Bundle, art: Picture) -> None:
     box = FaceBox(30, 10, 30, 30)
-    inverted = invert_picture(bundle, art, box, steps=2)
+    inverted = invert_picture(bundle, art, box, steps=2, tune_steps=2)
     edited = edit_inverted(bundle, inverted, STRONG)
     assert not np.array_equal(edited.render, inverted.reconstruction)
     result = paste(art, inverted, edited.render)
@@ -104,7 +122,7 @@ def test_a_strong_edit_changes_only_the_box(bundle: Bundle, art: Picture) -> Non
 
 
 def test_layers_limit_the_edit_to_those_rows(bundle: Bundle, art: Picture) -> None:
-    inverted = invert_picture(bundle, art, steps=0)
+    inverted = invert_picture(bundle, art, steps=0, tune_steps=1)
     edited = edit_inverted(bundle, inverted, STRONG, layers=(2, 5))
     changed = (edited.latent != inverted.latent).any(dim=1)
     assert changed.tolist() == [i in range(2, 5) for i in range(bundle.generator.num_ws)]
@@ -113,7 +131,7 @@ def test_layers_limit_the_edit_to_those_rows(bundle: Bundle, art: Picture) -> No
 @pytest.mark.parametrize(("width", "height"), [(20, 14), (300, 40), (32, 32)])
 def test_tiny_and_wide_pictures_work(bundle: Bundle, width: int, height: int) -> None:
     picture = Picture(rgb=Image.fromarray(noise_picture(width, height, width)))
-    inverted = invert_picture(bundle, picture, steps=1)
+    inverted = invert_picture(bundle, picture, steps=1, tune_steps=1)
     side = min(width, height)
     assert inverted.box == FaceBox((width - side) // 2, (height - side) // 2, side, side)
     result = paste(picture, inverted, edit_inverted(bundle, inverted, STRONG).render)
@@ -122,12 +140,12 @@ def test_tiny_and_wide_pictures_work(bundle: Bundle, width: int, height: int) ->
 
 def test_boxes_are_clamped_and_empty_ones_refused(bundle: Bundle) -> None:
     picture = Picture(rgb=Image.fromarray(noise_picture(40, 30)))
-    inverted = invert_picture(bundle, picture, FaceBox(-10, 20, 30, 30), steps=0)
+    inverted = invert_picture(bundle, picture, FaceBox(-10, 20, 30, 30), steps=0, tune_steps=1)
     assert inverted.box == FaceBox(0, 20, 20, 10)
     with pytest.raises(BoxError, match="empty"):
-        invert_picture(bundle, picture, FaceBox(0, 0, 0, 10), steps=0)
+        invert_picture(bundle, picture, FaceBox(0, 0, 0, 10), steps=0, tune_steps=1)
     with pytest.raises(BoxError, match="entirely outside"):
-        invert_picture(bundle, picture, FaceBox(50, 0, 10, 10), steps=0)
+        invert_picture(bundle, picture, FaceBox(50, 0, 10, 10), steps=0, tune_steps=1)
 
 
 def test_transparent_areas_are_seen_on_white() -> None:
@@ -144,20 +162,20 @@ def test_cancelling_returns_the_best_so_far(bundle: Bundle, art: Picture) -> Non
         calls.append(1)
         return len(calls) > 2
 
-    inverted = invert_picture(bundle, art, steps=20, should_stop=stop)
+    inverted = invert_picture(bundle, art, steps=20, tune_steps=2, should_stop=stop)
     assert inverted.cancelled and inverted.steps_done == 2
     assert torch.isfinite(inverted.latent).all()
 
 
 def test_paste_refuses_another_picture(bundle: Bundle, art: Picture) -> None:
-    inverted = invert_picture(bundle, art, steps=0)
+    inverted = invert_picture(bundle, art, steps=0, tune_steps=1)
     other = Picture(rgb=Image.fromarray(noise_picture(20, 20)))
     with pytest.raises(ValueError, match="70 x 45 picture"):
         paste(other, inverted, inverted.reconstruction)
 
 
 def test_edits_the_model_cannot_make_are_refused(bundle: Bundle, art: Picture) -> None:
-    inverted = invert_picture(bundle, art, steps=0)
+    inverted = invert_picture(bundle, art, steps=0, tune_steps=1)
     with pytest.raises(EditError, match="no attribute 'hat'"):
         edit_inverted(bundle, inverted, parse_edits(["hat=true"]))
 

@@ -52,9 +52,13 @@ def make_face(kind: str = "picture", *, seed: int = 1) -> Face:
     latent = rng.standard_normal((6, 16)).astype(np.float32)
     reconstruction = rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
     if kind == "picture":
+        tuned = {
+            "conv1.conv.weight": rng.standard_normal((1, 8, 8, 3, 3)).astype(np.float32),
+            "to_rgb1.bias": rng.standard_normal((1, 3, 1, 1)).astype(np.float32),
+        }
         return Face(
             latent, reconstruction, "picture", dict(MODEL), box=FaceBox(4, 2, 20, 20), steps=60,
-            seconds=3.25,
+            seconds=3.25, tuned=tuned, tune_steps=100,
         )  # fmt: skip
     return Face(latent, reconstruction, "generated", dict(MODEL), seed=42, truncation=0.7)
 
@@ -88,9 +92,13 @@ def assert_same_face(a: Face | None, b: Face | None) -> None:
     assert a.latent.dtype == b.latent.dtype == np.float32
     assert a.latent.tobytes() == b.latent.tobytes()  # bit-exact
     assert np.array_equal(a.reconstruction, b.reconstruction)
-    assert (a.kind, a.box, a.seed, a.truncation, a.steps, a.seconds, a.model) == (
-        b.kind, b.box, b.seed, b.truncation, b.steps, b.seconds, b.model,
+    assert (a.kind, a.box, a.seed, a.truncation, a.steps, a.seconds, a.model, a.tune_steps) == (
+        b.kind, b.box, b.seed, b.truncation, b.steps, b.seconds, b.model, b.tune_steps,
     )  # fmt: skip
+    assert (a.tuned is None) == (b.tuned is None)
+    if a.tuned is not None and b.tuned is not None:
+        assert set(a.tuned) == set(b.tuned)
+        assert all(a.tuned[k].tobytes() == b.tuned[k].tobytes() for k in a.tuned)  # bit-exact
 
 
 def rewrite(path: Path, *, drop: str = "", replace: dict[str, bytes] | None = None) -> Path:
@@ -160,7 +168,10 @@ def test_the_source_is_stored_as_the_original_bytes(tmp_path: Path, saved: Path)
         record = json.loads(archive.read("project.json"))
         stored = archive.read(record["source"]["file"])
         latent = np.load(io.BytesIO(archive.read("latent.npy")), allow_pickle=False)
-    assert names == {"project.json", "source.png", "latent.npy", "reconstruction.png"}
+    assert names == {
+        "project.json", "source.png", "latent.npy", "reconstruction.png", "tuned.safetensors",
+    }  # fmt: skip
+    assert record["face"]["tuned"] == "tuned.safetensors" and record["face"]["tune_steps"] == 100
     assert stored == (tmp_path / "face.png").read_bytes()
     assert record["format"] == PROJECT_FORMAT and record["version"] == PROJECT_VERSION
     assert record["source"]["size"] == [40, 30] and record["source"]["box"] == [3, 1, 22, 22]
@@ -377,7 +388,9 @@ def test_unknown_version(saved: Path, version: Any) -> None:
         load_project(with_record(saved, lambda r: r.update(version=version)))
 
 
-@pytest.mark.parametrize("member", ["source.png", "latent.npy", "reconstruction.png"])
+@pytest.mark.parametrize(
+    "member", ["source.png", "latent.npy", "reconstruction.png", "tuned.safetensors"]
+)
 def test_missing_member(saved: Path, member: str) -> None:
     with pytest.raises(ProjectError, match=f"incomplete: {member} is missing"):
         load_project(rewrite(saved, drop=member))
@@ -396,6 +409,19 @@ def test_missing_member(saved: Path, member: str) -> None:
 def test_bad_latent(saved: Path, array: np.ndarray, reason: str) -> None:
     with pytest.raises(ProjectError, match=reason):
         load_project(rewrite(saved, replace={"latent.npy": npy_bytes(array)}))
+
+
+def test_bad_tuned_weights(saved: Path) -> None:
+    import safetensors.numpy
+
+    with pytest.raises(ProjectError, match="not a safetensors file"):
+        load_project(rewrite(saved, replace={"tuned.safetensors": b"not weights"}))
+    halves = safetensors.numpy.save({"w": np.zeros(3, np.float16)})
+    with pytest.raises(ProjectError, match="must be float32"):
+        load_project(rewrite(saved, replace={"tuned.safetensors": halves}))
+    nan = safetensors.numpy.save({"w": np.full(3, np.nan, np.float32)})
+    with pytest.raises(ProjectError, match="NaN"):
+        load_project(rewrite(saved, replace={"tuned.safetensors": nan}))
 
 
 def test_latent_not_npy(saved: Path) -> None:

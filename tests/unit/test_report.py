@@ -115,6 +115,7 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
         batch_size=16,
         inversion_faces=3,
         inversion_steps=2,
+        tune_steps=2,
     )
     report = make_report(bundle_with_sliders, tmp_path / "report", options)
     f = report.figures
@@ -144,6 +145,7 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     inversion = f["inversion"]
     assert inversion["faces"] == 3 and inversion["steps"] == 2
     assert inversion["psnr_db_hybrid"] > 0 and inversion["seconds_cpu"] > 0
+    assert inversion["psnr_db_refined"] > 0 and inversion["tune_steps"] == 2
     assert 0 <= inversion["attribute_agreement"] <= 1
     assert set(inversion["edit_success_inverted"]) == {"hair_color", "glasses"}
     names = sorted(p.name for p in (tmp_path / "report").iterdir())
@@ -161,12 +163,12 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     # categorical strip: the unedited face and one frame per class, 4 rows, frames >= 96 px
     strip = load_image(tmp_path / "report" / "strip_hair_color.png").rgb
     assert strip.width >= 11 * 96 and strip.height >= 4 * 96
-    # 8x8 generated faces; the inversion rows: render, encoder, hybrid, one hair_color edit
+    # 8x8 generated faces; the inversion rows: render, encoder, refined, tuned, a hair_color edit
     size = TINY_GENERATOR.resolution
     side = -(-96 // size) * size  # frames enlarged by a whole factor to at least 96 px
     assert load_image(tmp_path / "report" / "samples.png").rgb.size == (8 * side + 28,) * 2
     example = load_image(tmp_path / "report" / "inversion.png").rgb
-    assert example.size == (4 * side + 12, 3 * side + 8)
+    assert example.size == (5 * side + 16, 3 * side + 8)
     assert load_bundle(bundle_with_sliders).report["precision"] == f["precision"]
     md = (tmp_path / "report" / "report.md").read_text()
     assert "Fréchet distance" in md and "strip_glasses.png" in md

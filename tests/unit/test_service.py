@@ -88,10 +88,14 @@ def test_invert_then_compose_puts_only_the_edit_back(model: EditorModel, picture
     picture = load_image(picture_path)
     steps: list[tuple[int, int]] = []
     face = model.invert(
-        picture, FaceBox(10, 5, 40, 40), steps=3, progress=lambda *a: steps.append(a)
-    )
+        picture, FaceBox(10, 5, 40, 40), steps=3, progress=lambda *a: steps.append(a),
+        tune_steps=2,
+    )  # fmt: skip
     assert face.kind == "picture" and face.box == FaceBox(10, 5, 40, 40) and face.steps == 3
-    assert steps[-1] == (3, 3)
+    assert steps[-1] == (5, 5) and face.tune_steps == 2
+    # the face is drawn and edited by its own tuned generator, kept while it is edited
+    assert face.tuned is not None and all(v.dtype == np.float32 for v in face.tuned.values())
+    assert "tuned 2" in face.describe()
     unchanged = compose(picture, face, model.render(face, EditState()).image)
     assert np.array_equal(np.asarray(unchanged.rgb), np.asarray(picture.rgb))
     edited = compose(
@@ -107,7 +111,7 @@ def test_invert_then_compose_puts_only_the_edit_back(model: EditorModel, picture
 
 def test_a_cancelled_inversion_raises_cancelled(model: EditorModel, picture_path: Path):
     with pytest.raises(Cancelled):
-        model.invert(load_image(picture_path), steps=5, should_stop=lambda: True)
+        model.invert(load_image(picture_path), steps=5, tune_steps=2, should_stop=lambda: True)
 
 
 def test_tags_read_a_render(model: EditorModel):
@@ -123,7 +127,9 @@ def test_export_batch_goes_on_past_a_bad_file(
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a picture")
     edits = EditState().with_strength("glasses", 2).resolved()
-    summary = model.export_batch([picture_path, bad], edits, tmp_path / "out", steps=1)
+    summary = model.export_batch(
+        [picture_path, bad], edits, tmp_path / "out", steps=1, tune_steps=1
+    )
     assert [source.name for source, _ in summary.done] == ["art.png"]
     assert [source.name for source, _ in summary.failed] == ["broken.png"]
     with pytest.raises(EditError):

@@ -49,6 +49,8 @@ float16 = true
 faces = 8
 frechet_count = 16
 inversion_faces = 2
+inversion_steps = 2
+tune_steps = 2
 out = "{report}"
 
 [publish]
