@@ -8,9 +8,15 @@ stays in the region the boundaries were fitted in and edits behave as on sampled
 The feature loss compares activation maps of the bundle's attribute classifier (a network we
 trained ourselves: no pretrained VGG can be downloaded).
 
-``invert`` is a pure function of its inputs (deterministic for a given image and options);
-``progress(step, total)`` is called after each step and ``should_stop()`` between steps -
-cancelling returns at once with the best latent found so far.
+Then pivotal tuning (Roich et al. 2022, :func:`tune`): with that latent held as the pivot, a
+copy of the generator's synthesis network is tuned until it draws the picture there. The
+latent stays in the region the boundaries were fitted in, so edits move it as before, and
+the tuned network draws the edited face with the picture's own details; the model's
+generator is never changed (a face carries its tuned weights, :func:`tuned_generator`).
+
+``invert`` and ``tune`` are pure functions of their inputs (deterministic for a given image
+and options); ``progress(step, total)`` is called after each step and ``should_stop()``
+between steps - cancelling returns at once with the best found so far.
 """
 
 from __future__ import annotations
@@ -213,10 +219,16 @@ class TuningOptions:
     feature_weight: float = 1.0
     warmup: float = 0.05
     rampdown: float = 0.25
+    # only the layers that draw at this resolution and above are tuned (0: every layer)
+    from_resolution: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
             raise ValueError(f"steps must be a whole number of at least 0, got {self.steps!r}")
+        if not isinstance(self.from_resolution, int) or self.from_resolution < 0:
+            raise ValueError(
+                f"from_resolution: expected a whole number, got {self.from_resolution!r}"
+            )
         for name in ("lr", "pixel_weight", "feature_weight"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
@@ -237,10 +249,25 @@ class Tuning:
     cancelled: bool
 
 
-def tunable_names(generator: Generator) -> list[str]:
-    """The parameters pivotal tuning moves: the synthesis network's (never the mapping's, so
-    the latent space and its boundaries stay as they were)."""
-    return [name for name, _ in generator.named_parameters() if not name.startswith("style.")]
+def tunable_names(generator: Generator, from_resolution: int = 0) -> list[str]:
+    """The parameters pivotal tuning may move: the synthesis network's (never the mapping's,
+    so the latent space and its boundaries stay as they were), of the layers that draw at
+    ``from_resolution`` and above."""
+    return [
+        name
+        for name, _ in generator.named_parameters()
+        if not name.startswith("style.") and _drawn_at(name) >= from_resolution
+    ]
+
+
+def _drawn_at(name: str) -> int:
+    """The resolution at which the synthesis layer holding parameter ``name`` draws."""
+    parts = name.split(".")
+    if parts[0] == "convs":
+        return 2 ** (3 + int(parts[1]) // 2)
+    if parts[0] == "to_rgbs":
+        return 2 ** (3 + int(parts[1]))
+    return 4  # the constant input, conv1, to_rgb1
 
 
 def tuned_generator(generator: Generator, weights: Mapping[str, Tensor]) -> Generator:
@@ -251,8 +278,8 @@ def tuned_generator(generator: Generator, weights: Mapping[str, Tensor]) -> Gene
         ValueError: ``weights`` are not this generator's tunable parameters (another model).
     """
     params = dict(generator.named_parameters())
-    names = tunable_names(generator)
-    if set(weights) != set(names):
+    names = list(weights)
+    if not names or not set(names) <= set(tunable_names(generator)):
         raise ValueError(
             "the face's tuned weights are not this model's: they name other parameters "
             "(made by another model)"
@@ -308,7 +335,9 @@ def tune(
     w = latent.to(device=device, dtype=torch.float32).unsqueeze(0)
     tuned = deepcopy(generator).eval().requires_grad_(False)
     params = dict(tuned.named_parameters())
-    names = tunable_names(tuned)
+    names = tunable_names(tuned, options.from_resolution)
+    if not names:
+        raise ValueError(f"no layer draws at {options.from_resolution} px or above")
     for name in names:
         params[name].requires_grad_(True)
     features = ImageFeatures(classifier)

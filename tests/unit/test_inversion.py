@@ -150,6 +150,23 @@ def test_tuning_brings_the_render_of_the_pivot_closer_and_leaves_the_model_alone
     assert all(torch.equal(again.weights[k], result.weights[k]) for k in result.weights)
 
 
+def test_tuning_can_leave_the_coarse_layers_as_they_are(nets, sample):
+    generator, encoder, classifier = nets
+    pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    result = tune(sample, generator, pivot, classifier, TuningOptions(steps=3, from_resolution=16))
+    names = set(result.weights)
+    assert names == set(tunable_names(generator, 16)) and names < set(tunable_names(generator))
+    coarse = ("input.", "conv1.", "to_rgb1.", "convs.0.", "convs.1.", "to_rgbs.0.")  # 4-8 px
+    assert not any(n.startswith(coarse) for n in names) and "to_rgbs.1.conv.weight" in names
+    tuned = tuned_generator(generator, result.weights)  # a part of the weights draws the face
+    params = dict(tuned.named_parameters())
+    assert torch.equal(
+        params["conv1.conv.weight"], dict(generator.named_parameters())["conv1.conv.weight"]
+    )
+    with pytest.raises(ValueError, match="64 px"):
+        tune(sample, generator, pivot, classifier, TuningOptions(steps=1, from_resolution=64))
+
+
 def test_tuning_cancels_within_one_step_and_refuses_bad_input(nets, sample):
     generator, encoder, classifier = nets
     pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
@@ -174,7 +191,9 @@ def test_tuned_weights_of_another_model_are_refused(nets, sample):
     pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
     weights = tune(sample, generator, pivot, classifier, TuningOptions(steps=1)).weights
     with pytest.raises(ValueError, match="other parameters"):
-        tuned_generator(generator, {k: v for k, v in list(weights.items())[1:]})
+        tuned_generator(generator, {**weights, "style.1.weight": torch.zeros(32, 32)})
+    with pytest.raises(ValueError, match="other parameters"):
+        tuned_generator(generator, {})
     name = next(iter(weights))
     with pytest.raises(ValueError, match=name):
         tuned_generator(generator, {**weights, name: torch.zeros(2, 2)})
