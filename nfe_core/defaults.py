@@ -12,10 +12,11 @@ DEFAULT_STEPS = 30
 on the 64 px default model (40 held-out faces; PSNR, the judge's attribute agreement, edit
 success on the inverted faces for hair colour / hair length / eye colour): 100 steps and no
 tuning 20.8 dB, 0.932, 0.80 / 0.65 / 0.23; 50 + 50 tuned 24.5 dB, 0.964, 0.80 / 0.65 / 0.20;
-30 + 70 tuned 24.9 dB, 0.961, 0.80 / 0.65 / 0.20, in about the same time as 100 steps alone
-(a tuning step costs less than a latent step, which also runs the encoder)."""
+30 + 70 tuned 24.9 dB, 0.961, 0.80 / 0.65 / 0.20. On 2 CPU threads (10 faces) 30 + 70 took
+4.7 s (5.5 s in the report's run), 30 + 55 4.1 s for 0.7 dB less: the default, with room
+under 5 s on a busy machine."""
 
-DEFAULT_TUNE_STEPS = 70
+DEFAULT_TUNE_STEPS = 55
 """Pivotal tuning steps after the latent is found (:func:`nfe_core.inversion.tune`, learning
 rate 1e-3, every synthesis layer: tuning only the layers from 16 px up gave 23.9 dB, a
 learning rate of 3e-4 22.8 dB, 2e-3 24.8 dB, with no better edits)."""
