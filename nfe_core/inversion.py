@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -100,16 +100,47 @@ class InversionOptions:
     rampdown: float = 0.25  # share of the steps at the end with a falling one (cosine)
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"steps must be a whole number of at least 0, got {self.steps!r}")
-        for name in ("lr", "pixel_weight", "feature_weight", "encoder_weight"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+        _check_options(self, ("lr", "pixel_weight", "feature_weight", "encoder_weight"))
 
     def learning_rate(self, step: int) -> float:
         """StyleGAN's projector schedule: a short warm-up, flat, a cosine ramp-down."""
         return _schedule(step, self.steps, self.lr, self.warmup, self.rampdown)
+
+
+def _check_options(options: InversionOptions | TuningOptions, numbers: Sequence[str]) -> None:
+    """ValueError unless ``options.steps`` is a whole number and each of ``numbers`` a finite
+    number, all at least 0."""
+    steps = options.steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a whole number of at least 0, got {steps!r}")
+    for name in numbers:
+        value = getattr(options, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+
+
+def _target(image: Tensor, generator: Generator) -> Tensor:
+    """``image`` (3, R, R) or (1, 3, R, R) in -1..1 at the generator's resolution, as a
+    float32 batch of one on the generator's device; ValueError in words otherwise."""
+    r = generator.config.resolution
+    x = image.unsqueeze(0) if image.ndim == 3 else image
+    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1:] != (3, r, r):
+        raise ValueError(f"image: expected (3, {r}, {r}) in -1..1, got {tuple(image.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("image: NaN or infinite values")
+    return x.to(device=next(generator.parameters()).device, dtype=torch.float32)
+
+
+def _reconstruction_loss(
+    rec: Tensor,
+    x: Tensor,
+    features: ImageFeatures,
+    target: list[Tensor],
+    options: InversionOptions | TuningOptions,
+) -> Tensor:
+    """Pixel + feature loss of render ``rec`` against image ``x`` (``target``: its features)."""
+    pixel = options.pixel_weight * F.mse_loss(rec, x)
+    return pixel + options.feature_weight * feature_loss(features(rec), target)
 
 
 def _schedule(step: int, steps: int, lr: float, warmup: float, rampdown: float) -> float:
@@ -147,14 +178,7 @@ def invert(
     """
     options = options or InversionOptions()
     started = time.perf_counter()
-    device = next(generator.parameters()).device
-    r = generator.config.resolution
-    x = image.unsqueeze(0) if image.ndim == 3 else image
-    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1:] != (3, r, r):
-        raise ValueError(f"image: expected (3, {r}, {r}) in -1..1, got {tuple(image.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("image: NaN or infinite values")
-    x = x.to(device=device, dtype=torch.float32)
+    x = _target(image, generator)
     features = ImageFeatures(classifier)
     modules = (generator, encoder, classifier)
     modes = [m.training for m in modules]
@@ -170,10 +194,7 @@ def invert(
         best, best_loss, done, cancelled = w.detach().clone(), math.inf, 0, False
         for step in range(options.steps + 1):
             rec = generator.synthesis(w, noise_mode="const")
-            reconstruction = options.pixel_weight * F.mse_loss(rec, x)
-            reconstruction = reconstruction + options.feature_weight * feature_loss(
-                features(rec), target
-            )
+            reconstruction = _reconstruction_loss(rec, x, features, target, options)
             value = float(reconstruction.detach())
             if value < best_loss:
                 best, best_loss = w.detach().clone(), value
@@ -223,16 +244,11 @@ class TuningOptions:
     from_resolution: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"steps must be a whole number of at least 0, got {self.steps!r}")
+        _check_options(self, ("lr", "pixel_weight", "feature_weight"))
         if not isinstance(self.from_resolution, int) or self.from_resolution < 0:
             raise ValueError(
                 f"from_resolution: expected a whole number, got {self.from_resolution!r}"
             )
-        for name in ("lr", "pixel_weight", "feature_weight"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
 
     def learning_rate(self, step: int) -> float:
         return _schedule(step, self.steps, self.lr, self.warmup, self.rampdown)
@@ -323,16 +339,11 @@ def tune(
     """
     options = options or TuningOptions()
     started = time.perf_counter()
-    device = next(generator.parameters()).device
-    r = generator.config.resolution
-    x = image.unsqueeze(0) if image.ndim == 3 else image
-    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1:] != (3, r, r):
-        raise ValueError(f"image: expected (3, {r}, {r}) in -1..1, got {tuple(image.shape)}")
+    x = _target(image, generator)
     shape = (generator.num_ws, generator.config.w_dim)
     if tuple(latent.shape) != shape:
         raise ValueError(f"latent: expected W+ {shape}, got {tuple(latent.shape)}")
-    x = x.to(device=device, dtype=torch.float32)
-    w = latent.to(device=device, dtype=torch.float32).unsqueeze(0)
+    w = latent.to(device=x.device, dtype=torch.float32).unsqueeze(0)
     tuned = deepcopy(generator).eval().requires_grad_(False)
     params = dict(tuned.named_parameters())
     names = tunable_names(tuned, options.from_resolution)
@@ -351,8 +362,7 @@ def tune(
         best = {name: params[name].detach().clone() for name in names}
         for step in range(options.steps + 1):
             rec = tuned.synthesis(w, noise_mode="const")
-            loss = options.pixel_weight * F.mse_loss(rec, x)
-            loss = loss + options.feature_weight * feature_loss(features(rec), target)
+            loss = _reconstruction_loss(rec, x, features, target, options)
             value = float(loss.detach())
             if value < best_loss:
                 best_loss = value
