@@ -255,7 +255,6 @@ def edit_scores(
     ws: Tensor,
     options: ReportOptions,
     *,
-    unconditional: bool = True,
     should_stop: StopFn | None = None,
 ) -> dict[str, dict[str, Any]]:
     """For latents ``ws`` (N, w_dim) or W+ (N, num_ws, w_dim): per attribute, the share of
@@ -270,14 +269,14 @@ def edit_scores(
         "edit_success": {},
         "preservation": {},
         "preservation_by_attribute": {},
+        "edit_success_unconditional": {},
+        "preservation_unconditional": {},
     }
     annotator = bundle.classifier
     if annotator is not None and annotator is not judge:
         figures["classifiers_agree"] = classifiers_agree(
             read_labels(annotator, images, options.batch_size), before, annotator, judge
         )
-    if unconditional:
-        figures.update({"edit_success_unconditional": {}, "preservation_unconditional": {}})
     for attribute in _judged_attributes(bundle, judge):
         check_stop(should_stop)
         classes = judged[attribute]
@@ -286,8 +285,7 @@ def edit_scores(
         )
         others = [name for name in judged if name != attribute]
         kept = tuple(name for name in others if name in bundle.boundaries.attributes)
-        variants = [("", kept)] + ([("_unconditional", ())] if unconditional else [])
-        for suffix, preserve in variants:
+        for suffix, preserve in (("", kept), ("_unconditional", ())):
             edited = torch.stack(
                 [
                     edit_as_app(
