@@ -263,6 +263,7 @@ class Tuning:
     loss: float  # reconstruction loss (pixel + feature) with ``weights``
     seconds: float
     cancelled: bool
+    generator: Generator  # the tuned copy holding ``weights`` (frozen, eval mode)
 
 
 def tunable_names(generator: Generator, from_resolution: int = 0) -> list[str]:
@@ -384,10 +385,15 @@ def tune(
         classifier.train(mode)
         for p, flag in zip(classifier.parameters(), flags, strict=True):
             p.requires_grad_(flag)
+    tuned.requires_grad_(False)
+    with torch.no_grad():
+        for name in names:
+            params[name].copy_(best[name])
     return Tuning(
         weights={name: value.float().cpu() for name, value in best.items()},
         steps_done=done,
         loss=best_loss,
         seconds=time.perf_counter() - started,
         cancelled=cancelled,
+        generator=tuned,
     )

@@ -296,7 +296,7 @@ def invert_picture(
         should_stop=should_stop,
     )
     tuned, loss, tune_done, seconds = None, inversion.loss, 0, inversion.seconds
-    cancelled = inversion.cancelled
+    cancelled, drawn_by = inversion.cancelled, bundle.generator
     if tuning.steps and not cancelled:
         result = tune(
             image,
@@ -310,13 +310,13 @@ def invert_picture(
             should_stop=should_stop,
         )
         tuned, loss, tune_done = result.weights, result.loss, result.steps_done
-        seconds, cancelled = seconds + result.seconds, result.cancelled
+        seconds, cancelled, drawn_by = seconds + result.seconds, result.cancelled, result.generator
     return Inverted(
         size=picture.size,
         box=clamped,
         crop=crop,
         latent=inversion.latent,
-        reconstruction=render(bundle, inversion.latent, face_generator(bundle, tuned)),
+        reconstruction=render(bundle, inversion.latent, drawn_by),
         steps=options.steps,
         steps_done=inversion.steps_done,
         loss=loss,

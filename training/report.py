@@ -367,7 +367,7 @@ def inversion_figures(
     and drawn by the face's own generator); seconds per inversion on this machine's CPU (and
     GPU when the bundle is on one). With ``example``, the first faces are drawn there too
     (:func:`inversion_example`)."""
-    from nfe_core.inversion import InversionOptions, TuningOptions, invert, tune, tuned_generator
+    from nfe_core.inversion import InversionOptions, TuningOptions, invert, tune
 
     assert bundle.encoder is not None and bundle.classifier is not None
     images, _ = procedural_renders(
@@ -396,7 +396,7 @@ def inversion_figures(
                 should_stop=should_stop,
             )  # fmt: skip
             took += tuned.seconds
-            generator = tuned_generator(bundle.generator, tuned.weights)
+            generator = tuned.generator
         seconds.append(took)
         start.append(result.encoder_latent)
         refined.append(result.latent)

@@ -140,6 +140,10 @@ def test_tuning_brings_the_render_of_the_pivot_closer_and_leaves_the_model_alone
     assert not any(name.startswith("style.") for name in result.weights)  # the mapping stays
     tuned = tuned_generator(generator, result.weights)
     assert _psnr(_draw(tuned, pivot), picture) > _psnr(_draw(generator, pivot), picture) + 1
+    # tune hands back its own copy, holding the best weights: it draws as the rebuilt one
+    assert result.generator is not generator
+    assert torch.equal(_draw(result.generator, pivot), _draw(tuned, pivot))
+    assert not any(p.requires_grad for p in result.generator.parameters())
     # the model itself is untouched, with no stray gradients; the copy is frozen
     after = generator.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
