@@ -39,6 +39,7 @@ config gives (``[annotator] epochs = 30`` is ``--epochs 30``).
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tomllib
 from collections.abc import Callable, Sequence
@@ -253,10 +254,16 @@ class Pipeline:
             psnr = float16_render_psnr(bundle)
             keep = psnr >= FLOAT16_MIN_PSNR_DB
             self.say(
-                f"float16 weights: renders within {psnr:.1f} dB PSNR of float32 ones; "
+                "float16 weights: "
+                + (
+                    f"renders within {psnr:.1f} dB PSNR of float32 ones; "
+                    if math.isfinite(psnr)
+                    else "renders the same as float32 ones (the weights were float16 already); "
+                )
                 + ("storing float16" if keep else "keeping float32")
             )
-            training["float16_render_psnr_db"] = round(psnr, 2)
+            # JSON holds no infinity: renders equal to float32 ones are recorded as null
+            training["float16_render_psnr_db"] = round(psnr, 2) if math.isfinite(psnr) else None
             half = keep
         resave_bundle(
             bundle,
@@ -318,7 +325,6 @@ def float16_render_psnr(bundle: Any, faces: int = 64) -> float:
     """PSNR (dB) between the bundle's renders of ``faces`` seeds with its weights as they
     are and rounded to float16 (inf when equal)."""
     import copy
-    import math
 
     import numpy as np
 

@@ -10,7 +10,7 @@ import torch
 from safetensors import safe_open
 
 from nfe_core.bundle import load_bundle, resave_bundle
-from tests.tiny import TINY_TRAINING, tiny_boundaries
+from tests.tiny import TINY_TRAINING, save_editing_bundle, tiny_boundaries
 from training.cli import main
 from training.labels import load_classifier_run
 from training.pipeline import STAGES, Pipeline, PipelineConfig, PipelineError, options
@@ -183,6 +183,26 @@ def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
     assert argv.count("--start-from") == 1 and "--steps" in argv
     # the encoder runs before the attributes stage, so it brings the annotator itself
     assert argv[argv.index("--classifier") + 1] == str(tmp_path / "runs" / "annotator")
+
+
+def test_finish_stores_weights_that_are_float16_already_as_float16(
+    config_file: Path, tmp_path: Path
+):
+    """A GAN resumed from a float16 checkpoint and not trained further renders exactly as
+    its float16 copy: that is stored as float16, not refused as an infinite PSNR."""
+    model = tmp_path / "runs" / "model"
+    model.parent.mkdir()
+    save_editing_bundle(model)
+    resave_bundle(load_bundle(model), float16=True)  # weights rounded to float16 on disk
+    messages: list[str] = []
+    pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=messages.append)
+    assert pipeline.finish()
+    assert any("the same as float32 ones" in m and "storing float16" in m for m in messages)
+    meta = json.loads((model / "bundle.json").read_text(encoding="utf-8"))
+    assert meta["training"]["weights"] == "float16"
+    assert meta["training"]["float16_render_psnr_db"] is None
+    assert load_bundle(model).name == "tiny pipeline"
+    assert not pipeline.finish()  # done
 
 
 @pytest.mark.parametrize(
