@@ -35,7 +35,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -234,6 +234,19 @@ def _targets(labels: Tensor, n_classes: int, seed: int) -> Tensor:
     return (labels + shift) % n_classes
 
 
+def success_by_class(targets: Tensor, after: Tensor, classes: Sequence[str]) -> dict[str, float]:
+    """Per target class (in the attribute's order; classes no face was sent to left out), the
+    share of the faces sent to it that read as it (``targets`` and ``after``: class indices).
+    An attribute's success is the mean over faces; this shows which targets it hides (pink
+    hair that inverted faces never take, say)."""
+    out = {}
+    for index, name in enumerate(classes):
+        sent = targets == index
+        if bool(sent.any()):
+            out[name] = round(float((after[sent] == index).float().mean()), 4)
+    return out
+
+
 def edit_figures(
     bundle: Bundle,
     judge: AttributeClassifier,
@@ -269,6 +282,7 @@ def edit_scores(
         "edit_success": {},
         "preservation": {},
         "preservation_by_attribute": {},
+        "edit_success_by_class": {},
         "edit_success_unconditional": {},
         "preservation_unconditional": {},
     }
@@ -304,6 +318,9 @@ def edit_scores(
                 figures["preservation_by_attribute"][attribute] = {
                     name: round(float(same.float().mean()), 4) for name, same in stayed.items()
                 }
+                figures["edit_success_by_class"][attribute] = success_by_class(
+                    targets, after[attribute], classes
+                )
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
     return figures
@@ -416,10 +433,11 @@ def inversion_figures(
     truth = read_labels(judge, images, options.batch_size)
     seen = read_labels(judge, rec_final, options.batch_size)
     agreement = torch.stack([(truth[k] == seen[k]).float() for k in truth]).mean()
-    edits = {}
+    edits, by_class = {}, {}
     for a in attributes:
         after = read_labels(judge, torch.cat(edited[a]), options.batch_size)[a]
         edits[a] = round(float((after == torch.tensor(targets[a])).float().mean()), 4)
+        by_class[a] = success_by_class(torch.tensor(targets[a]), after, judged[a])
     gaps = {k: round(sampled_success[k] - v, 4) for k, v in edits.items() if k in sampled_success}
     if example is not None:
         shown = [a for a in BAR_EDITS if a in edited]
@@ -439,6 +457,7 @@ def inversion_figures(
         "psnr_db_hybrid": round(float(psnr_db(rec_final, images).mean()), 3),
         "attribute_agreement": round(float(agreement), 4),
         "edit_success_inverted": edits,
+        "edit_success_inverted_by_class": by_class,
         "edit_success_gap": gaps,
         key: round(sum(seconds) / len(seconds), 3),
         "threads": torch.get_num_threads(),
@@ -705,6 +724,17 @@ def quality_bar(figures: dict[str, Any]) -> list[Bar]:
     return bars
 
 
+def _by_class_table(table: dict[str, dict[str, float]], caption: str) -> list[str]:
+    """Markdown lines: per attribute, the success of each target class (none: no lines)."""
+    if not table:
+        return []
+    lines = [caption, "", "| attribute | success by target class |", "|---|---|"]
+    for attribute, row in table.items():
+        cells = ", ".join(f"{name} {value:.2f}" for name, value in row.items())
+        lines.append(f"| {attribute} | {cells} |")
+    return [*lines, ""]
+
+
 def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
     """report.md: the quality bar, the figures as tables with misses marked, the pictures."""
     lines = [f"# Quality report: {name}", ""]
@@ -780,6 +810,11 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             cells = [f"{row[name]:.2f}" if name in row else "" for name in names]
             lines.append(f"| {attribute} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += _by_class_table(
+        figures.get("edit_success_by_class", {}),
+        "Edit success by target class on the sampled faces (others kept): the share of the "
+        "faces sent to each class that the judge then reads as it.",
+    )
     agree = figures.get("classifiers_agree", {})
     if agree:
         lines += [
@@ -826,6 +861,10 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             + ", ".join(f"{k} {v:.4f}" for k, v in inversion["edit_success_inverted"].items()),
             "",
         ]
+        lines += _by_class_table(
+            inversion.get("edit_success_inverted_by_class", {}),
+            "Edit success on the inverted faces by target class:",
+        )
         if INVERSION_PNG in pictures:
             lines += [
                 "Each row: a held-out face, the encoder's guess, the refined latent, the "

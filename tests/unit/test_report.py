@@ -22,6 +22,7 @@ from training.report import (
     make_report,
     precision_recall,
     quality_bar,
+    success_by_class,
 )
 from training.synth.schema import ATTRIBUTES
 
@@ -136,6 +137,11 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
         assert attribute not in row and all(0 <= v <= 1 for v in row.values())
         # every face that kept all the others kept each one
         assert min(row.values()) >= f["preservation"][attribute]
+    for attribute, row in f["edit_success_by_class"].items():
+        # faces are sent only to classes they are not in; the mean over faces is the success
+        assert row and set(row) <= set(next(a.classes for a in ATTRIBUTES if a.name == attribute))
+        assert all(0 <= v <= 1 for v in row.values())
+        assert min(row.values()) <= f["edit_success"][attribute] <= max(row.values())
     for key in ("classifier_accuracy", "judge_accuracy"):
         assert all(0 <= v <= 1 for v in f[key].values())
     assert set(f["classifiers_agree"]) == {a.name for a in ATTRIBUTES}
@@ -148,6 +154,11 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     assert inversion["psnr_db_refined"] > 0 and inversion["tune_steps"] == 2
     assert 0 <= inversion["attribute_agreement"] <= 1
     assert set(inversion["edit_success_inverted"]) == {"hair_color", "glasses"}
+    by_class = inversion["edit_success_inverted_by_class"]
+    assert set(by_class) == {"hair_color", "glasses"}
+    for attribute, row in by_class.items():
+        assert min(row.values()) <= inversion["edit_success_inverted"][attribute]
+        assert inversion["edit_success_inverted"][attribute] <= max(row.values())
     names = sorted(p.name for p in (tmp_path / "report").iterdir())
     assert names == [
         "inversion.png",
@@ -195,6 +206,14 @@ def test_classifiers_agree_counts_the_faces_both_read_alike():
     # eyes: the same indices name other classes, so they are not compared; glasses: one only
     assert classifiers_agree(first, second, ours, theirs) == {"hair": 0.75}
     assert classifiers_agree(first, first, ours, ours) == {"hair": 1.0, "eyes": 1.0, "glasses": 1.0}
+
+
+def test_success_by_class_splits_the_success_by_target():
+    classes = ("black", "brown", "pink", "blue")
+    targets = torch.tensor([2, 2, 2, 2, 3, 3, 0])
+    after = torch.tensor([2, 1, 1, 1, 3, 3, 0])  # pink is reached once in four
+    assert success_by_class(targets, after, classes) == {"black": 1.0, "pink": 0.25, "blue": 1.0}
+    assert success_by_class(torch.tensor([], dtype=torch.long), torch.tensor([]), classes) == {}
 
 
 def test_quality_bar_takes_the_worst_of_each_family():
