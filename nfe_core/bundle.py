@@ -42,7 +42,12 @@ from torch import nn
 
 from nfe_core.device import resolve_device
 from nfe_core.editing import Boundaries, Boundary, boundaries_from_records
-from nfe_core.fileio import current_umask, describe_os_error, write_folder_atomically
+from nfe_core.fileio import (
+    current_umask,
+    describe_os_error,
+    write_atomically,
+    write_folder_atomically,
+)
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
@@ -324,7 +329,12 @@ def resave_bundle(
     """Write a loaded ``bundle`` again (over its own folder unless ``root``), with the parts
     named in ``changes`` (any keyword of :func:`save_bundle`) replaced; its weights as
     float16 or float32 as ``float16`` says (None: as they were stored). New boundaries drop
-    the old ones' figures unless ``attributes`` is given too."""
+    the old ones' figures unless ``attributes`` is given too.
+
+    When only bundle.json's own parts change (``report``, ``name``, ``description``) in the
+    bundle's own folder, only bundle.json is replaced (atomically): the weight files keep
+    their bytes (safetensors orders a file's metadata anew each time it writes one, so a
+    rewrite would change every file of a committed model for a new report)."""
     args: dict[str, Any] = {
         "generator": bundle.generator,
         "name": bundle.name,
@@ -341,6 +351,10 @@ def resave_bundle(
     unknown = sorted(set(changes) - set(args))
     if unknown:
         raise ValueError(f"resave_bundle: unknown parts {unknown}")
+    same_place = root is None or Path(root).resolve() == Path(bundle.root).resolve()
+    same_weights = float16 is None or float16 == (bundle.training.get("weights") == "float16")
+    if same_place and same_weights and set(changes) <= _META_ONLY:
+        return _rewrite_meta(bundle, changes)
     if "boundaries" in changes and "attributes" not in changes:
         args["attributes"] = None
     args.update(changes)
@@ -391,6 +405,39 @@ def _weights_noted(training: dict[str, Any] | None, float16: bool) -> dict[str, 
     else:
         noted.pop("weights", None)
     return noted
+
+
+_META_ONLY = frozenset({"report", "name", "description"})
+
+
+def _rewrite_meta(bundle: Bundle, changes: dict[str, Any]) -> Path:
+    """:func:`resave_bundle` for changes to bundle.json alone: that file replaced atomically,
+    checked as :func:`save_bundle` checks its arguments; the weight files are left as they
+    are."""
+    root = Path(bundle.root)
+    meta = _read_meta(root / META_FILE)
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"name: expected a non-empty string, got {name!r}")
+        meta["name"] = name.strip()
+    if "description" in changes:
+        if not isinstance(changes["description"], str):
+            kind = type(changes["description"]).__name__
+            raise ValueError(f"description: expected a string, got {kind}")
+        meta["description"] = changes["description"]
+    if "report" in changes:
+        report = changes["report"]
+        if report is not None and not isinstance(report, dict):
+            raise ValueError(f"report: expected a dict or None, got {type(report).__name__}")
+        try:
+            json.dumps(report, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"report: expected values JSON can hold ({exc})") from None
+        meta["report"] = report
+    data = _json_text(meta).encode("utf-8")
+    write_atomically(root / META_FILE, lambda stream: stream.write(data), error=BundleError)
+    return root
 
 
 def _state_for_saving(

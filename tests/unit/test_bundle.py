@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import pickle
 import shutil
 from collections.abc import Callable
@@ -713,6 +714,26 @@ def test_boundary_defects_name_their_file(
     with pytest.raises(BundleError, match=message) as caught:
         load_bundle(with_attributes)
     assert caught.value.path.name == file
+
+
+def test_a_new_report_or_name_rewrites_only_bundle_json(tmp_path: Path):
+    root = save_bundle(tmp_path / "model", tiny_generator(), name="tiny", float16=True)
+    weights = {p.name: p.read_bytes() for p in root.iterdir() if p.name != META_FILE}
+    bundle = load_bundle(root)
+    resave_bundle(bundle, report={"frechet_distance": 1.5}, name=" renamed ")
+    assert {p.name: p.read_bytes() for p in root.iterdir() if p.name != META_FILE} == weights
+    again = load_bundle(root)
+    assert again.report == {"frechet_distance": 1.5} and again.name == "renamed"
+    assert again.training["weights"] == "float16"
+    assert not [p for p in root.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    with pytest.raises(ValueError, match="JSON"):
+        resave_bundle(again, report={"x": math.nan})
+    with pytest.raises(ValueError, match="name"):
+        resave_bundle(again, name="  ")
+    assert load_bundle(root).report == {"frechet_distance": 1.5}  # a refused change: as it was
+    # other parts, another folder or other weights: the whole bundle is written
+    moved = resave_bundle(again, tmp_path / "copy", report=None)
+    assert load_bundle(moved).report is None and load_bundle(root).report is not None
 
 
 def test_float16_weights_halve_the_files_and_load_back_into_float32_networks(tmp_path: Path):
