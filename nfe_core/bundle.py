@@ -240,10 +240,7 @@ def save_bundle(
         raise ValueError(
             f"discriminator: expected a Discriminator or None, got {type(discriminator).__name__}"
         )
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name: expected a non-empty string, got {name!r}")
-    if not isinstance(description, str):
-        raise ValueError(f"description: expected a string, got {type(description).__name__}")
+    _check_meta_parts(name, description, report)
     if training is not None and not isinstance(training, dict):
         raise ValueError(f"training: expected a dict or None, got {type(training).__name__}")
     for key, value in (("classifier", classifier), ("judge", judge)):
@@ -257,8 +254,6 @@ def save_bundle(
         raise ValueError("attributes: expected a list of dicts or None")
     planes = list(boundaries.all if isinstance(boundaries, Boundaries) else boundaries or ())
     records = _attribute_records(planes, attributes or [], generator.config.w_dim)
-    if report is not None and not isinstance(report, dict):
-        raise ValueError(f"report: expected a dict or None, got {type(report).__name__}")
 
     modules: dict[str, nn.Module] = {"generator": generator}
     if discriminator is not None:
@@ -293,10 +288,7 @@ def save_bundle(
         "report": report,
     }
     for key in ("training", "attributes", "report"):
-        try:
-            json.dumps(meta[key], allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{key}: expected values JSON can hold ({exc})") from None
+        _check_json(key, meta[key])
     states = {key: _state_for_saving(key, module, float16) for key, module in modules.items()}
     normals = {b.name: b.normal.detach().float().cpu().contiguous().clone() for b in planes}
     text = _json_text(meta)
@@ -416,28 +408,31 @@ def _rewrite_meta(bundle: Bundle, changes: dict[str, Any]) -> Path:
     are."""
     root = Path(bundle.root)
     meta = _read_meta(root / META_FILE)
-    if "name" in changes:
-        name = changes["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"name: expected a non-empty string, got {name!r}")
-        meta["name"] = name.strip()
-    if "description" in changes:
-        if not isinstance(changes["description"], str):
-            kind = type(changes["description"]).__name__
-            raise ValueError(f"description: expected a string, got {kind}")
-        meta["description"] = changes["description"]
-    if "report" in changes:
-        report = changes["report"]
-        if report is not None and not isinstance(report, dict):
-            raise ValueError(f"report: expected a dict or None, got {type(report).__name__}")
-        try:
-            json.dumps(report, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"report: expected values JSON can hold ({exc})") from None
-        meta["report"] = report
+    parts = {key: changes.get(key, meta.get(key)) for key in ("name", "description", "report")}
+    _check_meta_parts(**parts)
+    _check_json("report", parts["report"])
+    meta.update(parts, name=parts["name"].strip())
     data = _json_text(meta).encode("utf-8")
     write_atomically(root / META_FILE, lambda stream: stream.write(data), error=BundleError)
     return root
+
+
+def _check_meta_parts(name: object, description: object, report: object) -> None:
+    """ValueError unless bundle.json's own parts have their types (a non-empty name)."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    if not isinstance(description, str):
+        raise ValueError(f"description: expected a string, got {type(description).__name__}")
+    if report is not None and not isinstance(report, dict):
+        raise ValueError(f"report: expected a dict or None, got {type(report).__name__}")
+
+
+def _check_json(key: str, value: object) -> None:
+    """ValueError unless JSON can hold ``value`` (no NaN, no objects) for bundle.json's ``key``."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{key}: expected values JSON can hold ({exc})") from None
 
 
 def _state_for_saving(

@@ -436,8 +436,9 @@ def inversion_figures(
     edits, by_class = {}, {}
     for a in attributes:
         after = read_labels(judge, torch.cat(edited[a]), options.batch_size)[a]
-        edits[a] = round(float((after == torch.tensor(targets[a])).float().mean()), 4)
-        by_class[a] = success_by_class(torch.tensor(targets[a]), after, judged[a])
+        sent = torch.tensor(targets[a])
+        edits[a] = round(float((after == sent).float().mean()), 4)
+        by_class[a] = success_by_class(sent, after, judged[a])
     gaps = {k: round(sampled_success[k] - v, 4) for k, v in edits.items() if k in sampled_success}
     if example is not None:
         shown = [a for a in BAR_EDITS if a in edited]
