@@ -113,6 +113,7 @@ class Trainer:
         self.g_optim = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=config.betas)
         d_lr, d_betas = lazy_adam_hyper(config.d_lr, config.betas, config.r1_interval)
         self.d_optim = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=d_betas)
+        self._hyper = [(self.g_optim, config.g_lr, config.betas), (self.d_optim, d_lr, d_betas)]
         fp16 = config.amp == "fp16" and device.type == "cuda"
         self.g_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
         self.d_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
@@ -238,6 +239,11 @@ class Trainer:
         self.G_ema.load_state_dict(state["generator_ema"])
         self.g_optim.load_state_dict(state["g_optim"])
         self.d_optim.load_state_dict(state["d_optim"])
+        # an optimiser's state carries the learning rate it was saved with: a run begun from
+        # a checkpoint with a retuned one (--start-from) must go on at its own config's
+        for optim, lr, betas in self._hyper:
+            for group in optim.param_groups:
+                group["lr"], group["betas"] = lr, tuple(betas)
         if state.get("g_scaler"):
             self.g_scaler.load_state_dict(state["g_scaler"])
         if state.get("d_scaler"):

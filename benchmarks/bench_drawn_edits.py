@@ -1,0 +1,108 @@
+"""Class edits on pictures the size of an illustration, as the app and ``nfe edit`` make them.
+
+    python benchmarks/bench_drawn_edits.py [--model BUNDLE] [--pictures 8]
+                                           [--targets hair_color=pink ...] [--threads 2]
+
+Each picture is a brown-haired procedural face drawn at 512 px on a 1280x960 page (the app
+screenshots' picture, ``scripts/app_screenshots.make_picture``, seeds 1..N). It is opened,
+its face box inverted with the app's default steps, and edited to each target class with
+the other two of hair colour, hair length and eye colour preserved; the edit is pasted back
+into the page. The bundle's judge (the classifier no label came from) then reads the face:
+on the edited render, and on the face box of the pasted page scaled to the model's size
+(what the artist gets). Prints per target: on how many pictures the judge reads the target
+class, and on how many it reads the two preserved attributes as before.
+
+This is the check of issue 5's "done when" (pink hair on a real-size picture) over several
+pictures and targets; states of the same GAN differ on it more than the report's held-out
+renders show, so compare it before shipping a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nfe_core.bundle import default_bundle_path, load_bundle  # noqa: E402
+from nfe_core.edits import parse_edits  # noqa: E402
+from nfe_core.facebox import FaceBox, crop_face  # noqa: E402
+from nfe_core.imageio import load_image  # noqa: E402
+from nfe_core.pipeline import edit_inverted, invert_picture, paste  # noqa: E402
+from nfe_core.sampling import pixels_to_images  # noqa: E402
+from scripts.app_screenshots import FACE, FACE_AT, make_picture  # noqa: E402
+
+KEPT = ("hair_color", "hair_length", "eye_color")
+TARGETS = (
+    "hair_color=pink",
+    "hair_color=blue",
+    "hair_color=green",
+    "hair_color=blonde",
+    "hair_length=long",
+    "eye_color=blue",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=None, help="bundle (default: the default)")
+    parser.add_argument("--pictures", type=int, default=8, help="pictures (seeds 1..N)")
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    bundle = load_bundle(args.model or default_bundle_path())
+    judge = bundle.judge or bundle.classifier
+    if judge is None or bundle.encoder is None:
+        raise SystemExit(f"{bundle.root}: the bundle needs an encoder and a classifier")
+    classes = dict(judge.config.attributes)
+    box = FaceBox(*FACE_AT, FACE, FACE)
+
+    def read(pixels: np.ndarray) -> dict[str, str]:
+        with torch.no_grad():
+            scores = judge.predict(pixels_to_images(pixels[None]))
+        return {name: classes[name][int(s.argmax())] for name, s in scores.items()}
+
+    targets = [t.partition("=") for t in args.targets]
+    tally = {t: np.zeros(4, dtype=int) for t in args.targets}  # hit, kept; render, pasted
+    print(f"# {bundle.name} ({bundle.resolution} px), {args.pictures} drawn pictures")
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(1, args.pictures + 1):
+            picture = load_image(make_picture(Path(tmp) / f"{seed}.png", seed))
+            inverted = invert_picture(bundle, picture, box)
+            before = read(inverted.reconstruction)
+            row = []
+            for text, (attribute, _, target) in zip(args.targets, targets, strict=True):
+                others = [k for k in KEPT if k != attribute]
+                edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
+                face = crop_face(
+                    np.asarray(paste(picture, inverted, edited.render).rgb),
+                    box,
+                    bundle.resolution,
+                )
+                for i, reading in enumerate((read(edited.render), read(face))):
+                    tally[text][2 * i] += reading[attribute] == target
+                    tally[text][2 * i + 1] += all(reading[k] == before[k] for k in others)
+                    if i == 1:
+                        changed = ",".join(k for k in others if reading[k] != before[k])
+                        row.append(reading[attribute] + (f" (+{changed})" if changed else ""))
+            print(f"picture {seed} ({before['hair_color']}): " + "; ".join(row), flush=True)
+    n = args.pictures
+    print("\n| target | reached: render / pasted | others kept: render / pasted |")
+    print("|---|---|---|")
+    for text, (hit_r, kept_r, hit_p, kept_p) in tally.items():
+        print(f"| {text} | {hit_r}/{n} / {hit_p}/{n} | {kept_r}/{n} / {kept_p}/{n} |")
+    total = sum(tally.values())
+    m = n * len(tally)
+    print(f"| all | {total[0]}/{m} / {total[2]}/{m} | {total[1]}/{m} / {total[3]}/{m} |")
+
+
+if __name__ == "__main__":
+    main()
