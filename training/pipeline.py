@@ -202,8 +202,19 @@ class Pipeline:
         return self._classifier("judge", 1)
 
     def _start_model(self) -> None:
+        """Begin the model from the GAN's bundle; a model begun from an earlier GAN step
+        (the GAN trained on since) is begun again, with the work of its later stages."""
+        gan = self.runs / "gan"
+        made_from = self._meta().get("training", {}).get("steps")
+        if self.model.exists() and made_from != _bundle_step(gan):
+            self.say(
+                f"{self.model} was made from the GAN at step {made_from}, which has trained "
+                f"on to step {_bundle_step(gan)}: its later stages start again"
+            )
+            for folder in (self.model, self.runs / "attributes", self.runs / "encoder"):
+                shutil.rmtree(folder, ignore_errors=True)
         if not self.model.exists():
-            shutil.copytree(self.runs / "gan" / "bundle", self.model)
+            shutil.copytree(gan / "bundle", self.model)
 
     def attributes(self) -> bool:
         self._start_model()

@@ -168,6 +168,31 @@ def test_a_gan_bundle_older_than_its_checkpoint_is_exported_again(
     assert not pipeline.gan() and not calls
 
 
+def test_a_model_made_from_an_earlier_gan_step_is_made_again(config_file: Path, tmp_path: Path):
+    """The GAN trained on after the later stages ran: they must not count as done."""
+    runs = tmp_path / "runs"
+    (runs / "gan" / "bundle").mkdir(parents=True)
+    (runs / "gan" / "bundle" / "bundle.json").write_text(json.dumps({"training": {"steps": 7}}))
+    runs.joinpath("model").mkdir()
+    done = {"training": {"steps": 2}, "networks": {"encoder": {}}, "attributes": [1]}
+    (runs / "model" / "bundle.json").write_text(json.dumps(done))
+    (runs / "attributes").mkdir()
+    (runs / "attributes" / "labels.npz").write_bytes(b"made for step 2")
+    calls: list[list[str]] = []
+    messages: list[str] = []
+    pipeline = Pipeline(PipelineConfig.load(config_file), runs, say=messages.append)
+    pipeline.command = lambda argv: calls.append(argv) or 0
+    assert pipeline.encoder() and calls[-1][0] == "encoder"
+    assert "at step 2, which has trained on to step 7" in messages[0]
+    assert not (runs / "attributes").exists()
+    assert json.loads((runs / "model" / "bundle.json").read_text()) == {"training": {"steps": 7}}
+    # made from this step, with its encoder: done, and nothing is begun again
+    (runs / "model" / "bundle.json").write_text(json.dumps({**done, "training": {"steps": 7}}))
+    calls.clear()
+    messages.clear()
+    assert not pipeline.encoder() and not calls and not messages
+
+
 def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
     config_file: Path, tmp_path: Path
 ):
