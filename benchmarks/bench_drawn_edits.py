@@ -37,6 +37,7 @@ from nfe_core.imageio import load_image  # noqa: E402
 from nfe_core.pipeline import edit_inverted, invert_picture, paste  # noqa: E402
 from nfe_core.sampling import pixels_to_images  # noqa: E402
 from scripts.app_screenshots import FACE, FACE_AT, make_picture  # noqa: E402
+from training.report import read_labels  # noqa: E402
 
 KEPT = ("hair_color", "hair_length", "eye_color")
 TARGETS = (
@@ -66,9 +67,8 @@ def main() -> None:
     box = FaceBox(*FACE_AT, FACE, FACE)
 
     def read(pixels: np.ndarray) -> dict[str, str]:
-        with torch.no_grad():
-            scores = judge.predict(pixels_to_images(pixels[None]))
-        return {name: classes[name][int(s.argmax())] for name, s in scores.items()}
+        found = read_labels(judge, pixels_to_images(pixels[None]), batch_size=1)
+        return {name: classes[name][int(index)] for name, index in found.items()}
 
     targets = [t.partition("=") for t in args.targets]
     tally = {t: np.zeros(4, dtype=int) for t in args.targets}  # hit, kept; render, pasted

@@ -205,11 +205,11 @@ class Pipeline:
         """Begin the model from the GAN's bundle; a model begun from an earlier GAN step
         (the GAN trained on since) is begun again, with the work of its later stages."""
         gan = self.runs / "gan"
-        made_from = self._meta().get("training", {}).get("steps")
-        if self.model.exists() and made_from != _bundle_step(gan):
+        made_from, trained_to = self._meta().get("training", {}).get("steps"), _bundle_step(gan)
+        if self.model.exists() and made_from != trained_to:
             self.say(
                 f"{self.model} was made from the GAN at step {made_from}, which has trained "
-                f"on to step {_bundle_step(gan)}: its later stages start again"
+                f"on to step {trained_to}: its later stages start again"
             )
             for folder in (self.model, self.runs / "attributes", self.runs / "encoder"):
                 shutil.rmtree(folder, ignore_errors=True)

@@ -259,9 +259,9 @@ def test_a_compact_checkpoint_continues_the_run_in_a_new_folder(tmp_path, tiny, 
     retuned = tmp_path / "retuned.json"
     retuned.write_text(json.dumps({**TINY, "r1_gamma": 0.5, "g_lr": 0.001}))
     assert gan(tmp_path / "fourth", retuned, "--start-from", str(compact), steps=3) == 0
-    config = load_checkpoint(tmp_path / "fourth" / "checkpoints" / "latest.pt")["config"]
-    assert (config["r1_gamma"], config["g_lr"]) == (0.5, 0.001)
     saved = load_checkpoint(tmp_path / "fourth" / "checkpoints" / "latest.pt")
+    config = saved["config"]
+    assert (config["r1_gamma"], config["g_lr"]) == (0.5, 0.001)
     # the optimiser goes on at the new rate, not the one its loaded state was saved with
     assert {g["lr"] for g in saved["g_optim"]["param_groups"]} == {0.001}
     d_lr = losses.lazy_adam_hyper(config["d_lr"], config["betas"], config["r1_interval"])[0]

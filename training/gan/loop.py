@@ -110,10 +110,9 @@ class Trainer:
             self.g_forward = torch.compile(self.g_train)
             self.d_forward = torch.compile(self.d_train)
             self.d_judge = torch.compile(self.D)
-        self.g_optim = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=config.betas)
-        d_lr, d_betas = lazy_adam_hyper(config.d_lr, config.betas, config.r1_interval)
+        (g_lr, g_betas), (d_lr, d_betas) = self._adam_settings()
+        self.g_optim = torch.optim.Adam(self.G.parameters(), lr=g_lr, betas=g_betas)
         self.d_optim = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=d_betas)
-        self._hyper = [(self.g_optim, config.g_lr, config.betas), (self.d_optim, d_lr, d_betas)]
         fp16 = config.amp == "fp16" and device.type == "cuda"
         self.g_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
         self.d_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
@@ -233,6 +232,11 @@ class Trainer:
             "d_scaler": self.d_scaler.state_dict(),
         }
 
+    def _adam_settings(self) -> tuple[tuple[float, tuple[float, float]], ...]:
+        """(lr, betas) of G's and of D's Adam by the config (D's scaled for lazy R1)."""
+        c = self.config
+        return (c.g_lr, tuple(c.betas)), lazy_adam_hyper(c.d_lr, c.betas, c.r1_interval)
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
@@ -241,9 +245,10 @@ class Trainer:
         self.d_optim.load_state_dict(state["d_optim"])
         # an optimiser's state carries the learning rate it was saved with: a run begun from
         # a checkpoint with a retuned one (--start-from) must go on at its own config's
-        for optim, lr, betas in self._hyper:
+        optims = (self.g_optim, self.d_optim)
+        for optim, (lr, betas) in zip(optims, self._adam_settings(), strict=True):
             for group in optim.param_groups:
-                group["lr"], group["betas"] = lr, tuple(betas)
+                group["lr"], group["betas"] = lr, betas
         if state.get("g_scaler"):
             self.g_scaler.load_state_dict(state["g_scaler"])
         if state.get("d_scaler"):
