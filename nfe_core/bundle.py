@@ -11,7 +11,9 @@ This module is the one place that knows the format. A bundle (format version 1) 
 - one safetensors file per network (``generator.safetensors``, optionally
   ``discriminator.safetensors``, ``classifier.safetensors`` - the annotator that labelled the
   boundaries' data and that ``nfe tags`` runs - and ``judge.safetensors``, the independent
-  classifier the quality report grades with), holding exactly that network's ``state_dict()``.
+  classifier the quality report grades with, ``encoder.safetensors`` and
+  ``segmenter.safetensors``, the regions an edit is kept to), holding exactly that network's
+  ``state_dict()``.
 - with attributes, ``boundaries.safetensors``: one unit normal (w_dim,) per boundary, named as
   the boundary (``hair_color:blue``); its other figures (attribute, kind, classes, intercept,
   spread, SVM accuracy, sample counts...) are the ``attributes`` entries of bundle.json.
@@ -51,6 +53,7 @@ from nfe_core.fileio import (
 from nfe_core.models import Discriminator, DiscriminatorConfig, Generator, GeneratorConfig
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
+from nfe_core.models.segmenter import Segmenter, SegmenterConfig
 from nfe_core.resources import resource_path
 
 FORMAT = "nfe-bundle"
@@ -118,6 +121,7 @@ NETWORKS: dict[str, NetworkKind] = {
             same_resolution=False,
         ),
         NetworkKind("encoder", EncoderConfig, Encoder, "encoder.safetensors"),
+        NetworkKind("segmenter", SegmenterConfig, Segmenter, "segmenter.safetensors"),
     )
 }
 BOUNDARIES_FILE = "boundaries.safetensors"
@@ -152,6 +156,7 @@ class Bundle:
     classifier: AttributeClassifier | None = None
     judge: AttributeClassifier | None = None
     encoder: Encoder | None = None
+    segmenter: Segmenter | None = None
     boundaries: Boundaries = field(default_factory=lambda: Boundaries(()))
 
     @property
@@ -187,6 +192,7 @@ class Bundle:
             "classifier": self.classifier,
             "judge": self.judge,
             "encoder": self.encoder,
+            "segmenter": self.segmenter,
         }
         return {key: module for key, module in found.items() if module is not None}
 
@@ -211,6 +217,7 @@ def save_bundle(
     classifier: AttributeClassifier | None = None,
     judge: AttributeClassifier | None = None,
     encoder: Encoder | None = None,
+    segmenter: Segmenter | None = None,
     boundaries: Sequence[Boundary] | Boundaries | None = None,
     attributes: list[dict[str, Any]] | None = None,
     report: dict[str, Any] | None = None,
@@ -265,7 +272,14 @@ def save_bundle(
         modules["discriminator"] = discriminator
     if encoder is not None and not isinstance(encoder, Encoder):
         raise ValueError(f"encoder: expected an Encoder or None, got {type(encoder).__name__}")
-    for key, value in (("classifier", classifier), ("judge", judge), ("encoder", encoder)):
+    if segmenter is not None and not isinstance(segmenter, Segmenter):
+        raise ValueError(f"segmenter: expected a Segmenter or None, got {type(segmenter).__name__}")
+    for key, value in (
+        ("classifier", classifier),
+        ("judge", judge),
+        ("encoder", encoder),
+        ("segmenter", segmenter),
+    ):
         if value is not None:
             modules[key] = value
     config = generator.config
@@ -336,6 +350,7 @@ def resave_bundle(
         "classifier": bundle.classifier,
         "judge": bundle.judge,
         "encoder": bundle.encoder,
+        "segmenter": bundle.segmenter,
         "boundaries": bundle.boundaries,
         "attributes": bundle.attributes,
         "report": bundle.report,
@@ -508,6 +523,7 @@ def load_bundle(root: str | os.PathLike[str], device: str | torch.device | None 
         classifier=opened.modules.get("classifier"),  # type: ignore[arg-type]
         judge=opened.modules.get("judge"),  # type: ignore[arg-type]
         encoder=opened.modules.get("encoder"),  # type: ignore[arg-type]
+        segmenter=opened.modules.get("segmenter"),  # type: ignore[arg-type]
         boundaries=opened.boundaries.to(target),
     )
 

@@ -5,7 +5,9 @@ Three steps, each a plain function on a loaded :class:`~nfe_core.bundle.Bundle`:
 1. :func:`invert_picture` - clamp the face box (default: the largest centred square), crop
    it to the model's input, invert it (encoder start plus refinement steps) and render the
    unedited reconstruction: an :class:`Inverted`.
-2. :func:`edit_inverted` - apply attribute edits to its latent and render the edited face.
+2. :func:`edit_inverted` - apply attribute edits to its latent and render the edited face,
+   kept to the regions the edited attributes draw when the model has a segmenter
+   (:func:`confine_render`: a hair colour edit changes the hair, not the shirt).
 3. :func:`paste` - put only the edit back into the picture (the difference between the edited
    render and the reconstruction), keeping the picture's size, alpha and ICC profile. An edit
    that changes nothing returns the original pixels bit for bit.
@@ -41,6 +43,7 @@ from nfe_core.inversion import (
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.latent import model_fingerprint
 from nfe_core.models import Generator
+from nfe_core.models.segmenter import confine
 from nfe_core.sampling import images_to_uint8, pixels_to_images
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "ModelNotReadyError",
     "check_can_edit",
     "check_can_invert",
+    "confine_render",
     "edit_inverted",
     "face_crop",
     "face_generator",
@@ -205,6 +209,23 @@ def _renders(bundle: Bundle, latents: Tensor, generator: Generator | None = None
         return images_to_uint8(generator.synthesis(w, noise_mode="const"))
 
 
+def confine_render(
+    bundle: Bundle, before: np.ndarray, after: np.ndarray, edits: Sequence[Edit]
+) -> np.ndarray:
+    """``after`` (R x R x 3 uint8, the render of ``before``'s face with ``edits``) kept to the
+    regions the edited attributes draw, by the model's segmenter
+    (:func:`~nfe_core.models.segmenter.confine`): elsewhere ``before``'s exact pixels. As it
+    is when the model has no segmenter, or an edited attribute has no regions in it."""
+    segmenter = bundle.segmenter
+    if segmenter is None or not edits:
+        return after
+    if before.shape != after.shape:
+        raise ValueError(f"before {before.shape} and after {after.shape} differ")
+    images = pixels_to_images(torch.from_numpy(np.stack([before, after])).to(bundle.device))
+    kept = confine(segmenter, images[:1], images[1:], [edit.attribute for edit in edits])
+    return images_to_uint8(kept)[0]
+
+
 def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
     """The generator that draws a face: the model's, or for an inverted picture's face its
     tuned copy (:func:`~nfe_core.inversion.tuned_generator`).
@@ -334,8 +355,9 @@ def edit_inverted(
     edits: Sequence[Edit],
     layers: tuple[int, int] | None = None,
 ) -> Edited:
-    """Apply ``edits`` in order to the inverted latent and render the result; class targets
-    land where the model's classifier sees the class (:func:`land_edits`).
+    """Apply ``edits`` in order to the inverted latent and render the result, kept to the
+    edited attributes' regions (:func:`confine_render`); class targets land where the model's
+    classifier sees the class (:func:`land_edits`).
 
     ``layers`` = (start, stop) limits the edits to those W+ rows. When the edits leave the
     latent as it was (none, or zero strengths), the render *is* the reconstruction, so
@@ -354,7 +376,8 @@ def edit_inverted(
     moved = moved.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, inverted.reconstruction.copy(), edits)
-    return Edited(moved, render(bundle, moved, generator), edits)
+    drawn = render(bundle, moved, generator)
+    return Edited(moved, confine_render(bundle, inverted.reconstruction, drawn, edits), edits)
 
 
 def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Picture:

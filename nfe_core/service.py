@@ -43,6 +43,7 @@ from nfe_core.pipeline import (
     ModelNotReadyError,
     check_can_edit,
     check_can_invert,
+    confine_render,
     face_generator,
     invert_picture,
     land_edits,
@@ -269,7 +270,8 @@ class EditorModel:
         layers: tuple[int, int] | None = None,
         serial: int = 0,
     ) -> Rendered:
-        """``face`` with the edits of ``state`` applied in order, rendered with fixed noise;
+        """``face`` with the edits of ``state`` applied in order, rendered with fixed noise and
+        kept to the regions the edited attributes draw (the model's segmenter, when it has one);
         class targets land where the model's classifier sees the class (landed once per face
         and kept, so dragging a slider renders one face). No edits: the reconstruction
         itself (so a picture pastes back unchanged).
@@ -298,7 +300,9 @@ class EditorModel:
             self.bundle, latent, edits, layers, memo=self._landings, generator=generator
         )
         moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
-        image = render(self.bundle, moved, generator)
+        image = confine_render(
+            self.bundle, face.reconstruction, render(self.bundle, moved, generator), edits
+        )
         edited = moved.detach().float().cpu().numpy().copy()
         return Rendered(image, edited, time.perf_counter() - started, serial)
 

@@ -11,6 +11,7 @@ from nfe_core.editing import Boundary
 from nfe_core.models import DiscriminatorConfig, Generator, GeneratorConfig
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
+from nfe_core.models.segmenter import Segmenter, SegmenterConfig
 
 CHANNELS = (32, 32, 16, 8)  # 4, 8, 16 and 32 px
 TINY_GENERATOR = GeneratorConfig(
@@ -83,3 +84,22 @@ def save_editing_bundle(root: Path, *, encoder: bool = True, name: str = "tiny")
         encoder=net,
         boundaries=tiny_boundaries(),
     )
+
+
+# A tiny segmenter's regions, and which the tiny models' attributes draw
+TINY_REGIONS = ("background", "hair", "skin")
+TINY_OWNERS = (("hair_color", ("hair",)), ("glasses", ("skin",)))
+
+
+def tiny_segmenter_config(resolution: int = 32, **changes: object) -> SegmenterConfig:
+    return SegmenterConfig(resolution, TINY_REGIONS, TINY_OWNERS, channels=(8, 8, 16), **changes)
+
+
+def segmenter_sure_of(region: str, resolution: int = 32) -> Segmenter:
+    """A segmenter that sees ``region`` in every pixel (its head's bias says so)."""
+    net = Segmenter(tiny_segmenter_config(resolution)).eval()
+    with torch.no_grad():
+        net.out.weight.zero_()
+        net.out.bias.fill_(-20.0)
+        net.out.bias[TINY_REGIONS.index(region)] = 20.0
+    return net

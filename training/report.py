@@ -51,6 +51,7 @@ from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
+from nfe_core.models.segmenter import confine
 from nfe_core.pipeline import land_edits
 from nfe_core.sampling import images_to_uint8, tile_frames
 from training.gan.data import derive_seed
@@ -274,7 +275,10 @@ def edit_scores(
     class-target edits (each face to a class the judge says it does not have) that the judge
     then reads as the target (``edit_success``), and the share of faces whose other
     attributes it reads unchanged (``preservation``), and each of them separately
-    (``preservation_by_attribute``); ``..._unconditional`` without keeping."""
+    (``preservation_by_attribute``); ``..._unconditional`` without keeping. The edited faces
+    are judged as the app shows them: kept to the attribute's regions when the model has a
+    segmenter (:func:`confined`); then ``..._unconfined`` are the conditional figures of the
+    whole renders."""
     images = renderer.images(ws)
     before = read_labels(judge, images, options.batch_size)
     judged = judge.config.classes
@@ -286,6 +290,8 @@ def edit_scores(
         "edit_success_unconditional": {},
         "preservation_unconditional": {},
     }
+    if bundle.segmenter is not None:
+        figures |= {"edit_success_unconfined": {}, "preservation_unconfined": {}}
     annotator = bundle.classifier
     if annotator is not None and annotator is not judge:
         figures["classifiers_agree"] = classifiers_agree(
@@ -308,12 +314,19 @@ def edit_scores(
                     for w, t in zip(ws, targets, strict=True)
                 ]
             )
-            after = read_labels(judge, renderer.images(edited), options.batch_size)
-            success = (after[attribute] == targets).float().mean()
-            unchanged = torch.ones(len(ws), dtype=torch.bool)
-            stayed = {name: after[name] == before[name] for name in others}
-            for name in others:
-                unchanged &= stayed[name]
+            drawn = renderer.images(edited)
+            after = read_labels(
+                judge, confined(bundle, images, drawn, attribute), options.batch_size
+            )
+            success, unchanged, stayed = _kept(after, before, attribute, targets)
+            if not suffix and bundle.segmenter is not None:
+                whole, kept_whole, _ = _kept(
+                    read_labels(judge, drawn, options.batch_size), before, attribute, targets
+                )
+                figures["edit_success_unconfined"][attribute] = round(float(whole), 4)
+                figures["preservation_unconfined"][attribute] = round(
+                    float(kept_whole.float().mean()), 4
+                )
             if not suffix:
                 figures["preservation_by_attribute"][attribute] = {
                     name: round(float(same.float().mean()), 4) for name, same in stayed.items()
@@ -324,6 +337,20 @@ def edit_scores(
             figures["edit_success" + suffix][attribute] = round(float(success), 4)
             figures["preservation" + suffix][attribute] = round(float(unchanged.float().mean()), 4)
     return figures
+
+
+def _kept(
+    after: dict[str, Tensor], before: dict[str, Tensor], attribute: str, targets: Tensor
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """Of judge readings ``after`` an edit of ``attribute`` to ``targets`` (class indices)
+    and ``before`` it: the share that reached the target, per face whether every other
+    attribute read the same, and that per other attribute."""
+    success = (after[attribute] == targets).float().mean()
+    stayed = {name: after[name] == before[name] for name in before if name != attribute}
+    unchanged = torch.ones(len(targets), dtype=torch.bool)
+    for same in stayed.values():
+        unchanged &= same
+    return success, unchanged, stayed
 
 
 def classifiers_agree(
@@ -356,6 +383,27 @@ def edit_as_app(
     landed = land_edits(bundle, latent, edits, generator=generator)
     moved = apply(latent, landed, bundle.boundaries, num_ws=num_ws)
     return moved if moved.ndim == 2 else moved.unsqueeze(0).expand(num_ws, -1)
+
+
+def confined(bundle: Bundle, before: Tensor, after: Tensor, attribute: str) -> Tensor:
+    """Edited renders ``after`` kept to ``attribute``'s regions by the model's segmenter, as
+    the app shows them (:func:`nfe_core.pipeline.confine_render`): images (N, 3, R, R) in
+    -1..1 on the CPU; ``after`` itself when the model has no segmenter."""
+    segmenter = bundle.segmenter
+    if segmenter is None:
+        return after
+    step = 100
+    return torch.cat(
+        [
+            confine(
+                segmenter,
+                before[i : i + step].to(bundle.device),
+                after[i : i + step].to(bundle.device),
+                [attribute],
+            ).cpu()
+            for i in range(0, len(after), step)
+        ]
+    )
 
 
 def psnr_db(a: Tensor, b: Tensor) -> Tensor:
@@ -425,7 +473,7 @@ def inversion_figures(
             kept = tuple(n for n in bundle.boundaries.attributes if n != a and n in judged)
             edit = Edit(a, target=judged[a][target], preserve=kept)
             moved = edit_as_app(bundle, result.latent, [edit], generator)
-            edited[a].append(draw(generator, moved[None]))
+            edited[a].append(confined(bundle, face, draw(generator, moved[None]), a))
             targets[a].append(target)
     rec_final = torch.cat(finished)
     rec_start = renderer.images(torch.stack(start))
@@ -526,8 +574,9 @@ def edit_strips(
             edits = [[]] + [[Edit(attribute, target=c, preserve=kept)] for c in info.classes]
         rows = []
         for w in ws:
-            frames = torch.stack([edit_as_app(bundle, w, e) for e in edits])
-            rows.append(images_to_uint8(renderer.images(frames)))
+            frames = renderer.images(torch.stack([edit_as_app(bundle, w, e) for e in edits]))
+            face = renderer.images(w[None]).expand_as(frames)
+            rows.append(images_to_uint8(confined(bundle, face, frames, attribute)))
         path = out / f"strip_{attribute}.png"
         save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
         written.append(path)
@@ -797,6 +846,18 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             + " |"
         )
     lines.append("")
+    whole = figures.get("preservation_unconfined")
+    if whole:
+        lines += [
+            "Edits are judged as the app shows them: kept by the model's segmenter to the "
+            "regions the edited attribute draws. The whole renders, before that (others kept): "
+            + "; ".join(
+                f"{a} success {figures['edit_success_unconfined'][a]:.4f}, preservation {v:.4f}"
+                for a, v in whole.items()
+            )
+            + ".",
+            "",
+        ]
     kept = figures.get("preservation_by_attribute", {})
     if kept:
         names = list(dict.fromkeys(name for row in kept.values() for name in row))

@@ -308,7 +308,7 @@ def _edit(args: argparse.Namespace) -> int:
 
     from nfe_core.editing import apply_steps
     from nfe_core.imageio import save_image
-    from nfe_core.pipeline import face_generator, land_edits
+    from nfe_core.pipeline import confine_render, face_generator, land_edits
     from nfe_core.sampling import tile_frames
 
     out: Path = args.out
@@ -389,13 +389,14 @@ def _edit(args: argparse.Namespace) -> int:
 
         size = generator.config.resolution
         if strip is None:
-            save_image(_render(generator, edited), out)
+            image = _render(generator, edited)
+            if landed:
+                image = confine_render(bundle, _render(generator, latent), image, landed)
+            save_image(image, out)
             what = f"{size}x{size} px"
         else:
             labels, frame_edits = strip
-            frames = _render_strip(
-                generator, edited, frame_edits, boundaries, args.layers, args.quiet
-            )
+            frames = _render_strip(bundle, generator, edited, frame_edits, args.layers, args.quiet)
             tiled = tile_frames(np.stack(frames)[None], gap=_STRIP_GAP, min_side=_STRIP_MIN_FRAME)
             save_image(tiled, out)
             if not args.quiet:
@@ -593,22 +594,29 @@ def _render(generator: Generator, latent: Tensor) -> np.ndarray:
 
 
 def _render_strip(
+    bundle: Bundle,
     generator: Generator,
     latent: Tensor,
     edits: Sequence[Edit | None],
-    boundaries: Boundaries,
     layers: tuple[int, int] | None,
     quiet: bool,
 ) -> list[np.ndarray]:
+    """One frame per edit of ``latent`` (None: the face itself), each kept to its attribute's
+    regions (:func:`~nfe_core.pipeline.confine_render`)."""
     from nfe_core.editing import apply
+    from nfe_core.pipeline import confine_render
 
+    base = _render(generator, latent)
     frames = []
     with progress_bar("rendering", len(edits), unit="frame", quiet=quiet) as bar:
         for done, edit in enumerate(edits, start=1):
-            moved = latent
+            frame = base
             if edit is not None:
-                moved = apply(latent, [edit], boundaries, layers=layers, num_ws=generator.num_ws)
-            frames.append(_render(generator, moved))
+                moved = apply(
+                    latent, [edit], bundle.boundaries, layers=layers, num_ws=generator.num_ws
+                )
+                frame = confine_render(bundle, base, _render(generator, moved), [edit])
+            frames.append(frame)
             bar(done, len(edits))
     return frames
 

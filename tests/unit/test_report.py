@@ -8,16 +8,19 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from nfe_core.bundle import load_bundle, save_bundle
+from nfe_core.bundle import load_bundle, resave_bundle, save_bundle
 from nfe_core.editing import Boundary
 from nfe_core.imageio import load_image
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
-from tests.tiny import TINY_GENERATOR, tiny_generator
+from tests.tiny import TINY_GENERATOR, segmenter_sure_of, tiny_generator
 from training.cli import main as train_main
 from training.report import (
+    Renderer,
     ReportOptions,
     classifiers_agree,
+    confined,
+    edit_figures,
     frechet_distance,
     make_report,
     precision_recall,
@@ -249,3 +252,32 @@ def test_cli_report_and_errors(bundle_with_sliders, tmp_path, capsys):
     plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
     assert train_main(["report", "--model", str(plain), "--quiet"]) == 2
     assert "no attribute boundaries" in capsys.readouterr().err
+
+
+def test_edits_are_judged_as_the_app_shows_them_kept_to_their_regions(
+    bundle_with_sliders, tmp_path
+):
+    """With a segmenter that sees no hair and no skin anywhere, the app shows hair colour and
+    glasses edits (which own those regions) as no change at all: the report's edit figures
+    must say so, and give the whole renders' figures beside them."""
+    options = ReportOptions(faces=10, batch_size=16)
+    plain = load_bundle(bundle_with_sliders)
+    whole = edit_figures(plain, plain.judge, Renderer(plain, 16), options)
+    assert "preservation_unconfined" not in whole  # no segmenter: the whole renders are it
+    resave_bundle(plain, segmenter=segmenter_sure_of("background"))
+    bundle = load_bundle(bundle_with_sliders)
+    f = edit_figures(bundle, bundle.judge, Renderer(bundle, 16), options)
+    for attribute in ("hair_color", "glasses"):
+        assert f["edit_success"][attribute] == 0.0  # every face was sent to another class
+        assert f["preservation"][attribute] == 1.0
+        assert f["preservation_by_attribute"][attribute] == {
+            name: 1.0 for name in f["preservation_by_attribute"][attribute]
+        }
+        # beside them, the figures of the whole renders: those of the model without it
+        assert f["edit_success_unconfined"][attribute] == whole["edit_success"][attribute]
+        assert f["preservation_unconfined"][attribute] == whole["preservation"][attribute]
+    # what the report judges: the edited renders kept to the regions (here: none of them)
+    renders = Renderer(bundle, 16).images(torch.randn(2, 32))
+    edits = Renderer(bundle, 16).images(torch.randn(2, 32))
+    assert torch.equal(confined(bundle, renders, edits, "hair_color"), renders)
+    assert torch.equal(confined(plain, renders, edits, "hair_color"), edits)

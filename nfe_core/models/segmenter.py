@@ -1,0 +1,205 @@
+"""The segmenter: a small U-Net that says which part of the face each pixel shows, so that an
+edit changes only the pixels of the attribute it names.
+
+InterFaceGAN edits move the whole latent, and a small generator draws colours and shapes with
+shared layers: on the 64 px default model a hair colour edit also recoloured the shirt and the
+background, and an eye colour edit tinted the whole picture. :func:`confine` keeps such an
+edit to the regions its attribute draws (hair for hair colour and length, the eyes for eye
+colour...): the edited render where those regions are - before or after the edit, grown by
+``grow`` pixels and feathered - and the unedited render everywhere else. On 200 sampled faces
+of that model (judge, class edits with the rest preserved), it raised the share of faces whose
+other attributes all stayed from 0.63 to 0.87 for eye colour and from 0.24 to 0.37 for hair
+colour, at the same success (scratch measurement, 2026-12-05).
+
+Trained by ``nfe-train segmenter`` on procedural renders, whose region maps are known exactly
+(soft targets: the share of each region in a pixel). Which regions an attribute draws is part
+of the config (``owners``), so the app needs nothing but the bundle. Rebuilt from its frozen
+config alone: ``Segmenter(SegmenterConfig.from_dict(saved))``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nfe_core.models.config import check_resolution, config_from_dict, is_int
+
+MIN_RESOLUTION = 16
+MAX_RESOLUTION = 1024
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_UNSURE = 0.05  # a region probability below this is none: far pixels keep their exact values
+
+
+def _names(value: object, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"{what} must be a non-empty list of names, got {value!r}")
+    if not all(isinstance(v, str) and _NAME.match(v) for v in value):
+        raise ValueError(f"{what} must be lowercase identifiers, got {list(value)!r}")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{what} repeats a name: {list(value)}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    """Architecture of a `Segmenter` and what its regions mean; stored beside its weights."""
+
+    resolution: int  # the generator's resolution (power of two)
+    regions: tuple[str, ...]  # output channels, in order ("background", "hair", ...)
+    owners: tuple[tuple[str, tuple[str, ...]], ...]  # (attribute, the regions it draws)
+    channels: tuple[int, ...] = (16, 32, 64)  # per level, full resolution first (x8 each)
+    grow: int = 1  # pixels an edit's area grows by beyond its regions
+
+    def __post_init__(self) -> None:
+        r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        regions = _names(self.regions, "regions")
+        object.__setattr__(self, "regions", regions)
+        if not isinstance(self.owners, list | tuple):
+            raise ValueError(
+                f"owners must be a list of [attribute, [region, ...]] pairs, got {self.owners!r}"
+            )
+        owners = []
+        for item in self.owners:
+            if not isinstance(item, list | tuple) or len(item) != 2:
+                raise ValueError(
+                    f"owners: expected an [attribute, [region, ...]] pair, got {item!r}"
+                )
+            attribute, drawn = item
+            drawn = _names(drawn, f"owners: the regions of {attribute!r}")
+            unknown = [d for d in drawn if d not in regions]
+            if unknown:
+                raise ValueError(f"owners: {attribute!r} names unknown regions {unknown}")
+            owners.append((_names([attribute], "owners: attribute")[0], drawn))
+        if len({a for a, _ in owners}) != len(owners):
+            raise ValueError("owners: an attribute appears twice")
+        object.__setattr__(self, "owners", tuple(owners))
+        channels = self.channels
+        if (
+            not isinstance(channels, list | tuple)
+            or not channels
+            or not all(is_int(c) and c >= 8 and c % 8 == 0 for c in channels)
+        ):
+            raise ValueError(f"channels must be multiples of 8 (one per level), got {channels!r}")
+        object.__setattr__(self, "channels", tuple(channels))
+        if 2 ** (len(channels) - 1) > r:
+            raise ValueError(f"{len(channels)} levels halve {r} px below 1 px")
+        if not is_int(self.grow) or not 0 <= self.grow <= 8:
+            raise ValueError(
+                f"grow must be a whole number of pixels from 0 to 8, got {self.grow!r}"
+            )
+
+    @property
+    def owned(self) -> dict[str, tuple[str, ...]]:
+        """The regions each attribute draws."""
+        return dict(self.owners)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; :meth:`from_dict` rebuilds the config."""
+        d = dataclasses.asdict(self)
+        d["regions"] = list(self.regions)
+        d["owners"] = [[a, list(r)] for a, r in self.owners]
+        d["channels"] = list(self.channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: object) -> SegmenterConfig:
+        """The config saved by :meth:`to_dict`; ValueError on unknown or missing keys."""
+        return config_from_dict(cls, d)
+
+
+class _Block(nn.Sequential):
+    """Two 3x3 convolutions with group norm and SiLU: (N, C_in, H, W) -> (N, C_out, H, W)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__(
+            nn.Conv2d(c_in, c_out, 3, padding=1),
+            nn.GroupNorm(8, c_out),
+            nn.SiLU(),
+            nn.Conv2d(c_out, c_out, 3, padding=1),
+            nn.GroupNorm(8, c_out),
+            nn.SiLU(),
+        )
+
+
+class Segmenter(nn.Module):
+    """Images (N, 3, R, R) in -1..1 -> region logits (N, len(regions), R, R).
+
+    A U-Net: per level a block, average pooling down, bilinear upsampling and a block over
+    the skip connection on the way up.
+    """
+
+    def __init__(self, config: SegmenterConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.down = nn.ModuleList(_Block(a, b) for a, b in zip((3, *c[:-1]), c, strict=True))
+        self.up = nn.ModuleList(
+            _Block(deep + skip, skip) for deep, skip in itertools.pairwise(c[::-1])
+        )
+        self.out = nn.Conv2d(c[0], len(config.regions), 1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        r = self.config.resolution
+        if images.ndim != 4 or images.shape[1] != 3 or images.shape[-2:] != (r, r):
+            raise ValueError(f"expected images (N, 3, {r}, {r}), got shape {tuple(images.shape)}")
+        skips = []
+        x = images
+        for i, block in enumerate(self.down):
+            x = block(x if i == 0 else F.avg_pool2d(x, 2))
+            skips.append(x)
+        for block, skip in zip(self.up, skips[-2::-1], strict=True):
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat([x, skip], dim=1))
+        return self.out(x)
+
+    @torch.no_grad()
+    def area(self, images: Tensor, attributes: Iterable[str]) -> Tensor | None:
+        """How much each pixel of images (N, 3, R, R) in -1..1 shows a region that one of
+        ``attributes`` draws: (N, 1, R, R) in 0..1; None when one of them has no regions here
+        (an edit of it may change anything). Runs in eval mode and restores the mode."""
+        owned = self.config.owned
+        wanted: set[str] = set()
+        for attribute in attributes:
+            if attribute not in owned:
+                return None
+            wanted.update(owned[attribute])
+        channels = [i for i, name in enumerate(self.config.regions) if name in wanted]
+        was_training = self.training
+        self.eval()
+        try:
+            probabilities = self(images.float()).softmax(dim=1)
+        finally:
+            self.train(was_training)
+        return probabilities[:, channels].sum(dim=1, keepdim=True)
+
+
+@torch.no_grad()
+def confine(
+    segmenter: Segmenter, before: Tensor, after: Tensor, attributes: Iterable[str]
+) -> Tensor:
+    """``after`` (an edit of ``before``; both (N, 3, R, R) in -1..1) kept to where the edited
+    ``attributes`` are drawn: the regions they own in either image, grown by the config's
+    ``grow`` pixels and feathered by one, blend ``after`` in; elsewhere ``before`` stays
+    exactly. ``after`` unchanged when an attribute has no regions (see :meth:`Segmenter.area`)."""
+    if before.shape != after.shape:
+        raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
+    attributes = list(attributes)
+    first = segmenter.area(before, attributes)
+    second = segmenter.area(after, attributes)
+    if first is None or second is None:
+        return after
+    mask = torch.maximum(first, second)
+    mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
+    for _ in range(segmenter.config.grow):
+        mask = F.max_pool2d(mask, 3, stride=1, padding=1)
+    mask = F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1).clamp(0, 1)
+    mask = mask.to(before.dtype)
+    return torch.where(mask > 0, before + mask * (after - before), before)

@@ -1,0 +1,154 @@
+"""The segmenter and confined edits: an edit changes only the pixels of the regions its
+attribute draws, in the core functions, the pipeline the CLI and batch use, and the app's
+model; bundles hold the segmenter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from nfe_core.bundle import Bundle, load_bundle, resave_bundle
+from nfe_core.editing import parse_edits
+from nfe_core.facebox import FaceBox
+from nfe_core.imageio import Picture
+from nfe_core.models.segmenter import Segmenter, SegmenterConfig, confine
+from nfe_core.pipeline import confine_render, edit_inverted, invert_picture, render
+from nfe_core.service import EditorModel
+from nfe_core.session import Face
+from tests.tiny import (
+    TINY_REGIONS,
+    save_editing_bundle,
+    segmenter_sure_of,
+    tiny_segmenter_config,
+)
+
+REGIONS = TINY_REGIONS
+
+
+def config(resolution: int = 32, **changes: object) -> SegmenterConfig:
+    return tiny_segmenter_config(resolution, **changes)
+
+
+class LeftHalfIsHair(Segmenter):
+    """Says: the left half of every image is hair, the right half background."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = images.shape
+        logits = torch.zeros(n, len(REGIONS), h, w)
+        logits[:, 1, :, : w // 2] = 30.0
+        logits[:, 0, :, w // 2 :] = 30.0
+        return logits
+
+
+def test_config_round_trips_and_refuses_what_it_cannot_use() -> None:
+    c = config()
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    assert c.owned == {"hair_color": ("hair",), "glasses": ("skin",)}
+    with pytest.raises(ValueError, match="unknown regions"):
+        SegmenterConfig(32, REGIONS, (("hair_color", ("fur",)),))
+    with pytest.raises(ValueError, match="multiples of 8"):
+        SegmenterConfig(32, REGIONS, (), channels=(8, 12))
+    with pytest.raises(ValueError, match="grow"):
+        config(grow=-1)
+    with pytest.raises(ValueError, match="repeats"):
+        SegmenterConfig(32, ("hair", "hair"), ())
+    with pytest.raises(ValueError, match="unknown keys"):
+        SegmenterConfig.from_dict(c.to_dict() | {"colour": 1})
+
+
+def test_segmenter_maps_pixels_to_regions() -> None:
+    net = Segmenter(config()).eval()
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert net(images).shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match="32, 32"):
+        net(torch.zeros(1, 3, 16, 16))
+    area = net.area(images, ["hair_color", "glasses"])
+    assert area is not None and area.shape == (2, 1, 32, 32)
+    assert float(area.min()) >= 0 and float(area.max()) <= 1
+    assert net.area(images, ["hair_color", "mouth"]) is None  # mouth has no regions here
+
+
+def test_confine_keeps_an_edit_to_its_regions() -> None:
+    net = LeftHalfIsHair(config())
+    before = torch.full((1, 3, 32, 32), -0.5)
+    after = torch.full((1, 3, 32, 32), 0.5)
+    kept = confine(net, before, after, ["hair_color"])
+    # the hair (left half) takes the edit; grown by one pixel and feathered by one more
+    assert torch.allclose(kept[..., :15], after[..., :15])
+    assert bool((kept[..., 16:18] > before[..., 16:18]).all())
+    # the rest keeps its exact values
+    assert torch.equal(kept[..., 18:], before[..., 18:])
+    # an edit of an attribute the segmenter knows no regions of is left whole
+    assert torch.equal(confine(net, before, after, ["mouth"]), after)
+    # glasses own the skin, which this segmenter sees nowhere: nothing changes
+    assert torch.equal(confine(net, before, after, ["glasses"]), before)
+    with pytest.raises(ValueError, match="differ"):
+        confine(net, before, after[..., :16], ["hair_color"])
+
+
+def test_a_bundle_keeps_its_segmenter(tmp_path: Path) -> None:
+    root = save_editing_bundle(tmp_path / "m")
+    bundle = load_bundle(root, "cpu")
+    assert bundle.segmenter is None
+    net = Segmenter(config())
+    resave_bundle(bundle, segmenter=net)
+    again = load_bundle(root, "cpu")
+    assert again.segmenter is not None and again.segmenter.config == net.config
+    for name, value in net.state_dict().items():
+        assert torch.equal(again.segmenter.state_dict()[name], value)
+    assert "segmenter" in again.networks
+    with pytest.raises(ValueError, match="Segmenter"):
+        resave_bundle(again, segmenter=torch.nn.Linear(2, 2))
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Bundle]:
+    """The tiny model with a segmenter that sees only background / only hair everywhere."""
+    out = {}
+    for region in ("background", "hair"):
+        root = save_editing_bundle(tmp_path_factory.mktemp(region) / "m")
+        resave_bundle(load_bundle(root, "cpu"), segmenter=segmenter_sure_of(region))
+        out[region] = load_bundle(root, "cpu")
+    return out
+
+
+def test_confine_render_keeps_pixels_the_edit_does_not_own(bundles: dict[str, Bundle]) -> None:
+    bundle = bundles["background"]
+    latent = torch.zeros(bundle.generator.num_ws, 32)
+    before = render(bundle, latent)
+    after = render(bundle, latent + 1.0)
+    assert not np.array_equal(before, after)
+    hair = parse_edits(["hair_color:blue=+2"])
+    # no hair anywhere: a hair colour edit changes no pixel
+    assert np.array_equal(confine_render(bundle, before, after, hair), before)
+    # hair everywhere: the whole edit shows
+    assert np.array_equal(confine_render(bundles["hair"], before, after, hair), after)
+    # no edits, or a model without a segmenter: the render as it is
+    assert np.array_equal(confine_render(bundle, before, after, []), after)
+
+
+def test_an_inverted_picture_is_edited_only_where_the_attribute_is(
+    bundles: dict[str, Bundle],
+) -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    picture = Picture(rgb=Image.fromarray(pixels))
+    for region, changes in (("background", False), ("hair", True)):
+        bundle = bundles[region]
+        inverted = invert_picture(bundle, picture, FaceBox(0, 0, 40, 40), steps=2, tune_steps=0)
+        edited = edit_inverted(bundle, inverted, parse_edits(["hair_color:blue=+3"]))
+        assert (not np.array_equal(edited.render, inverted.reconstruction)) == changes
+        # glasses own the skin, which neither segmenter sees: their edits change nothing
+        glasses = edit_inverted(bundle, inverted, parse_edits(["glasses=+3"]))
+        assert np.array_equal(glasses.render, inverted.reconstruction)
+
+
+def test_the_apps_renders_are_kept_to_the_edited_regions(bundles: dict[str, Bundle]) -> None:
+    for region, changes in (("background", False), ("hair", True)):
+        model = EditorModel(bundles[region])
+        face: Face = model.generate(seed=3)
+        shown = model.render(face, parse_edits(["hair_color:pink=+2.5"])).image
+        assert (not np.array_equal(shown, face.reconstruction)) == changes
