@@ -226,9 +226,13 @@ def _add_gan(sub: argparse._SubParsersAction) -> None:
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event, speak: bool) -> Iterator[None]:
-    """Ctrl+C / SIGTERM set ``stop`` (training ends after the step, with a checkpoint); a
-    second Ctrl+C raises KeyboardInterrupt at once."""
+def _stop_on_signals(
+    stop: threading.Event,
+    speak: bool,
+    message: str = "stopping after this step and saving a checkpoint",
+) -> Iterator[None]:
+    """Ctrl+C / SIGTERM set ``stop`` (training ends after the step, with a checkpoint, and
+    ``message`` says so); a second Ctrl+C raises KeyboardInterrupt at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -238,9 +242,7 @@ def _stop_on_signals(stop: threading.Event, speak: bool) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
         if speak:
-            sys.stderr.write(
-                "\nstopping after this step and saving a checkpoint (Ctrl+C again: at once)\n"
-            )
+            sys.stderr.write(f"\n{message} (Ctrl+C again: at once)\n")
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -366,6 +368,27 @@ def _add_classifier(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_classifier)
 
 
+def _phase_bars(stack: ExitStack, quiet: bool) -> Callable[[str, str], Callable[[int, int], None]]:
+    """``bar(name, unit)``: a progress callable per phase of a job (rendering, training...);
+    each phase's bar appears with its first report and replaces the last phase's. The bars
+    close with ``stack``."""
+    shown: list[tuple[str, ExitStack, Callable[[int, int], None]]] = []
+
+    def bar(name: str, unit: str) -> Callable[[int, int], None]:
+        def update(done: int, total: int) -> None:
+            if not shown or shown[-1][0] != name:
+                if shown:
+                    shown[-1][1].close()
+                own = stack.enter_context(ExitStack())
+                made = own.enter_context(progress_bar(name, total, unit=unit, quiet=quiet))
+                shown.append((name, own, made))
+            shown[-1][2](done, total)
+
+        return update
+
+    return bar
+
+
 def _classifier(args: argparse.Namespace) -> int:
     from training.classifier.train import ClassifierOptions, check_out, train_classifier
 
@@ -382,20 +405,7 @@ def _classifier(args: argparse.Namespace) -> int:
     check_out(options.out)  # fail before minutes of rendering
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     with ExitStack() as stack:
-        shown: list[tuple[str, ExitStack, Callable[[int, int], None]]] = []
-
-        def bar(name: str, unit: str) -> Callable[[int, int], None]:
-            def update(done: int, total: int) -> None:  # a phase's bar replaces the last one
-                if not shown or shown[-1][0] != name:
-                    if shown:
-                        shown[-1][1].close()
-                    own = stack.enter_context(ExitStack())
-                    made = own.enter_context(progress_bar(name, total, unit=unit, quiet=args.quiet))
-                    shown.append((name, own, made))
-                shown[-1][2](done, total)
-
-            return update
-
+        bar = _phase_bars(stack, args.quiet)
         result = train_classifier(
             options,
             render_progress=bar("rendering", "face"),
@@ -712,6 +722,119 @@ def _encoder(args: argparse.Namespace) -> int:
     return 0
 
 
+_SEGMENTER_DESCRIPTION = """\
+Train the segmenter of a model bundle: a small U-Net that tells which part of the face each
+pixel shows (background, hair, skin, eye white, iris...), so that an edit changes only the
+pixels of the regions its attribute draws (hair for hair colour and length, the eyes for eye
+colour...). It learns from N procedural faces rendered at the bundle's resolution with their
+exact region shares per pixel (soft targets), slightly blurred and noised to look more like
+the GAN's; E epochs.
+
+Held-out figures (on --test-count faces drawn with another seed) go to WORK/metrics.json and
+into the bundle's training record: per region the IoU and accuracy on pure pixels, the soft
+error, and per attribute the IoU of its area. The segmenter goes into the bundle, replacing
+one it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels
+and leaves the bundle as it was."""
+
+
+def _add_segmenter(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "segmenter",
+        help="train a bundle's segmenter, which keeps each edit to its attribute's regions",
+        description=_SEGMENTER_DESCRIPTION,
+        epilog="examples:\n  nfe-train segmenter --model run/bundle --count 8000 --epochs 4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", type=Path, required=True, metavar="BUNDLE", help="bundle folder")
+    p.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="folder for metrics.json (default: BUNDLE-segmenter beside the bundle)",
+    )
+    p.add_argument(
+        "--count",
+        type=positive_int,
+        default=8000,
+        metavar="N",
+        help="procedural faces to train on (default: 8000)",
+    )
+    p.add_argument(
+        "--test-count",
+        type=positive_int,
+        default=500,
+        metavar="N",
+        help="held-out faces for the figures (default: 500)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=4,
+        metavar="E",
+        help="passes over the faces (default: 4)",
+    )
+    p.add_argument(
+        "--batch", type=positive_int, default=64, metavar="B", help="faces per step (default: 64)"
+    )
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="T",
+        help="CPU threads for the network (default: torch's, one per core)",
+    )
+    add_seed_option(p, "the faces, the data order and the initial weights")
+    add_device_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_segmenter)
+
+
+def _segmenter(args: argparse.Namespace) -> int:
+    import torch
+
+    from training.segmenter import SegmenterOptions, add_segmenter
+
+    options = SegmenterOptions(
+        count=args.count,
+        test_count=args.test_count,
+        epochs=args.epochs,
+        batch_size=args.batch,
+        seed=args.seed,
+    )
+    work = args.work or args.model.with_name(args.model.name + "-segmenter")
+    log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    threads = torch.get_num_threads()
+    stop = threading.Event()
+    try:
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
+        with (
+            _stop_on_signals(stop, not args.quiet, "stopping after this step"),
+            ExitStack() as stack,
+        ):
+            bar = _phase_bars(stack, args.quiet)
+            result = add_segmenter(
+                args.model,
+                work,
+                options,
+                device=args.device,
+                progress=bar("training", "step"),
+                render_progress=bar("rendering", "face"),
+                should_stop=stop.is_set,
+                log=log,
+            )
+    finally:
+        torch.set_num_threads(threads)  # 'nfe-train all' runs the next stage in this process
+    metrics = result.metrics["metrics"]
+    print(
+        f"trained the segmenter in {result.seconds:.0f} s; held out: pure-pixel accuracy "
+        f"{metrics['pixel_accuracy']}, area IoU "
+        + ", ".join(f"{k} {v}" for k, v in metrics["attribute_iou"].items())
+        + f"; wrote it into {result.bundle} and {work / 'metrics.json'}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 _COMPACT_DESCRIPTION = """\
 Write a compact copy of a GAN run's newest checkpoint, as safetensors (no pickle): float16
 tensors, and no Adam first moments when beta1 is 0 (Adam overwrites them every step). About
@@ -752,8 +875,9 @@ def _compact(args: argparse.Namespace) -> int:
 
 _ALL_DESCRIPTION = """\
 Build a whole model from one pipeline config (TOML): train the GAN on procedural faces, the
-annotator and judge classifiers, label samples and fit the attribute boundaries, train the
-encoder, name the bundle, write its quality report, and copy it where it ships.
+annotator and judge classifiers, train the encoder, label samples and fit the attribute
+boundaries, train the segmenter, name the bundle, write its quality report, and copy it
+where it ships.
 
 Every stage writes into RUNS and is skipped when its result is there already; an interrupted
 stage resumes. Run the same command again to go on in another sitting. See
@@ -763,7 +887,8 @@ training/configs/*.toml and training/pipeline.py for the config's keys."""
 def _add_all(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "all",
-        help="the whole pipeline from one config: GAN, classifiers, sliders, encoder, report",
+        help="the whole pipeline from one config: GAN, classifiers, encoder, sliders, "
+        "segmenter, report",
         description=_ALL_DESCRIPTION,
         epilog=(
             "examples:\n"
@@ -781,7 +906,7 @@ def _add_all(sub: argparse._SubParsersAction) -> None:
         "--until",
         metavar="STAGE",
         help="stop after this stage (gan, annotator, judge, encoder, "
-        "attributes, finish, report, publish)",
+        "attributes, segmenter, finish, report, publish)",
     )
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -816,6 +941,7 @@ _COMMANDS = (
     _add_attributes,
     _add_report,
     _add_encoder,
+    _add_segmenter,
     _add_compact,
     _add_all,
 )

@@ -20,6 +20,9 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     [encoder]                              # nfe-train encoder
     steps = 2000
     start_from = "../../resources/models/default"  # optional: begin from its encoder
+    [segmenter]                            # nfe-train segmenter (count, epochs, seed...)
+    count = 8000
+    epochs = 4
     [finish]                               # float16 = true: ship float16 weights when the
     float16 = true                         # renders stay within 40 dB PSNR of float32 ones
     [report]                               # nfe-train report; out: where report.md goes
@@ -27,10 +30,15 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     [publish]                              # where the finished bundle is copied
     to = "resources/models/default"
 
+The stages, in order: ``gan``, ``annotator``, ``judge``, ``encoder``, ``attributes``,
+``segmenter`` (the regions each edit is kept to; trained on procedural renders alone, it is
+the same for any GAN of this size), ``finish``, ``report``, ``publish``.
+
 Every stage writes into ``RUNS`` (``--runs``, default ``runs/<config name>``) and is
 skipped when its result is already there; an interrupted stage resumes (the GAN and the
-encoder from their checkpoints, the labelling from its cache). So the same command finishes
-a run over several sittings, and a second run with nothing left to do only says so.
+encoder from their checkpoints, the labelling from its cache; the segmenter starts over).
+So the same command finishes a run over several sittings, and a second run with nothing
+left to do only says so.
 
 The stages run the ``nfe-train`` commands themselves, in this process, with the options the
 config gives (``[annotator] epochs = 30`` is ``--epochs 30``).
@@ -50,8 +58,18 @@ from typing import Any
 from nfe_core.fileio import write_folder_atomically
 
 # the encoder before the attributes: their choice of W+ rows is measured on inversions too
-STAGES = ("gan", "annotator", "judge", "encoder", "attributes", "finish", "report", "publish")
-_SECTIONS = {"gan", "annotator", "judge", "attributes", "encoder", "finish", "report", "publish"}
+STAGES = (
+    "gan",
+    "annotator",
+    "judge",
+    "encoder",
+    "attributes",
+    "segmenter",
+    "finish",
+    "report",
+    "publish",
+)
+_SECTIONS = set(STAGES)
 FLOAT16_MIN_PSNR_DB = 40.0
 """float16 weights ship only if renders of the same faces stay this close to float32 ones."""
 _TOP = {"name", "description", "size", "seed"}
@@ -211,7 +229,8 @@ class Pipeline:
                 f"{self.model} was made from the GAN at step {made_from}, which has trained "
                 f"on to step {trained_to}: its later stages start again"
             )
-            for folder in (self.model, self.runs / "attributes", self.runs / "encoder"):
+            later = ("attributes", "encoder", "segmenter")
+            for folder in (self.model, *(self.runs / stage for stage in later)):
                 shutil.rmtree(folder, ignore_errors=True)
         if not self.model.exists():
             shutil.copytree(gan / "bundle", self.model)
@@ -241,6 +260,16 @@ class Pipeline:
         if "start_from" in extra:
             argv += ["--start-from", str(self.config.relative(extra["start_from"]))]
         self._run(argv + options(extra, skip=("start_from",)))
+        return True
+
+    def segmenter(self) -> bool:
+        self._start_model()
+        if "segmenter" in self._meta().get("networks", {}):
+            return False
+        section = dict(self.config.sections["segmenter"])
+        section.setdefault("seed", self.config.seed)
+        argv = ["segmenter", "--model", str(self.model), "--work", str(self.runs / "segmenter")]
+        self._run(argv + options(section))
         return True
 
     def finish(self) -> bool:

@@ -42,6 +42,12 @@ count = 300
 steps = 2
 batch = 4
 
+[segmenter]
+count = 24
+test_count = 8
+epochs = 1
+batch = 8
+
 [finish]
 float16 = true
 
@@ -105,6 +111,7 @@ def test_one_command_builds_the_model_and_a_second_run_only_says_it_is_done(
     bundle = load_bundle(tmp_path / "shipped")
     assert bundle.name == "tiny pipeline" and bundle.description == "built by a test"
     assert bundle.discriminator is None and bundle.encoder is not None
+    assert bundle.segmenter is not None and bundle.training["segmenter"]["options"]["count"] == 24
     assert bundle.training["weights"] == "float16"
     assert bundle.training["float16_render_psnr_db"] >= 40
     with safe_open(str(tmp_path / "shipped" / "generator.safetensors"), "pt") as stream:
@@ -178,13 +185,15 @@ def test_a_model_made_from_an_earlier_gan_step_is_made_again(config_file: Path, 
     (runs / "model" / "bundle.json").write_text(json.dumps(done))
     (runs / "attributes").mkdir()
     (runs / "attributes" / "labels.npz").write_bytes(b"made for step 2")
+    (runs / "segmenter").mkdir()
+    (runs / "segmenter" / "metrics.json").write_text("{}")
     calls: list[list[str]] = []
     messages: list[str] = []
     pipeline = Pipeline(PipelineConfig.load(config_file), runs, say=messages.append)
     pipeline.command = lambda argv: calls.append(argv) or 0
     assert pipeline.encoder() and calls[-1][0] == "encoder"
     assert "at step 2, which has trained on to step 7" in messages[0]
-    assert not (runs / "attributes").exists()
+    assert not (runs / "attributes").exists() and not (runs / "segmenter").exists()
     assert json.loads((runs / "model" / "bundle.json").read_text()) == {"training": {"steps": 7}}
     # made from this step, with its encoder: done, and nothing is begun again
     (runs / "model" / "bundle.json").write_text(json.dumps({**done, "training": {"steps": 7}}))
@@ -208,6 +217,26 @@ def test_the_encoder_may_start_from_a_bundle_named_relative_to_the_config(
     assert argv.count("--start-from") == 1 and "--steps" in argv
     # the encoder runs before the attributes stage, so it brings the annotator itself
     assert argv[argv.index("--classifier") + 1] == str(tmp_path / "runs" / "annotator")
+
+
+def test_the_segmenter_stage_trains_once_and_then_is_done(config_file: Path, tmp_path: Path):
+    runs = tmp_path / "runs"
+    (runs / "gan" / "bundle").mkdir(parents=True)
+    made = {"training": {"steps": 7}, "networks": {"generator": {}}}
+    (runs / "gan" / "bundle" / "bundle.json").write_text(json.dumps(made))
+    calls: list[list[str]] = []
+    pipeline = Pipeline(PipelineConfig.load(config_file), runs, say=lambda _: None)
+    pipeline.command = lambda argv: calls.append(argv) or 0
+    assert pipeline.segmenter()
+    (argv,) = calls
+    assert argv[:3] == ["segmenter", "--model", str(runs / "model")]
+    assert argv[argv.index("--work") + 1] == str(runs / "segmenter")
+    assert argv[argv.index("--seed") + 1] == "3"  # the config's seed
+    assert argv[argv.index("--count") + 1] == "24" and "--test-count" in argv
+    made["networks"]["segmenter"] = {}
+    (runs / "model" / "bundle.json").write_text(json.dumps(made))
+    assert not pipeline.segmenter() and len(calls) == 1
+    assert STAGES.index("attributes") < STAGES.index("segmenter") < STAGES.index("finish")
 
 
 def test_finish_stores_weights_that_are_float16_already_as_float16(

@@ -1,13 +1,21 @@
 """The procedural anime-face set: labelled faces the project renders itself (DESIGN.md, "Data")."""
 
 from training.synth.params import FaceParams, face_rng, sample_face
-from training.synth.render import Region, RenderedFace, render_face
-from training.synth.schema import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, Attribute
+from training.synth.render import REGION_NAMES, Region, RenderedFace, render_face
+from training.synth.schema import (
+    ATTRIBUTE_REGIONS,
+    ATTRIBUTES,
+    EYE_COLORS,
+    HAIR_COLORS,
+    Attribute,
+)
 
 __all__ = [
     "ATTRIBUTES",
+    "ATTRIBUTE_REGIONS",
     "EYE_COLORS",
     "HAIR_COLORS",
+    "REGION_NAMES",
     "Attribute",
     "FaceParams",
     "Region",

@@ -3,7 +3,8 @@
 Every shape is built in *head units* (the face's half-width is 1, the eye line near y=0,
 y downwards) and mapped to pixels by the head's affine transform (position, scale, tilt);
 shoulders and clothes use the same transform without the tilt. Optionally a region map
-(which part of the face each pixel shows) is drawn alongside, for tests and evaluation.
+(which part of the face each pixel shows) is drawn alongside, for tests and evaluation, and
+the soft region shares of each pixel (its supersamples per region), the segmenter's targets.
 """
 
 from __future__ import annotations
@@ -43,13 +44,21 @@ class Region(IntEnum):
     EDGE = 255  # the pixel straddles two or more regions
 
 
+REGION_NAMES: tuple[str, ...] = tuple(r.name.lower() for r in Region if r is not Region.EDGE)
+"""The regions a pixel can show, lowercase, in value order: index ``i`` is ``Region(i)``."""
+assert [Region[n.upper()] for n in REGION_NAMES] == list(range(len(REGION_NAMES)))
+
+
 @dataclass(frozen=True)
 class RenderedFace:
     """A rendered face: the RGB image and, when asked for, its (size, size) uint8 region map
-    (a ``Region`` per pixel, ``Region.EDGE`` where a pixel straddles regions)."""
+    (a ``Region`` per pixel, ``Region.EDGE`` where a pixel straddles regions) and its region
+    fractions, float32 (size, size, len(REGION_NAMES)): the share of each pixel's supersamples
+    in each region (they sum to 1)."""
 
     image: Image.Image
     regions: np.ndarray | None
+    fractions: np.ndarray | None = None
 
 
 def supersampling(size: int) -> int:
@@ -508,8 +517,11 @@ def _fringe(
     head.clipped(bangs, details)
 
 
-def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedFace:
-    """Draw ``p`` as a ``size`` x ``size`` RGB image (32..512), optionally with its region map."""
+def render_face(
+    p: FaceParams, size: int, *, regions: bool = False, fractions: bool = False
+) -> RenderedFace:
+    """Draw ``p`` as a ``size`` x ``size`` RGB image (32..512), optionally with its region map
+    and its region fractions (see :class:`RenderedFace`)."""
     if not isinstance(size, int) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(
             f"size must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, got {size!r}"
@@ -517,7 +529,7 @@ def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedF
     ss = supersampling(size)
     side = size * ss
     img = Image.new("RGB", (side, side))
-    reg = Image.new("L", (side, side), 0) if regions else None
+    reg = Image.new("L", (side, side), 0) if regions or fractions else None
     rng = np.random.default_rng(p.detail_seed)
     cx, cy, unit = p.center[0] * side, p.center[1] * side, p.scale * side
     head = Pen(img, reg, g.affine(cx, cy, unit, p.tilt))
@@ -539,9 +551,22 @@ def render_face(p: FaceParams, size: int, *, regions: bool = False) -> RenderedF
     if p.accessory != "none":
         _accessory(head, p, rng)
 
-    region_map = None
+    region_map = shares = None
     if reg is not None:
         samples = np.asarray(reg).reshape(size, ss, size, ss)
-        lo, hi = samples.min(axis=(1, 3)), samples.max(axis=(1, 3))
-        region_map = np.where(lo == hi, lo, np.uint8(Region.EDGE))
-    return RenderedFace(img.reduce(ss), region_map)
+        if regions:
+            lo, hi = samples.min(axis=(1, 3)), samples.max(axis=(1, 3))
+            region_map = np.where(lo == hi, lo, np.uint8(Region.EDGE))
+        if fractions:
+            shares = _region_fractions(samples)
+    return RenderedFace(img.reduce(ss), region_map, shares)
+
+
+def _region_fractions(samples: np.ndarray) -> np.ndarray:
+    """Supersampled regions (size, ss, size, ss) -> float32 shares (size, size, regions)."""
+    size, ss = samples.shape[:2]
+    per_pixel = samples.transpose(0, 2, 1, 3).reshape(size * size, ss * ss)
+    k = len(REGION_NAMES)
+    rows = np.repeat(np.arange(size * size) * k, ss * ss)
+    counts = np.bincount(rows + per_pixel.ravel(), minlength=size * size * k)
+    return (counts.reshape(size, size, k) / (ss * ss)).astype(np.float32)

@@ -76,5 +76,18 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 
 ATTRIBUTE_BY_NAME: dict[str, Attribute] = {a.name: a for a in ATTRIBUTES}
 
+# The regions of the renderer's region map (``training.synth.render.REGION_NAMES``) each
+# attribute draws: an edit of it may change these pixels and no others (the segmenter's
+# ``owners``, see nfe_core/models/segmenter.py). Every attribute above has its entry.
+ATTRIBUTE_REGIONS: dict[str, tuple[str, ...]] = {
+    "hair_color": ("hair",),
+    "hair_length": ("hair",),
+    "eye_color": ("eye_white", "iris", "pupil", "highlight"),
+    "mouth": ("mouth",),
+    "blush": ("blush",),
+    "glasses": ("glasses",),
+    "accessory": ("accessory",),
+}
+
 # Extra label column: the continuous hair length behind the ``hair_length`` class.
 HAIR_LENGTH_VALUE = "hair_length_value"

@@ -1,0 +1,460 @@
+"""Train a bundle's segmenter on procedural renders: ``nfe-train segmenter`` calls this.
+
+The renderer knows exactly which region each of a pixel's supersamples shows, so the targets
+are soft: the share of each region in each pixel (``render_face(..., fractions=True)``). The
+loss is the cross-entropy against those shares. The renders are drawn once into memory (most
+pixels show one region: they keep its index, and only the mixed ones their shares), then
+trained on for a few epochs with random horizontal flips and a light augmentation towards
+the GAN's look (a random blend with a 3x3 box blur, a little gaussian noise). Which regions
+each attribute draws is :data:`training.synth.schema.ATTRIBUTE_REGIONS`, stored in the
+network's config.
+
+Metrics, on ``test_count`` renders drawn with another seed (fractions in 0..1; null where a
+region never appears):
+
+- ``region_iou`` / ``region_accuracy``: per region, the IoU of the predicted regions (argmax)
+  against the true ones, and the share of its pixels found, over the *pure* pixels (those
+  whose largest share is above 0.99); ``pixel_accuracy``: over all pure pixels;
+- ``soft_error``: the mean over all pixels of half the L1 distance between the predicted
+  probabilities and the true shares (0: the same; 1: disjoint);
+- ``attribute_iou``: per attribute, the IoU of its area (the summed probabilities of its
+  regions above 0.5) against the true one (its summed shares above 0.5).
+
+The renders are drawn with seeds derived from the options' seed and a salt of their own, so
+they are never the GAN's, the classifiers' or the report's faces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from nfe_core.bundle import load_bundle, resave_bundle
+from nfe_core.device import resolve_device
+from nfe_core.fileio import write_atomically
+from nfe_core.jobs import ProgressFn, StopFn, check_stop
+from nfe_core.models.segmenter import Segmenter, SegmenterConfig
+from training.gan.data import derive_seed
+from training.synth.params import face_rng, sample_face
+from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
+from training.synth.schema import ATTRIBUTE_REGIONS
+
+Log = Callable[[str], None]
+METRICS_FILE = "metrics.json"
+PURE = 0.99  # a pixel whose largest region share is above this shows that region only
+_SALT = 0x5E6  # the segmenter's renders, initial weights and batches: seeds of their own
+_MIXED = 255  # in a pure-region map: the pixel shows more than one region
+
+
+@dataclass(frozen=True)
+class SegmenterOptions:
+    """One segmenter training run."""
+
+    count: int = 8000  # training renders
+    epochs: int = 4
+    batch_size: int = 64
+    lr: float = 3e-3  # the one-cycle schedule's peak
+    seed: int = 0
+    channels: tuple[int, ...] = (16, 32, 64)
+    test_count: int = 500  # held-out renders for the metrics
+    weight_decay: float = 0.01
+    max_blur: float = 0.6  # each render is blended with its 3x3 box blur by up to this
+    max_noise: float = 0.03  # and gets gaussian noise of a standard deviation up to this
+    workers: int | None = None  # render processes; default: every core
+
+    def __post_init__(self) -> None:
+        for name in ("count", "epochs", "batch_size", "test_count"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative whole number, got {self.seed!r}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not 0 <= self.weight_decay < 1:
+            raise ValueError(f"weight_decay must be from 0 to 1, got {self.weight_decay!r}")
+        if not 0 <= self.max_blur <= 1:
+            raise ValueError(f"max_blur must be from 0 to 1, got {self.max_blur!r}")
+        if not 0 <= self.max_noise <= 1:
+            raise ValueError(f"max_noise must be from 0 to 1, got {self.max_noise!r}")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 0):
+            raise ValueError(f"workers must be a whole number or None, got {self.workers!r}")
+        object.__setattr__(self, "channels", tuple(self.channels))
+
+    def render_seeds(self) -> tuple[int, int]:
+        """(training, held-out) seeds of the procedural faces."""
+        return derive_seed(self.seed, _SALT, 1), derive_seed(self.seed, _SALT, 2)
+
+    def network_config(self, resolution: int) -> SegmenterConfig:
+        """The segmenter this run trains for a ``resolution`` px generator."""
+        owners = tuple(ATTRIBUTE_REGIONS.items())
+        return SegmenterConfig(resolution, REGION_NAMES, owners, channels=self.channels)
+
+
+# --------------------------------------------------------------------------------------------
+# The renders
+
+
+@dataclass(frozen=True)
+class RegionRenders:
+    """Procedural faces and their region shares, compact: a pure pixel keeps its region's
+    index, a mixed one its supersamples per region.
+
+    ``images`` uint8 (N, 3, S, S); ``pure`` uint8 (N, S, S): the region of each pure pixel,
+    255 for a mixed one; ``mixed`` uint8 (M, regions): the supersample counts of the mixed
+    pixels, image after image, each in row-major order; ``offsets`` (N + 1,): where each
+    image's rows of ``mixed`` begin; ``samples``: supersamples per pixel.
+    """
+
+    images: Tensor
+    pure: Tensor
+    mixed: Tensor
+    offsets: Tensor
+    samples: int
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def float_images(self, index: Tensor) -> Tensor:
+        """Images ``index`` as float (B, 3, S, S) in -1..1."""
+        return self.images[index].float().div_(127.5).sub_(1.0)
+
+    def targets(self, index: Tensor) -> Tensor:
+        """The region shares of images ``index``: float (B, regions, S, S), summing to 1."""
+        k = self.mixed.shape[1]
+        pure = self.pure[index].long()
+        out = torch.zeros(*pure.shape, k)
+        one = pure != _MIXED
+        out[one] = F.one_hot(pure[one], k).float()
+        rows = [self.mixed[self.offsets[i] : self.offsets[i + 1]] for i in index.tolist()]
+        out[~one] = torch.cat(rows).float() / self.samples
+        return out.permute(0, 3, 1, 2).contiguous()
+
+
+class _RegionFaces(Dataset):
+    """Face ``i`` of the set drawn with ``seed``: (image (S, S, 3), pure map, mixed counts)."""
+
+    def __init__(self, count: int, size: int, seed: int) -> None:
+        self.count, self.size, self.seed = count, size, seed
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        face = render_face(sample_face(face_rng(self.seed, i)), self.size, fractions=True)
+        assert face.fractions is not None
+        samples = supersampling(self.size) ** 2
+        counts = np.rint(face.fractions * samples).astype(np.uint8)
+        one = counts.max(axis=-1) == samples
+        pure = np.where(one, counts.argmax(axis=-1), _MIXED).astype(np.uint8)
+        return np.array(face.image), pure, counts[~one]
+
+
+def _as_list(batch: list) -> list:
+    return batch
+
+
+def _ignore_sigint(_worker: int) -> None:
+    # Ctrl+C reaches the whole process group; the main process cancels cleanly, so a render
+    # worker must not die of it first
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def render_regions(
+    count: int,
+    size: int,
+    seed: int,
+    *,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> RegionRenders:
+    """Faces ``0 .. count-1`` drawn with ``seed`` at ``size`` px, with their region shares;
+    rendered by ``workers`` processes (default: every core; 0: this one)."""
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    workers = workers if count > 32 else 0
+    loader = DataLoader(
+        _RegionFaces(count, size, seed),
+        batch_size=32,
+        num_workers=workers,
+        collate_fn=_as_list,
+        worker_init_fn=_ignore_sigint if workers else None,
+    )
+    images, pure, mixed, offsets = [], [], [], [0]
+    for batch in loader:
+        check_stop(should_stop)
+        for image, one, rows in batch:
+            images.append(torch.from_numpy(image).permute(2, 0, 1))
+            pure.append(torch.from_numpy(one))
+            mixed.append(torch.from_numpy(rows))
+            offsets.append(offsets[-1] + len(rows))
+        if progress is not None:
+            progress(len(images), count)
+    return RegionRenders(
+        torch.stack(images),
+        torch.stack(pure),
+        torch.cat(mixed),
+        torch.tensor(offsets),
+        supersampling(size) ** 2,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+def augment(
+    images: Tensor, generator: torch.Generator, max_blur: float, max_noise: float
+) -> Tensor:
+    """Images (N, 3, S, S) in -1..1 a little more like a GAN's: each blended with its 3x3
+    box blur by a random weight up to ``max_blur``, plus gaussian noise of a random standard
+    deviation up to ``max_noise``; clamped to -1..1."""
+    n = images.shape[0]
+    weight = torch.rand(n, 1, 1, 1, generator=generator) * max_blur
+    blurred = F.avg_pool2d(F.pad(images, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    std = torch.rand(n, 1, 1, 1, generator=generator) * max_noise
+    noise = torch.randn(images.shape, generator=generator)
+    return (images + weight * (blurred - images) + std * noise).clamp_(-1, 1)
+
+
+def flip(images: Tensor, targets: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Images (N, 3, S, S) and their targets (N, K, S, S), half of them mirrored."""
+    mirrored = (torch.rand(images.shape[0], generator=generator) < 0.5)[:, None, None, None]
+    return (
+        torch.where(mirrored, images.flip(-1), images),
+        torch.where(mirrored, targets.flip(-1), targets),
+    )
+
+
+def soft_cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy of logits (N, K, S, S) against shares (N, K, S, S), per pixel, averaged."""
+    return -(targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def _ratio(part: Tensor | float, whole: Tensor | float) -> float | None:
+    return round(float(part) / float(whole), 4) if float(whole) > 0 else None
+
+
+@torch.no_grad()
+def evaluate(segmenter: Segmenter, renders: RegionRenders, batch_size: int = 64) -> dict[str, Any]:
+    """The held-out metrics of the module's docstring, on ``renders``."""
+    config = segmenter.config
+    device = next(segmenter.parameters()).device
+    k = len(config.regions)
+    owned = [[config.regions.index(r) for r in regions] for _, regions in config.owners]
+    inter, union, found = torch.zeros(k), torch.zeros(k), torch.zeros(k)
+    a_inter, a_union = torch.zeros(len(owned)), torch.zeros(len(owned))
+    soft, pixels = 0.0, 0
+    was_training = segmenter.training
+    segmenter.eval()
+    try:
+        for start in range(0, len(renders), batch_size):
+            index = torch.arange(start, min(start + batch_size, len(renders)))
+            targets = renders.targets(index)
+            probabilities = segmenter(renders.float_images(index).to(device)).softmax(1).cpu()
+            predicted = probabilities.argmax(1)
+            largest, truth = targets.max(1)
+            pure = largest > PURE
+            for r in range(k):
+                p, t = (predicted == r) & pure, (truth == r) & pure
+                inter[r] += (p & t).sum()
+                union[r] += (p | t).sum()
+                found[r] += t.sum()
+            for a, channels in enumerate(owned):
+                p = probabilities[:, channels].sum(1) > 0.5
+                t = targets[:, channels].sum(1) > 0.5
+                a_inter[a] += (p & t).sum()
+                a_union[a] += (p | t).sum()
+            soft += float((probabilities - targets).abs().sum(1).mul(0.5).sum())
+            pixels += predicted.numel()
+    finally:
+        segmenter.train(was_training)
+    regions = config.regions
+    return {
+        "region_iou": {n: _ratio(inter[r], union[r]) for r, n in enumerate(regions)},
+        "region_accuracy": {n: _ratio(inter[r], found[r]) for r, n in enumerate(regions)},
+        "pixel_accuracy": _ratio(inter.sum(), found.sum()),
+        "soft_error": round(soft / pixels, 4),
+        "attribute_iou": {
+            name: _ratio(a_inter[a], a_union[a]) for a, (name, _) in enumerate(config.owners)
+        },
+    }
+
+
+def train_segmenter(
+    resolution: int,
+    options: SegmenterOptions,
+    *,
+    device: str | None = None,
+    progress: ProgressFn | None = None,
+    render_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    log: Log | None = None,
+) -> tuple[Segmenter, dict[str, Any]]:
+    """Train a segmenter for ``resolution`` px pictures; returns it (eval mode, frozen, on
+    ``device``) and its metrics (see the module's docstring) with the losses and timings.
+
+    ``render_progress`` counts rendered faces (training and held-out), ``progress`` training
+    steps. ``should_stop`` cancels (:class:`nfe_core.jobs.Cancelled`) between batches."""
+    config = options.network_config(resolution)  # a bad resolution fails before any work
+    if not MIN_SIZE <= resolution <= MAX_SIZE:
+        raise ValueError(f"procedural faces are {MIN_SIZE} to {MAX_SIZE} px, not {resolution}")
+    target = resolve_device(device)
+    train_seed, test_seed = options.render_seeds()
+    started = time.perf_counter()
+    total_renders = options.count + options.test_count
+
+    def rendered(offset: int) -> ProgressFn | None:
+        if render_progress is None:
+            return None
+        return lambda done, _total: render_progress(offset + done, total_renders)
+
+    train = render_regions(
+        options.count,
+        resolution,
+        train_seed,
+        workers=options.workers,
+        progress=rendered(0),
+        should_stop=should_stop,
+    )
+    test = render_regions(
+        options.test_count,
+        resolution,
+        test_seed,
+        workers=options.workers,
+        progress=rendered(options.count),
+        should_stop=should_stop,
+    )
+    render_seconds = time.perf_counter() - started
+    if log is not None:
+        log(
+            f"rendered {options.count} + {options.test_count} faces of {resolution} px with "
+            f"their regions in {render_seconds:.0f} s"
+        )
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(options.seed, _SALT, 3))
+        segmenter = Segmenter(config)
+    segmenter.to(target).train()
+    optimizer = torch.optim.AdamW(
+        segmenter.parameters(), lr=options.lr, weight_decay=options.weight_decay
+    )
+    per_epoch = math.ceil(options.count / options.batch_size)
+    total = per_epoch * options.epochs
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, options.lr, total_steps=total)
+    generator = torch.Generator().manual_seed(derive_seed(options.seed, _SALT, 4))
+    started = time.perf_counter()
+    epoch_losses: list[float] = []
+    step = 0
+    for epoch in range(options.epochs):
+        order = torch.randperm(options.count, generator=generator)
+        summed = 0.0
+        for index in order.split(options.batch_size):
+            check_stop(should_stop)
+            images, targets = flip(train.float_images(index), train.targets(index), generator)
+            images = augment(images, generator, options.max_blur, options.max_noise)
+            loss = soft_cross_entropy(segmenter(images.to(target)), targets.to(target))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise ValueError(f"the segmenter's loss became {value} at step {step + 1}")
+            summed += value * len(index)
+            step += 1
+            if progress is not None:
+                progress(step, total)
+        epoch_losses.append(round(summed / options.count, 5))
+        if log is not None:
+            log(
+                f"epoch {epoch + 1}/{options.epochs}: loss {epoch_losses[-1]:.4f} "
+                f"({time.perf_counter() - started:.0f} s)"
+            )
+    train_seconds = time.perf_counter() - started
+    segmenter.eval().requires_grad_(False)
+    metrics = evaluate(segmenter, test, options.batch_size)
+    metrics.update(
+        epoch_losses=epoch_losses,
+        render_seconds=round(render_seconds, 1),
+        train_seconds=round(train_seconds, 1),
+        parameters=sum(p.numel() for p in segmenter.parameters()),
+    )
+    if log is not None:
+        weak = {n: v for n, v in metrics["region_iou"].items() if v is not None}
+        log(
+            f"held out: pure-pixel accuracy {metrics['pixel_accuracy']}, soft error "
+            f"{metrics['soft_error']}, IoU " + ", ".join(f"{n} {v:.3f}" for n, v in weak.items())
+        )
+    return segmenter, metrics
+
+
+# --------------------------------------------------------------------------------------------
+# Into a bundle
+
+
+@dataclass(frozen=True)
+class SegmenterResult:
+    bundle: Path
+    metrics: dict[str, Any]  # the record written to WORK/metrics.json and the bundle
+    seconds: float
+
+
+def add_segmenter(
+    model: str | os.PathLike[str],
+    work: str | os.PathLike[str],
+    options: SegmenterOptions,
+    *,
+    device: str | None = None,
+    progress: ProgressFn | None = None,
+    render_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    log: Log | None = None,
+) -> SegmenterResult:
+    """Train a segmenter for bundle ``model`` and write it into the bundle, replacing one it
+    had; the run's record (options, seeds, metrics, library versions) goes to
+    ``work/metrics.json`` and into the bundle's ``training["segmenter"]``. The bundle's
+    report is cleared (edits kept to their regions change its figures). A cancelled run
+    leaves the bundle and ``work`` as they were."""
+    started = time.perf_counter()
+    bundle = load_bundle(model, "cpu")  # a bad bundle fails before minutes of rendering
+    work = Path(work)
+    if work.exists() and not work.is_dir():
+        raise ValueError(f"--work: {work} is a file, not a folder")
+    segmenter, metrics = train_segmenter(
+        bundle.resolution,
+        options,
+        device=device,
+        progress=progress,
+        render_progress=render_progress,
+        should_stop=should_stop,
+        log=log,
+    )
+    train_seed, test_seed = options.render_seeds()
+    record = {
+        "options": dataclasses.asdict(options),
+        "render_seeds": {"train": train_seed, "test": test_seed},
+        "metrics": metrics,
+        "versions": {"torch": torch.__version__, "numpy": np.__version__},
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    work.mkdir(parents=True, exist_ok=True)
+    write_atomically(work / METRICS_FILE, lambda stream: stream.write(text.encode("utf-8")))
+    training = dict(bundle.training)
+    training["segmenter"] = record
+    resave_bundle(bundle, segmenter=segmenter.cpu(), training=training, report=None)
+    return SegmenterResult(bundle.root, record, time.perf_counter() - started)
