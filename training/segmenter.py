@@ -75,6 +75,9 @@ class SegmenterOptions:
     max_blur: float = 0.6  # each render is blended with its 3x3 box blur by up to this
     max_noise: float = 0.03  # and gets gaussian noise of a standard deviation up to this
     workers: int | None = None  # render processes; default: every core
+    # an attribute's edits are kept to its area only where the held-out IoU of that area is
+    # at least this; the others are left whole (see trusted_owners)
+    min_area_iou: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("count", "epochs", "batch_size", "test_count"):
@@ -93,6 +96,8 @@ class SegmenterOptions:
             raise ValueError(f"max_noise must be from 0 to 1, got {self.max_noise!r}")
         if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 0):
             raise ValueError(f"workers must be a whole number or None, got {self.workers!r}")
+        if not 0 <= self.min_area_iou <= 1:
+            raise ValueError(f"min_area_iou must be from 0 to 1, got {self.min_area_iou!r}")
         object.__setattr__(self, "channels", tuple(self.channels))
 
     def render_seeds(self) -> tuple[int, int]:
@@ -394,13 +399,35 @@ def train_segmenter(
         train_seconds=round(train_seconds, 1),
         parameters=sum(p.numel() for p in segmenter.parameters()),
     )
+    segmenter = trusted_owners(segmenter, metrics["attribute_iou"], options.min_area_iou)
+    metrics["confined"] = [name for name, _ in segmenter.config.owners]
     if log is not None:
+        left = [a for a in ATTRIBUTE_REGIONS if a not in metrics["confined"]]
+        log(
+            f"edits kept to their area: {', '.join(metrics['confined']) or 'none'}; left whole "
+            f"(area IoU below {options.min_area_iou}): {', '.join(left) or 'none'}"
+        )
         weak = {n: v for n, v in metrics["region_iou"].items() if v is not None}
         log(
             f"held out: pure-pixel accuracy {metrics['pixel_accuracy']}, soft error "
             f"{metrics['soft_error']}, IoU " + ", ".join(f"{n} {v:.3f}" for n, v in weak.items())
         )
     return segmenter, metrics
+
+
+def trusted_owners(
+    segmenter: Segmenter, attribute_iou: dict[str, float | None], minimum: float
+) -> Segmenter:
+    """``segmenter`` (same weights) owning only the attributes whose area it finds: held-out
+    IoU at least ``minimum``. An edit of any other attribute is left whole rather than kept
+    to an area the segmenter misses: at 64 px after 4 epochs the areas of mouth, blush and
+    glasses (a few pixels each) scored IoU 0.0, 0.0 and 0.01, and kept to them those edits
+    would all but vanish."""
+    config = segmenter.config
+    owners = tuple((a, r) for a, r in config.owners if (attribute_iou.get(a) or 0.0) >= minimum)
+    trusted = Segmenter(dataclasses.replace(config, owners=owners))
+    trusted.load_state_dict(segmenter.state_dict())
+    return trusted.to(next(segmenter.parameters()).device).eval().requires_grad_(False)
 
 
 # --------------------------------------------------------------------------------------------

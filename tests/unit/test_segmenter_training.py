@@ -3,6 +3,7 @@ and the command that puts the segmenter into a bundle."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from training.segmenter import (
     render_regions,
     soft_cross_entropy,
     train_segmenter,
+    trusted_owners,
 )
 from training.synth.params import face_rng, sample_face
 from training.synth.render import REGION_NAMES, Region, render_face
@@ -118,7 +120,12 @@ def test_a_tiny_run_learns_the_large_regions():
     torch.manual_seed(123)
     assert torch.equal(torch.rand(1), before)  # the global generator is left alone
     assert net.config.regions == REGION_NAMES
-    assert net.config.owned == ATTRIBUTE_REGIONS and net.config.channels == (8, 16)
+    # edits are kept only to the areas it finds: the others are left whole
+    trusted = {
+        a: r for a, r in ATTRIBUTE_REGIONS.items() if (metrics["attribute_iou"][a] or 0.0) >= 0.5
+    }
+    assert net.config.owned == trusted and metrics["confined"] == list(trusted)
+    assert net.config.channels == (8, 16)
     assert not net.training and not any(p.requires_grad for p in net.parameters())
     assert set(metrics) >= METRICS | {"epoch_losses", "train_seconds", "parameters"}
     assert set(metrics["region_iou"]) == set(REGION_NAMES)
@@ -135,6 +142,20 @@ def test_a_tiny_run_learns_the_large_regions():
     json.dumps(metrics)  # JSON-safe
     _, again = train_segmenter(32, TINY, device="cpu")
     assert again["region_iou"] == metrics["region_iou"]  # seeded: the same run
+
+
+def test_only_the_areas_it_finds_keep_their_edits():
+    everything = dataclasses.replace(TINY, epochs=1, min_area_iou=0.0)
+    net, _ = train_segmenter(32, everything, device="cpu")
+    assert net.config.owned == ATTRIBUTE_REGIONS
+    found = {name: 0.9 for name in ATTRIBUTE_REGIONS} | {"mouth": 0.2, "blush": None}
+    trusted = trusted_owners(net, found, 0.5)
+    assert set(trusted.config.owned) == set(ATTRIBUTE_REGIONS) - {"mouth", "blush"}
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert torch.equal(trusted(images), net(images))  # the same weights
+    assert trusted.area(images, ["mouth"]) is None  # a mouth edit is left whole
+    assert trusted.area(images, ["hair_color"]) is not None
+    assert trusted_owners(net, found, 0.0).config.owned == net.config.owned
 
 
 def test_a_run_can_be_cancelled():
@@ -165,11 +186,13 @@ def test_the_command_puts_a_segmenter_into_the_bundle(
     bundle = load_bundle(model)
     assert bundle.segmenter is not None and bundle.encoder is None
     assert bundle.segmenter.config.regions == REGION_NAMES
-    assert bundle.segmenter.config.owned == ATTRIBUTE_REGIONS
+    owned = bundle.segmenter.config.owned
+    assert all(ATTRIBUTE_REGIONS[a] == r for a, r in owned.items())
     assert bundle.report is None  # its edit figures depend on the segmenter
     record = json.loads((tmp_path / "model-segmenter" / "metrics.json").read_text())
     assert record["options"]["count"] == 24 and set(record["metrics"]) >= METRICS
     assert bundle.training["segmenter"] == record
+    assert record["metrics"]["confined"] == list(owned)
 
 
 def test_a_bad_model_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
