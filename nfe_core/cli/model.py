@@ -128,7 +128,11 @@ def _info_lines(record: dict) -> list[str]:
         "networks:",
     ]
     for key, network in record["networks"].items():
-        lines.append(f"  {key}: {network['parameters']:,} parameters ({network['file']})")
+        line = f"  {key}: {network['parameters']:,} parameters ({network['file']})"
+        if key == "segmenter":
+            kept = [attribute for attribute, _ in network["config"]["owners"]]
+            line += f"; keeps edits of {', '.join(kept) or 'none'} to their regions"
+        lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")
     lines.extend(f"  {key}: {_info_value(value)}" for key, value in training.items())

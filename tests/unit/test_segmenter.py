@@ -152,3 +152,13 @@ def test_the_apps_renders_are_kept_to_the_edited_regions(bundles: dict[str, Bund
         face: Face = model.generate(seed=3)
         shown = model.render(face, parse_edits(["hair_color:pink=+2.5"])).image
         assert (not np.array_equal(shown, face.reconstruction)) == changes
+
+
+def test_nfe_info_says_which_edits_are_kept_to_their_regions(
+    bundles: dict[str, Bundle], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nfe_core.cli.main import main
+
+    assert main(["info", str(bundles["hair"].root)]) == 0
+    out = capsys.readouterr().out
+    assert "keeps edits of hair_color, glasses to their regions" in out
