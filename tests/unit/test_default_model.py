@@ -32,9 +32,11 @@ def test_the_default_model_has_every_part(bundle):
 def test_an_edit_and_an_inversion_run_on_the_default_model(bundle):
     g = bundle.generator
     w = g.mapping(z_for_seed(1, g.config.z_dim)[None])[0]
-    moved = apply(w, parse_edits(["hair_color=blue"]), bundle.boundaries)
+    moved = apply(w, parse_edits(["hair_color=blue"]), bundle.boundaries, num_ws=g.num_ws)
+    assert moved.shape == (g.num_ws, g.config.w_dim)  # W+ when an attribute moves some rows
     plane = bundle.boundaries["hair_color:blue"]
-    assert plane.distance(moved) >= plane.target_distance * plane.spread - 1e-4
+    distance = bundle.boundaries.distances(moved)[plane.name]  # read on the rows it moves
+    assert distance >= plane.target_distance * plane.spread - 1e-4
     with torch.no_grad():
         image = g.synthesis(w[None], noise_mode="const")[0]
     result = invert(image, g, bundle.encoder, bundle.classifier, InversionOptions(steps=3))
