@@ -732,7 +732,8 @@ the GAN's; E epochs.
 
 Held-out figures (on --test-count faces drawn with another seed) go to WORK/metrics.json and
 into the bundle's training record: per region the IoU and accuracy on pure pixels, the soft
-error, and per attribute the IoU of its area. The segmenter goes into the bundle, replacing
+error, and per attribute the IoU of its area; an attribute whose area scores below 0.5 is
+left out of the segmenter, so its edits stay whole. The segmenter goes into the bundle, replacing
 one it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels
 and leaves the bundle as it was."""
 
