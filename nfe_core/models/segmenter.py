@@ -194,12 +194,10 @@ def confine(
     exactly. ``after`` unchanged when an attribute has no regions (see :meth:`Segmenter.area`)."""
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
-    attributes = list(attributes)
-    first = segmenter.area(before, attributes)
-    second = segmenter.area(after, attributes)
-    if first is None or second is None:
+    area = segmenter.area(torch.cat([before, after]), attributes)  # one pass for both
+    if area is None:
         return after
-    mask = torch.maximum(first, second)
+    mask = torch.maximum(*area.chunk(2))
     mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
     for _ in range(segmenter.config.grow):
         mask = F.max_pool2d(mask, 3, stride=1, padding=1)
