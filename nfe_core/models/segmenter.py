@@ -39,6 +39,7 @@ MIN_RESOLUTION = 16
 MAX_RESOLUTION = 1024
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _UNSURE = 0.05  # a region probability below this is none: far pixels keep their exact values
+_MIN_MATCH = 4.0  # pixels a region needs outside an edit for its colour to be matched
 
 
 def _names(value: object, what: str) -> tuple[str, ...]:
@@ -164,24 +165,44 @@ class Segmenter(nn.Module):
         return self.out(x)
 
     @torch.no_grad()
-    def area(self, images: Tensor, attributes: Iterable[str]) -> Tensor | None:
-        """How much each pixel of images (N, 3, R, R) in -1..1 shows a region that one of
-        ``attributes`` draws: (N, 1, R, R) in 0..1; None when one of them has no regions here
-        (an edit of it may change anything). Runs in eval mode and restores the mode."""
+    def probabilities(self, images: Tensor) -> Tensor:
+        """Each region's probability per pixel of images (N, 3, R, R) in -1..1:
+        (N, len(regions), R, R). Runs in eval mode and restores the mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self(images.float()).softmax(dim=1)
+        finally:
+            self.train(was_training)
+
+    def channels(self, attributes: Iterable[str]) -> list[int] | None:
+        """The region channels ``attributes`` draw; None when one of them has no regions here
+        (an edit of it may change anything)."""
         owned = self.config.owned
         wanted: set[str] = set()
         for attribute in attributes:
             if attribute not in owned:
                 return None
             wanted.update(owned[attribute])
-        channels = [i for i, name in enumerate(self.config.regions) if name in wanted]
-        was_training = self.training
-        self.eval()
-        try:
-            probabilities = self(images.float()).softmax(dim=1)
-        finally:
-            self.train(was_training)
-        return probabilities[:, channels].sum(dim=1, keepdim=True)
+        return [i for i, name in enumerate(self.config.regions) if name in wanted]
+
+    def kept_channels(self, attributes: Iterable[str]) -> list[int]:
+        """The region channels that attributes other than ``attributes`` draw, less those
+        ``attributes`` draw too: an edit of ``attributes`` leaves them as they are."""
+        edited = set(attributes)
+        mine = {r for a, drawn in self.config.owners if a in edited for r in drawn}
+        theirs = {r for a, drawn in self.config.owners if a not in edited for r in drawn}
+        return [i for i, name in enumerate(self.config.regions) if name in theirs - mine]
+
+    @torch.no_grad()
+    def area(self, images: Tensor, attributes: Iterable[str]) -> Tensor | None:
+        """How much each pixel of images (N, 3, R, R) in -1..1 shows a region that one of
+        ``attributes`` draws: (N, 1, R, R) in 0..1; None when one of them has no regions here
+        (an edit of it may change anything)."""
+        channels = self.channels(attributes)
+        if channels is None:
+            return None
+        return self.probabilities(images)[:, channels].sum(dim=1, keepdim=True)
 
 
 @torch.no_grad()
@@ -191,16 +212,54 @@ def confine(
     """``after`` (an edit of ``before``; both (N, 3, R, R) in -1..1) kept to where the edited
     ``attributes`` are drawn: the regions they own in either image, grown by the config's
     ``grow`` pixels and feathered by one, blend ``after`` in; elsewhere ``before`` stays
-    exactly. ``after`` unchanged when an attribute has no regions (see :meth:`Segmenter.area`)."""
+    exactly, and so do the regions other attributes draw in ``before`` (a hair clip keeps its
+    pixels through a hair colour edit). ``after`` unchanged when an attribute has no regions
+    (see :meth:`Segmenter.area`).
+
+    Inside that area, what the edit drew of other regions - the shirt or background that
+    shorter hair uncovers, the skin at the hair's edge - takes the colours those regions have
+    in ``before`` (:func:`match_regions`): the GAN's edit recolours them too, and a patch of
+    its green shirt would show in the unedited blue one."""
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
-    area = segmenter.area(torch.cat([before, after]), attributes)  # one pass for both
-    if area is None:
+    own = segmenter.channels(attributes)
+    if own is None:
         return after
-    mask = torch.maximum(*area.chunk(2))
+    p_before, p_after = (
+        segmenter.probabilities(torch.cat([before, after])).to(before.dtype).chunk(2)
+    )
+    mask = torch.maximum(
+        p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
+    )
     mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
     for _ in range(segmenter.config.grow):
         mask = F.max_pool2d(mask, 3, stride=1, padding=1)
     mask = F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1).clamp(0, 1)
+    # what other attributes draw in the unedited picture stays (a hair clip in the hair)
+    kept = segmenter.kept_channels(attributes)
+    if kept:
+        mask = mask * (1 - p_before[:, kept].sum(dim=1, keepdim=True))
+    others = [i for i in range(p_before.shape[1]) if i not in own]
+    after = match_regions(before, after, p_before[:, others], p_after[:, others], 1 - mask)
     mask = mask.to(before.dtype)
     return torch.where(mask > 0, before + mask * (after - before), before)
+
+
+def match_regions(
+    before: Tensor, after: Tensor, p_before: Tensor, p_after: Tensor, reference: Tensor
+) -> Tensor:
+    """``after`` with each region's mean colour moved to its mean in ``before``.
+
+    Images (N, 3, R, R); ``p_before`` and ``p_after`` (N, K, R, R) the probabilities of K
+    regions in each; ``reference`` (N, 1, R, R) in 0..1 where the two may be compared (outside
+    the edit). A region's shift is the mean of ``before - after`` over the pixels both images
+    show it at, weighted by ``reference``; it moves each pixel of ``after`` by its probability
+    of showing that region. A region seen on fewer than :data:`_MIN_MATCH` such pixels is
+    left as it is."""
+    weight = p_before * p_after * reference
+    total = weight.sum(dim=(2, 3))
+    shift = (
+        torch.einsum("nkhw,nchw->nkc", weight, before - after) / total.clamp_min(1e-6)[..., None]
+    )
+    shift = torch.where(total[..., None] >= _MIN_MATCH, shift, torch.zeros_like(shift))
+    return (after + torch.einsum("nkhw,nkc->nchw", p_after, shift)).clamp(-1, 1)

@@ -15,7 +15,7 @@ from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import parse_edits
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import Picture
-from nfe_core.models.segmenter import Segmenter, SegmenterConfig, confine
+from nfe_core.models.segmenter import Segmenter, SegmenterConfig, confine, match_regions
 from nfe_core.pipeline import confine_render, edit_inverted, invert_picture, render
 from nfe_core.service import EditorModel
 from nfe_core.session import Face
@@ -77,17 +77,68 @@ def test_confine_keeps_an_edit_to_its_regions() -> None:
     before = torch.full((1, 3, 32, 32), -0.5)
     after = torch.full((1, 3, 32, 32), 0.5)
     kept = confine(net, before, after, ["hair_color"])
-    # the hair (left half) takes the edit; grown by one pixel and feathered by one more
+    # the hair (left half) takes the edit
     assert torch.allclose(kept[..., :15], after[..., :15])
-    assert bool((kept[..., 16:18] > before[..., 16:18]).all())
     # the rest keeps its exact values
     assert torch.equal(kept[..., 18:], before[..., 18:])
+    # the area is grown by one pixel and feathered by one more: there the background the
+    # edit also recoloured takes its unedited colour back
+    assert torch.allclose(kept[..., 16:18], before[..., 16:18], atol=1e-6)
+    # what the edit draws there beyond the background's shift blends in
+    after[..., 16:] = before[..., 16:] + 0.25
+    after[..., 16:18] = 0.9
+    kept = confine(net, before, after, ["hair_color"])
+    assert bool((kept[..., 16:18] > before[..., 16:18] + 0.3).all())
     # an edit of an attribute the segmenter knows no regions of is left whole
     assert torch.equal(confine(net, before, after, ["mouth"]), after)
     # glasses own the skin, which this segmenter sees nowhere: nothing changes
     assert torch.equal(confine(net, before, after, ["glasses"]), before)
     with pytest.raises(ValueError, match="differ"):
         confine(net, before, after[..., :16], ["hair_color"])
+
+
+class HairWithASkinPatch(LeftHalfIsHair):
+    """The left half is hair but for a patch of skin (which glasses draw) where the image is
+    bright in its first channel."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(images)
+        patch = images[:, 0] > 0.8
+        logits[:, 1][patch] = 0.0
+        logits[:, 2][patch] = 30.0
+        return logits
+
+
+def test_confine_keeps_what_other_attributes_draw_in_the_unedited_picture() -> None:
+    net = HairWithASkinPatch(config())
+    before = torch.full((1, 3, 32, 32), -0.5)
+    before[:, 0, 4:8, 4:8] = 0.9  # the patch, inside the hair
+    after = torch.full((1, 3, 32, 32), 0.5)
+    kept = confine(net, before, after, ["hair_color"])
+    assert torch.allclose(kept[..., 4:8, 4:8], before[..., 4:8, 4:8])
+    assert torch.allclose(kept[..., 16:, :12], after[..., 16:, :12])
+    # an edit of glasses may change it
+    assert net.kept_channels(["glasses"]) == [1] and net.kept_channels(["hair_color"]) == [2]
+    assert net.kept_channels(["hair_color", "glasses"]) == []
+
+
+def test_match_regions_moves_each_region_to_its_unedited_colour() -> None:
+    before = torch.zeros(1, 3, 8, 8)
+    before[..., :4] = -0.5  # region 0: the left half; region 1: the right half
+    after = before.clone()
+    after[..., :4] += torch.tensor([0.2, -0.1, 0.3]).view(1, 3, 1, 1)
+    after[..., 4:] -= 0.4
+    regions = torch.zeros(1, 3, 8, 8)
+    regions[:, 0, :, :4] = 1
+    regions[:, 1, :, 4:] = 1
+    regions[:, 2, 0, 0] = 1  # region 2: one pixel, too few to match
+    regions[:, 0, 0, 0] = 0
+    reference = torch.ones(1, 1, 8, 8)
+    reference[..., 6:] = 0  # not compared there, but moved all the same
+    matched = match_regions(before, after, regions, regions, reference)
+    assert torch.allclose(matched[..., 1:, :], before[..., 1:, :], atol=1e-6)
+    assert torch.allclose(matched[..., 0, 1:], before[..., 0, 1:], atol=1e-6)
+    assert torch.equal(matched[..., 0, 0], after[..., 0, 0])
 
 
 def test_a_bundle_keeps_its_segmenter(tmp_path: Path) -> None:
