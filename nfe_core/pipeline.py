@@ -238,20 +238,42 @@ def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Genera
     return tuned_generator(bundle.generator, tuned)
 
 
-def seer(bundle: Bundle, generator: Generator | None = None) -> See | None:
+def seer(
+    bundle: Bundle,
+    generator: Generator | None = None,
+    unedited: Tensor | None = None,
+    edited: Sequence[str] = (),
+) -> See | None:
     """What the model's classifier reads on the renders of latents (W or W+, batched), as
     :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
     renders are the 8-bit pictures the user gets, with the model's fixed noise, drawn by
-    ``generator`` when given (a face's tuned one)."""
+    ``generator`` when given (a face's tuned one); given the ``unedited`` latent and the
+    ``edited`` attributes, each is kept to those attributes' regions as the user sees it
+    (:func:`confine_render`)."""
     classifier = bundle.classifier
     if classifier is None:
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
+    confined = unedited is not None and bundle.segmenter is not None and bool(edited)
+    base: list[Tensor] = []  # the unedited render, drawn on the first call
+
+    def pictures(latents: Tensor) -> Tensor:
+        pixels = torch.from_numpy(_renders(bundle, latents, generator)).to(bundle.device)
+        images = pixels_to_images(pixels)
+        if not confined:
+            return images
+        assert unedited is not None and bundle.segmenter is not None
+        if not base:
+            base.append(pictures_of(_renders(bundle, unedited[None], generator)))
+        kept = confine(bundle.segmenter, base[0].expand_as(images), images, edited)
+        return pictures_of(images_to_uint8(kept))
+
+    def pictures_of(pixels: np.ndarray) -> Tensor:
+        return pixels_to_images(torch.from_numpy(pixels).to(bundle.device))
 
     def see(latents: Tensor) -> list[dict[str, str]]:
-        pixels = torch.from_numpy(_renders(bundle, latents, generator)).to(bundle.device)
         with torch.no_grad():
-            scores = classifier.predict(pixels_to_images(pixels))
+            scores = classifier.predict(pictures(latents))
         best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
         n = len(latents)
         return [{name: classes[best[name][i]] for name, classes in names} for i in range(n)]
@@ -269,8 +291,9 @@ def land_edits(
 ) -> list[Edit]:
     """``edits`` with their class targets landed on this face where the model's classifier
     sees the class (:func:`~nfe_core.editing.land`) on the renders of ``generator`` (default:
-    the model's); as they are without a classifier."""
-    see = seer(bundle, generator)
+    the model's) as the user gets them: kept to the edited attributes' regions when the model
+    has a segmenter; as they are without a classifier."""
+    see = seer(bundle, generator, latent, [edit.attribute for edit in edits])
     if see is None or not any(edit.target is not None for edit in edits):
         return list(edits)
     num_ws = bundle.generator.num_ws

@@ -16,7 +16,8 @@ from nfe_core.editing import parse_edits
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import Picture
 from nfe_core.models.segmenter import Segmenter, SegmenterConfig, confine, match_regions
-from nfe_core.pipeline import confine_render, edit_inverted, invert_picture, render
+from nfe_core.pipeline import confine_render, edit_inverted, invert_picture, render, seer
+from nfe_core.sampling import pixels_to_images
 from nfe_core.service import EditorModel
 from nfe_core.session import Face
 from tests.tiny import (
@@ -180,6 +181,34 @@ def test_confine_render_keeps_pixels_the_edit_does_not_own(bundles: dict[str, Bu
     assert np.array_equal(confine_render(bundles["hair"], before, after, hair), after)
     # no edits, or a model without a segmenter: the render as it is
     assert np.array_equal(confine_render(bundle, before, after, []), after)
+
+
+def test_targets_are_landed_on_what_the_user_sees(
+    bundles: dict[str, Bundle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latent = torch.zeros(bundles["hair"].generator.num_ws, 32)
+    moved = torch.stack([latent + d for d in (0.5, -1.0, 2.0)])
+    for region in ("background", "hair"):
+        bundle = bundles[region]
+        assert bundle.classifier is not None
+        shown: list[torch.Tensor] = []
+        predict = bundle.classifier.predict
+        monkeypatch.setattr(
+            bundle.classifier,
+            "predict",
+            lambda images, p=predict, seen=shown: seen.append(images) or p(images),
+        )
+        see = seer(bundle, None, latent, ["hair_color"])
+        assert see is not None
+        readings = see(moved)
+        assert len(readings) == 3 and set(readings[0]) == {"hair_color", "glasses"}
+        unedited = pixels_to_images(render(bundle, latent))
+        whole = pixels_to_images(np.stack([render(bundle, w) for w in moved]))
+        if region == "hair":  # the whole render shows (up to rounding)
+            assert torch.allclose(shown[-1], whole, atol=1.01 / 127.5)
+        else:  # the edit shows nowhere: the classifier reads the unedited face three times
+            assert torch.equal(shown[-1], unedited.expand(3, -1, -1, -1))
+        assert not torch.equal(whole[0], unedited[0])
 
 
 def test_an_inverted_picture_is_edited_only_where_the_attribute_is(
