@@ -102,15 +102,16 @@ def _info_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _report_lines(figures: dict, indent: str) -> list[str]:
-    """The report's figures, one per line; tables (dicts) indented under their name."""
+def _report_lines(figures: dict, indent: str, places: int | None = 4) -> list[str]:
+    """The report's figures, one per line; tables (dicts) indented under their name. Floats
+    with ``places`` decimals (None: as they are)."""
     lines = []
     for key, value in figures.items():
         if isinstance(value, dict) and value:
             lines.append(f"{indent}{key}:")
-            lines.extend(_report_lines(value, indent + "  "))
-        elif isinstance(value, float):
-            lines.append(f"{indent}{key}: {value:.4f}")
+            lines.extend(_report_lines(value, indent + "  ", places))
+        elif isinstance(value, float) and places is not None:
+            lines.append(f"{indent}{key}: {value:.{places}f}")
         else:
             lines.append(f"{indent}{key}: {_info_value(value)}")
     return lines
@@ -135,7 +136,7 @@ def _info_lines(record: dict) -> list[str]:
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")
-    lines.extend(f"  {key}: {_info_value(value)}" for key, value in training.items())
+    lines.extend(_report_lines(training, "  ", places=None))
     attributes = record["attributes"]
     if attributes:
         lines.append(f"attributes ({len(attributes)}):")

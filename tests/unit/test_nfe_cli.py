@@ -351,9 +351,13 @@ def test_info_lists_attributes_and_report_when_present(
         ],
         attributes=[{"name": "hair_color:blonde", "svm_test_accuracy": 0.97}],
         report={"fid": 12.5, "edit_success": {"hair_color": 0.95}, "notes": []},
+        training={"steps": 3, "encoder": {"options": {"lr": 0.001, "steps": 20}}},
     )  # fmt: skip
     assert main(["info", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
+    # training records: nested tables indented, numbers as recorded
+    at = lines.index("  encoder:")
+    assert lines[at + 1 : at + 4] == ["    options:", "      lr: 0.001", "      steps: 20"]
     assert "attributes (2):" in lines
     assert (
         "  hair_color:blonde (class, SVM balanced test accuracy 0.9700, strengths -3..3)" in lines
