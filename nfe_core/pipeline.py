@@ -210,20 +210,35 @@ def _renders(bundle: Bundle, latents: Tensor, generator: Generator | None = None
 
 
 def confine_render(
-    bundle: Bundle, before: np.ndarray, after: np.ndarray, edits: Sequence[Edit]
+    bundle: Bundle,
+    before: np.ndarray,
+    after: np.ndarray,
+    edits: Sequence[Edit],
+    regions: Tensor | None = None,
 ) -> np.ndarray:
     """``after`` (R x R x 3 uint8, the render of ``before``'s face with ``edits``) kept to the
     regions the edited attributes draw, by the model's segmenter
     (:func:`~nfe_core.models.segmenter.confine`): elsewhere ``before``'s exact pixels. As it
-    is when the model has no segmenter, or an edited attribute has no regions in it."""
+    is when the model has no segmenter, or an edited attribute has no regions in it.
+    ``regions``: ``before``'s (:func:`unedited_regions`), when the caller keeps them."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return after
     if before.shape != after.shape:
         raise ValueError(f"before {before.shape} and after {after.shape} differ")
     images = pixels_to_images(torch.from_numpy(np.stack([before, after])).to(bundle.device))
-    kept = confine(segmenter, images[:1], images[1:], [edit.attribute for edit in edits])
+    attributes = [edit.attribute for edit in edits]
+    kept = confine(segmenter, images[:1], images[1:], attributes, regions)
     return images_to_uint8(kept)[0]
+
+
+def unedited_regions(bundle: Bundle, before: np.ndarray) -> Tensor | None:
+    """The model's segmenter's region probabilities (1, regions, R, R) of an unedited render
+    (R x R x 3 uint8), for :func:`confine_render` to reuse; None without a segmenter."""
+    if bundle.segmenter is None:
+        return None
+    image = pixels_to_images(torch.from_numpy(before).to(bundle.device))
+    return bundle.segmenter.probabilities(image)
 
 
 def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
@@ -255,7 +270,7 @@ def seer(
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
     confined = unedited is not None and bundle.segmenter is not None and bool(edited)
-    base: list[Tensor] = []  # the unedited render, drawn on the first call
+    base: list[Tensor] = []  # the unedited render and its regions, on the first call
 
     def pictures(latents: Tensor) -> Tensor:
         pixels = torch.from_numpy(_renders(bundle, latents, generator)).to(bundle.device)
@@ -265,7 +280,8 @@ def seer(
         assert unedited is not None and bundle.segmenter is not None
         if not base:
             base.append(pictures_of(_renders(bundle, unedited[None], generator)))
-        kept = confine(bundle.segmenter, base[0].expand_as(images), images, edited)
+            base.append(bundle.segmenter.probabilities(base[0]))
+        kept = confine(bundle.segmenter, base[0].expand_as(images), images, edited, base[1])
         return pictures_of(images_to_uint8(kept))
 
     def pictures_of(pixels: np.ndarray) -> Tensor:

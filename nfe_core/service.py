@@ -49,6 +49,7 @@ from nfe_core.pipeline import (
     land_edits,
     model_record,
     render,
+    unedited_regions,
 )
 from nfe_core.sampling import pixels_to_images, z_for_seed
 from nfe_core.session import AttributeSpec, EditState, Face, ModelInfo, attribute_group
@@ -141,6 +142,8 @@ class EditorModel:
         self._landings: dict[tuple[object, ...], tuple[Edit, ...]] = {}
         # the tuned generator of the face being edited, and the weights it was made from
         self._tuned: tuple[dict[str, np.ndarray], Generator] | None = None
+        # the segmenter's regions of the unedited face being edited (confine_render)
+        self._regions: tuple[bytes, torch.Tensor | None] | None = None
 
     # --- loading ------------------------------------------------------------------------
 
@@ -300,8 +303,15 @@ class EditorModel:
             self.bundle, latent, edits, layers, memo=self._landings, generator=generator
         )
         moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
+        key = face.reconstruction.tobytes()
+        if self._regions is None or self._regions[0] != key:
+            self._regions = (key, unedited_regions(self.bundle, face.reconstruction))
         image = confine_render(
-            self.bundle, face.reconstruction, render(self.bundle, moved, generator), edits
+            self.bundle,
+            face.reconstruction,
+            render(self.bundle, moved, generator),
+            edits,
+            self._regions[1],
         )
         edited = moved.detach().float().cpu().numpy().copy()
         return Rendered(image, edited, time.perf_counter() - started, serial)

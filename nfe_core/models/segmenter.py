@@ -209,7 +209,11 @@ class Segmenter(nn.Module):
 
 @torch.no_grad()
 def confine(
-    segmenter: Segmenter, before: Tensor, after: Tensor, attributes: Iterable[str]
+    segmenter: Segmenter,
+    before: Tensor,
+    after: Tensor,
+    attributes: Iterable[str],
+    before_regions: Tensor | None = None,
 ) -> Tensor:
     """``after`` (an edit of ``before``; both (N, 3, R, R) in -1..1) kept to where the edited
     ``attributes`` are drawn: the regions they own in either image, grown by the config's
@@ -221,15 +225,23 @@ def confine(
     Inside that area, what the edit drew of other regions - the shirt or background that
     shorter hair uncovers, the skin at the hair's edge - takes the colours those regions have
     in ``before`` (:func:`match_regions`): the GAN's edit recolours them too, and a patch of
-    its green shirt would show in the unedited blue one."""
+    its green shirt would show in the unedited blue one.
+
+    ``before_regions``: ``segmenter.probabilities(before)`` when the caller has it (a face
+    edited step after step keeps its unedited regions); (N or 1, regions, R, R)."""
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
     own = segmenter.channels(attributes)
     if own is None:
         return after
-    p_before, p_after = (
-        segmenter.probabilities(torch.cat([before, after])).to(before.dtype).chunk(2)
-    )
+    if before_regions is None:
+        p_before, p_after = segmenter.probabilities(torch.cat([before, after])).chunk(2)
+    else:
+        p_before, p_after = (
+            before_regions.expand(len(after), -1, -1, -1),
+            segmenter.probabilities(after),
+        )
+    p_before, p_after = p_before.to(before.dtype), p_after.to(before.dtype)
     mask = torch.maximum(
         p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
     )

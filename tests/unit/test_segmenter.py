@@ -121,6 +121,9 @@ def test_confine_keeps_what_other_attributes_draw_in_the_unedited_picture() -> N
     # an edit of glasses may change it
     assert net.kept_channels(["glasses"]) == [1] and net.kept_channels(["hair_color"]) == [2]
     assert net.kept_channels(["hair_color", "glasses"]) == []
+    # the unedited regions, given, give the same (a face edited step by step keeps them)
+    again = confine(net, before, after, ["hair_color"], net.probabilities(before))
+    assert torch.equal(again, kept)
 
 
 def test_match_regions_moves_each_region_to_its_unedited_colour() -> None:
@@ -232,6 +235,12 @@ def test_the_apps_renders_are_kept_to_the_edited_regions(bundles: dict[str, Bund
         face: Face = model.generate(seed=3)
         shown = model.render(face, parse_edits(["hair_color:pink=+2.5"])).image
         assert (not np.array_equal(shown, face.reconstruction)) == changes
+        # the next step reuses the face's regions, and a new face gets its own
+        again = model.render(face, parse_edits(["hair_color:pink=+2.5"])).image
+        assert np.array_equal(again, shown)
+        other = model.generate(seed=4)
+        moved = model.render(other, parse_edits(["hair_color:pink=+2.5"])).image
+        assert (not np.array_equal(moved, other.reconstruction)) == changes
 
 
 def test_nfe_info_says_which_edits_are_kept_to_their_regions(
