@@ -216,20 +216,24 @@ def confine_render(
     edits: Sequence[Edit],
     regions: Tensor | None = None,
 ) -> np.ndarray:
-    """``after`` (R x R x 3 uint8, the render of ``before``'s face with ``edits``) kept to the
-    regions the edited attributes draw, by the model's segmenter
-    (:func:`~nfe_core.models.segmenter.confine`): elsewhere ``before``'s exact pixels. As it
-    is when the model has no segmenter, or an edited attribute has no regions in it.
-    ``regions``: ``before``'s (:func:`unedited_regions`), when the caller keeps them."""
+    """``after`` (R x R x 3 uint8, the render of ``before``'s face with ``edits``; or a batch
+    N x R x R x 3 of such renders) kept to the regions the edited attributes draw, by the
+    model's segmenter (:func:`~nfe_core.models.segmenter.confine`): elsewhere ``before``'s
+    exact pixels. As it is when the model has no segmenter, or an edited attribute has no
+    regions in it. ``regions``: ``before``'s (:func:`unedited_regions`), when the caller
+    keeps them."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return after
-    if before.shape != after.shape:
+    batch = after if after.ndim == 4 else after[None]
+    if before.shape != batch.shape[1:]:
         raise ValueError(f"before {before.shape} and after {after.shape} differ")
-    images = pixels_to_images(torch.from_numpy(np.stack([before, after])).to(bundle.device))
+    images = pixels_to_images(torch.from_numpy(np.concatenate([before[None], batch])))
+    images = images.to(bundle.device)
+    unedited = images[:1].expand(len(batch), -1, -1, -1)
     attributes = [edit.attribute for edit in edits]
-    kept = confine(segmenter, images[:1], images[1:], attributes, regions)
-    return images_to_uint8(kept)[0]
+    kept = images_to_uint8(confine(segmenter, unedited, images[1:], attributes, regions))
+    return kept if after.ndim == 4 else kept[0]
 
 
 def unedited_regions(bundle: Bundle, before: np.ndarray) -> Tensor | None:
@@ -257,39 +261,34 @@ def seer(
     bundle: Bundle,
     generator: Generator | None = None,
     unedited: Tensor | None = None,
-    edited: Sequence[str] = (),
+    edits: Sequence[Edit] = (),
 ) -> See | None:
     """What the model's classifier reads on the renders of latents (W or W+, batched), as
     :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
     renders are the 8-bit pictures the user gets, with the model's fixed noise, drawn by
     ``generator`` when given (a face's tuned one); given the ``unedited`` latent and the
-    ``edited`` attributes, each is kept to those attributes' regions as the user sees it
+    ``edits``, each is kept to the edited attributes' regions as the user sees it
     (:func:`confine_render`)."""
     classifier = bundle.classifier
     if classifier is None:
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
-    confined = unedited is not None and bundle.segmenter is not None and bool(edited)
-    base: list[Tensor] = []  # the unedited render and its regions, on the first call
+    # the unedited render and its regions, drawn on the first call that needs them
+    base: list[tuple[np.ndarray, Tensor | None]] = []
 
-    def pictures(latents: Tensor) -> Tensor:
-        pixels = torch.from_numpy(_renders(bundle, latents, generator)).to(bundle.device)
-        images = pixels_to_images(pixels)
-        if not confined:
-            return images
-        assert unedited is not None and bundle.segmenter is not None
+    def pictures(latents: Tensor) -> np.ndarray:
+        pixels = _renders(bundle, latents, generator)
+        if unedited is None or bundle.segmenter is None or not edits:
+            return pixels
         if not base:
-            base.append(pictures_of(_renders(bundle, unedited[None], generator)))
-            base.append(bundle.segmenter.probabilities(base[0]))
-        kept = confine(bundle.segmenter, base[0].expand_as(images), images, edited, base[1])
-        return pictures_of(images_to_uint8(kept))
-
-    def pictures_of(pixels: np.ndarray) -> Tensor:
-        return pixels_to_images(torch.from_numpy(pixels).to(bundle.device))
+            face = _renders(bundle, unedited[None], generator)[0]
+            base.append((face, unedited_regions(bundle, face)))
+        return confine_render(bundle, base[0][0], pixels, edits, base[0][1])
 
     def see(latents: Tensor) -> list[dict[str, str]]:
+        images = pixels_to_images(torch.from_numpy(pictures(latents)).to(bundle.device))
         with torch.no_grad():
-            scores = classifier.predict(pictures(latents))
+            scores = classifier.predict(images)
         best = {name: scores[name].argmax(dim=1).tolist() for name, _ in names}
         n = len(latents)
         return [{name: classes[best[name][i]] for name, classes in names} for i in range(n)]
@@ -309,7 +308,7 @@ def land_edits(
     sees the class (:func:`~nfe_core.editing.land`) on the renders of ``generator`` (default:
     the model's) as the user gets them: kept to the edited attributes' regions when the model
     has a segmenter; as they are without a classifier."""
-    see = seer(bundle, generator, latent, [edit.attribute for edit in edits])
+    see = seer(bundle, generator, latent, edits)
     if see is None or not any(edit.target is not None for edit in edits):
         return list(edits)
     num_ws = bundle.generator.num_ws

@@ -196,16 +196,6 @@ class Segmenter(nn.Module):
         theirs = {r for a, drawn in self.config.owners if a not in edited for r in drawn}
         return [i for i, name in enumerate(self.config.regions) if name in theirs - mine]
 
-    @torch.no_grad()
-    def area(self, images: Tensor, attributes: Iterable[str]) -> Tensor | None:
-        """How much each pixel of images (N, 3, R, R) in -1..1 shows a region that one of
-        ``attributes`` draws: (N, 1, R, R) in 0..1; None when one of them has no regions here
-        (an edit of it may change anything)."""
-        channels = self.channels(attributes)
-        if channels is None:
-            return None
-        return self.probabilities(images)[:, channels].sum(dim=1, keepdim=True)
-
 
 @torch.no_grad()
 def confine(
@@ -220,7 +210,7 @@ def confine(
     ``grow`` pixels and feathered by one, blend ``after`` in; elsewhere ``before`` stays
     exactly, and so do the regions other attributes draw in ``before`` (a hair clip keeps its
     pixels through a hair colour edit). ``after`` unchanged when an attribute has no regions
-    (see :meth:`Segmenter.area`).
+    (see :meth:`Segmenter.channels`).
 
     Inside that area, what the edit drew of other regions - the shirt or background that
     shorter hair uncovers, the skin at the hair's edge - takes the colours those regions have

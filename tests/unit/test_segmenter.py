@@ -67,10 +67,14 @@ def test_segmenter_maps_pixels_to_regions() -> None:
     assert net(images).shape == (2, 3, 32, 32)
     with pytest.raises(ValueError, match="32, 32"):
         net(torch.zeros(1, 3, 16, 16))
-    area = net.area(images, ["hair_color", "glasses"])
-    assert area is not None and area.shape == (2, 1, 32, 32)
-    assert float(area.min()) >= 0 and float(area.max()) <= 1
-    assert net.area(images, ["hair_color", "mouth"]) is None  # mouth has no regions here
+    regions = net.probabilities(images)
+    assert regions.shape == (2, 3, 32, 32)
+    assert torch.allclose(regions.sum(dim=1), torch.ones(2, 32, 32))
+    channels = net.channels(["hair_color", "glasses"])
+    assert channels == [1, 2]
+    area = regions[:, channels].sum(dim=1)
+    assert float(area.min()) >= 0 and float(area.max()) <= 1 + 1e-6
+    assert net.channels(["hair_color", "mouth"]) is None  # mouth has no regions here
 
 
 def test_confine_keeps_an_edit_to_its_regions() -> None:
@@ -201,7 +205,7 @@ def test_targets_are_landed_on_what_the_user_sees(
             "predict",
             lambda images, p=predict, seen=shown: seen.append(images) or p(images),
         )
-        see = seer(bundle, None, latent, ["hair_color"])
+        see = seer(bundle, None, latent, parse_edits(["hair_color:blue=+1"]))
         assert see is not None
         readings = see(moved)
         assert len(readings) == 3 and set(readings[0]) == {"hair_color", "glasses"}

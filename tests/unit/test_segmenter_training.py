@@ -153,8 +153,8 @@ def test_only_the_areas_it_finds_keep_their_edits():
     assert set(trusted.config.owned) == set(ATTRIBUTE_REGIONS) - {"mouth", "blush"}
     images = torch.rand(2, 3, 32, 32) * 2 - 1
     assert torch.equal(trusted(images), net(images))  # the same weights
-    assert trusted.area(images, ["mouth"]) is None  # a mouth edit is left whole
-    assert trusted.area(images, ["hair_color"]) is not None
+    assert trusted.channels(["mouth"]) is None  # a mouth edit is left whole
+    assert trusted.channels(["hair_color"]) is not None
     assert trusted_owners(net, found, 0.0).config.owned == net.config.owned
 
 
