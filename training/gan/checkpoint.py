@@ -11,6 +11,7 @@ A checkpoint is a dict::
     config: TrainConfig.to_dict(), run: {data, size, seed, ...},
     generator, discriminator, generator_ema: state dicts,
     g_optim, d_optim, g_scaler, d_scaler: optimiser / GradScaler state dicts,
+    eyes_discriminator, e_optim: with an eye discriminator (config ``eyes_box``) only,
     rng: {torch, cuda: [..], numpy: {...}, python: {...}}
 
 A *compact* checkpoint (:func:`compact_checkpoint`) is the same run made small enough to
@@ -114,8 +115,8 @@ def compact_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
     docstring); training resumed from it continues the same run."""
     state = load_checkpoint(source)
     for key in _OPTIMIZERS:
-        optim = state[key]
-        if all(group["betas"][0] == 0 for group in optim["param_groups"]):
+        optim = state.get(key)
+        if optim is not None and all(group["betas"][0] == 0 for group in optim["param_groups"]):
             for slot in optim["state"].values():
                 slot.pop("exp_avg", None)
     tensors: dict[str, torch.Tensor] = {}
@@ -125,7 +126,7 @@ def compact_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
     return Path(target)
 
 
-_OPTIMIZERS = ("g_optim", "d_optim")
+_OPTIMIZERS = ("g_optim", "d_optim", "e_optim")  # e_optim: only with an eye discriminator
 
 
 def _cast(value: Any, source: torch.dtype, target: torch.dtype, key: str = "") -> Any:

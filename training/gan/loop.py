@@ -1,5 +1,9 @@
 """One StyleGAN2 training step at a time: D step, lazy R1, G step, EMA (rosinality's order).
 
+With ``eyes_box`` in the config a second discriminator (E) judges one square of every image
+(the eyes) beside the whole-image one: it trains on the same real and fake batches, with its
+own lazy R1, and the generator's loss adds ``eyes_weight`` times its non-saturating loss.
+
 The randomness of step ``s`` on process ``r`` comes from generators seeded by
 ``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
 resuming from a checkpoint repeats an uninterrupted run exactly.
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -95,24 +100,36 @@ class Trainer:
             torch.manual_seed(derive_seed(seed, 0x1417))
             self.G = Generator(config.generator)
             self.D = Discriminator(config.discriminator)
+            eyes = config.eyes_discriminator
+            self.E = Discriminator(eyes).to(device) if eyes is not None else None
         self.G.to(device)
         self.D.to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.g_module = MixingGenerator(self.G)
         self.g_train: nn.Module = self.g_module
         self.d_train: nn.Module = self.D
+        self.e_train: nn.Module | None = self.E
         if self.info.distributed:
             self.g_train = _ddp(self.g_module, device)
             self.d_train = _ddp(self.D, device)
+            self.e_train = _ddp(self.E, device) if self.E is not None else None
         # the forwards the steps call; R1 (double backward) always runs eagerly
         self.g_forward, self.d_forward, self.d_judge = self.g_train, self.d_train, self.D
+        self.e_forward, self.e_judge = self.e_train, self.E
         if config.compile and device.type == "cuda":
             self.g_forward = torch.compile(self.g_train)
             self.d_forward = torch.compile(self.d_train)
             self.d_judge = torch.compile(self.D)
+            if self.E is not None:
+                self.e_forward, self.e_judge = torch.compile(self.e_train), torch.compile(self.E)
         (g_lr, g_betas), (d_lr, d_betas) = self._adam_settings()
         self.g_optim = torch.optim.Adam(self.G.parameters(), lr=g_lr, betas=g_betas)
         self.d_optim = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=d_betas)
+        self.e_optim = (
+            torch.optim.Adam(self.E.parameters(), lr=d_lr, betas=d_betas)
+            if self.E is not None
+            else None
+        )
         fp16 = config.amp == "fp16" and device.type == "cuda"
         self.g_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
         self.d_scaler = torch.amp.GradScaler(device.type, enabled=fp16)
@@ -152,8 +169,20 @@ class Trainer:
         cut = int(torch.randint(1, num_ws, (), generator=self.choices))
         return cut if mix else num_ws
 
+    def eyes(self, images: Tensor) -> Tensor:
+        """The eye discriminator's square of ``images`` (N, 3, R, R), at its resolution."""
+        crop = self.config.eyes_crop
+        assert crop is not None and self.E is not None
+        left, top, size = crop
+        out = images[:, :, top : top + size, left : left + size]
+        resolution = self.E.config.resolution
+        if size != resolution:
+            out = F.interpolate(out, size=resolution, mode="bilinear", align_corners=False)
+        return out
+
     def d_step(self, real: Tensor, z: Tensor, crossover: int) -> tuple[Tensor, Tensor, Tensor]:
-        """Discriminator logistic step; returns (loss, mean real logit, mean fake logit)."""
+        """Discriminator logistic step (both discriminators with an eye one); returns (loss,
+        mean real logit, mean fake logit) of the whole-image discriminator."""
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with torch.no_grad(), self.autocast():
@@ -161,10 +190,17 @@ class Trainer:
         with self.autocast():
             fake_logits = self.d_forward(fake)
             real_logits = self.d_forward(real)
+            if self.e_forward is not None:
+                eyes_fake = self.e_forward(self.eyes(fake))
+                eyes_real = self.e_forward(self.eyes(real))
         loss = d_logistic_loss(real_logits, fake_logits)
-        self.d_optim.zero_grad(set_to_none=True)
-        self.d_scaler.scale(loss).backward()
-        self.d_scaler.step(self.d_optim)
+        total = loss if self.e_forward is None else loss + d_logistic_loss(eyes_real, eyes_fake)
+        optims = [o for o in (self.d_optim, self.e_optim) if o is not None]
+        for optim in optims:
+            optim.zero_grad(set_to_none=True)
+        self.d_scaler.scale(total).backward()
+        for optim in optims:
+            self.d_scaler.step(optim)
         self.d_scaler.update()
         return (
             loss.detach(),
@@ -177,31 +213,51 @@ class Trainer:
 
     def r1_step(self, real: Tensor) -> Tensor:
         """Lazy R1 step (float32, eager); returns the unscaled penalty."""
-        real = real.detach().requires_grad_(True)
-        real_logits = self.d_train(real)
-        penalty = r1_penalty(real_logits, real)
-        loss = lazy_r1_loss(penalty, self.config.r1_gamma, self.config.r1_interval)
+        c = self.config
+        real = real.detach()
+        inputs = real.clone().requires_grad_(True)
+        real_logits = self.d_train(inputs)
+        penalty = r1_penalty(real_logits, inputs)
+        loss = lazy_r1_loss(penalty, c.r1_gamma, c.r1_interval)
         # every D parameter must take part in the backward pass for DDP (the last bias
         # does not shape the input gradient): add it with weight zero, as rosinality does
         loss = loss + 0.0 * real_logits[0].sum()
-        self.d_optim.zero_grad(set_to_none=True)
+        optims = [self.d_optim]
+        if self.e_train is not None and self.e_optim is not None:
+            eyes = self.eyes(real).requires_grad_(True)
+            eyes_logits = self.e_train(eyes)
+            eyes_penalty = r1_penalty(eyes_logits, eyes)
+            loss = loss + lazy_r1_loss(eyes_penalty, c.r1_gamma, c.r1_interval)
+            loss = loss + 0.0 * eyes_logits[0].sum()
+            optims.append(self.e_optim)
+        for optim in optims:
+            optim.zero_grad(set_to_none=True)
         loss.backward()
-        self.d_optim.step()
+        for optim in optims:
+            optim.step()
         return penalty.detach()
 
     def g_step(self, z: Tensor, crossover: int) -> Tensor:
         """Generator non-saturating step; returns the loss."""
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
+        if self.E is not None:
+            self.E.requires_grad_(False)
         with self.autocast():
             fake = self.g_forward(z, crossover, self.noise)
             logits = self.d_judge(fake)
+            if self.e_judge is not None:
+                eyes_logits = self.e_judge(self.eyes(fake))
         loss = g_nonsaturating_loss(logits)
+        if self.e_judge is not None:
+            loss = loss + self.config.eyes_weight * g_nonsaturating_loss(eyes_logits)
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()
         self.g_scaler.step(self.g_optim)
         self.g_scaler.update()
         self.D.requires_grad_(True)
+        if self.E is not None:
+            self.E.requires_grad_(True)
         return loss.detach()
 
     def update_ema(self) -> None:
@@ -230,6 +286,11 @@ class Trainer:
             "d_optim": self.d_optim.state_dict(),
             "g_scaler": self.g_scaler.state_dict(),
             "d_scaler": self.d_scaler.state_dict(),
+            **(
+                {"eyes_discriminator": self.E.state_dict(), "e_optim": self.e_optim.state_dict()}
+                if self.E is not None and self.e_optim is not None
+                else {}
+            ),
         }
 
     def _adam_settings(self) -> tuple[tuple[float, tuple[float, float]], ...]:
@@ -243,10 +304,20 @@ class Trainer:
         self.G_ema.load_state_dict(state["generator_ema"])
         self.g_optim.load_state_dict(state["g_optim"])
         self.d_optim.load_state_dict(state["d_optim"])
+        # a run begun from a checkpoint without an eye discriminator, or with one for
+        # another square, starts its eye discriminator afresh
+        saved_box = state.get("config", {}).get("eyes_box")
+        same_box = saved_box is not None and tuple(saved_box) == self.config.eyes_box
+        if self.E is not None and self.e_optim is not None and same_box:
+            self.E.load_state_dict(state["eyes_discriminator"])
+            self.e_optim.load_state_dict(state["e_optim"])
         # an optimiser's state carries the learning rate it was saved with: a run begun from
         # a checkpoint with a retuned one (--start-from) must go on at its own config's
-        optims = (self.g_optim, self.d_optim)
-        for optim, (lr, betas) in zip(optims, self._adam_settings(), strict=True):
+        g_adam, d_adam = self._adam_settings()
+        optims = [(self.g_optim, g_adam), (self.d_optim, d_adam)]
+        if self.e_optim is not None:
+            optims.append((self.e_optim, d_adam))
+        for optim, (lr, betas) in optims:
             for group in optim.param_groups:
                 group["lr"], group["betas"] = lr, betas
         if state.get("g_scaler"):
