@@ -581,9 +581,12 @@ def land(
     Strengths, and class targets that already carry a distance, stay as they are.
 
     ``memo`` (one per face: the caller keys it) keeps landings between calls, so a slider
-    dragged after a class target does not render the target's tries again.
+    dragged after a class target does not render the target's tries again. A reading may
+    depend on every attribute the chain edits (the app's are of renders kept to the edited
+    attributes' regions), so what it keeps is keyed by them too.
     """
-    landed = _land_each(latent, edits, boundaries, see, layers, num_ws, distances, memo)
+    scope = tuple(sorted({edit.attribute for edit in edits}))
+    landed = _land_each(latent, edits, boundaries, see, layers, num_ws, distances, memo, scope)
     landable = [i for i, e in enumerate(edits) if e.target is not None and e.distance is None]
     if not landable or landable[0] == len(edits) - 1:
         return landed  # no target has an edit after it
@@ -605,14 +608,16 @@ def _land_each(
     num_ws: int | None,
     distances: Sequence[float],
     memo: Landings | None,
+    scope: tuple[str, ...],
 ) -> list[Edit]:
-    """:func:`land`'s first pass: each class target landed after the edits before it."""
+    """:func:`land`'s first pass: each class target landed after the edits before it
+    (remembered by those, itself, ``layers`` and the chain's edited attributes ``scope``)."""
     landed: list[Edit] = []
     for edit in edits:
         if edit.target is None or edit.distance is not None:
             landed.append(edit)
             continue
-        key = (tuple(landed), edit, layers)
+        key = (tuple(landed), edit, layers, scope)
         if memo is not None and key in memo:
             landed.append(memo[key][0])
             continue

@@ -637,3 +637,19 @@ def test_the_rows_an_attribute_is_drawn_by_are_checked_and_kept_in_its_records()
     bad = [dict(r, layers=[0.5, 2]) if r["name"] == "glasses" else r for r in records]
     with pytest.raises(ValueError, match="whole numbers"):
         boundaries_from_records(bad, normals)
+
+
+def test_a_memo_never_changes_what_land_gives():
+    """A reading may depend on every attribute the chain edits (the app reads renders kept
+    to the edited attributes' regions): a target remembered from a shorter chain is landed
+    again for a chain that edits more, and gives what a call without the memo gives."""
+    model = _model()
+    for face in _faces(24, seed=11):
+        for strength in (-2.5, 2.5):
+            memo: dict = {}
+            target = Edit("color", target="blue")
+            chain = [target, Edit("glasses", strength=strength)]
+            # alone, the reading is strict; with glasses edited too, lenient
+            land(face, [target], model, _Reader(model, needs=1.4), memo=memo)
+            lenient = _Reader(model, needs=0.3)
+            assert land(face, chain, model, lenient, memo=memo) == land(face, chain, model, lenient)
