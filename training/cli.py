@@ -155,9 +155,9 @@ continues exactly where the run stopped: same step, optimiser states, EMA and da
    "generator": {"channels": [256, 256, 128, 64]}, "amp": "bf16", "compile": true}
 (settings: batch_size, g_lr, d_lr, betas, r1_gamma, r1_interval, ema_half_life_images,
 ema_rampup, mixing_prob, checkpoint_interval, keep_interval, sample_interval, sample_count,
-synthetic_count, num_workers, amp, compile, generator, discriminator, eyes_box,
-eyes_weight; the resolved config is in OUT/options.json). "eyes_box": [left, top, size], as
-fractions of the image, adds a second discriminator that judges only that square (the eyes),
+synthetic_count, num_workers, amp, compile, generator, discriminator, detail_box,
+detail_weight; the resolved config is in OUT/options.json). "detail_box": [left, top, size], as
+fractions of the image, adds a second discriminator that judges only that square (eyes, mouth),
 e.g. [0.25, 0.15625, 0.5] at 64 px; a run begun from a checkpoint (--start-from) may add one.
 
 Several GPUs (or CPU processes): start the same command with torchrun, e.g.

@@ -413,7 +413,7 @@ def test_trainer_step_changes_both_networks():
 
 
 # --------------------------------------------------------------------------------------------
-# the eye discriminator
+# the detail discriminator
 
 
 @pytest.mark.parametrize(
@@ -426,52 +426,59 @@ def test_trainer_step_changes_both_networks():
         ([0.25, 0.25, 0.125], "at least 8"),  # 4 px
     ],
 )
-def test_eyes_box_must_be_a_square_of_whole_pixels_inside_the_image(box, words):
-    with pytest.raises(ValueError, match="eyes_box") as info:
-        TrainConfig.for_size(32, {**TINY, "eyes_box": box})
+def test_detail_box_must_be_a_square_of_whole_pixels_inside_the_image(box, words):
+    with pytest.raises(ValueError, match="detail_box") as info:
+        TrainConfig.for_size(32, {**TINY, "detail_box": box})
     assert words in str(info.value)
 
 
-def test_eye_discriminator_works_at_the_main_ones_scale():
+def test_detail_discriminator_works_at_the_main_ones_scale():
     big = TrainConfig.for_size(
-        64, {"discriminator": {"channels": [128, 128, 128, 64, 32]}, "eyes_box": [0.25, 0.125, 0.5]}
+        64,
+        {"discriminator": {"channels": [128, 128, 128, 64, 32]}, "detail_box": [0.25, 0.125, 0.5]},
     )
-    assert big.eyes_crop == (16, 8, 32)
-    eyes = big.eyes_discriminator
-    assert eyes is not None and eyes.resolution == 32
-    assert eyes.channels == (128, 128, 64, 32)  # the main one's 8..64 px channels
+    assert big.detail_crop == (16, 8, 32)
+    detail = big.detail_discriminator
+    assert detail is not None and detail.resolution == 32
+    assert detail.channels == (128, 128, 64, 32)  # the main one's 8..64 px channels
     # a crop under the discriminator's smallest resolution is upsampled to it
-    small = TrainConfig.for_size(32, {**TINY, "eyes_box": [0.25, 0.25, 0.5]})
-    assert small.eyes_crop == (8, 8, 16) and small.eyes_discriminator.resolution == 32
+    small = TrainConfig.for_size(32, {**TINY, "detail_box": [0.25, 0.25, 0.5]})
+    assert small.detail_crop == (8, 8, 16) and small.detail_discriminator.resolution == 32
     assert TrainConfig.from_dict(json.loads(json.dumps(small.to_dict()))) == small
-    assert TrainConfig.for_size(32, TINY).eyes_discriminator is None
+    assert TrainConfig.for_size(32, TINY).detail_discriminator is None
 
 
-def test_the_eye_discriminator_sees_only_its_square_and_trains_with_the_rest():
-    config = TrainConfig.for_size(32, {**TINY, "eyes_box": [0.25, 0.25, 0.5]})
+def test_the_detail_discriminator_sees_only_its_square_and_trains_with_the_rest():
+    config = TrainConfig.for_size(32, {**TINY, "detail_box": [0.25, 0.25, 0.5]})
     trainer = Trainer(config, torch.device("cpu"), seed=1)
-    assert trainer.E is not None
+    assert trainer.D_detail is not None
     images = torch.rand(2, 3, 32, 32) * 2 - 1
     outside = images.clone()
     outside[:, :, :8] = -1.0  # above the square
     outside[:, :, :, 24:] = 1.0  # right of it
     with torch.no_grad():
-        assert torch.equal(trainer.E(trainer.eyes(images)), trainer.E(trainer.eyes(outside)))
+        assert torch.equal(
+            trainer.D_detail(trainer.detail(images)), trainer.D_detail(trainer.detail(outside))
+        )
         inside = images.clone()
         inside[:, :, 12:20, 12:20] = 0.0
-        assert not torch.equal(trainer.E(trainer.eyes(images)), trainer.E(trainer.eyes(inside)))
-    e0 = [p.clone() for p in trainer.E.parameters()]
+        assert not torch.equal(
+            trainer.D_detail(trainer.detail(images)), trainer.D_detail(trainer.detail(inside))
+        )
+    e0 = [p.clone() for p in trainer.D_detail.parameters()]
     g0 = [p.clone() for p in trainer.G.parameters()]
     result = trainer.train_step(torch.rand(4, 3, 32, 32) * 2 - 1)  # step 0: R1 too
     assert torch.isfinite(result.stacked()).all()
-    assert all(not torch.equal(a, b) for a, b in zip(e0, trainer.E.parameters(), strict=True))
+    assert all(
+        not torch.equal(a, b) for a, b in zip(e0, trainer.D_detail.parameters(), strict=True)
+    )
     assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters(), strict=True))
     state = trainer.state_dict()
-    assert {"eyes_discriminator", "e_optim"} <= set(state)
+    assert {"detail_discriminator", "detail_optim"} <= set(state)
 
 
-def test_the_generator_answers_to_the_eye_discriminator():
-    """The generator's gradient with an eye discriminator differs from without, and only
+def test_the_generator_answers_to_the_detail_discriminator():
+    """The generator's gradient with a detail discriminator differs from without, and only
     through the square (a zero weight would leave it the same)."""
 
     def g_gradient(overrides: dict) -> torch.Tensor:
@@ -483,31 +490,31 @@ def test_the_generator_answers_to_the_eye_discriminator():
         return torch.cat([(p - b).flatten() for p, b in zip(after, before, strict=True)])
 
     plain = g_gradient({})
-    with_eyes = g_gradient({"eyes_box": [0.25, 0.25, 0.5]})
-    assert not torch.allclose(plain, with_eyes)
+    with_detail = g_gradient({"detail_box": [0.25, 0.25, 0.5]})
+    assert not torch.allclose(plain, with_detail)
 
 
-def test_a_run_adds_an_eye_discriminator_from_a_checkpoint_without_one(tmp_path, tiny, capsys):
+def test_a_run_adds_a_detail_discriminator_from_a_checkpoint_without_one(tmp_path, tiny, capsys):
     assert gan(tmp_path / "first", tiny, steps=2) == 0
     compact = tmp_path / "resume.safetensors"
     assert main(["compact", str(tmp_path / "first"), "--out", str(compact)]) == 0
-    eyes = tmp_path / "eyes.json"
-    eyes.write_text(json.dumps({**TINY, "eyes_box": [0.25, 0.25, 0.5], "eyes_weight": 0.5}))
-    assert gan(tmp_path / "second", eyes, "--start-from", str(compact), steps=4) == 0
+    detail = tmp_path / "detail.json"
+    detail.write_text(json.dumps({**TINY, "detail_box": [0.25, 0.25, 0.5], "detail_weight": 0.5}))
+    assert gan(tmp_path / "second", detail, "--start-from", str(compact), steps=4) == 0
     saved = load_checkpoint(tmp_path / "second" / "checkpoints" / "latest.pt")
-    assert saved["step"] == 4 and saved["config"]["eyes_box"] == [0.25, 0.25, 0.5]
+    assert saved["step"] == 4 and saved["config"]["detail_box"] == [0.25, 0.25, 0.5]
     first = load_checkpoint(tmp_path / "first" / "checkpoints" / "latest.pt")
-    assert "eyes_discriminator" not in first
-    # the eye discriminator and its Adam go on through a compact checkpoint and --resume
+    assert "detail_discriminator" not in first
+    # the detail discriminator and its Adam go on through a compact checkpoint and --resume
     again = tmp_path / "again.safetensors"
     assert main(["compact", str(tmp_path / "second"), "--out", str(again)]) == 0
     expanded = load_checkpoint(again)
-    for name, value in saved["eyes_discriminator"].items():
-        assert torch.allclose(expanded["eyes_discriminator"][name], value, rtol=1e-2, atol=1e-3)
-    assert "exp_avg" in next(iter(expanded["e_optim"]["state"].values()))
+    for name, value in saved["detail_discriminator"].items():
+        assert torch.allclose(expanded["detail_discriminator"][name], value, rtol=1e-2, atol=1e-3)
+    assert "exp_avg" in next(iter(expanded["detail_optim"]["state"].values()))
     trainer = Trainer(TrainConfig.from_dict(saved["config"]), torch.device("cpu"), seed=0)
     trainer.load_state_dict(saved)
-    for name, value in trainer.E.state_dict().items():
-        assert torch.equal(value, saved["eyes_discriminator"][name])
-    assert gan(tmp_path / "second", eyes, "--resume", steps=6) == 0
+    for name, value in trainer.D_detail.state_dict().items():
+        assert torch.equal(value, saved["detail_discriminator"][name])
+    assert gan(tmp_path / "second", detail, "--resume", steps=6) == 0
     assert load_checkpoint(tmp_path / "second" / "checkpoints" / "latest.pt")["step"] == 6

@@ -12,6 +12,7 @@ from safetensors import safe_open
 from nfe_core.bundle import load_bundle, resave_bundle
 from tests.tiny import TINY_TRAINING, save_editing_bundle, tiny_boundaries
 from training.cli import main
+from training.gan.config import TrainConfig, load_overrides
 from training.labels import load_classifier_run
 from training.pipeline import STAGES, Pipeline, PipelineConfig, PipelineError, options
 
@@ -279,7 +280,8 @@ def test_bad_configs_are_refused_in_words(tmp_path: Path, text: str, message: st
 def test_the_shipped_configs_load():
     for name in ("interim32", "default64", "default128"):
         config = PipelineConfig.load(Path("training/configs") / f"{name}.toml")
-        assert config.relative(config.sections["gan"]["config"]).is_file()
+        gan_config = config.relative(config.sections["gan"]["config"])
+        TrainConfig.for_size(config.size, load_overrides(gan_config))  # valid settings
 
 
 def test_the_command_line_runs_a_config_and_reports_a_failed_stage(

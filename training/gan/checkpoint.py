@@ -11,7 +11,7 @@ A checkpoint is a dict::
     config: TrainConfig.to_dict(), run: {data, size, seed, ...},
     generator, discriminator, generator_ema: state dicts,
     g_optim, d_optim, g_scaler, d_scaler: optimiser / GradScaler state dicts,
-    eyes_discriminator, e_optim: with an eye discriminator (config ``eyes_box``) only,
+    detail_discriminator, detail_optim: with a detail discriminator (config ``detail_box``) only,
     rng: {torch, cuda: [..], numpy: {...}, python: {...}}
 
 A *compact* checkpoint (:func:`compact_checkpoint`) is the same run made small enough to
@@ -126,7 +126,7 @@ def compact_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
     return Path(target)
 
 
-_OPTIMIZERS = ("g_optim", "d_optim", "e_optim")  # e_optim: only with an eye discriminator
+_OPTIMIZERS = ("g_optim", "d_optim", "detail_optim")  # the last only with detail_box
 
 
 def _cast(value: Any, source: torch.dtype, target: torch.dtype, key: str = "") -> Any:

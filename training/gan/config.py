@@ -74,13 +74,14 @@ class TrainConfig:
     amp: str = "bf16"  # mixed precision on CUDA only: none, bf16, fp16
     compile: bool = False  # torch.compile the training forwards (CUDA only)
     # A second discriminator that sees only one square of every image, (left, top, size) as
-    # fractions of it: the eyes, as GFPGAN's facial-component discriminators do. On the 64 px
-    # default model the whole-image one let the eyes stay muddled: the two classifiers agreed
-    # on the GAN's eye colour on 0.63-0.68 of faces from step 44k to 63k while the judge-space
-    # Fréchet distance fell 18 -> 10. It works at max(32, crop) px (smaller crops upsampled)
-    # with the main discriminator's channels at that scale; None: no such discriminator.
-    eyes_box: tuple[float, float, float] | None = None
-    eyes_weight: float = 1.0  # its share of the generator's loss (the main one's is 1)
+    # fractions of it: the middle of the face, whose small parts (eyes, mouth, blush, glasses)
+    # the whole-image one judges loosely, as GFPGAN's facial-component discriminators do. On
+    # the 64 px default model the two classifiers agreed on the GAN's eye colour on 0.63-0.68
+    # of faces from step 44k to 72k while the judge-space Fréchet distance fell 18 -> 10. It
+    # works at max(32, crop) px (smaller crops upsampled) with the main discriminator's
+    # channels at that scale; None: no such discriminator.
+    detail_box: tuple[float, float, float] | None = None
+    detail_weight: float = 1.0  # its share of the generator's loss (the main one's is 1)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -144,21 +145,21 @@ class TrainConfig:
         return self.generator.resolution
 
     @property
-    def eyes_crop(self) -> tuple[int, int, int] | None:
-        """The eye discriminator's square in pixels: (left, top, size), or None."""
-        if self.eyes_box is None:
+    def detail_crop(self) -> tuple[int, int, int] | None:
+        """The detail discriminator's square in pixels: (left, top, size), or None."""
+        if self.detail_box is None:
             return None
         r = self.resolution
-        left, top, size = (round(v * r) for v in self.eyes_box)
+        left, top, size = (round(v * r) for v in self.detail_box)
         return left, top, size
 
     @property
-    def eyes_discriminator(self) -> DiscriminatorConfig | None:
-        """The eye discriminator's architecture (see ``eyes_box``), or None."""
-        crop = self.eyes_crop
+    def detail_discriminator(self) -> DiscriminatorConfig | None:
+        """The detail discriminator's architecture (see ``detail_box``), or None."""
+        crop = self.detail_crop
         if crop is None:
             return None
-        resolution = max(_MIN_EYES_RESOLUTION, crop[2])
+        resolution = max(_MIN_DETAIL_RESOLUTION, crop[2])
         levels = int(math.log2(resolution)) - 1  # 4, 8, ..., resolution
         main = self.discriminator.channels
         channels = (main[0],) * max(0, levels - len(main)) + tuple(main[-levels:])
@@ -222,13 +223,13 @@ def _merge_net(cls: type, default: Any, override: object) -> Any:
 
 
 def _from_json(key: str, value: object) -> object:
-    return tuple(value) if key in ("betas", "eyes_box") and isinstance(value, list) else value
+    return tuple(value) if key in ("betas", "detail_box") and isinstance(value, list) else value
 
 
-_MIN_EYES_RESOLUTION = 32  # the discriminator's smallest
+_MIN_DETAIL_RESOLUTION = 32  # the discriminator's smallest
 
 
-def _eyes_box_ok(value: object) -> bool:
+def _detail_box_ok(value: object) -> bool:
     if value is None:
         return True
     if not (isinstance(value, tuple) and len(value) == 3 and all(map(_is_number, value))):
@@ -260,11 +261,11 @@ _CHECKS: dict[str, tuple[str, Any]] = {
     "num_workers": ("null or a whole number of at least 0", lambda v: v is None or _is_int(v)),
     "amp": (f"one of {', '.join(AMP_MODES)}", lambda v: v in AMP_MODES),
     "compile": ("true or false", lambda v: isinstance(v, bool)),
-    "eyes_box": (
+    "detail_box": (
         "null or [left, top, size] as fractions of the image, inside it",
-        _eyes_box_ok,
+        _detail_box_ok,
     ),
-    "eyes_weight": ("a number above 0", lambda v: _is_number(v) and v > 0),
+    "detail_weight": ("a number above 0", lambda v: _is_number(v) and v > 0),
 }
 
 
@@ -284,13 +285,13 @@ def _validate(config: TrainConfig) -> None:
             raise ValueError(f"config: {name}: expected {expected}, got {value!r}")
     if config.num_workers is not None and config.num_workers < 0:
         raise ValueError(f"config: num_workers: expected at least 0, got {config.num_workers}")
-    if config.eyes_box is not None:
+    if config.detail_box is not None:
         r = config.resolution
-        pixels = [v * r for v in config.eyes_box]
+        pixels = [v * r for v in config.detail_box]
         size = round(pixels[2])
         if any(abs(p - round(p)) > 1e-6 for p in pixels) or size < 8 or size & (size - 1):
             raise ValueError(
-                f"config: eyes_box: at {r} px, {list(config.eyes_box)} must fall on whole "
+                f"config: detail_box: at {r} px, {list(config.detail_box)} must fall on whole "
                 f"pixels with a size that is a power of two of at least 8 (got {pixels})"
             )
 

@@ -1,8 +1,9 @@
 """One StyleGAN2 training step at a time: D step, lazy R1, G step, EMA (rosinality's order).
 
-With ``eyes_box`` in the config a second discriminator (E) judges one square of every image
-(the eyes) beside the whole-image one: it trains on the same real and fake batches, with its
-own lazy R1, and the generator's loss adds ``eyes_weight`` times its non-saturating loss.
+With ``detail_box`` in the config a second discriminator (``D_detail``) judges one square of
+every image (the middle of the face: eyes, mouth, blush, glasses) beside the whole-image
+one: it trains on the same real and fake batches, with its own lazy R1, and the generator's
+loss adds ``detail_weight`` times its non-saturating loss.
 
 The randomness of step ``s`` on process ``r`` comes from generators seeded by
 ``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
@@ -100,34 +101,37 @@ class Trainer:
             torch.manual_seed(derive_seed(seed, 0x1417))
             self.G = Generator(config.generator)
             self.D = Discriminator(config.discriminator)
-            eyes = config.eyes_discriminator
-            self.E = Discriminator(eyes).to(device) if eyes is not None else None
+            detail = config.detail_discriminator
+            self.D_detail = Discriminator(detail).to(device) if detail is not None else None
         self.G.to(device)
         self.D.to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.g_module = MixingGenerator(self.G)
         self.g_train: nn.Module = self.g_module
         self.d_train: nn.Module = self.D
-        self.e_train: nn.Module | None = self.E
+        self.detail_train: nn.Module | None = self.D_detail
         if self.info.distributed:
             self.g_train = _ddp(self.g_module, device)
             self.d_train = _ddp(self.D, device)
-            self.e_train = _ddp(self.E, device) if self.E is not None else None
+            self.detail_train = _ddp(self.D_detail, device) if self.D_detail is not None else None
         # the forwards the steps call; R1 (double backward) always runs eagerly
         self.g_forward, self.d_forward, self.d_judge = self.g_train, self.d_train, self.D
-        self.e_forward, self.e_judge = self.e_train, self.E
+        self.detail_forward, self.detail_judge = self.detail_train, self.D_detail
         if config.compile and device.type == "cuda":
             self.g_forward = torch.compile(self.g_train)
             self.d_forward = torch.compile(self.d_train)
             self.d_judge = torch.compile(self.D)
-            if self.E is not None:
-                self.e_forward, self.e_judge = torch.compile(self.e_train), torch.compile(self.E)
+            if self.D_detail is not None:
+                self.detail_forward, self.detail_judge = (
+                    torch.compile(self.detail_train),
+                    torch.compile(self.D_detail),
+                )
         (g_lr, g_betas), (d_lr, d_betas) = self._adam_settings()
         self.g_optim = torch.optim.Adam(self.G.parameters(), lr=g_lr, betas=g_betas)
         self.d_optim = torch.optim.Adam(self.D.parameters(), lr=d_lr, betas=d_betas)
-        self.e_optim = (
-            torch.optim.Adam(self.E.parameters(), lr=d_lr, betas=d_betas)
-            if self.E is not None
+        self.detail_optim = (
+            torch.optim.Adam(self.D_detail.parameters(), lr=d_lr, betas=d_betas)
+            if self.D_detail is not None
             else None
         )
         fp16 = config.amp == "fp16" and device.type == "cuda"
@@ -169,19 +173,19 @@ class Trainer:
         cut = int(torch.randint(1, num_ws, (), generator=self.choices))
         return cut if mix else num_ws
 
-    def eyes(self, images: Tensor) -> Tensor:
-        """The eye discriminator's square of ``images`` (N, 3, R, R), at its resolution."""
-        crop = self.config.eyes_crop
-        assert crop is not None and self.E is not None
+    def detail(self, images: Tensor) -> Tensor:
+        """The detail discriminator's square of ``images`` (N, 3, R, R), at its resolution."""
+        crop = self.config.detail_crop
+        assert crop is not None and self.D_detail is not None
         left, top, size = crop
         out = images[:, :, top : top + size, left : left + size]
-        resolution = self.E.config.resolution
+        resolution = self.D_detail.config.resolution
         if size != resolution:
             out = F.interpolate(out, size=resolution, mode="bilinear", align_corners=False)
         return out
 
     def d_step(self, real: Tensor, z: Tensor, crossover: int) -> tuple[Tensor, Tensor, Tensor]:
-        """Discriminator logistic step (both discriminators with an eye one); returns (loss,
+        """Discriminator logistic step (both discriminators with a detail one); returns (loss,
         mean real logit, mean fake logit) of the whole-image discriminator."""
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
@@ -190,12 +194,15 @@ class Trainer:
         with self.autocast():
             fake_logits = self.d_forward(fake)
             real_logits = self.d_forward(real)
-            if self.e_forward is not None:
-                eyes_fake = self.e_forward(self.eyes(fake))
-                eyes_real = self.e_forward(self.eyes(real))
+            if self.detail_forward is not None:
+                detail_fake = self.detail_forward(self.detail(fake))
+                detail_real = self.detail_forward(self.detail(real))
         loss = d_logistic_loss(real_logits, fake_logits)
-        total = loss if self.e_forward is None else loss + d_logistic_loss(eyes_real, eyes_fake)
-        optims = [o for o in (self.d_optim, self.e_optim) if o is not None]
+        if self.detail_forward is not None:
+            total = loss + d_logistic_loss(detail_real, detail_fake)
+        else:
+            total = loss
+        optims = [o for o in (self.d_optim, self.detail_optim) if o is not None]
         for optim in optims:
             optim.zero_grad(set_to_none=True)
         self.d_scaler.scale(total).backward()
@@ -223,13 +230,13 @@ class Trainer:
         # does not shape the input gradient): add it with weight zero, as rosinality does
         loss = loss + 0.0 * real_logits[0].sum()
         optims = [self.d_optim]
-        if self.e_train is not None and self.e_optim is not None:
-            eyes = self.eyes(real).requires_grad_(True)
-            eyes_logits = self.e_train(eyes)
-            eyes_penalty = r1_penalty(eyes_logits, eyes)
-            loss = loss + lazy_r1_loss(eyes_penalty, c.r1_gamma, c.r1_interval)
-            loss = loss + 0.0 * eyes_logits[0].sum()
-            optims.append(self.e_optim)
+        if self.detail_train is not None and self.detail_optim is not None:
+            square = self.detail(real).requires_grad_(True)
+            square_logits = self.detail_train(square)
+            square_penalty = r1_penalty(square_logits, square)
+            loss = loss + lazy_r1_loss(square_penalty, c.r1_gamma, c.r1_interval)
+            loss = loss + 0.0 * square_logits[0].sum()
+            optims.append(self.detail_optim)
         for optim in optims:
             optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -241,23 +248,23 @@ class Trainer:
         """Generator non-saturating step; returns the loss."""
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        if self.E is not None:
-            self.E.requires_grad_(False)
+        if self.D_detail is not None:
+            self.D_detail.requires_grad_(False)
         with self.autocast():
             fake = self.g_forward(z, crossover, self.noise)
             logits = self.d_judge(fake)
-            if self.e_judge is not None:
-                eyes_logits = self.e_judge(self.eyes(fake))
+            if self.detail_judge is not None:
+                detail_logits = self.detail_judge(self.detail(fake))
         loss = g_nonsaturating_loss(logits)
-        if self.e_judge is not None:
-            loss = loss + self.config.eyes_weight * g_nonsaturating_loss(eyes_logits)
+        if self.detail_judge is not None:
+            loss = loss + self.config.detail_weight * g_nonsaturating_loss(detail_logits)
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()
         self.g_scaler.step(self.g_optim)
         self.g_scaler.update()
         self.D.requires_grad_(True)
-        if self.E is not None:
-            self.E.requires_grad_(True)
+        if self.D_detail is not None:
+            self.D_detail.requires_grad_(True)
         return loss.detach()
 
     def update_ema(self) -> None:
@@ -287,8 +294,11 @@ class Trainer:
             "g_scaler": self.g_scaler.state_dict(),
             "d_scaler": self.d_scaler.state_dict(),
             **(
-                {"eyes_discriminator": self.E.state_dict(), "e_optim": self.e_optim.state_dict()}
-                if self.E is not None and self.e_optim is not None
+                {
+                    "detail_discriminator": self.D_detail.state_dict(),
+                    "detail_optim": self.detail_optim.state_dict(),
+                }
+                if self.D_detail is not None and self.detail_optim is not None
                 else {}
             ),
         }
@@ -304,19 +314,19 @@ class Trainer:
         self.G_ema.load_state_dict(state["generator_ema"])
         self.g_optim.load_state_dict(state["g_optim"])
         self.d_optim.load_state_dict(state["d_optim"])
-        # a run begun from a checkpoint without an eye discriminator, or with one for
-        # another square, starts its eye discriminator afresh
-        saved_box = state.get("config", {}).get("eyes_box")
-        same_box = saved_box is not None and tuple(saved_box) == self.config.eyes_box
-        if self.E is not None and self.e_optim is not None and same_box:
-            self.E.load_state_dict(state["eyes_discriminator"])
-            self.e_optim.load_state_dict(state["e_optim"])
+        # a run begun from a checkpoint without a detail discriminator, or with one for
+        # another square, starts its detail discriminator afresh
+        saved_box = state.get("config", {}).get("detail_box")
+        same_box = saved_box is not None and tuple(saved_box) == self.config.detail_box
+        if self.D_detail is not None and self.detail_optim is not None and same_box:
+            self.D_detail.load_state_dict(state["detail_discriminator"])
+            self.detail_optim.load_state_dict(state["detail_optim"])
         # an optimiser's state carries the learning rate it was saved with: a run begun from
         # a checkpoint with a retuned one (--start-from) must go on at its own config's
         g_adam, d_adam = self._adam_settings()
         optims = [(self.g_optim, g_adam), (self.d_optim, d_adam)]
-        if self.e_optim is not None:
-            optims.append((self.e_optim, d_adam))
+        if self.detail_optim is not None:
+            optims.append((self.detail_optim, d_adam))
         for optim, (lr, betas) in optims:
             for group in optim.param_groups:
                 group["lr"], group["betas"] = lr, betas

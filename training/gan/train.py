@@ -215,10 +215,10 @@ def _open_checkpoint(folder: RunFolder, path: Path, options: TrainOptions) -> di
 RETUNABLE = frozenset(
     {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
     | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
-    | {"eyes_box", "eyes_weight"}
+    | {"detail_box", "detail_weight"}
 )
 """Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
-networks go on being optimised (a learning rate, the R1 weight, the EMA, an eye
+networks go on being optimised (a learning rate, the R1 weight, the EMA, a detail
 discriminator beside the main one, which then starts afresh), not what they are, how the
 data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``)."""
 
