@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -96,8 +97,29 @@ def runtime_versions() -> dict[str, str]:
     return {"PyTorch": torch.__version__, "Python": platform.python_version()}
 
 
-def attribute_specs(boundaries: Boundaries) -> tuple[AttributeSpec, ...]:
-    """What the attribute dock shows for each attribute of a model, in the model's order."""
+def _share(value: object) -> float | None:
+    """A report's fraction, or None when it is not one (a report from elsewhere)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return None
+
+
+def _figure(report: Mapping[str, Any], *path: str) -> object:
+    """report[path[0]][path[1]]..., or None where a level is missing or not a mapping."""
+    value: object = report
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def attribute_specs(
+    boundaries: Boundaries, report: Mapping[str, Any] | None = None
+) -> tuple[AttributeSpec, ...]:
+    """What the attribute dock shows for each attribute of a model, in the model's order,
+    with what the model's quality ``report`` measured of its class edits."""
+    report = report or {}
     specs = []
     for name, info in boundaries.attributes.items():
         single = info.single_direction()
@@ -113,6 +135,16 @@ def attribute_specs(boundaries: Boundaries) -> tuple[AttributeSpec, ...]:
                 class_directions=info.categorical,
                 direction=(str(single.negative), single.positive) if single is not None else None,
                 strength_range=(float(low), float(high)),
+                success=_share(_figure(report, "edit_success", name)),
+                success_inverted=_share(
+                    _figure(report, "inversion", "edit_success_inverted", name)
+                ),
+                success_by_class=tuple(
+                    (cls, share)
+                    for cls in info.classes
+                    if (share := _share(_figure(report, "edit_success_by_class", name, cls)))
+                    is not None
+                ),
             )
         )
     return tuple(specs)
@@ -197,7 +229,7 @@ class EditorModel:
             resolution=bundle.resolution,
             device=str(bundle.device),
             fingerprint=self._record["fingerprint"],
-            attributes=attribute_specs(bundle.boundaries),
+            attributes=attribute_specs(bundle.boundaries, bundle.report),
             cannot_invert=cannot_invert,
             cannot_edit=cannot_edit,
             latent_shape=(bundle.generator.num_ws, bundle.generator.config.w_dim),

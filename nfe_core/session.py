@@ -132,6 +132,7 @@ def describe_change(before: EditState, after: EditState) -> str:
 
 _GROUPS = {"hair": "Hair", "eye": "Eyes", "eyes": "Eyes"}
 OTHER_GROUP = "Face and accessories"
+UNRELIABLE = 0.5  # an attribute's class targets reaching fewer of the report's faces: flagged
 
 
 def attribute_group(name: str) -> str:
@@ -152,6 +153,9 @@ class AttributeSpec:
         direction: ``(negative, positive)`` classes of the attribute's single direction
             (``ATTR=+X``: ``("short", "long")``, ``("false", "true")``), or None.
         strength_range: the slider's range in spreads, e.g. ``(-3.0, 3.0)``.
+        success: the share of the model's quality report's generated faces on which setting
+            a class (others kept) reached it, or None without a report; ``success_inverted``
+            the same on inverted pictures; ``success_by_class`` per class.
     """
 
     name: str
@@ -161,6 +165,18 @@ class AttributeSpec:
     class_directions: bool
     direction: tuple[str, str] | None
     strength_range: tuple[float, float] = (-3.0, 3.0)
+    success: float | None = None
+    success_inverted: float | None = None
+    success_by_class: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def unreliable(self) -> bool:
+        """The report found that setting a class rarely works (under half the faces)."""
+        return self.success is not None and self.success < UNRELIABLE
+
+    def class_success(self, cls: str) -> float | None:
+        """The report's share of faces set to ``cls`` that reached it, or None."""
+        return dict(self.success_by_class).get(cls)
 
     def slider_edit(self, strength: float, toward: str | None = None) -> Edit | None:
         """The edit a slider at ``strength`` makes (None at 0): along the single direction,

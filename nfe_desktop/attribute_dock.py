@@ -120,6 +120,20 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _success_words(spec: AttributeSpec) -> str:
+    """What the model's quality report measured of setting a class of ``spec``."""
+    text = (
+        f"The model's quality report: setting {spec.title.lower()} to a class (the other "
+        f"attributes kept) reached it on {spec.success:.0%} of generated faces"
+    )
+    if spec.success_inverted is not None:
+        text += f" and {spec.success_inverted:.0%} of inverted pictures"
+    text += "."
+    if spec.unreliable:
+        text += " This model has not learned it well: expect little or no change."
+    return text
+
+
 def _is_colour_attribute(spec: AttributeSpec) -> bool:
     """Swatches for an attribute whose classes are all colours, or a ``*_color`` one with some."""
     known = [chip_color(c) is not None for c in spec.classes]
@@ -455,7 +469,19 @@ class AttributeDock(QDockWidget):
         reset.setAutoRaise(True)
         reset.setToolTip(f"Reset {spec.title.lower()}")
         reset.setFixedWidth(22)
-        head.addWidget(title, 1)
+        head.addWidget(title)
+        if spec.success is not None:
+            title.setToolTip(_success_words(spec))
+        if spec.unreliable:
+            # the report found this slider's class targets rarely work on this model: say so
+            # where the artist looks, rather than let them drag a slider that does nothing
+            warning = QLabel("⚠ rarely works", widget)
+            warning.setObjectName("unreliable")
+            warning.setFont(self._small_font())
+            warning.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            warning.setToolTip(_success_words(spec))
+            head.addWidget(warning)
+        head.addStretch(1)
         head.addWidget(value)
         head.addSpacing(2)
         head.addWidget(keep)
@@ -528,7 +554,13 @@ class AttributeDock(QDockWidget):
                 chip.setFont(self._small_font())
                 chip.setCursor(Qt.CursorShape.PointingHandCursor)
             then = "" if single else "; the slider then moves towards it"
-            chip.setToolTip(f"{_words(cls)} — click to set {spec.title.lower()}{then}")
+            share = spec.class_success(cls)
+            measured = (
+                f" (the model's quality report: reached on {share:.0%} of generated faces)"
+                if share is not None
+                else ""
+            )
+            chip.setToolTip(f"{_words(cls)} — click to set {spec.title.lower()}{then}{measured}")
             chip.setAccessibleName(f"{spec.title}: {_words(cls)}")
             grid.addWidget(chip, index // per_line, index % per_line)
             chips[cls] = chip

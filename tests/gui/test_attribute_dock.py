@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QLabel, QSlider, QStyle, QStyleOptionSlider
+from PySide6.QtWidgets import QLabel, QSlider, QStyle, QStyleOptionSlider, QWidget
 from pytestqt.qtbot import QtBot
 
 from nfe_core.edits import Edit
@@ -134,6 +134,34 @@ def test_chips_are_swatches_for_colours_and_words_otherwise(dock: AttributeDock)
     assert [c.text() for c in dock.chips("hair_length").values()] == ["short", "medium", "long"]
     assert dock.chips("mouth") == {}  # a single direction only: no chips
     assert chip_color("Light-Blue") is not None and chip_color("bow") is None
+
+
+def test_a_slider_the_report_found_rarely_works_says_so(qtbot: QtBot) -> None:
+    """The model's quality report travels with the sliders: an attribute whose class targets
+    reached few faces is flagged beside its title, and each chip says how often it works."""
+    from dataclasses import replace
+
+    measured = [
+        replace(SPECS[0], success=0.99, success_by_class=(("pink", 1.0), ("blonde", 0.9))),
+        replace(SPECS[6], success=0.03, success_inverted=0.0, success_by_class=(("bow", 0.01),)),
+    ]
+    widget = AttributeDock()
+    qtbot.addWidget(widget)
+    widget.set_attributes(measured)
+    warnings = widget.findChildren(QLabel, "unreliable")
+    assert len(warnings) == 1 and warnings[0].text() == "⚠ rarely works"
+    row = widget.findChild(QWidget, "row_accessory")
+    assert warnings[0].parent() is row
+    assert "3% of generated faces and 0% of inverted pictures" in warnings[0].toolTip()
+    assert "expect little or no change" in warnings[0].toolTip()
+    assert "100% of generated faces" in widget.chips("hair_color")["pink"].toolTip()
+    assert "1% of generated faces" in widget.chips("accessory")["bow"].toolTip()
+    assert "report" not in widget.chips("hair_color")["red"].toolTip()  # not measured
+    title = next(label for label in row.findChildren(QLabel) if label.text() == "Accessory")
+    assert "3%" in title.toolTip()
+    widget.set_attributes(SPECS)  # a model without a report: nothing flagged
+    qtbot.wait(1)
+    assert not [w for w in widget.findChildren(QLabel, "unreliable") if w.isVisibleTo(widget)]
 
 
 def test_empty_spec_list_says_so(qtbot: QtBot) -> None:

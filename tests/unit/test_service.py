@@ -14,7 +14,13 @@ from nfe_core.editing import EditError, apply
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import load_image
 from nfe_core.jobs import Cancelled
-from nfe_core.service import EditorModel, ModelNotReadyError, available_devices, compose
+from nfe_core.service import (
+    EditorModel,
+    ModelNotReadyError,
+    attribute_specs,
+    available_devices,
+    compose,
+)
 from nfe_core.session import EditState
 from tests.tiny import save_editing_bundle
 
@@ -48,6 +54,24 @@ def test_info_describes_the_model_and_its_sliders(model: EditorModel):
     assert glasses.direction == ("false", "true") and not glasses.class_directions
     assert info.record() == {"name": "tiny", "fingerprint": info.fingerprint}
     assert available_devices()[-1] == "cpu"
+
+
+def test_the_sliders_carry_what_the_models_report_measured(model: EditorModel):
+    boundaries = model.bundle.boundaries
+    report = {
+        "edit_success": {"hair_color": 0.97, "glasses": 0.2},
+        "edit_success_by_class": {"hair_color": {"blue": 0.95, "pink": 1.0, "black": "n/a"}},
+        "inversion": {"edit_success_inverted": {"hair_color": 0.7, "glasses": 1.5}},
+    }
+    hair, glasses = attribute_specs(boundaries, report)
+    assert (hair.success, hair.success_inverted, hair.unreliable) == (0.97, 0.7, False)
+    assert hair.success_by_class == (("blue", 0.95), ("pink", 1.0))  # the model's class order
+    assert hair.class_success("pink") == 1.0 and hair.class_success("black") is None
+    assert glasses.unreliable and glasses.success_inverted is None  # 1.5 is not a fraction
+    for odd in (None, {}, {"edit_success": [0.5]}, {"inversion": "none"}):
+        assert all(spec.success is None and not spec.unreliable
+                   for spec in attribute_specs(boundaries, odd))  # fmt: skip
+    assert model.info.attributes == attribute_specs(boundaries, model.bundle.report)
 
 
 def test_a_model_without_encoder_says_it_cannot_invert(tmp_path: Path, picture_path: Path):
