@@ -518,3 +518,15 @@ def test_a_run_adds_a_detail_discriminator_from_a_checkpoint_without_one(tmp_pat
         assert torch.equal(value, saved["detail_discriminator"][name])
     assert gan(tmp_path / "second", detail, "--resume", steps=6) == 0
     assert load_checkpoint(tmp_path / "second" / "checkpoints" / "latest.pt")["step"] == 6
+
+
+def test_a_detail_discriminator_added_to_a_trained_run_starts_from_the_main_ones_layers():
+    plain = Trainer(TrainConfig.for_size(32, TINY), torch.device("cpu"), seed=1)
+    plain.train_step(torch.rand(4, 3, 32, 32) * 2 - 1)
+    config = TrainConfig.for_size(32, {**TINY, "detail_box": [0.25, 0.25, 0.5]})
+    trainer = Trainer(config, torch.device("cpu"), seed=2)
+    trainer.load_state_dict({**plain.state_dict(), "config": plain.config.to_dict()})
+    main, detail = plain.D.state_dict(), trainer.D_detail.state_dict()
+    shared = [name for name in detail if name in main and main[name].shape == detail[name].shape]
+    assert "convs.0.0.weight" in shared and "final_linear.1.weight" in shared
+    assert all(torch.equal(detail[name], main[name]) for name in shared)
