@@ -202,7 +202,7 @@ class Trainer:
             total = loss + d_logistic_loss(detail_real, detail_fake)
         else:
             total = loss
-        optims = [o for o in (self.d_optim, self.detail_optim) if o is not None]
+        optims = self._d_optims()
         for optim in optims:
             optim.zero_grad(set_to_none=True)
         self.d_scaler.scale(total).backward()
@@ -215,28 +215,30 @@ class Trainer:
             fake_logits.detach().float().mean(),
         )
 
+    def _d_optims(self) -> list[torch.optim.Optimizer]:
+        """The discriminators' optimisers: the main one's, and the detail one's if any."""
+        return [o for o in (self.d_optim, self.detail_optim) if o is not None]
+
     def r1_due(self) -> bool:
         return self.config.r1_gamma > 0 and self.step % self.config.r1_interval == 0
 
     def r1_step(self, real: Tensor) -> Tensor:
         """Lazy R1 step (float32, eager); returns the unscaled penalty."""
         c = self.config
-        real = real.detach()
-        inputs = real.clone().requires_grad_(True)
+        inputs = real.detach().requires_grad_(True)
         real_logits = self.d_train(inputs)
         penalty = r1_penalty(real_logits, inputs)
         loss = lazy_r1_loss(penalty, c.r1_gamma, c.r1_interval)
         # every D parameter must take part in the backward pass for DDP (the last bias
         # does not shape the input gradient): add it with weight zero, as rosinality does
         loss = loss + 0.0 * real_logits[0].sum()
-        optims = [self.d_optim]
-        if self.detail_train is not None and self.detail_optim is not None:
-            square = self.detail(real).requires_grad_(True)
+        if self.detail_train is not None:
+            square = self.detail(real.detach()).requires_grad_(True)
             square_logits = self.detail_train(square)
             square_penalty = r1_penalty(square_logits, square)
             loss = loss + lazy_r1_loss(square_penalty, c.r1_gamma, c.r1_interval)
             loss = loss + 0.0 * square_logits[0].sum()
-            optims.append(self.detail_optim)
+        optims = self._d_optims()
         for optim in optims:
             optim.zero_grad(set_to_none=True)
         loss.backward()
