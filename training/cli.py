@@ -17,6 +17,7 @@ from nfe_core.cli.common import (
     add_seed_option,
     dispatch,
     make_command_parser,
+    number_from_to,
     positive_int,
     progress_bar,
     run,
@@ -364,6 +365,14 @@ def _add_classifier(sub: argparse._SubParsersAction) -> None:
         metavar="E",
         help="passes over the training faces (default: 20)",
     )
+    p.add_argument(
+        "--consistency",
+        type=number_from_to(float, 0, 100),
+        default=0.0,
+        metavar="C",
+        help="train on twins too (each face and the same face with one attribute changed) "
+        "with this weight on their other readings agreeing; 0: no twins (default: 0)",
+    )
     add_seed_option(p, "the faces, the data order and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -403,6 +412,7 @@ def _classifier(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         device=args.device,
+        consistency=args.consistency,
     )
     check_out(options.out)  # fail before minutes of rendering
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
@@ -419,7 +429,9 @@ def _classifier(args: argparse.Namespace) -> int:
         f"trained the {args.role} ({result.parameters} parameters) in "
         f"{result.train_seconds:.0f} s; held-out accuracy: "
         + ", ".join(f"{k} {v:.4f}" for k, v in result.accuracy.items())
-        + f" (lowest: {worst}); wrote {result.run_dir}",
+        + f" (lowest: {worst}); held-out twins read alike on "
+        + ", ".join(f"{k} {v:.4f}" for k, v in result.twin_agreement.items())
+        + f"; wrote {result.run_dir}",
         file=sys.stderr,
     )
     return 0

@@ -19,9 +19,12 @@ from training.classifier.train import (
     load_classifier,
     render_cache,
     train_classifier,
+    twin_agreement,
+    twin_consistency,
 )
 from training.cli import main as train_main
-from training.synth.dataset import SyntheticFaces
+from training.synth.dataset import SyntheticFaces, TwinFaces
+from training.synth.params import face_rng, sample_face
 from training.synth.schema import ATTRIBUTES
 
 ATTRS = (("hair", ("black", "blonde", "red")), ("glasses", ("false", "true")))
@@ -171,6 +174,79 @@ def test_render_cache_matches_dataset() -> None:
     assert torch.equal(labels[2], item["labels"])
 
 
+def test_twins_differ_in_one_attribute_only() -> None:
+    twins, faces = TwinFaces(12, 32, seed=3), SyntheticFaces(12, 32, seed=3)
+    moved = set()
+    for i in range(len(twins)):
+        item, plain = twins[i], faces[i]
+        torch.testing.assert_close(item["image"], plain["image"])  # the same faces
+        assert torch.equal(item["labels"], plain["labels"])
+        differ = (item["labels"] != item["twin_labels"]).nonzero().flatten().tolist()
+        assert len(differ) == 1
+        name = ATTRIBUTES[differ[0]].name
+        moved.add(name)
+        face, twin = sample_face(face_rng(3, i)), twins.twin_params(i)
+        derived = {"hair_color": "hair_rgb", "eye_color": "eye_rgb"}
+        derived["hair_length"] = "hair_length_value"
+        for field in face.__dataclass_fields__:
+            if field not in (name, derived.get(name)):
+                assert getattr(face, field) == getattr(twin, field), (name, field)
+        assert not torch.equal(item["image"], item["twin_image"])
+    assert len(moved) > 2  # the changed attribute is drawn, not always the same
+    images, labels = render_cache(TwinFaces(3, 32, seed=3), workers=0)
+    assert images.shape == (3, 2, 3, 32, 32) and labels.shape == (3, 2, len(ATTRIBUTES))
+    torch.testing.assert_close(
+        images[1, 1].float() / 127.5 - 1, twins[1]["twin_image"], atol=1e-5, rtol=0
+    )
+
+
+def test_twin_consistency_counts_only_the_shared_attributes() -> None:
+    names = ("hair", "glasses")
+    labels = torch.tensor([[[0, 1], [2, 1]]])  # the pair differs in hair only
+    same = {
+        "hair": torch.tensor([[3.0, 0, 0], [0, 0, 3]]),
+        "glasses": torch.tensor([[1.0, 2], [1, 2]]),
+    }
+    assert twin_consistency(same, labels, names).item() == pytest.approx(0)  # hair may part
+    parted = same | {"glasses": torch.tensor([[2.0, 0], [0, 2]])}
+    loss = twin_consistency(parted, labels, names)
+    p, q = torch.tensor([0.8808, 0.1192]), torch.tensor([0.1192, 0.8808])
+    assert loss.item() == pytest.approx(
+        0.5 * float(((p - q) * (p.log() - q.log())).sum()), rel=1e-3
+    )
+    assert twin_consistency(parted, torch.tensor([[[0, -1], [2, -1]]]), names).item() == 0
+
+
+class _Brightness(nn.Module):
+    """Reads every attribute from the whole image's brightness: any change anywhere moves it."""
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        level = x.mean(dim=(1, 2, 3))
+        return {
+            a.name: torch.stack([(level * 50 + k).sin() for k in range(len(a.classes))], dim=1)
+            for a in ATTRIBUTES
+        }
+
+
+def test_twin_agreement_finds_a_classifier_that_reads_other_pixels() -> None:
+    images, labels = render_cache(TwinFaces(24, 32, seed=1), workers=0)
+    names = tuple(a.name for a in ATTRIBUTES)
+    looser = twin_agreement(_Brightness(), images, labels, names)
+    assert min(looser.values()) < 0.9
+    model = AttributeClassifier(
+        ClassifierConfig(
+            resolution=32,
+            attributes=tuple((a.name, a.classes) for a in ATTRIBUTES),
+            width=4,
+            depth=2,
+        )
+    )
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()  # reads nothing: every reading the same
+    assert all(v == 1 for v in twin_agreement(model, images, labels, names).values())
+
+
 def test_options_seeds_and_validation() -> None:
     annotator = ClassifierOptions(size=32, out=Path("x"))
     judge = ClassifierOptions(size=32, out=Path("x"), role="judge")
@@ -181,6 +257,8 @@ def test_options_seeds_and_validation() -> None:
         ClassifierOptions(size=32, out=Path("x"), role="critic")
     with pytest.raises(ValueError, match="epochs"):
         ClassifierOptions(size=32, out=Path("x"), epochs=0)
+    with pytest.raises(ValueError, match="consistency"):
+        ClassifierOptions(size=32, out=Path("x"), consistency=-1)
 
 
 def test_training_lowers_the_loss_and_writes_the_run(tmp_path: Path) -> None:
@@ -239,5 +317,27 @@ def test_cli_trains_a_tiny_judge(tmp_path: Path, capsys: pytest.CaptureFixture[s
     argv += ["--train-count", "16", "--test-count", "8", "--epochs", "1", "--quiet"]
     assert train_main(argv) == 0
     assert "trained the judge" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["held_out_twin_agreement"]) == {a.name for a in ATTRIBUTES}
     config = json.loads((out / "classifier.json").read_text())
     assert config["norm"] == "group"
+
+
+def test_training_with_twins(tmp_path: Path) -> None:
+    out = tmp_path / "twins"
+    options = ClassifierOptions(
+        size=32,
+        out=out,
+        train_count=32,
+        test_count=8,
+        epochs=4,
+        batch_size=16,
+        workers=0,
+        consistency=1.0,
+    )
+    steps: list[tuple[int, int]] = []
+    result = train_classifier(options, train_progress=lambda s, t: steps.append((s, t)))
+    assert steps[-1] == (8, 8)  # a batch is 16 faces with their twins
+    assert result.epoch_losses[-1] < result.epoch_losses[0]
+    assert all(0 <= v <= 1 for v in result.twin_agreement.values())
+    assert json.loads((out / "options.json").read_text())["consistency"] == 1.0

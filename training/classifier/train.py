@@ -37,7 +37,7 @@ from nfe_core.device import resolve_device
 from nfe_core.fileio import write_folder_atomically
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from training.gan.data import derive_seed
-from training.synth.dataset import SyntheticFaces
+from training.synth.dataset import SyntheticFaces, TwinFaces
 from training.synth.schema import ATTRIBUTES
 
 Progress = Callable[[int, int], None]
@@ -84,6 +84,8 @@ class ClassifierOptions:
     warmup_fraction: float = 0.03
     max_shift: float = 0.02  # of the image side, each way
     max_scale: float = 0.02  # zoom 1 +- this
+    # weight of the twin consistency loss (:func:`twin_consistency`); 0 trains without twins
+    consistency: float = 0.0
     workers: int | None = None  # render processes; default: every core
 
     def __post_init__(self) -> None:
@@ -97,6 +99,8 @@ class ClassifierOptions:
             raise ValueError(f"seed must be non-negative, got {self.seed}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not (self.consistency >= 0 and math.isfinite(self.consistency)):
+            raise ValueError(f"consistency must be 0 or more, got {self.consistency!r}")
         for name in ("max_shift", "max_scale"):
             if not 0 <= getattr(self, name) < 0.5:
                 raise ValueError(f"{name} must be from 0 to 0.5, got {getattr(self, name)!r}")
@@ -127,6 +131,7 @@ class ClassifierOptions:
 class ClassifierResult:
     run_dir: Path
     accuracy: dict[str, float]
+    twin_agreement: dict[str, float]
     epoch_losses: list[float]
     train_seconds: float
     parameters: int
@@ -139,20 +144,28 @@ class ClassifierResult:
 def render_cache(
     dataset: SyntheticFaces, workers: int | None = None, progress: Progress | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Every face of ``dataset`` as uint8 images (N, 3, S, S) and labels (N, A)."""
+    """Every face of ``dataset`` as uint8 images (N, 3, S, S) and labels (N, A); of a
+    :class:`TwinFaces` set, each face and its twin: images (N, 2, 3, S, S), labels (N, 2, A)."""
     n = len(dataset)
     workers = (os.cpu_count() or 1) if workers is None else workers
     loader = DataLoader(dataset, batch_size=64, num_workers=workers if n > 64 else 0)
-    images = torch.empty((n, 3, dataset.size, dataset.size), dtype=torch.uint8)
-    labels = torch.empty((n, len(ATTRIBUTES)), dtype=torch.long)
+    keys = [("image", "labels")]
+    if isinstance(dataset, TwinFaces):
+        keys.append(("twin_image", "twin_labels"))
+    s = dataset.size
+    images = torch.empty((n, len(keys), 3, s, s), dtype=torch.uint8)
+    labels = torch.empty((n, len(keys), len(ATTRIBUTES)), dtype=torch.long)
     done = 0
     for batch in loader:
         k = len(batch["labels"])
-        images[done : done + k] = batch["image"].add(1).mul(127.5).round().to(torch.uint8)
-        labels[done : done + k] = batch["labels"]
+        for j, (image, label) in enumerate(keys):
+            images[done : done + k, j] = batch[image].add(1).mul(127.5).round().to(torch.uint8)
+            labels[done : done + k, j] = batch[label]
         done += k
         if progress is not None:
             progress(done, n)
+    if len(keys) == 1:
+        return images[:, 0], labels[:, 0]
     return images, labels
 
 
@@ -197,6 +210,63 @@ def classification_loss(
         ),
         start=torch.zeros((), device=labels.device),
     )
+
+
+def twin_consistency(
+    logits: Mapping[str, Tensor], labels: Tensor, names: tuple[str, ...]
+) -> Tensor:
+    """How far the readings of faces and their twins part on the attributes they share:
+    ``logits`` of 2B images, the B faces then their B twins; ``labels`` (B, 2, A). Per pair,
+    the symmetric Kullback-Leibler divergence of the two readings of every attribute whose
+    class the pair shares, summed over attributes, mean over pairs. A hair colour change then
+    teaches the other heads to look away from the hair."""
+    b = labels.shape[0]
+    total = torch.zeros((), device=labels.device)
+    for i, name in enumerate(names):
+        shared = (labels[:, 0, i] == labels[:, 1, i]) & (labels[:, 0, i] >= 0)
+        log_p = F.log_softmax(logits[name].float(), dim=1)
+        face, twin = log_p[:b], log_p[b:]
+        divergence = 0.5 * ((face.exp() - twin.exp()) * (face - twin)).sum(dim=1)
+        total = total + (divergence * shared).sum() / b
+    return total
+
+
+@torch.no_grad()
+def twin_agreement(
+    model: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    names: tuple[str, ...],
+    batch_size: int = 256,
+    device: torch.device | None = None,
+) -> dict[str, float]:
+    """Per attribute, the share of twin pairs (uint8 images (N, 2, 3, S, S), labels
+    (N, 2, A)) sharing its class whose two readings of it agree: 1 for a classifier that
+    reads each attribute from its own pixels only. NaN where no pair shares it."""
+    was_training = model.training
+    model.eval()
+    agree = torch.zeros(len(names), dtype=torch.long)
+    shared = torch.zeros(len(names), dtype=torch.long)
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            pair = images[start : start + batch_size]
+            x = to_float(pair.transpose(0, 1).flatten(0, 1))
+            if device is not None:
+                x = x.to(device)
+            logits = model(x)
+            y = labels[start : start + batch_size]
+            b = len(pair)
+            for i, name in enumerate(names):
+                read = logits[name].argmax(dim=1).cpu()
+                same = (y[:, 0, i] == y[:, 1, i]) & (y[:, 0, i] >= 0)
+                shared[i] += same.sum()
+                agree[i] += ((read[:b] == read[b:]) & same).sum()
+    finally:
+        model.train(was_training)
+    return {
+        name: (agree[i].item() / shared[i].item()) if shared[i] else math.nan
+        for i, name in enumerate(names)
+    }
 
 
 @torch.no_grad()
@@ -287,14 +357,16 @@ def train_classifier(
     train_seed, test_seed = options.render_seeds()
 
     started = time.perf_counter()
+    twins = options.consistency > 0
+    faces = TwinFaces if twins else SyntheticFaces
     train_images, train_labels = render_cache(
-        SyntheticFaces(options.train_count, options.size, train_seed),
-        options.workers,
-        render_progress,
+        faces(options.train_count, options.size, train_seed), options.workers, render_progress
     )
-    test_images, test_labels = render_cache(
-        SyntheticFaces(options.test_count, options.size, test_seed), options.workers
+    # held out with twins whatever the training: how far readings hang on other attributes
+    test_pairs, test_pair_labels = render_cache(
+        TwinFaces(options.test_count, options.size, test_seed), options.workers
     )
+    test_images, test_labels = test_pairs[:, 0], test_pair_labels[:, 0]
     render_seconds = time.perf_counter() - started
     if log is not None:
         log(
@@ -331,11 +403,24 @@ def train_classifier(
         running, seen = 0.0, 0
         for start in range(0, options.train_count, options.batch_size):
             idx = order[start : start + options.batch_size]
-            x = augment(
-                to_float(train_images[idx]), generator, options.max_shift, options.max_scale
-            ).to(device, memory_format=torch.channels_last)
             y = train_labels[idx].to(device)
-            loss = classification_loss(model(x), y, names)
+            if twins:  # a face and its twin get the same jitter; faces first, then twins
+                x = augment(
+                    to_float(train_images[idx].flatten(1, 2)),
+                    generator,
+                    options.max_shift,
+                    options.max_scale,
+                )
+                x = x.unflatten(1, (2, 3)).transpose(0, 1).flatten(0, 1)
+                logits = model(x.to(device, memory_format=torch.channels_last))
+                loss = classification_loss(
+                    logits, y.transpose(0, 1).flatten(0, 1), names
+                ) + options.consistency * twin_consistency(logits, y, names)
+            else:
+                x = augment(
+                    to_float(train_images[idx]), generator, options.max_shift, options.max_scale
+                ).to(device, memory_format=torch.channels_last)
+                loss = classification_loss(model(x), y, names)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -351,12 +436,14 @@ def train_classifier(
     train_seconds = time.perf_counter() - started
 
     accuracy = evaluate(model, test_images, test_labels, names, device=device)
+    agreement = twin_agreement(model, test_pairs, test_pair_labels, names, device=device)
     model.cpu().eval()
     metrics = {
         "role": options.role,
         "held_out_accuracy": accuracy,
         "min_held_out_accuracy": min(accuracy.values()),
         "held_out_count": options.test_count,
+        "held_out_twin_agreement": agreement,
         "epoch_losses": epoch_losses,
         "train_seconds": round(train_seconds, 2),
         "render_seconds": round(render_seconds, 2),
@@ -379,7 +466,9 @@ def train_classifier(
         (folder / WEIGHTS_FILE).write_bytes(weights)
 
     write_folder_atomically(options.out, write)
-    return ClassifierResult(options.out, accuracy, epoch_losses, train_seconds, parameters)
+    return ClassifierResult(
+        options.out, accuracy, agreement, epoch_losses, train_seconds, parameters
+    )
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from nfe_core.imageio import READ_SUFFIXES, load_image
 from training.labels import read_label_table
-from training.synth.params import face_rng, sample_face
+from training.synth.params import FaceParams, face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, render_face
 from training.synth.schema import ATTRIBUTES, HAIR_LENGTH_VALUE
 from training.synth.writer import LABELS_FILE
@@ -77,6 +77,32 @@ class SyntheticFaces(FaceDataset):
     def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
         params = sample_face(face_rng(self.seed, index))
         return render_face(params, self.size).image, params.labels()
+
+
+class TwinFaces(SyntheticFaces):
+    """The faces of :class:`SyntheticFaces` (same seed, same faces), each with a twin that
+    differs in one attribute only: one drawn at random, moved to another class at random,
+    every other draw of the face the same (:func:`sample_face` with that attribute fixed).
+    Items add ``"twin_image"`` and ``"twin_labels"``. A classifier whose other readings
+    change between a face and its twin reads an attribute from another one's pixels."""
+
+    def twin_params(self, index: int) -> FaceParams:
+        params = sample_face(face_rng(self.seed, index))
+        rng = np.random.default_rng([int(self.seed), int(index), _TWIN_STREAM])
+        attribute = ATTRIBUTES[int(rng.integers(len(ATTRIBUTES)))]
+        others = [c for c in attribute.classes if c != getattr(params, attribute.name)]
+        moved = others[int(rng.integers(len(others)))]
+        return sample_face(face_rng(self.seed, index), **{attribute.name: moved})
+
+    def __getitem__(self, index: int) -> dict:
+        item = super().__getitem__(index)
+        twin = self.twin_params(index)
+        item["twin_image"] = image_to_tensor(render_face(twin, self.size).image)
+        item["twin_labels"] = _encode(twin.labels())[0]
+        return item
+
+
+_TWIN_STREAM = 7  # the twin's choices come from their own stream of the face's seed
 
 
 class FolderFaces(FaceDataset):
