@@ -157,9 +157,11 @@ continues exactly where the run stopped: same step, optimiser states, EMA and da
 (settings: batch_size, g_lr, d_lr, betas, r1_gamma, r1_interval, ema_half_life_images,
 ema_rampup, mixing_prob, checkpoint_interval, keep_interval, sample_interval, sample_count,
 synthetic_count, num_workers, amp, compile, generator, discriminator, detail_box,
-detail_weight; the resolved config is in OUT/options.json). "detail_box": [left, top, size], as
-fractions of the image, adds a second discriminator that judges only that square (eyes, mouth),
-e.g. [0.25, 0.15625, 0.5] at 64 px; a run begun from a checkpoint (--start-from) may add one.
+detail_weight, guide_weight; the resolved config is in OUT/options.json). "detail_box":
+[left, top, size], as fractions of the image, adds a second discriminator that judges only that
+square (eyes, mouth), e.g. [0.25, 0.15625, 0.5] at 64 px; a run begun from a checkpoint
+(--start-from) may add one. "guide_weight": W above 0 adds W times how unclearly a classifier
+(--guide) reads the fakes' attributes to the generator's loss.
 
 Several GPUs (or CPU processes): start the same command with torchrun, e.g.
   torchrun --standalone --nproc_per_node=4 -m training.cli gan --data synthetic ...
@@ -210,6 +212,14 @@ def _add_gan(sub: argparse._SubParsersAction) -> None:
         metavar="CHECKPOINT",
         help="begin the new RUN_DIR from a checkpoint of the same run, e.g. a compact one "
         "committed between sittings (see 'nfe-train compact')",
+    )
+    p.add_argument(
+        "--guide",
+        type=Path,
+        metavar="CLASSIFIER_RUN",
+        help="an 'nfe-train classifier' run folder whose readings guide the generator (needs "
+        "guide_weight above 0 in the config; the checkpoints carry it, so --resume does not "
+        "take it again)",
     )
     add_seed_option(p, "the data order, the latents and the networks' initial weights")
     add_device_option(p)
@@ -272,6 +282,7 @@ def _gan(args: argparse.Namespace) -> int:
         batch=args.batch,
         dry_run=args.dry_run,
         start_from=args.start_from,
+        guide=args.guide,
     )
     quiet = args.quiet or args.dry_run or not main_process
     stop = threading.Event()
@@ -889,8 +900,9 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 _ALL_DESCRIPTION = """\
-Build a whole model from one pipeline config (TOML): train the GAN on procedural faces, the
-annotator and judge classifiers, train the encoder, label samples and fit the attribute
+Build a whole model from one pipeline config (TOML): train the annotator and judge
+classifiers, the GAN on procedural faces (guided by the annotator with '[gan] guided = true'),
+train the encoder, label samples and fit the attribute
 boundaries, train the segmenter, name the bundle, write its quality report, and copy it
 where it ships.
 
@@ -920,7 +932,7 @@ def _add_all(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--until",
         metavar="STAGE",
-        help="stop after this stage (gan, annotator, judge, encoder, "
+        help="stop after this stage (annotator, judge, gan, encoder, "
         "attributes, segmenter, finish, report, publish)",
     )
     add_device_option(p)

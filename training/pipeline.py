@@ -10,6 +10,7 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     [gan]                                  # nfe-train gan
     steps = 100000
     config = "default64.json"              # --config, relative to this file
+    guided = true                          # --guide RUNS/annotator (with guide_weight)
 
     [annotator]                            # nfe-train classifier (any of its options)
     epochs = 30
@@ -30,7 +31,7 @@ A pipeline config is a TOML file (``training/configs/default64.toml``)::
     [publish]                              # where the finished bundle is copied
     to = "resources/models/default"
 
-The stages, in order: ``gan``, ``annotator``, ``judge``, ``encoder``, ``attributes``,
+The stages, in order: ``annotator``, ``judge``, ``gan``, ``encoder``, ``attributes``,
 ``segmenter`` (the regions each edit is kept to; trained on procedural renders alone, it is
 the same for any GAN of this size), ``finish``, ``report``, ``publish``.
 
@@ -57,11 +58,12 @@ from typing import Any
 
 from nfe_core.fileio import write_folder_atomically
 
-# the encoder before the attributes: their choice of W+ rows is measured on inversions too
+# the annotator before the GAN: it may guide it; the encoder before the attributes: their
+# choice of W+ rows is measured on inversions too
 STAGES = (
-    "gan",
     "annotator",
     "judge",
+    "gan",
     "encoder",
     "attributes",
     "segmenter",
@@ -197,10 +199,13 @@ class Pipeline:
         if "config" in extra:
             argv += ["--config", str(config.relative(extra["config"]))]
         if (folder / "checkpoints" / "latest.pt").is_file():
-            argv.append("--resume")
-        elif "start_from" in extra:
-            argv += ["--start-from", str(config.relative(extra["start_from"]))]
-        self._run(argv + options(extra, skip=("steps", "config", "start_from")))
+            argv.append("--resume")  # with the checkpoint's guide, if any
+        else:
+            if "start_from" in extra:
+                argv += ["--start-from", str(config.relative(extra["start_from"]))]
+            if extra.get("guided"):
+                argv += ["--guide", str(self.runs / "annotator")]
+        self._run(argv + options(extra, skip=("steps", "config", "start_from", "guided")))
         return True
 
     def _classifier(self, role: str, seed_offset: int) -> bool:

@@ -530,3 +530,104 @@ def test_a_detail_discriminator_added_to_a_trained_run_starts_from_the_main_ones
     shared = [name for name in detail if name in main and main[name].shape == detail[name].shape]
     assert "convs.0.0.weight" in shared and "final_linear.1.weight" in shared
     assert all(torch.equal(detail[name], main[name]) for name in shared)
+
+
+# --------------------------------------------------------------------------------------------
+# the guide classifier
+
+
+def test_clarity_is_minus_the_information_a_reading_carries_about_the_class():
+    k = 4
+    sure = torch.eye(k) * 50  # each face plainly its own class
+    assert losses.clarity_loss({"a": sure}).item() == pytest.approx(-math.log(k), abs=1e-4)
+    alike = torch.zeros(k, k)
+    alike[:, 0] = 50  # every face plainly the same class: no information
+    assert losses.clarity_loss({"a": alike}).item() == pytest.approx(0, abs=1e-4)
+    unsure = torch.zeros(k, k)  # every reading uniform
+    assert losses.clarity_loss({"a": unsure}).item() == pytest.approx(0, abs=1e-6)
+    both = losses.clarity_loss({"a": sure, "b": unsure}).item()
+    assert both == pytest.approx(-math.log(k), abs=1e-4)  # summed over attributes
+    p = torch.tensor([[0.7, 0.3], [0.2, 0.8]])
+    each = -(p * p.log()).sum(1).mean()
+    mean = p.mean(0)
+    expected = each + (mean * mean.log()).sum()
+    assert losses.clarity_loss({"a": p.log()}).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def _guide_run(folder, resolution=32):
+    """A classifier run folder ('nfe-train classifier' layout) holding a tiny classifier."""
+    from safetensors.torch import save_file
+
+    from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
+
+    torch.manual_seed(3)
+    attributes = (("hair", ("black", "blonde", "red")), ("glasses", ("false", "true")))
+    model = AttributeClassifier(
+        ClassifierConfig(resolution=resolution, attributes=attributes, width=4, depth=2)
+    )
+    folder.mkdir()
+    (folder / "classifier.json").write_text(json.dumps(model.config.to_dict()))
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        folder / "classifier.safetensors",
+    )
+    return folder
+
+
+def test_the_generator_answers_to_its_guide(tmp_path):
+    from training.classifier.train import load_classifier
+
+    guide = load_classifier(_guide_run(tmp_path / "guide"))
+
+    def g_change(weight: float, with_guide) -> torch.Tensor:
+        config = TrainConfig.for_size(32, {**TINY, "guide_weight": weight})
+        trainer = Trainer(config, torch.device("cpu"), 1, guide=with_guide)
+        z, cross, _, _ = trainer.draw(4)
+        before = [p.clone() for p in trainer.G.parameters()]
+        trainer.g_step(z, cross)
+        return torch.cat(
+            [(p - b).flatten() for p, b in zip(trainer.G.parameters(), before, strict=True)]
+        )
+
+    assert not torch.allclose(g_change(0.0, None), g_change(5.0, guide))
+    assert all(not p.requires_grad for p in guide.parameters())  # the guide stays as it is
+    with pytest.raises(ValueError, match="guide"):
+        Trainer(TrainConfig.for_size(32, {**TINY, "guide_weight": 1.0}), torch.device("cpu"), 1)
+
+
+def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
+    guide = _guide_run(tmp_path / "guide")
+    guided = tmp_path / "guided.json"
+    guided.write_text(json.dumps({**TINY, "guide_weight": 0.5}))
+    run = tmp_path / "run"
+    # a guide weight needs a guide, and a guide a weight
+    assert gan(run, guided, steps=2) == 2
+    assert "--guide" in one_error_line(capsys)
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(TINY))
+    assert gan(run, plain, "--guide", str(guide), steps=2) == 2
+    assert "guide_weight" in one_error_line(capsys)
+    assert gan(run, guided, "--guide", str(tmp_path), steps=2) == 2
+    assert "not a classifier run folder" in one_error_line(capsys)
+    wide = _guide_run(tmp_path / "wide", resolution=64)
+    assert gan(run, guided, "--guide", str(wide), steps=2) == 2
+    assert "64 px" in one_error_line(capsys)
+
+    assert gan(run, guided, "--guide", str(guide), steps=2) == 0
+    capsys.readouterr()
+    saved = load_checkpoint(run / "checkpoints" / "latest.pt")
+    weights = saved["guide"]["weights"]
+    from safetensors.torch import load_file
+
+    for name, value in load_file(guide / "classifier.safetensors").items():
+        assert torch.equal(weights[name], value)
+    # --resume goes on with the checkpoint's guide, and takes no other
+    assert gan(run, guided, "--resume", "--guide", str(guide), steps=3) == 2
+    assert "leave out --guide" in one_error_line(capsys)
+    assert gan(run, guided, "--resume", steps=3) == 0
+    # so does a run begun from a compact checkpoint
+    compact = tmp_path / "resume.safetensors"
+    assert main(["compact", str(run), "--out", str(compact)]) == 0
+    assert gan(tmp_path / "next", guided, "--start-from", str(compact), steps=4) == 0
+    after = load_checkpoint(tmp_path / "next" / "checkpoints" / "latest.pt")
+    assert after["step"] == 4 and set(after["guide"]["weights"]) == set(weights)

@@ -108,7 +108,10 @@ def test_one_command_builds_the_model_and_a_second_run_only_says_it_is_done(
     messages: list[str] = []
     pipeline = Pipeline(config, runs, quiet=True, say=messages.append, command=real_but_tiny)
     assert pipeline.run() == list(STAGES)
-    assert messages[0].startswith("$ nfe-train gan --data synthetic --size 32 --steps 2")
+    assert messages[0].startswith("$ nfe-train classifier --size 32")
+    assert any(
+        m.startswith("$ nfe-train gan --data synthetic --size 32 --steps 2") for m in messages
+    )
     bundle = load_bundle(tmp_path / "shipped")
     assert bundle.name == "tiny pipeline" and bundle.description == "built by a test"
     assert bundle.discriminator is None and bundle.encoder is not None
@@ -139,17 +142,40 @@ def test_until_stops_after_a_stage_and_a_failed_stage_stops_the_run(
         calls.append(argv)
         if argv[0] == "gan":
             (tmp_path / "runs" / "gan" / "bundle").mkdir(parents=True, exist_ok=True)
-        return 0 if argv[0] == "gan" else 1
+        if argv[0] == "classifier":
+            out = Path(argv[argv.index("--out") + 1])
+            out.mkdir(parents=True)
+            (out / "metrics.json").write_text("{}")
+        return 0 if argv[0] in ("gan", "classifier") else 1
 
     pipeline = Pipeline(PipelineConfig.load(config_file), tmp_path / "runs", say=lambda _: None)
     pipeline.command = fake
-    assert pipeline.run(until="gan") == ["gan"]
-    gan = calls[0]
+    assert pipeline.run(until="gan") == ["annotator", "judge", "gan"]
+    assert [c[:1] for c in calls[:2]] == [["classifier"], ["classifier"]]
+    gan = calls[2]
     assert gan[:2] == ["gan", "--data"] and "--seed" in gan and gan[gan.index("--seed") + 1] == "3"
     assert str(tmp_path / "gan.json") in gan  # relative to the config file
-    with pytest.raises(PipelineError, match=r"'nfe-train classifier'"):
+    assert "--guide" not in gan  # the config does not ask for a guided GAN
+    with pytest.raises(PipelineError, match=r"'nfe-train encoder'"):
         pipeline.run()
-    assert calls[-1][:1] == ["classifier"] and "--role" in calls[-1]
+
+
+def test_a_guided_gan_is_guided_by_the_annotator(config_file: Path, tmp_path: Path):
+    text = config_file.read_text().replace(
+        'config = "gan.json"', 'config = "gan.json"\nguided = true'
+    )
+    config_file.write_text(text)
+    calls: list[list[str]] = []
+    runs = tmp_path / "runs"
+    pipeline = Pipeline(PipelineConfig.load(config_file), runs, say=lambda _: None)
+    pipeline.command = lambda argv: calls.append(argv) or 0
+    assert pipeline.gan()
+    gan = calls[-1]
+    assert gan[gan.index("--guide") + 1] == str(runs / "annotator") and "--guided" not in gan
+    (runs / "gan" / "checkpoints").mkdir(parents=True)
+    (runs / "gan" / "checkpoints" / "latest.pt").write_bytes(b"")
+    assert pipeline.gan()
+    assert "--resume" in calls[-1] and "--guide" not in calls[-1]  # the checkpoint has it
 
 
 def test_a_gan_bundle_older_than_its_checkpoint_is_exported_again(
@@ -289,7 +315,7 @@ def test_the_command_line_runs_a_config_and_reports_a_failed_stage(
 ):
     runs = tmp_path / "runs"
     status = main(["all", "--config", str(config_file), "--runs", str(runs), "--until", "gan"])
-    assert status == 0 and "ran gan" in capsys.readouterr().err
+    assert status == 0 and "ran annotator, judge, gan" in capsys.readouterr().err
     assert (runs / "gan" / "bundle" / "bundle.json").is_file()
     assert main(["all", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err

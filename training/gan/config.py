@@ -82,6 +82,11 @@ class TrainConfig:
     # channels at that scale; None: no such discriminator.
     detail_box: tuple[float, float, float] | None = None
     detail_weight: float = 1.0  # its share of the generator's loss (the main one's is 1)
+    # The weight of a clarity term in the generator's loss (:func:`~training.gan.losses.
+    # clarity_loss` of a guide classifier's readings of the fakes: nfe-train gan --guide, the
+    # annotator), which asks each face to show one class of every attribute plainly and the
+    # batch all classes. 0: unguided.
+    guide_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -266,6 +271,7 @@ _CHECKS: dict[str, tuple[str, Any]] = {
         _detail_box_ok,
     ),
     "detail_weight": ("a number above 0", lambda v: _is_number(v) and v > 0),
+    "guide_weight": ("a number of at least 0", lambda v: _is_number(v) and v >= 0),
 }
 
 

@@ -5,6 +5,10 @@ every image (the middle of the face: eyes, mouth, blush, glasses) beside the who
 one: it trains on the same real and fake batches, with its own lazy R1, and the generator's
 loss adds ``detail_weight`` times its non-saturating loss.
 
+With ``guide_weight`` above 0 the generator's loss adds that times the clarity of a frozen
+guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_loss`); the
+guide travels in the checkpoints.
+
 The randomness of step ``s`` on process ``r`` comes from generators seeded by
 ``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
 resuming from a checkpoint repeats an uninterrupted run exactly.
@@ -25,10 +29,12 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from nfe_core.models import Discriminator, Generator
+from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from training.gan.config import TrainConfig
 from training.gan.data import derive_seed
 from training.gan.distributed import DistInfo
 from training.gan.losses import (
+    clarity_loss,
     d_logistic_loss,
     ema_beta,
     ema_update,
@@ -90,9 +96,17 @@ class Trainer:
     """The networks, their optimisers and the step functions of one training process."""
 
     def __init__(
-        self, config: TrainConfig, device: torch.device, seed: int, info: DistInfo | None = None
+        self,
+        config: TrainConfig,
+        device: torch.device,
+        seed: int,
+        info: DistInfo | None = None,
+        guide: AttributeClassifier | None = None,
     ) -> None:
         self.config, self.device, self.seed = config, device, seed
+        if (guide is None) != (config.guide_weight == 0):
+            raise ValueError("a guide classifier goes with a guide_weight above 0, and only then")
+        self.guide = None if guide is None else guide.to(device).eval().requires_grad_(False)
         self.info = info or DistInfo()
         self.step = 0
         self.images_seen = 0
@@ -257,9 +271,12 @@ class Trainer:
             logits = self.d_judge(fake)
             if self.detail_judge is not None:
                 detail_logits = self.detail_judge(self.detail(fake))
+            readings = self.guide(fake) if self.guide is not None else None
         loss = g_nonsaturating_loss(logits)
         if self.detail_judge is not None:
             loss = loss + self.config.detail_weight * g_nonsaturating_loss(detail_logits)
+        if readings is not None:
+            loss = loss + self.config.guide_weight * clarity_loss(readings)
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()
         self.g_scaler.step(self.g_optim)
@@ -303,7 +320,29 @@ class Trainer:
                 if self.D_detail is not None and self.detail_optim is not None
                 else {}
             ),
+            **(
+                {
+                    "guide": {
+                        "config": self.guide.config.to_dict(),
+                        "weights": self.guide.state_dict(),
+                    }
+                }
+                if self.guide is not None
+                else {}
+            ),
         }
+
+    @staticmethod
+    def saved_guide(state: dict[str, Any]) -> AttributeClassifier | None:
+        """The guide classifier a checkpoint's state carries, or None."""
+        saved = state.get("guide")
+        if saved is None:
+            return None
+        guide = AttributeClassifier(ClassifierConfig.from_dict(saved["config"]))
+        guide.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in saved["weights"].items()}
+        )
+        return guide
 
     def start_detail_from_main(self) -> None:
         """Copy into the detail discriminator every layer of the main one that it shares

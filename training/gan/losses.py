@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -18,6 +20,22 @@ def d_logistic_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
     """Non-saturating generator loss: mean softplus(-D(G(z))); a float32 scalar."""
     return F.softplus(-fake_logits.float()).mean()
+
+
+def clarity_loss(logits: Mapping[str, Tensor]) -> Tensor:
+    """How unclearly a classifier reads a batch: per attribute (logits (N, classes)), the mean
+    entropy of each image's reading minus the entropy of the batch's mean reading, summed
+    over attributes (minus the mutual information between image and class, as InfoGAN
+    maximises it). Low when every image reads as one class and the batch as many; a float32
+    scalar. The second term keeps a generator guided by it from drawing every face alike."""
+    total = torch.zeros((), device=next(iter(logits.values())).device)
+    for values in logits.values():
+        log_p = F.log_softmax(values.float(), dim=1)
+        p = log_p.exp()
+        each = -(p * log_p).sum(dim=1).mean()
+        mean = p.mean(dim=0)
+        total = total + each + (mean * mean.clamp_min(1e-12).log()).sum()
+    return total
 
 
 def r1_penalty(real_logits: Tensor, real_images: Tensor) -> Tensor:

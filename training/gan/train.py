@@ -25,6 +25,8 @@ import torch
 
 from nfe_core.device import resolve_device
 from nfe_core.jobs import Cancelled
+from nfe_core.models.classifier import AttributeClassifier
+from training.classifier.train import load_classifier
 from training.gan import distributed as dd
 from training.gan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from training.gan.config import TrainConfig, check_size, load_overrides
@@ -56,6 +58,7 @@ class TrainOptions:
     batch: int | None = None
     dry_run: bool = False
     start_from: Path | None = None  # a (compact) checkpoint to begin a new RUN_DIR from
+    guide: Path | None = None  # a classifier run folder guiding the generator (guide_weight)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class TrainOptions:
             "device": self.device,
             "batch": self.batch,
             "start_from": None if self.start_from is None else str(self.start_from),
+            "guide": None if self.guide is None else str(self.guide),
         }
 
 
@@ -154,6 +158,7 @@ def _train(
     elif options.start_from is not None:
         checkpoint = _open_checkpoint(folder, options.start_from, options)
     config = _resolve_config(options, checkpoint)
+    guide = _resolve_guide(options, config, checkpoint)
     _check_batch(config, info)
     dataset = open_dataset(options.data, options.size, options.seed, config.synthetic_count)
     if not options.resume:
@@ -163,7 +168,7 @@ def _train(
 
     with folder.hold() if info.is_main else nullcontext():
         dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
-        trainer = Trainer(config, device, options.seed, info)
+        trainer = Trainer(config, device, options.seed, info, guide)
         if checkpoint is not None:
             trainer.load_state_dict(checkpoint)
             set_rng_state(checkpoint["rng"])
@@ -215,12 +220,13 @@ def _open_checkpoint(folder: RunFolder, path: Path, options: TrainOptions) -> di
 RETUNABLE = frozenset(
     {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
     | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
-    | {"detail_box", "detail_weight"}
+    | {"detail_box", "detail_weight", "guide_weight"}
 )
 """Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
 networks go on being optimised (a learning rate, the R1 weight, the EMA, a detail
 discriminator beside the main one, which then starts afresh), not what they are, how the
-data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``)."""
+data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``); or how much a
+guide classifier weighs."""
 
 
 def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConfig:
@@ -248,6 +254,39 @@ def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConf
             f"{', '.join(changed)} would change; leave out --config/--batch or start a new run"
         )
     return saved
+
+
+def _resolve_guide(
+    options: TrainOptions, config: TrainConfig, checkpoint: dict | None
+) -> AttributeClassifier | None:
+    """The classifier guiding the generator (config ``guide_weight``): the one ``--guide``
+    names for a new run; else the checkpoint's (``--resume`` always goes on with it)."""
+    if options.guide is not None and options.resume:
+        raise RunFolderError(
+            f"{options.out}: --resume goes on with the run's own guide; leave out --guide"
+        )
+    if config.guide_weight == 0:
+        if options.guide is not None:
+            raise ValueError("--guide needs guide_weight above 0 in the config (--config)")
+        return None
+    if options.guide is not None:
+        try:
+            guide = load_classifier(options.guide)
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise ValueError(f"{options.guide}: not a classifier run folder ({exc})") from None
+    else:
+        guide = None if checkpoint is None else Trainer.saved_guide(checkpoint)
+        if guide is None:
+            raise ValueError(
+                f"config: guide_weight {config.guide_weight} needs a guide classifier: "
+                "give --guide CLASSIFIER_RUN (e.g. an 'nfe-train classifier' run folder)"
+            )
+    if guide.config.resolution != config.resolution:
+        raise ValueError(
+            f"the guide classifier reads {guide.config.resolution} px faces, "
+            f"the GAN draws {config.resolution} px"
+        )
+    return guide
 
 
 def _check_batch(config: TrainConfig, info: dd.DistInfo) -> None:
