@@ -613,6 +613,8 @@ def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
     assert gan(run, guided, "--guide", str(wide), steps=2) == 2
     assert "64 px" in one_error_line(capsys)
 
+    assert gan(run, guided, "--guide", str(guide), "--dry-run", steps=2) == 0
+    assert "guided by a classifier of hair, glasses (weight 0.5)" in capsys.readouterr().out
     assert gan(run, guided, "--guide", str(guide), steps=2) == 0
     capsys.readouterr()
     saved = load_checkpoint(run / "checkpoints" / "latest.pt")

@@ -164,7 +164,7 @@ def _train(
     if not options.resume:
         folder.check_new()
     if options.dry_run:
-        return _dry_run(options, config, dataset, device, info, checkpoint)
+        return _dry_run(options, config, dataset, device, info, checkpoint, guide)
 
     with folder.hold() if info.is_main else nullcontext():
         dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
@@ -516,6 +516,7 @@ def _dry_run(
     device: torch.device,
     info: dd.DistInfo,
     checkpoint: dict | None,
+    guide: AttributeClassifier | None,
 ) -> DryRun:
     start = int(checkpoint["step"]) if checkpoint else 0
     sampler = StepBatchSampler(
@@ -528,7 +529,7 @@ def _dry_run(
         world_size=info.world_size,
     )
     batch = next(iter(make_loader(dataset, sampler, workers=0, pin_memory=False)))["image"]
-    trainer = Trainer(config, device, options.seed, info)
+    trainer = Trainer(config, device, options.seed, info, guide)
     with torch.no_grad():
         fake = trainer.G(torch.zeros(batch.shape[0], config.generator.z_dim, device=device))
         trainer.D(batch.to(device))
@@ -550,6 +551,14 @@ def _dry_run(
         f"  batch {config.batch_size} on {device} x {info.world_size} process(es), "
         f"{config.workers()} data worker(s); checkpoints every {config.checkpoint_interval} "
         f"steps, samples every {config.sample_interval}",
+        *(
+            [
+                f"  guided by a classifier of {', '.join(guide.config.names)} "
+                f"(weight {config.guide_weight:g})"
+            ]
+            if guide is not None
+            else []
+        ),
         "  nothing was written",
     )
     return DryRun(lines)
