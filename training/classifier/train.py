@@ -232,6 +232,31 @@ def twin_consistency(
 
 
 @torch.no_grad()
+def read_classes(
+    model: nn.Module,
+    images: Tensor,
+    names: tuple[str, ...],
+    batch_size: int = 256,
+    device: torch.device | None = None,
+) -> dict[str, Tensor]:
+    """The class ``model`` (images -> {name: logits}) reads per attribute of uint8 images
+    (N, 3, S, S), in eval mode and in batches: {name: (N,) class indices} on the CPU."""
+    was_training = model.training
+    model.eval()
+    parts: dict[str, list[Tensor]] = {name: [] for name in names}
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            x = to_float(images[start : start + batch_size])
+            if device is not None:
+                x = x.to(device)
+            logits = model(x)
+            for name in names:
+                parts[name].append(logits[name].argmax(dim=1).cpu())
+    finally:
+        model.train(was_training)
+    return {name: torch.cat(chunks) for name, chunks in parts.items()}
+
+
 def twin_agreement(
     model: nn.Module,
     images: Tensor,
@@ -243,33 +268,15 @@ def twin_agreement(
     """Per attribute, the share of twin pairs (uint8 images (N, 2, 3, S, S), labels
     (N, 2, A)) sharing its class whose two readings of it agree: 1 for a classifier that
     reads each attribute from its own pixels only. NaN where no pair shares it."""
-    was_training = model.training
-    model.eval()
-    agree = torch.zeros(len(names), dtype=torch.long)
-    shared = torch.zeros(len(names), dtype=torch.long)
-    try:
-        for start in range(0, images.shape[0], batch_size):
-            pair = images[start : start + batch_size]
-            x = to_float(pair.transpose(0, 1).flatten(0, 1))
-            if device is not None:
-                x = x.to(device)
-            logits = model(x)
-            y = labels[start : start + batch_size]
-            b = len(pair)
-            for i, name in enumerate(names):
-                read = logits[name].argmax(dim=1).cpu()
-                same = (y[:, 0, i] == y[:, 1, i]) & (y[:, 0, i] >= 0)
-                shared[i] += same.sum()
-                agree[i] += ((read[:b] == read[b:]) & same).sum()
-    finally:
-        model.train(was_training)
-    return {
-        name: (agree[i].item() / shared[i].item()) if shared[i] else math.nan
-        for i, name in enumerate(names)
-    }
+    faces, twins = (read_classes(model, images[:, j], names, batch_size, device) for j in (0, 1))
+    out = {}
+    for i, name in enumerate(names):
+        shared = (labels[:, 0, i] == labels[:, 1, i]) & (labels[:, 0, i] >= 0)
+        agree = ((faces[name] == twins[name]) & shared).sum().item()
+        out[name] = agree / shared.sum().item() if shared.any() else math.nan
+    return out
 
 
-@torch.no_grad()
 def evaluate(
     model: nn.Module,
     images: Tensor,
@@ -284,25 +291,13 @@ def evaluate(
         raise ValueError(
             f"expected labels ({images.shape[0]}, {len(names)}), got {tuple(labels.shape)}"
         )
-    was_training = model.training
-    model.eval()
-    correct = torch.zeros(len(names), dtype=torch.long)
-    known = (labels >= 0).sum(dim=0)
-    try:
-        for start in range(0, images.shape[0], batch_size):
-            x = to_float(images[start : start + batch_size])
-            if device is not None:
-                x = x.to(device)
-            logits = model(x)
-            y = labels[start : start + batch_size]
-            for i, name in enumerate(names):
-                correct[i] += (logits[name].argmax(dim=1).cpu() == y[:, i]).sum()
-    finally:
-        model.train(was_training)
-    return {
-        name: (correct[i].item() / known[i].item()) if known[i] else math.nan
-        for i, name in enumerate(names)
-    }
+    read = read_classes(model, images, names, batch_size, device)
+    out = {}
+    for i, name in enumerate(names):
+        known = labels[:, i] >= 0
+        correct = ((read[name] == labels[:, i]) & known).sum().item()
+        out[name] = correct / known.sum().item() if known.any() else math.nan
+    return out
 
 
 def cosine_with_warmup(step: int, total: int, warmup: int) -> float:
