@@ -554,6 +554,33 @@ def test_clarity_is_minus_the_information_a_reading_carries_about_the_class():
     assert losses.clarity_loss({"a": p.log()}).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
+def test_mirror_composites_and_how_differently_they_read():
+    image = torch.arange(2 * 3 * 4 * 6, dtype=torch.float32).reshape(2, 3, 4, 6)
+    left, right = losses.mirror_halves(image)
+    assert left.shape == right.shape == image.shape
+    assert torch.equal(left[..., :3], image[..., :3])
+    assert torch.equal(left[..., 3:], image[..., :3].flip(-1))
+    assert torch.equal(right[..., 3:], image[..., 3:])
+    assert torch.equal(right[..., :3], image[..., 3:].flip(-1))
+    mirrored = torch.cat([image[..., :3], image[..., :3].flip(-1)], dim=-1)
+    both = losses.mirror_halves(mirrored)  # a mirror-symmetric face: both halves alike
+    assert torch.equal(both[0], mirrored) and torch.equal(both[1], mirrored)
+
+    same = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0]])
+    assert losses.mirror_loss({"eyes": same}, {"eyes": same}).item() == pytest.approx(0, abs=1e-7)
+    p = torch.tensor([[0.9, 0.1]])
+    q = torch.tensor([[0.2, 0.8]])
+    kl = lambda a, b: (a * (a / b).log()).sum()  # noqa: E731
+    expected = (kl(p, q) + kl(q, p)) / 2
+    got = losses.mirror_loss({"eyes": p.log()}, {"eyes": q.log()})
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert losses.mirror_loss({"eyes": q.log()}, {"eyes": p.log()}).item() == pytest.approx(
+        got.item(), rel=1e-6
+    )
+    summed = losses.mirror_loss({"a": p.log(), "b": same}, {"a": q.log(), "b": same})
+    assert summed.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
 def _guide_run(folder, resolution=32):
     """A classifier run folder ('nfe-train classifier' layout) holding a tiny classifier."""
     from safetensors.torch import save_file
@@ -595,6 +622,48 @@ def test_the_generator_answers_to_its_guide(tmp_path):
         Trainer(TrainConfig.for_size(32, {**TINY, "guide_weight": 1.0}), torch.device("cpu"), 1)
 
 
+def test_the_mirror_term_asks_the_guide_to_read_both_halves_alike(tmp_path):
+    from training.classifier.train import load_classifier
+
+    guide = load_classifier(_guide_run(tmp_path / "guide"))
+
+    def g_change(**settings) -> torch.Tensor:
+        config = TrainConfig.for_size(32, {**TINY, "guide_weight": 0.5, **settings})
+        trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
+        z, cross, _, _ = trainer.draw(4)
+        before = [p.clone() for p in trainer.G.parameters()]
+        trainer.g_step(z, cross)
+        return torch.cat(
+            [(p - b).flatten() for p, b in zip(trainer.G.parameters(), before, strict=True)]
+        )
+
+    plain = g_change()
+    assert torch.equal(plain, g_change(mirror_attributes=["hair"]))  # weight 0: no term
+    assert not torch.allclose(plain, g_change(mirror_weight=5.0, mirror_attributes=["hair"]))
+    with pytest.raises(ValueError, match=r"mirror_attributes \['eyes'\] are not read"):
+        Trainer(
+            TrainConfig.for_size(
+                32,
+                {**TINY, "guide_weight": 0.5, "mirror_weight": 1, "mirror_attributes": ["eyes"]},
+            ),
+            torch.device("cpu"),
+            1,
+            guide=guide,
+        )
+    for settings in (
+        {"mirror_weight": 1.0},  # no attributes
+        {"mirror_weight": 1.0, "mirror_attributes": ["hair"], "guide_weight": 0},  # no guide
+    ):
+        with pytest.raises(ValueError, match="mirror_weight needs"):
+            TrainConfig.for_size(32, {**TINY, "guide_weight": 0.5, **settings})
+    with pytest.raises(ValueError, match="mirror_attributes: expected a list of distinct"):
+        TrainConfig.for_size(32, {**TINY, "mirror_attributes": ["hair", "hair"]})
+    config = TrainConfig.for_size(
+        32, {**TINY, "guide_weight": 0.5, "mirror_weight": 1, "mirror_attributes": ["hair"]}
+    )
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
 def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
     guide = _guide_run(tmp_path / "guide")
     guided = tmp_path / "guided.json"
@@ -615,6 +684,12 @@ def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
 
     assert gan(run, guided, "--guide", str(guide), "--dry-run", steps=2) == 0
     assert "guided by a classifier of hair, glasses (weight 0.5)" in capsys.readouterr().out
+    mirrored = tmp_path / "mirrored.json"
+    mirrored.write_text(
+        json.dumps({**TINY, "guide_weight": 0.5, "mirror_weight": 2, "mirror_attributes": ["hair"]})
+    )
+    assert gan(run, mirrored, "--guide", str(guide), "--dry-run", steps=2) == 0
+    assert "; mirror term on hair (weight 2)" in capsys.readouterr().out
     assert gan(run, guided, "--guide", str(guide), steps=2) == 0
     capsys.readouterr()
     saved = load_checkpoint(run / "checkpoints" / "latest.pt")

@@ -6,8 +6,10 @@ one: it trains on the same real and fake batches, with its own lazy R1, and the 
 loss adds ``detail_weight`` times its non-saturating loss.
 
 With ``guide_weight`` above 0 the generator's loss adds that times the clarity of a frozen
-guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_loss`); the
-guide travels in the checkpoints.
+guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_loss`), and
+with ``mirror_weight`` above 0 that times how differently it reads the ``mirror_attributes``
+of each fake's two mirror composites (:func:`~training.gan.losses.mirror_loss`); the guide
+travels in the checkpoints.
 
 The randomness of step ``s`` on process ``r`` comes from generators seeded by
 ``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
@@ -41,6 +43,8 @@ from training.gan.losses import (
     g_nonsaturating_loss,
     lazy_adam_hyper,
     lazy_r1_loss,
+    mirror_halves,
+    mirror_loss,
     r1_penalty,
 )
 
@@ -107,6 +111,14 @@ class Trainer:
         if (guide is None) != (config.guide_weight == 0):
             raise ValueError("a guide classifier goes with a guide_weight above 0, and only then")
         self.guide = None if guide is None else guide.to(device).eval().requires_grad_(False)
+        self.mirrored = config.mirror_attributes if config.mirror_weight > 0 else ()
+        if guide is not None:
+            unknown = [a for a in self.mirrored if a not in guide.config.names]
+            if unknown:
+                raise ValueError(
+                    f"config: mirror_attributes {unknown} are not read by the guide classifier "
+                    f"({', '.join(guide.config.names)})"
+                )
         self.info = info or DistInfo()
         self.step = 0
         self.images_seen = 0
@@ -271,12 +283,24 @@ class Trainer:
             logits = self.d_judge(fake)
             if self.detail_judge is not None:
                 detail_logits = self.detail_judge(self.detail(fake))
-            readings = self.guide(fake) if self.guide is not None else None
+            if self.guide is not None:
+                # one pass over the fakes and, for the mirror term, their mirror composites
+                seen = torch.cat([fake, *mirror_halves(fake)]) if self.mirrored else fake
+                readings = {
+                    k: v.chunk(3) if self.mirrored else (v,) for k, v in self.guide(seen).items()
+                }
         loss = g_nonsaturating_loss(logits)
         if self.detail_judge is not None:
             loss = loss + self.config.detail_weight * g_nonsaturating_loss(detail_logits)
-        if readings is not None:
-            loss = loss + self.config.guide_weight * clarity_loss(readings)
+        if self.guide is not None:
+            loss = loss + self.config.guide_weight * clarity_loss(
+                {k: v[0] for k, v in readings.items()}
+            )
+            if self.mirrored:
+                loss = loss + self.config.mirror_weight * mirror_loss(
+                    {k: readings[k][1] for k in self.mirrored},
+                    {k: readings[k][2] for k in self.mirrored},
+                )
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()
         self.g_scaler.step(self.g_optim)

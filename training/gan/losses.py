@@ -38,6 +38,28 @@ def clarity_loss(logits: Mapping[str, Tensor]) -> Tensor:
     return total
 
 
+def mirror_halves(images: Tensor) -> tuple[Tensor, Tensor]:
+    """Images (N, C, H, W) -> their left halves beside their mirror images, and their right
+    halves likewise (each (N, C, H, W)): a face with both eyes drawn alike reads the same
+    in both."""
+    half = images.shape[-1] // 2
+    left, right = images[..., :half], images[..., images.shape[-1] - half :]
+    return torch.cat([left, left.flip(-1)], dim=-1), torch.cat([right.flip(-1), right], dim=-1)
+
+
+def mirror_loss(left: Mapping[str, Tensor], right: Mapping[str, Tensor]) -> Tensor:
+    """How differently a classifier reads the two mirror composites of the same images
+    (:func:`mirror_halves`; logits (N, classes) per attribute, same keys): per attribute the
+    symmetric Kullback-Leibler divergence of the two readings, averaged over the batch,
+    summed over attributes; 0 when they agree. A float32 scalar."""
+    total = torch.zeros((), device=next(iter(left.values())).device)
+    for name, values in left.items():
+        log_l = F.log_softmax(values.float(), dim=1)
+        log_r = F.log_softmax(right[name].float(), dim=1)
+        total = total + ((log_l.exp() - log_r.exp()) * (log_l - log_r)).sum(dim=1).mean() / 2
+    return total
+
+
 def r1_penalty(real_logits: Tensor, real_images: Tensor) -> Tensor:
     """R1: mean over the batch of |d D(x) / d x|^2 at real images x (N, C, H, W).
 

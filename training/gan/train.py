@@ -220,13 +220,13 @@ def _open_checkpoint(folder: RunFolder, path: Path, options: TrainOptions) -> di
 RETUNABLE = frozenset(
     {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
     | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
-    | {"detail_box", "detail_weight", "guide_weight"}
+    | {"detail_box", "detail_weight", "guide_weight", "mirror_weight", "mirror_attributes"}
 )
 """Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
 networks go on being optimised (a learning rate, the R1 weight, the EMA, a detail
 discriminator beside the main one, which then starts afresh), not what they are, how the
 data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``); or how much a
-guide classifier weighs."""
+guide classifier weighs and what it asks (mirror_weight, mirror_attributes)."""
 
 
 def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConfig:
@@ -555,6 +555,12 @@ def _dry_run(
             [
                 f"  guided by a classifier of {', '.join(guide.config.names)} "
                 f"(weight {config.guide_weight:g})"
+                + (
+                    f"; mirror term on {', '.join(config.mirror_attributes)} "
+                    f"(weight {config.mirror_weight:g})"
+                    if config.mirror_weight > 0
+                    else ""
+                )
             ]
             if guide is not None
             else []
