@@ -55,6 +55,7 @@ from nfe_core.models.segmenter import confine
 from nfe_core.pipeline import land_edits
 from nfe_core.sampling import images_to_uint8, tile_frames
 from training.gan.data import derive_seed
+from training.gan.losses import mirror_halves
 from training.synth.schema import ATTRIBUTES
 
 Log = Callable[[str], None]
@@ -146,6 +147,25 @@ def read_labels(
         for name, p in probs.items():
             parts[name].append(p.argmax(dim=1).cpu())
     return {name: torch.cat(chunks) for name, chunks in parts.items()}
+
+
+MIRRORED = ("eye_color", "blush", "glasses")
+"""The attributes the procedural faces draw alike on both sides (eyes, cheeks, lenses)."""
+
+
+def mirror_agreement(
+    classifier: AttributeClassifier, images: Tensor, batch_size: int
+) -> dict[str, float]:
+    """Per attribute of :data:`MIRRORED` the classifier reads, the share of images (N, 3, H,
+    W) in -1..1 whose left half beside its mirror image and right half likewise
+    (:func:`~training.gan.losses.mirror_halves`) it reads as the same class: low where a
+    generator draws two-tone eyes or one blushing cheek."""
+    names = [name for name in MIRRORED if name in classifier.config.names]
+    if not names:
+        return {}
+    left, right = mirror_halves(images)
+    a, b = read_labels(classifier, left, batch_size), read_labels(classifier, right, batch_size)
+    return {name: round(float((a[name] == b[name]).float().mean()), 4) for name in names}
 
 
 class JudgeFeatures(nn.Module):
@@ -668,6 +688,12 @@ def make_report(
         frechet_distance(features, real[:n], real[n:], options.batch_size), 4
     )
     figures["frechet_features"] = f"judge classifier, {judge.config.feature_dim} pooled features"
+    alike = {
+        "generated": mirror_agreement(judge, fake * 2 - 1, options.batch_size),
+        "procedural": mirror_agreement(judge, real[:n] * 2 - 1, options.batch_size),
+    }
+    if alike["generated"]:
+        figures["mirror_agreement"] = alike
     step("Fréchet distances")
     feats = [
         torch.cat([features(x[i : i + 500]) for i in range(0, len(x), 500)])
@@ -901,8 +927,18 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         f"({ratio:.1f}x the floor; the bar is 3x)",
         f"- precision {figures['precision']:.4f}, recall {figures['recall']:.4f} "
         f"(k = {figures['options']['k']})",
-        "",
     ]
+    alike = figures.get("mirror_agreement")
+    if alike:
+        lines.append(
+            "- both sides alike (the judge reads the same class in each face's left half "
+            "beside its mirror image and in its right half likewise): "
+            + ", ".join(
+                f"{name} {value:.2f} (procedural renders {alike['procedural'][name]:.2f})"
+                for name, value in alike["generated"].items()
+            )
+        )
+    lines.append("")
     inversion = figures.get("inversion")
     if inversion:
         seconds = inversion.get("seconds_cpu", inversion.get("seconds_gpu"))

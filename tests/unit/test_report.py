@@ -23,6 +23,7 @@ from training.report import (
     edit_figures,
     frechet_distance,
     make_report,
+    mirror_agreement,
     precision_recall,
     quality_bar,
     success_by_class,
@@ -30,6 +31,23 @@ from training.report import (
 from training.synth.schema import ATTRIBUTES
 
 pytest.importorskip("torchmetrics")
+
+
+def test_mirror_agreement_reads_both_halves_of_each_face():
+    torch.manual_seed(0)
+    classes = (("eye_color", ("blue", "red", "green")), ("mouth", ("closed", "open")))
+    judge = AttributeClassifier(ClassifierConfig(resolution=32, attributes=classes, width=4))
+    half = torch.rand(40, 3, 32, 16) * 2 - 1
+    symmetric = torch.cat([half, half.flip(-1)], dim=-1)  # both halves alike: always agree
+    assert mirror_agreement(judge, symmetric, 16) == {"eye_color": 1.0}  # mouth: not mirrored
+    # each face's halves from two different faces: agree on about as many as chance gives
+    mixed = torch.cat([half, half.roll(1, dims=0).flip(-1)], dim=-1)
+    left = judge.predict(torch.cat([half, half.flip(-1)], dim=-1))["eye_color"].argmax(1)
+    right = left.roll(1, dims=0)
+    expected = float((left == right).float().mean())
+    assert mirror_agreement(judge, mixed, 16)["eye_color"] == pytest.approx(expected, abs=1e-4)
+    no_eyes = AttributeClassifier(ClassifierConfig(resolution=32, attributes=classes[1:], width=4))
+    assert mirror_agreement(no_eyes, symmetric, 16) == {}
 
 
 def test_precision_recall_of_same_and_disjoint_sets():
@@ -151,6 +169,11 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     assert all(0 <= v <= 1 for v in f["classifiers_agree"].values())
     assert f["frechet_distance"] >= 0 and f["frechet_floor"] >= 0
     assert 0 <= f["precision"] <= 1 and 0 <= f["recall"] <= 1
+    for faces in ("generated", "procedural"):
+        alike = f["mirror_agreement"][faces]
+        assert set(alike) == {"eye_color", "blush", "glasses"}
+        assert all(0 <= v <= 1 for v in alike.values())
+    assert "both sides alike" in (tmp_path / "report" / "report.md").read_text()
     inversion = f["inversion"]
     assert inversion["faces"] == 3 and inversion["steps"] == 2
     assert inversion["psnr_db_hybrid"] > 0 and inversion["seconds_cpu"] > 0
