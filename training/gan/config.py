@@ -90,7 +90,7 @@ class TrainConfig:
     # The weight of a mirror term beside it (:func:`~training.gan.losses.mirror_loss`): the
     # guide should read these attributes alike in each fake's left half beside its mirror
     # image and in its right half likewise. The procedural faces draw both eyes in one
-    # colour; the 64 px default GAN drew two-tone eyes: its left and right composites read
+    # colour; the 64 px default GAN drew two-tone eyes: the guide read its two composites
     # as different eye colours on 0.62 of faces at step 72,692 (0.12 on procedural renders,
     # where the face's centre is not exactly the image's). Needs the guide (guide_weight).
     mirror_weight: float = 0.0
