@@ -601,22 +601,25 @@ def _guide_run(folder, resolution=32):
     return folder
 
 
+def _g_change(settings: dict, guide) -> torch.Tensor:
+    """How one generator step of a tiny trainer with config ``settings`` (and ``guide``)
+    changes the generator's parameters, flattened."""
+    config = TrainConfig.for_size(32, {**TINY, **settings})
+    trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
+    z, cross, _, _ = trainer.draw(4)
+    before = [p.clone() for p in trainer.G.parameters()]
+    trainer.g_step(z, cross)
+    return torch.cat(
+        [(p - b).flatten() for p, b in zip(trainer.G.parameters(), before, strict=True)]
+    )
+
+
 def test_the_generator_answers_to_its_guide(tmp_path):
     from training.classifier.train import load_classifier
 
     guide = load_classifier(_guide_run(tmp_path / "guide"))
-
-    def g_change(weight: float, with_guide) -> torch.Tensor:
-        config = TrainConfig.for_size(32, {**TINY, "guide_weight": weight})
-        trainer = Trainer(config, torch.device("cpu"), 1, guide=with_guide)
-        z, cross, _, _ = trainer.draw(4)
-        before = [p.clone() for p in trainer.G.parameters()]
-        trainer.g_step(z, cross)
-        return torch.cat(
-            [(p - b).flatten() for p, b in zip(trainer.G.parameters(), before, strict=True)]
-        )
-
-    assert not torch.allclose(g_change(0.0, None), g_change(5.0, guide))
+    unguided = _g_change({"guide_weight": 0.0}, None)
+    assert not torch.allclose(unguided, _g_change({"guide_weight": 5.0}, guide))
     assert all(not p.requires_grad for p in guide.parameters())  # the guide stays as it is
     with pytest.raises(ValueError, match="guide"):
         Trainer(TrainConfig.for_size(32, {**TINY, "guide_weight": 1.0}), torch.device("cpu"), 1)
@@ -626,20 +629,12 @@ def test_the_mirror_term_asks_the_guide_to_read_both_halves_alike(tmp_path):
     from training.classifier.train import load_classifier
 
     guide = load_classifier(_guide_run(tmp_path / "guide"))
-
-    def g_change(**settings) -> torch.Tensor:
-        config = TrainConfig.for_size(32, {**TINY, "guide_weight": 0.5, **settings})
-        trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
-        z, cross, _, _ = trainer.draw(4)
-        before = [p.clone() for p in trainer.G.parameters()]
-        trainer.g_step(z, cross)
-        return torch.cat(
-            [(p - b).flatten() for p, b in zip(trainer.G.parameters(), before, strict=True)]
-        )
-
-    plain = g_change()
-    assert torch.equal(plain, g_change(mirror_attributes=["hair"]))  # weight 0: no term
-    assert not torch.allclose(plain, g_change(mirror_weight=5.0, mirror_attributes=["hair"]))
+    guided = {"guide_weight": 0.5}
+    plain = _g_change(guided, guide)
+    no_weight = _g_change({**guided, "mirror_attributes": ["hair"]}, guide)
+    assert torch.equal(plain, no_weight)  # weight 0: no term
+    mirrored = {**guided, "mirror_weight": 5.0, "mirror_attributes": ["hair"]}
+    assert not torch.allclose(plain, _g_change(mirrored, guide))
     with pytest.raises(ValueError, match=r"mirror_attributes \['eyes'\] are not read"):
         Trainer(
             TrainConfig.for_size(

@@ -286,20 +286,19 @@ class Trainer:
             if self.guide is not None:
                 # one pass over the fakes and, for the mirror term, their mirror composites
                 seen = torch.cat([fake, *mirror_halves(fake)]) if self.mirrored else fake
-                readings = {
-                    k: v.chunk(3) if self.mirrored else (v,) for k, v in self.guide(seen).items()
-                }
+                readings = self.guide(seen)
         loss = g_nonsaturating_loss(logits)
         if self.detail_judge is not None:
             loss = loss + self.config.detail_weight * g_nonsaturating_loss(detail_logits)
         if self.guide is not None:
+            n = len(fake)
             loss = loss + self.config.guide_weight * clarity_loss(
-                {k: v[0] for k, v in readings.items()}
+                {k: v[:n] for k, v in readings.items()}
             )
             if self.mirrored:
                 loss = loss + self.config.mirror_weight * mirror_loss(
-                    {k: readings[k][1] for k in self.mirrored},
-                    {k: readings[k][2] for k in self.mirrored},
+                    {k: readings[k][n : 2 * n] for k in self.mirrored},
+                    {k: readings[k][2 * n :] for k in self.mirrored},
                 )
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()

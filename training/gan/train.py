@@ -543,6 +543,14 @@ def _dry_run(
         else f"{len(dataset)} pictures in {options.data}"
     )
     what = f"resume {options.out} at step {start}" if checkpoint else f"start {options.out}"
+    guided = []
+    if guide is not None:
+        line = f"  guided by a classifier of {', '.join(guide.config.names)} "
+        line += f"(weight {config.guide_weight:g})"
+        if config.mirror_weight > 0:
+            line += f"; mirror term on {', '.join(config.mirror_attributes)} "
+            line += f"(weight {config.mirror_weight:g})"
+        guided.append(line)
     lines = (
         f"dry run: would {what} and train to step {options.steps}",
         f"  data: {data}, one batch {tuple(batch.shape)} loaded",
@@ -551,20 +559,7 @@ def _dry_run(
         f"  batch {config.batch_size} on {device} x {info.world_size} process(es), "
         f"{config.workers()} data worker(s); checkpoints every {config.checkpoint_interval} "
         f"steps, samples every {config.sample_interval}",
-        *(
-            [
-                f"  guided by a classifier of {', '.join(guide.config.names)} "
-                f"(weight {config.guide_weight:g})"
-                + (
-                    f"; mirror term on {', '.join(config.mirror_attributes)} "
-                    f"(weight {config.mirror_weight:g})"
-                    if config.mirror_weight > 0
-                    else ""
-                )
-            ]
-            if guide is not None
-            else []
-        ),
+        *guided,
         "  nothing was written",
     )
     return DryRun(lines)
