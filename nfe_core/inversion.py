@@ -8,15 +8,17 @@ stays in the region the boundaries were fitted in and edits behave as on sampled
 The feature loss compares activation maps of the bundle's attribute classifier (a network we
 trained ourselves: no pretrained VGG can be downloaded).
 
-Then pivotal tuning (Roich et al. 2022, :func:`tune`): with that latent held as the pivot, a
-copy of the generator's synthesis network is tuned until it draws the picture there. The
-latent stays in the region the boundaries were fitted in, so edits move it as before, and
-the tuned network draws the edited face with the picture's own details; the model's
-generator is never changed (a face carries its tuned weights, :func:`tuned_generator`).
+Then pivotal tuning (Roich et al. 2022, :func:`tune`): the latent's rows are pulled to their
+mean (:func:`pivot`: one w for every layer, as the paper's pivot lives in W) and, with that
+held as the pivot, a copy of the generator's synthesis network is tuned until it draws the
+picture there. The pivot is a latent like the sampled ones the boundaries were fitted on, so
+edits move it as they move any face, and the tuned network draws the edited face with the
+picture's own details; the model's generator is never changed (a face carries its tuned
+weights, :func:`tuned_generator`). :func:`hybrid` runs the whole of it.
 
-``invert`` and ``tune`` are pure functions of their inputs (deterministic for a given image
-and options); ``progress(step, total)`` is called after each step and ``should_stop()``
-between steps - cancelling returns at once with the best found so far.
+``invert``, ``tune`` and ``hybrid`` are pure functions of their inputs (deterministic for a
+given image and options); ``progress(step, total)`` is called after each step and
+``should_stop()`` between steps - cancelling returns at once with the best found so far.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -248,9 +250,19 @@ class TuningOptions:
     rampdown: float = 0.25
     # only the layers that draw at this resolution and above are tuned (0: every layer)
     from_resolution: int = 0
+    # How much of each W+ row's difference from the rows' mean the pivot keeps (:func:`pivot`;
+    # 0: one w for every layer, 1: the refined W+ as it is). The refined rows sit far apart
+    # (row 6 about twice as far from the mean as sampled faces' rows), and there edits
+    # behave unlike on sampled faces: on the drawn pictures of benchmarks/bench_drawn_edits.py
+    # the GAN of step 90,051 turned no hair pink (0 of 8) from the W+ pivot, 8 of 8 from one
+    # w (all edits pasted 28 -> 37 of 48, the other attributes kept 41 -> 46); 0.5: pink
+    # still 0 of 8. See DEFAULT_TUNE_STEPS for what it costs in PSNR and steps.
+    spread: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_options(self, ("lr", "pixel_weight", "feature_weight"))
+        _check_options(self, ("lr", "pixel_weight", "feature_weight", "spread"))
+        if self.spread > 1:
+            raise ValueError(f"spread must be a number from 0 to 1, got {self.spread!r}")
         if not isinstance(self.from_resolution, int) or self.from_resolution < 0:
             raise ValueError(
                 f"from_resolution: expected a whole number, got {self.from_resolution!r}"
@@ -270,6 +282,15 @@ class Tuning:
     seconds: float
     cancelled: bool
     generator: Generator  # the tuned copy holding ``weights`` (frozen, eval mode)
+
+
+def pivot(latent: Tensor, spread: float = 0.0) -> Tensor:
+    """The pivot tuning holds for a refined W+ ``latent`` (num_ws, w_dim): each row pulled to
+    the rows' mean, keeping ``spread`` (0..1) of its difference from it (0: the mean in
+    every row, one w; 1: ``latent`` itself)."""
+    if latent.ndim != 2:
+        raise ValueError(f"latent: expected W+ (num_ws, w_dim), got {tuple(latent.shape)}")
+    return torch.lerp(latent.mean(dim=0, keepdim=True).expand_as(latent), latent, spread)
 
 
 def tunable_names(generator: Generator, from_resolution: int = 0) -> list[str]:
@@ -402,4 +423,75 @@ def tune(
         seconds=time.perf_counter() - started,
         cancelled=cancelled,
         generator=tuned,
+    )
+
+
+# --- the two together -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hybrid:
+    """A picture's face, inverted and tuned (:func:`hybrid`)."""
+
+    latent: Tensor  # what edits start from: the pivot, or the refined W+ when nothing was tuned
+    inversion: Inversion  # the latent's refinement (its ``latent``: the refined W+)
+    tuning: Tuning | None  # None: no tuning asked for, or stopped before a tuning step
+    generator: Generator  # what draws ``latent``: the tuned copy, or the model's own
+    loss: float  # the reconstruction loss of ``latent`` drawn by ``generator``
+    seconds: float
+    cancelled: bool
+
+
+def hybrid(
+    image: Tensor,
+    generator: Generator,
+    encoder: Encoder,
+    classifier: AttributeClassifier,
+    options: InversionOptions | None = None,
+    tuning: TuningOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> Hybrid:
+    """Invert ``image`` (:func:`invert`), then tune a copy of the generator (:func:`tune`) at
+    the refined latent's :func:`pivot`. ``progress(step, total)`` counts both runs' steps in
+    one total; ``should_stop()`` between steps ends it with the best found so far (stopped
+    before the first tuning step: the refined W+ on the model's generator, untuned)."""
+    options = options or InversionOptions()
+    tuning = tuning or TuningOptions()
+    total = options.steps + tuning.steps
+    inversion = invert(
+        image, generator, encoder, classifier, options,
+        progress=None if progress is None else lambda done, _: progress(done, total),
+        should_stop=should_stop,
+    )  # fmt: skip
+    untuned = Hybrid(
+        latent=inversion.latent,
+        inversion=inversion,
+        tuning=None,
+        generator=generator,
+        loss=inversion.loss,
+        seconds=inversion.seconds,
+        cancelled=inversion.cancelled,
+    )
+    if not tuning.steps or inversion.cancelled:
+        return untuned
+    held = pivot(inversion.latent, tuning.spread)
+    result = tune(
+        image, generator, held, classifier, tuning,
+        progress=None
+        if progress is None
+        else lambda done, _: progress(options.steps + done, total),
+        should_stop=should_stop,
+    )  # fmt: skip
+    if result.steps_done == 0:
+        return replace(untuned, cancelled=True, seconds=inversion.seconds + result.seconds)
+    return Hybrid(
+        latent=held,
+        inversion=inversion,
+        tuning=result,
+        generator=result.generator,
+        loss=result.loss,
+        seconds=inversion.seconds + result.seconds,
+        cancelled=result.cancelled,
     )

@@ -36,8 +36,7 @@ from nfe_core.inversion import (
     DEFAULT_TUNE_STEPS,
     InversionOptions,
     TuningOptions,
-    invert,
-    tune,
+    hybrid,
     tuned_generator,
 )
 from nfe_core.jobs import ProgressFn, StopFn
@@ -326,11 +325,12 @@ def invert_picture(
 ) -> Inverted:
     """Invert the face in ``box`` of ``picture`` (any size; a small face is upscaled):
     the encoder's guess, ``steps`` refinement steps on the latent, then ``tune_steps`` of
-    pivotal tuning (:func:`~nfe_core.inversion.tune`; 0: none) on a copy of the generator.
+    pivotal tuning (:func:`~nfe_core.inversion.hybrid`; 0: none) of a copy of the generator
+    at the latent's pivot, which is then the face's latent (one w in every row).
 
     ``progress(step, steps + tune_steps)`` is called after each step; ``should_stop()``
     between steps ends the inversion early with the best found so far
-    (``Inverted.cancelled``; stopped before tuning: no tuned weights).
+    (``Inverted.cancelled``; stopped before tuning: no tuned weights, the refined W+).
 
     Raises:
         ModelNotReadyError: the bundle has no encoder or classifier.
@@ -341,49 +341,27 @@ def invert_picture(
     assert bundle.encoder is not None and bundle.classifier is not None
     options = InversionOptions(steps=steps)
     tuning = TuningOptions(steps=tune_steps)
-    total = options.steps + tuning.steps
     resolution = bundle.generator.config.resolution
     clamped, crop = face_crop(picture, box, resolution)
     image = pixels_to_images(crop)[0].to(bundle.device)
-    inversion = invert(
-        image,
-        bundle.generator,
-        bundle.encoder,
-        bundle.classifier,
-        options,
-        progress=None if progress is None else lambda done, _: progress(done, total),
-        should_stop=should_stop,
-    )
-    tuned, loss, tune_done, seconds = None, inversion.loss, 0, inversion.seconds
-    cancelled, drawn_by = inversion.cancelled, bundle.generator
-    if tuning.steps and not cancelled:
-        result = tune(
-            image,
-            bundle.generator,
-            inversion.latent,
-            bundle.classifier,
-            tuning,
-            progress=None
-            if progress is None
-            else lambda done, _: progress(options.steps + done, total),
-            should_stop=should_stop,
-        )
-        tuned, loss, tune_done = result.weights, result.loss, result.steps_done
-        seconds, cancelled, drawn_by = seconds + result.seconds, result.cancelled, result.generator
+    found = hybrid(
+        image, bundle.generator, bundle.encoder, bundle.classifier, options, tuning,
+        progress=progress, should_stop=should_stop,
+    )  # fmt: skip
     return Inverted(
         size=picture.size,
         box=clamped,
         crop=crop,
-        latent=inversion.latent,
-        reconstruction=render(bundle, inversion.latent, drawn_by),
+        latent=found.latent,
+        reconstruction=render(bundle, found.latent, found.generator),
         steps=options.steps,
-        steps_done=inversion.steps_done,
-        loss=loss,
-        seconds=seconds,
-        cancelled=cancelled,
-        tuned=tuned,
+        steps_done=found.inversion.steps_done,
+        loss=found.loss,
+        seconds=found.seconds,
+        cancelled=found.cancelled,
+        tuned=None if found.tuning is None else found.tuning.weights,
         tune_steps=tuning.steps,
-        tune_steps_done=tune_done,
+        tune_steps_done=0 if found.tuning is None else found.tuning.steps_done,
     )
 
 

@@ -445,14 +445,15 @@ def inversion_figures(
 ) -> dict[str, Any]:
     """Invert held-out procedural renders (never seen in training) as the app does - the
     encoder's guess, refinement steps on the latent, pivotal tuning of a copy of the
-    generator - and measure: PSNR of the encoder's guess, of the refined latent before
-    tuning and of the finished (hybrid) reconstruction; the judge's attribute agreement
+    generator at the latent's pivot (:func:`~nfe_core.inversion.hybrid`) - and measure: PSNR
+    of the encoder's guess, of the refined W+ before tuning and of the finished (hybrid)
+    reconstruction; the judge's attribute agreement
     between each render and its reconstruction; class-edit success on the inverted faces
     (each to a class the judge does not see in its reconstruction, the others kept, landed
     and drawn by the face's own generator); seconds per inversion on this machine's CPU (and
     GPU when the bundle is on one). With ``example``, the first faces are drawn there too
     (:func:`inversion_example`)."""
-    from nfe_core.inversion import InversionOptions, TuningOptions, invert, tune
+    from nfe_core.inversion import InversionOptions, TuningOptions, hybrid
 
     assert bundle.encoder is not None and bundle.classifier is not None
     images, _ = procedural_renders(
@@ -470,21 +471,14 @@ def inversion_figures(
     targets: dict[str, list[int]] = {a: [] for a in attributes}
     for i, image in enumerate(images):
         check_stop(should_stop)
-        result = invert(
-            image, bundle.generator, bundle.encoder, bundle.classifier, steps,
+        result = hybrid(
+            image, bundle.generator, bundle.encoder, bundle.classifier, steps, tuning,
             should_stop=should_stop,
         )  # fmt: skip
-        took, generator = result.seconds, bundle.generator
-        if tuning.steps:
-            tuned = tune(
-                image, bundle.generator, result.latent, bundle.classifier, tuning,
-                should_stop=should_stop,
-            )  # fmt: skip
-            took += tuned.seconds
-            generator = tuned.generator
-        seconds.append(took)
-        start.append(result.encoder_latent)
-        refined.append(result.latent)
+        generator = result.generator
+        seconds.append(result.seconds)
+        start.append(result.inversion.encoder_latent)
+        refined.append(result.inversion.latent)
         face = draw(generator, result.latent[None])
         finished.append(face)
         reading = read_labels(judge, face, 1)
@@ -521,6 +515,7 @@ def inversion_figures(
         "faces": len(images),
         "steps": options.inversion_steps,
         "tune_steps": options.tune_steps,
+        "pivot_spread": tuning.spread,
         "psnr_db_encoder": round(float(psnr_db(rec_start, images).mean()), 3),
         "psnr_db_refined": round(float(psnr_db(rec_refined, images).mean()), 3),
         "psnr_db_hybrid": round(float(psnr_db(rec_final, images).mean()), 3),

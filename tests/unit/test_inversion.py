@@ -12,7 +12,9 @@ from nfe_core.bundle import BundleError, load_bundle, save_bundle
 from nfe_core.inversion import (
     InversionOptions,
     TuningOptions,
+    hybrid,
     invert,
+    pivot,
     tunable_names,
     tune,
     tuned_generator,
@@ -188,6 +190,59 @@ def test_tuning_cancels_within_one_step_and_refuses_bad_input(nets, sample):
         tune(sample, generator, pivot[:2], classifier)
     with pytest.raises(ValueError, match="steps"):
         TuningOptions(steps=-1)
+
+
+def test_the_pivot_pulls_the_rows_to_their_mean():
+    latent = torch.arange(12.0).reshape(3, 4)
+    one = pivot(latent)
+    assert torch.equal(one, latent.mean(0, keepdim=True).expand(3, 4))
+    assert torch.equal(pivot(latent, 1.0), latent)
+    half = pivot(latent, 0.5)
+    assert torch.allclose(half - one, 0.5 * (latent - one))
+    with pytest.raises(ValueError, match="W\\+"):
+        pivot(latent[0])
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="spread"):
+            TuningOptions(spread=bad)
+
+
+def test_hybrid_tunes_at_the_one_w_pivot_and_counts_both_runs(nets, sample):
+    generator, encoder, classifier = nets
+    seen = []
+    options, tuning = InversionOptions(steps=3), TuningOptions(steps=4)
+    found = hybrid(
+        sample, generator, encoder, classifier, options, tuning,
+        progress=lambda i, n: seen.append((i, n)),
+    )  # fmt: skip
+    assert seen == [(i, 7) for i in range(1, 8)]
+    assert found.tuning is not None and not found.cancelled
+    # edits start from one w in every row: the refined W+ pulled to its mean
+    assert torch.equal(found.latent, pivot(found.inversion.latent))
+    assert not torch.equal(found.inversion.latent, found.latent)  # the rows did differ
+    assert found.generator is found.tuning.generator
+    with torch.no_grad():
+        drawn = _draw(found.generator, found.latent)
+    assert _psnr(drawn, sample) > _psnr(_draw(generator, found.latent), sample)
+    again = hybrid(sample, generator, encoder, classifier, options, tuning)
+    assert torch.equal(again.latent, found.latent)
+    assert all(torch.equal(again.tuning.weights[k], v) for k, v in found.tuning.weights.items())
+    kept = hybrid(sample, generator, encoder, classifier, options, TuningOptions(steps=4, spread=1))
+    assert torch.equal(kept.latent, kept.inversion.latent)
+    # no tuning, or stopped before its first step: the refined W+ on the model's generator
+    for steps, stop_after in ((0, 99), (4, 3)):
+        calls: list[int] = []
+
+        def stop(calls: list[int] = calls, stop_after: int = stop_after) -> bool:
+            calls.append(1)
+            return len(calls) > stop_after
+
+        untuned = hybrid(
+            sample, generator, encoder, classifier, options, TuningOptions(steps=steps),
+            should_stop=stop,
+        )  # fmt: skip
+        assert untuned.tuning is None and untuned.generator is generator
+        assert torch.equal(untuned.latent, untuned.inversion.latent)
+        assert untuned.cancelled == (steps > 0)
 
 
 def test_tuned_weights_of_another_model_are_refused(nets, sample):

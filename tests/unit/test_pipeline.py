@@ -76,8 +76,11 @@ def test_inverted_face_has_the_models_shapes(bundle: Bundle, art: Picture) -> No
     record = inverted.source_record("art.png")
     assert record["kind"] == "inversion" and record["box"] == [10, 5, 40, 40]
     assert record["steps"] == 3 and record["tune_steps_done"] == 2 and record["seconds"] >= 0
+    # tuned faces are edited from one w in every row; untuned ones from the refined W+
+    assert torch.equal(inverted.latent, inverted.latent[:1].expand_as(inverted.latent))
     plain = invert_picture(bundle, art, FaceBox(10, 5, 40, 40), steps=3, tune_steps=0)
-    assert plain.tuned is None and torch.equal(plain.latent, inverted.latent)
+    assert plain.tuned is None and torch.equal(plain.latent.mean(0), inverted.latent[0])
+    assert not torch.equal(plain.latent, inverted.latent)
     assert np.array_equal(plain.reconstruction, render(bundle, plain.latent))
 
 
