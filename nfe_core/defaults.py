@@ -16,12 +16,15 @@ tuning 20.8 dB, 0.932, 0.80 / 0.65 / 0.23; 50 + 50 tuned 24.5 dB, 0.964, 0.80 / 
 4.7 s (5.5 s in the report's run), 30 + 55 4.1 s for 0.7 dB less: the default, with room
 under 5 s on a busy machine."""
 
-DEFAULT_TUNE_STEPS = 55
+DEFAULT_TUNE_STEPS = 110
 """Pivotal tuning steps after the latent is found (:func:`nfe_core.inversion.tune`, learning
 rate 1e-3, every synthesis layer: tuning only the layers from 16 px up gave 23.9 dB, a
 learning rate of 3e-4 22.8 dB, 2e-3 24.8 dB, with no better edits). Its feature loss weighs
 0.2 against the pixel loss (:class:`nfe_core.inversion.TuningOptions`): 1.4 dB more than at
-1, with edits and attribute agreement as they were."""
+1, with edits and attribute agreement as they were. 55 steps were enough from the refined
+W+ (26.7 dB on the report's 200 held-out faces, GAN of step 90,051); from its one-w pivot
+(``TuningOptions.spread`` 0), which edits like a sampled face, 55 steps gave 24.0 dB and 110
+gave 26.3 dB (see the README's inversion section for the edits it buys)."""
 
 DEFAULT_TRUNCATION = 0.7
 """How far generated faces are pulled towards the mean face (1: not at all)."""

@@ -938,12 +938,15 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
     if inversion:
         seconds = inversion.get("seconds_cpu", inversion.get("seconds_gpu"))
         where = "CPU" if "seconds_cpu" in inversion else "GPU"
+        spread = inversion.get("pivot_spread", 1.0)  # reports from before the pivot: W+
+        pivot = "its rows' mean (one w)" if spread == 0 else f"{spread:g} of the rows' spread"
         lines += [
             "## inversion",
             "",
             f"{inversion['faces']} held-out procedural faces; the encoder's guess, "
             f"{inversion['steps']} refinement steps on the latent, "
-            f"{inversion.get('tune_steps', 0)} pivotal tuning steps on the generator:",
+            f"{inversion.get('tune_steps', 0)} pivotal tuning steps on the generator at the "
+            f"latent's pivot ({pivot}):",
             "",
             f"- PSNR encoder only {inversion['psnr_db_encoder']:.2f} dB, refined latent "
             f"{inversion.get('psnr_db_refined', inversion['psnr_db_hybrid']):.2f} dB, hybrid "

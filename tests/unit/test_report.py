@@ -178,6 +178,7 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     assert inversion["faces"] == 3 and inversion["steps"] == 2
     assert inversion["psnr_db_hybrid"] > 0 and inversion["seconds_cpu"] > 0
     assert inversion["psnr_db_refined"] > 0 and inversion["tune_steps"] == 2
+    assert inversion["pivot_spread"] == 0  # tuned at one w, as the app does
     assert 0 <= inversion["attribute_agreement"] <= 1
     assert set(inversion["edit_success_inverted"]) == {"hair_color", "glasses"}
     by_class = inversion["edit_success_inverted_by_class"]
@@ -210,6 +211,7 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     md = (tmp_path / "report" / "report.md").read_text()
     assert "Fréchet distance" in md and "strip_glasses.png" in md
     assert "(samples.png)" in md and "(inversion.png)" in md
+    assert "at the latent's pivot (its rows' mean (one w))" in md
     # the quality bar: a tiny untrained bundle misses it, and the report says which lines
     assert "bars missed" in md
     bar = f["quality_bar"]
