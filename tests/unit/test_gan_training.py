@@ -554,6 +554,28 @@ def test_clarity_is_minus_the_information_a_reading_carries_about_the_class():
     assert losses.clarity_loss({"a": p.log()}).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
+def test_clarity_asks_the_batch_for_the_shares_it_is_given():
+    p = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
+    each = -(p * p.log()).sum(1).mean()
+    mean = p.mean(0)
+    shares = torch.tensor([0.5, 0.3, 0.2])
+    expected = each + (mean * (mean / shares).log()).sum()  # KL(mean reading || shares)
+    got = losses.clarity_loss({"a": p.log()}, {"a": shares})
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    # uniform shares: the uniform's term, shifted by log K (the same gradient)
+    uniform = losses.clarity_loss({"a": p.log()}, {"a": torch.full((3,), 1 / 3)}).item()
+    assert uniform == pytest.approx(losses.clarity_loss({"a": p.log()}).item() + math.log(3))
+    # a batch read in the shares' own proportions pays nothing for them
+    sure = torch.eye(2).repeat_interleave(torch.tensor([3, 1]), dim=0) * 50  # 3 of one, 1 other
+    assert losses.clarity_loss({"b": sure}, {"b": torch.tensor([0.75, 0.25])}).item() == (
+        pytest.approx(0, abs=1e-4)
+    )
+    # attributes without shares are measured against the uniform
+    both = losses.clarity_loss({"a": p.log(), "b": sure}, {"a": shares}).item()
+    alone = losses.clarity_loss({"b": sure}).item()
+    assert both == pytest.approx(expected.item() + alone, rel=1e-5)
+
+
 def test_mirror_composites_and_how_differently_they_read():
     image = torch.arange(2 * 3 * 4 * 6, dtype=torch.float32).reshape(2, 3, 4, 6)
     left, right = losses.mirror_halves(image)
@@ -601,11 +623,11 @@ def _guide_run(folder, resolution=32):
     return folder
 
 
-def _g_change(settings: dict, guide) -> torch.Tensor:
-    """How one generator step of a tiny trainer with config ``settings`` (and ``guide``)
-    changes the generator's parameters, flattened."""
+def _g_change(settings: dict, guide, shares=None) -> torch.Tensor:
+    """How one generator step of a tiny trainer with config ``settings`` (and ``guide``,
+    ``shares``) changes the generator's parameters, flattened."""
     config = TrainConfig.for_size(32, {**TINY, **settings})
-    trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
+    trainer = Trainer(config, torch.device("cpu"), 1, guide=guide, shares=shares)
     z, cross, _, _ = trainer.draw(4)
     before = [p.clone() for p in trainer.G.parameters()]
     trainer.g_step(z, cross)
@@ -623,6 +645,14 @@ def test_the_generator_answers_to_its_guide(tmp_path):
     assert all(not p.requires_grad for p in guide.parameters())  # the guide stays as it is
     with pytest.raises(ValueError, match="guide"):
         Trainer(TrainConfig.for_size(32, {**TINY, "guide_weight": 1.0}), torch.device("cpu"), 1)
+    # the batch asked for the data's class shares instead of the uniform: another step
+    uniform = _g_change({"guide_weight": 5.0}, guide)
+    asked = _g_change({"guide_weight": 5.0}, guide, {"hair": [0.8, 0.1, 0.1]})
+    assert not torch.allclose(uniform, asked)
+    with pytest.raises(ValueError, match="shares of hair: 2 given, the guide reads 3"):
+        _g_change({"guide_weight": 5.0}, guide, {"hair": [0.5, 0.5]})
+    with pytest.raises(ValueError, match="guide_shares"):
+        TrainConfig.for_size(32, {**TINY, "guide_shares": "even"})
 
 
 def test_the_mirror_term_asks_the_guide_to_read_both_halves_alike(tmp_path):
@@ -678,7 +708,20 @@ def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
     assert "64 px" in one_error_line(capsys)
 
     assert gan(run, guided, "--guide", str(guide), "--dry-run", steps=2) == 0
-    assert "guided by a classifier of hair, glasses (weight 0.5)" in capsys.readouterr().out
+    assert (
+        "guided by a classifier of hair, glasses (weight 0.5; batch toward uniform class shares)"
+    ) in capsys.readouterr().out
+    shared = tmp_path / "shared.json"
+    shared.write_text(json.dumps({**TINY, "guide_weight": 0.5, "guide_shares": "data"}))
+    assert gan(run, shared, "--guide", str(guide), "--dry-run", steps=2) == 0
+    # the procedural faces are labelled with glasses; nothing in the data is called "hair"
+    assert "batch toward the data's class shares of glasses)" in capsys.readouterr().out
+    unlabelled = tmp_path / "pictures"
+    unlabelled.mkdir()
+    for i in range(2):
+        Image.new("RGB", (40, 40), (30 * i, 90, 200)).save(unlabelled / f"{i}.png")
+    assert gan(run, shared, "--guide", str(guide), data=str(unlabelled), steps=2) == 2
+    assert 'guide_shares "data" needs labelled training data' in one_error_line(capsys)
     mirrored = tmp_path / "mirrored.json"
     mirrored.write_text(
         json.dumps({**TINY, "guide_weight": 0.5, "mirror_weight": 2, "mirror_attributes": ["hair"]})

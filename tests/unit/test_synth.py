@@ -16,7 +16,7 @@ from training.synth import (
     render_face,
     sample_face,
 )
-from training.synth.dataset import FolderFaces, SyntheticFaces
+from training.synth.dataset import FolderFaces, SyntheticFaces, class_shares
 from training.synth.params import hair_length_class
 from training.synth.schema import HAIR_LENGTHS
 
@@ -195,6 +195,32 @@ def test_datasets_serve_the_same_faces_on_the_fly_and_from_a_folder(tmp_path):
         assert a["labels"].tolist() == b["labels"].tolist()
         assert (a["labels"] >= 0).all()
         assert abs(float(a["hair_length_value"]) - float(b["hair_length_value"])) < 1e-3
+        assert fly.labels_of(i) == folder.labels_of(i) == fly.load(i)[1]  # without a render
+    glasses = ("false", "true")
+    seen = [glasses.index(fly.labels_of(i)["glasses"]) for i in range(5)]
+    counts = np.bincount(seen, minlength=2)
+    expected = list((counts + 1) / (counts + 1).sum())
+    shares = class_shares(folder, {"glasses": glasses})
+    assert list(shares) == ["glasses"] and shares["glasses"] == pytest.approx(expected)
+
+
+def test_class_shares_are_the_datas_label_frequencies():
+    classes = {
+        "accessory": ("none", "bow", "hairclip", "flower"),
+        "glasses": ("false", "true"),
+        "wings": ("yes", "no"),  # no face is labelled with it
+    }
+    shares = class_shares(SyntheticFaces(100_000, 32), classes, limit=4000)
+    assert set(shares) == {"accessory", "glasses"}
+    assert sum(shares["accessory"]) == pytest.approx(1) and min(shares["accessory"]) > 0
+    # sample_face draws no accessory with p 0.55 and glasses with 0.25 (4,000 faces: +-0.03)
+    assert shares["accessory"][0] == pytest.approx(0.55, abs=0.03)
+    assert shares["glasses"][1] == pytest.approx(0.25, abs=0.03)
+    # one face: its classes counted once each, every other class once more than never
+    one = class_shares(SyntheticFaces(1, 32), {"glasses": classes["glasses"]})
+    assert sorted(one["glasses"]) == [pytest.approx(1 / 3), pytest.approx(2 / 3)]
+    with pytest.raises(ValueError, match="limit"):
+        class_shares(SyntheticFaces(3, 32), classes, limit=0)
 
 
 def test_folder_dataset_crops_any_picture_and_leaves_unlabelled_ones_unknown(tmp_path):
@@ -209,6 +235,7 @@ def test_folder_dataset_crops_any_picture_and_leaves_unlabelled_ones_unknown(tmp
     item = data[0]
     assert item["image"].shape == (3, 32, 32)
     assert (item["labels"] == -1).all() and np.isnan(float(item["hair_length_value"]))
+    assert data.labels_of(0) == {} and class_shares(data, {"glasses": ("false", "true")}) == {}
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no pictures"):
         FolderFaces(tmp_path / "empty", 32)

@@ -6,7 +6,8 @@ one: it trains on the same real and fake batches, with its own lazy R1, and the 
 loss adds ``detail_weight`` times its non-saturating loss.
 
 With ``guide_weight`` above 0 the generator's loss adds that times the clarity of a frozen
-guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_loss`), and
+guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_loss`; its
+batch term toward the class ``shares`` the Trainer is given, else the uniform), and
 with ``mirror_weight`` above 0 that times how differently it reads the ``mirror_attributes``
 of each fake's two mirror composites (:func:`~training.gan.losses.mirror_loss`); the guide
 travels in the checkpoints.
@@ -22,6 +23,7 @@ import contextlib
 import copy
 import inspect
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,11 +108,21 @@ class Trainer:
         seed: int,
         info: DistInfo | None = None,
         guide: AttributeClassifier | None = None,
+        shares: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
         self.config, self.device, self.seed = config, device, seed
         if (guide is None) != (config.guide_weight == 0):
             raise ValueError("a guide classifier goes with a guide_weight above 0, and only then")
         self.guide = None if guide is None else guide.to(device).eval().requires_grad_(False)
+        # the class shares the guide's batch term asks for (none given: the uniform)
+        self.shares = {}
+        for name, values in (shares or {}).items():
+            classes = () if guide is None else guide.config.classes.get(name, ())
+            if len(values) != len(classes):
+                raise ValueError(
+                    f"shares of {name}: {len(values)} given, the guide reads {len(classes)} classes"
+                )
+            self.shares[name] = torch.tensor(values, dtype=torch.float32, device=device)
         self.mirrored = config.mirror_attributes if config.mirror_weight > 0 else ()
         if guide is not None:
             unknown = [a for a in self.mirrored if a not in guide.config.names]
@@ -293,7 +305,7 @@ class Trainer:
         if self.guide is not None:
             n = len(fake)
             loss = loss + self.config.guide_weight * clarity_loss(
-                {k: v[:n] for k, v in readings.items()}
+                {k: v[:n] for k, v in readings.items()}, self.shares
             )
             if self.mirrored:
                 loss = loss + self.config.mirror_weight * mirror_loss(

@@ -22,19 +22,29 @@ def g_nonsaturating_loss(fake_logits: Tensor) -> Tensor:
     return F.softplus(-fake_logits.float()).mean()
 
 
-def clarity_loss(logits: Mapping[str, Tensor]) -> Tensor:
+def clarity_loss(
+    logits: Mapping[str, Tensor], shares: Mapping[str, Tensor] | None = None
+) -> Tensor:
     """How unclearly a classifier reads a batch: per attribute (logits (N, classes)), the mean
-    entropy of each image's reading minus the entropy of the batch's mean reading, summed
-    over attributes (minus the mutual information between image and class, as InfoGAN
-    maximises it). Low when every image reads as one class and the batch as many; a float32
-    scalar. The second term keeps a generator guided by it from drawing every face alike."""
+    entropy of each image's reading plus how far the batch's mean reading is from the
+    attribute's class ``shares`` (Kullback-Leibler; shares (classes,) summing to 1), summed
+    over attributes. An attribute without shares is measured against the uniform: its batch
+    term is minus the entropy of the mean reading, and the whole minus the mutual information
+    between image and class, as InfoGAN maximises it. Low when every image reads as one
+    class and the batch as the shares say; a float32 scalar. The batch term keeps a generator
+    guided by it from drawing every face alike, and with the data's shares from drawing rare
+    classes as often as common ones."""
+    shares = shares or {}
     total = torch.zeros((), device=next(iter(logits.values())).device)
-    for values in logits.values():
+    for name, values in logits.items():
         log_p = F.log_softmax(values.float(), dim=1)
         p = log_p.exp()
         each = -(p * log_p).sum(dim=1).mean()
         mean = p.mean(dim=0)
-        total = total + each + (mean * mean.clamp_min(1e-12).log()).sum()
+        log_mean = mean.clamp_min(1e-12).log()
+        if name in shares:
+            log_mean = log_mean - shares[name].to(mean).log()
+        total = total + each + (mean * log_mean).sum()
     return total
 
 

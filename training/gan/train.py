@@ -39,6 +39,8 @@ from training.gan.data import (
 from training.gan.loop import StepLosses, Trainer
 from training.gan.run_folder import RunFolder, RunFolderError
 from training.gan.samples import fixed_latents, save_grid
+from training.synth.dataset import FaceDataset, class_shares
+from training.synth.writer import LABELS_FILE
 
 W_AVG_SAMPLES = 10_000
 
@@ -161,14 +163,15 @@ def _train(
     guide = _resolve_guide(options, config, checkpoint)
     _check_batch(config, info)
     dataset = open_dataset(options.data, options.size, options.seed, config.synthetic_count)
+    shares = _guide_shares(config, dataset, guide)
     if not options.resume:
         folder.check_new()
     if options.dry_run:
-        return _dry_run(options, config, dataset, device, info, checkpoint, guide)
+        return _dry_run(options, config, dataset, device, info, checkpoint, guide, shares)
 
     with folder.hold() if info.is_main else nullcontext():
         dd.barrier(info)  # every process has checked the folder before rank 0 writes to it
-        trainer = Trainer(config, device, options.seed, info, guide)
+        trainer = Trainer(config, device, options.seed, info, guide, shares)
         if checkpoint is not None:
             trainer.load_state_dict(checkpoint)
             set_rng_state(checkpoint["rng"])
@@ -221,12 +224,29 @@ RETUNABLE = frozenset(
     {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
     | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
     | {"detail_box", "detail_weight", "guide_weight", "mirror_weight", "mirror_attributes"}
+    | {"guide_shares"}
 )
 """Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
 networks go on being optimised (a learning rate, the R1 weight, the EMA, a detail
 discriminator beside the main one, which then starts afresh), not what they are, how the
 data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``); or how much a
-guide classifier weighs and what it asks (mirror_weight, mirror_attributes)."""
+guide classifier weighs and what it asks (guide_shares, mirror_weight, mirror_attributes)."""
+
+
+def _guide_shares(
+    config: TrainConfig, dataset: FaceDataset, guide: AttributeClassifier | None
+) -> dict[str, list[float]] | None:
+    """The class shares the guide's batch term asks for (config ``guide_shares``): None for
+    the uniform, else the data's labels of the guide's classes; ValueError when it has none."""
+    if guide is None or config.guide_shares == "uniform":
+        return None
+    shares = class_shares(dataset, guide.config.classes)
+    if not shares:
+        raise ValueError(
+            'config: guide_shares "data" needs labelled training data (procedural faces, or a '
+            f"folder with {LABELS_FILE}); these pictures carry no labels of the guide's classes"
+        )
+    return shares
 
 
 def _resolve_config(options: TrainOptions, checkpoint: dict | None) -> TrainConfig:
@@ -517,6 +537,7 @@ def _dry_run(
     info: dd.DistInfo,
     checkpoint: dict | None,
     guide: AttributeClassifier | None,
+    shares: dict[str, list[float]] | None,
 ) -> DryRun:
     start = int(checkpoint["step"]) if checkpoint else 0
     sampler = StepBatchSampler(
@@ -529,7 +550,7 @@ def _dry_run(
         world_size=info.world_size,
     )
     batch = next(iter(make_loader(dataset, sampler, workers=0, pin_memory=False)))["image"]
-    trainer = Trainer(config, device, options.seed, info, guide)
+    trainer = Trainer(config, device, options.seed, info, guide, shares)
     with torch.no_grad():
         fake = trainer.G(torch.zeros(batch.shape[0], config.generator.z_dim, device=device))
         trainer.D(batch.to(device))
@@ -546,7 +567,11 @@ def _dry_run(
     guided = []
     if guide is not None:
         line = f"  guided by a classifier of {', '.join(guide.config.names)} "
-        line += f"(weight {config.guide_weight:g})"
+        line += f"(weight {config.guide_weight:g}"
+        if shares is None:
+            line += "; batch toward uniform class shares)"
+        else:
+            line += f"; batch toward the data's class shares of {', '.join(shares)})"
         if config.mirror_weight > 0:
             line += f"; mirror term on {', '.join(config.mirror_attributes)} "
             line += f"(weight {config.mirror_weight:g})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,10 @@ class FaceDataset(Dataset):
     def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
         raise NotImplementedError
 
+    def labels_of(self, index: int) -> dict[str, str]:
+        """The labels of item ``index`` (class names by attribute; {} when unlabelled)."""
+        return self.load(index)[1]
+
     def __getitem__(self, index: int) -> dict:
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} faces")
@@ -77,6 +82,9 @@ class SyntheticFaces(FaceDataset):
     def load(self, index: int) -> tuple[Image.Image, dict[str, str]]:
         params = sample_face(face_rng(self.seed, index))
         return render_face(params, self.size).image, params.labels()
+
+    def labels_of(self, index: int) -> dict[str, str]:
+        return sample_face(face_rng(self.seed, index)).labels()  # no render
 
 
 class TwinFaces(SyntheticFaces):
@@ -138,5 +146,33 @@ class FolderFaces(FaceDataset):
         image = load_image(path).rgb
         if image.size != (self.size, self.size):
             image = ImageOps.fit(image, (self.size, self.size), Image.Resampling.LANCZOS)
-        row = self.label_table.find(path.relative_to(self.root)) if self.label_table else None
-        return image, row or {}
+        return image, self.labels_of(index)
+
+    def labels_of(self, index: int) -> dict[str, str]:
+        if self.label_table is None:
+            return {}
+        return self.label_table.find(self.files[index].relative_to(self.root)) or {}
+
+
+def class_shares(
+    dataset: FaceDataset, classes: Mapping[str, Sequence[str]], limit: int = 20_000
+) -> dict[str, list[float]]:
+    """How often each class of ``classes`` (attribute -> class names) is labelled in
+    ``dataset``, over up to ``limit`` items spread evenly through it: attribute -> shares in
+    the order of its classes, summing to 1 (each count plus one, so no class is ever 0).
+    Attributes no item is labelled with are left out."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    indices = np.unique(np.linspace(0, len(dataset) - 1, min(limit, len(dataset))).round())
+    counts = {name: np.zeros(len(names)) for name, names in classes.items()}
+    labelled = set()
+    for index in indices:
+        for name, label in dataset.labels_of(int(index)).items():
+            if name in counts and label in classes[name]:
+                counts[name][list(classes[name]).index(label)] += 1
+                labelled.add(name)
+    return {
+        name: [float(c) for c in (n + 1) / (n + 1).sum()]
+        for name, n in counts.items()
+        if name in labelled
+    }
