@@ -255,8 +255,9 @@ class TuningOptions:
     # (row 6 about twice as far from the mean as sampled faces' rows), and there edits
     # behave unlike on sampled faces: on the drawn pictures of benchmarks/bench_drawn_edits.py
     # the GAN of step 90,051 turned no hair pink (0 of 8) from the W+ pivot, 8 of 8 from one
-    # w (all edits pasted 28 -> 37 of 48, the other attributes kept 41 -> 46); 0.5: pink
-    # still 0 of 8. See DEFAULT_TUNE_STEPS for what it costs in PSNR and steps.
+    # w (all six targets reached on the pasted pictures 28 -> 34 of 48 at 55 tuning steps, 33
+    # at 110; the other attributes kept 41 -> 47, 45); 0.5: pink still 0 of 8. See
+    # DEFAULT_TUNE_STEPS for what it costs in PSNR and steps.
     spread: float = 0.0
 
     def __post_init__(self) -> None:

@@ -447,10 +447,10 @@ def inversion_figures(
     encoder's guess, refinement steps on the latent, pivotal tuning of a copy of the
     generator at the latent's pivot (:func:`~nfe_core.inversion.hybrid`) - and measure: PSNR
     of the encoder's guess, of the refined W+ before tuning and of the finished (hybrid)
-    reconstruction; the judge's attribute agreement
-    between each render and its reconstruction; class-edit success on the inverted faces
-    (each to a class the judge does not see in its reconstruction, the others kept, landed
-    and drawn by the face's own generator); seconds per inversion on this machine's CPU (and
+    reconstruction; the judge's attribute agreement between each render and its
+    reconstruction; class-edit success on the inverted faces (each to a class the judge does
+    not see in its reconstruction, the others kept, landed and drawn by the face's own
+    generator); seconds per inversion on this machine's CPU (and
     GPU when the bundle is on one). With ``example``, the first faces are drawn there too
     (:func:`inversion_example`)."""
     from nfe_core.inversion import InversionOptions, TuningOptions, hybrid
