@@ -259,11 +259,25 @@ class TuningOptions:
     # at 110; the other attributes kept 41 -> 47, 45); 0.5: pink still 0 of 8. See
     # DEFAULT_TUNE_STEPS for what it costs in PSNR and steps.
     spread: float = 0.0
+    # PTI's locality regulariser: at each step a latent part of the way (``locality_step``,
+    # 0..1; 1: the random face itself) from the pivot toward a random face should still be
+    # drawn as the model draws it (pixel + feature loss, times ``locality_weight``; 0: none),
+    # so that the tuned network bends only near the pivot and an edit that moves away from
+    # it is drawn in full. Without it, hair colour edits of 60 held-out inverted faces of the
+    # 64 px default model reached the judge's class on 0.867 of faces drawn by the tuned
+    # network, 1.0 by the model's own at the same pivot (scratch measurement, 30 + 110 steps:
+    # PSNR 26.46 dB, 2.7 s). With it (weight, step: PSNR, edits, seconds on 2 threads):
+    # 1, 0.5: 21.70 dB, 1.0, 3.3 s; 0.3, 1: 24.94, 1.0, 4.0; 0.1, 0.5: 25.86, 0.95, 3.7;
+    # 0.1, 1: 26.07, 0.967, 4.0; 0.05, 1: 26.31, 0.933, 4.0 (the default).
+    locality_weight: float = 0.05
+    locality_step: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_options(self, ("lr", "pixel_weight", "feature_weight", "spread"))
-        if self.spread > 1:
-            raise ValueError(f"spread must be a number from 0 to 1, got {self.spread!r}")
+        _check_options(self, ("lr", "pixel_weight", "feature_weight", "spread", "locality_weight"))
+        for name in ("spread", "locality_step"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number from 0 to 1, got {value!r}")
         if not isinstance(self.from_resolution, int) or self.from_resolution < 0:
             raise ValueError(
                 f"from_resolution: expected a whole number, got {self.from_resolution!r}"
@@ -346,6 +360,27 @@ def tuned_generator(generator: Generator, weights: Mapping[str, Tensor]) -> Gene
     return copy
 
 
+_LOCALITY_SEED = 0x10CA1  # the random faces of the locality regulariser: the same every time
+
+
+def _locality_targets(
+    generator: Generator, w: Tensor, features: ImageFeatures, options: TuningOptions
+) -> tuple[Tensor | None, Tensor | None, list[Tensor]]:
+    """For the locality regulariser (``options.locality_weight`` above 0): one latent per
+    tuning step, ``locality_step`` of the way from the pivot ``w`` (1, num_ws, w_dim) to a
+    seeded random face, with the model's renders of them and their features; else Nones."""
+    if options.locality_weight == 0 or options.steps == 0:
+        return None, None, []
+    noise = torch.Generator().manual_seed(_LOCALITY_SEED)
+    z = torch.randn(options.steps, generator.config.z_dim, generator=noise).to(w.device)
+    faces = generator.mapping(z).unsqueeze(1).expand(-1, w.shape[1], -1)
+    near = torch.lerp(w.expand_as(faces), faces, options.locality_step)
+    drawn = torch.cat(
+        [generator.synthesis(part, noise_mode="const") for part in near.split(32)]
+    ).float()
+    return near, drawn, features(drawn)
+
+
 def tune(
     image: Tensor,
     generator: Generator,
@@ -386,13 +421,23 @@ def tune(
     try:
         with torch.no_grad():
             target = features(x)
+            near, drawn, drawn_features = _locality_targets(generator, w, features, options)
         optimizer = _Adam(*(params[name] for name in names))
         best_loss, done, cancelled = math.inf, 0, False
         best = {name: params[name].detach().clone() for name in names}
         for step in range(options.steps + 1):
-            rec = tuned.synthesis(w, noise_mode="const")
+            local = near is not None and step < options.steps
+            both = torch.cat([w, near[step : step + 1]]) if local else w
+            renders = tuned.synthesis(both, noise_mode="const")
+            rec = renders[:1]
             loss = _reconstruction_loss(rec, x, features, target, options)
             value = float(loss.detach())
+            if local:
+                there = [f[step : step + 1] for f in drawn_features]
+                away = _reconstruction_loss(
+                    renders[1:], drawn[step : step + 1], features, there, options
+                )
+                loss = loss + options.locality_weight * away
             if value < best_loss:
                 best_loss = value
                 if step > 0:

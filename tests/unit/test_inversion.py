@@ -156,6 +156,41 @@ def test_tuning_brings_the_render_of_the_pivot_closer_and_leaves_the_model_alone
     assert all(torch.equal(again.weights[k], result.weights[k]) for k in result.weights)
 
 
+def test_the_locality_regulariser_keeps_the_tuned_network_the_models_away_from_the_pivot(
+    nets, sample
+):
+    generator, encoder, classifier = nets
+    pivot_w = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    picture = sample + 0.3 * torch.randn(sample.shape, generator=torch.Generator().manual_seed(5))
+    picture = picture.clamp(-1, 1)
+    with torch.no_grad():
+        z = torch.randn(4, 32, generator=torch.Generator().manual_seed(9))
+        far = torch.lerp(pivot_w, generator.mapping(z)[:, None, :], 0.5)  # halfway to 4 faces
+        original = generator.synthesis(far, noise_mode="const")
+
+    def off(result) -> float:  # how far the tuned network strays from the model there
+        with torch.no_grad():
+            return float(
+                ((result.generator.synthesis(far, noise_mode="const") - original) ** 2).mean()
+            )
+
+    none = TuningOptions(steps=30, lr=0.01, locality_weight=0)
+    plain = tune(picture, generator, pivot_w, classifier, none)
+    options = TuningOptions(steps=30, lr=0.01, locality_weight=4.0, locality_step=0.5)
+    local = tune(picture, generator, pivot_w, classifier, options)
+    assert off(local) < 0.5 * off(plain)
+    # it still draws the picture at the pivot better than the model does
+    assert (
+        _psnr(_draw(local.generator, pivot_w), picture)
+        > _psnr(_draw(generator, pivot_w), picture) + 1
+    )
+    again = tune(picture, generator, pivot_w, classifier, options)
+    assert all(torch.equal(again.weights[k], v) for k, v in local.weights.items())
+    for bad in ({"locality_step": 1.5}, {"locality_weight": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TuningOptions(**bad)
+
+
 def test_tuning_can_leave_the_coarse_layers_as_they_are(nets, sample):
     generator, encoder, classifier = nets
     pivot = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
