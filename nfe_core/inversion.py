@@ -23,8 +23,10 @@ given image and options); ``progress(step, total)`` is called after each step an
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
@@ -141,8 +143,19 @@ def _reconstruction_loss(
     options: InversionOptions | TuningOptions,
 ) -> Tensor:
     """Pixel + feature loss of render ``rec`` against image ``x`` (``target``: its features)."""
+    return _loss_of(rec, x, features(rec), target, options)
+
+
+def _loss_of(
+    rec: Tensor,
+    x: Tensor,
+    maps: list[Tensor],
+    target: list[Tensor],
+    options: InversionOptions | TuningOptions,
+) -> Tensor:
+    """:func:`_reconstruction_loss` with the render's features ``maps`` given."""
     pixel = options.pixel_weight * F.mse_loss(rec, x)
-    return pixel + options.feature_weight * feature_loss(features(rec), target)
+    return pixel + options.feature_weight * feature_loss(maps, target)
 
 
 def _schedule(step: int, steps: int, lr: float, warmup: float, rampdown: float) -> float:
@@ -371,14 +384,34 @@ def _locality_targets(
     seeded random face, with the model's renders of them and their features; else Nones."""
     if options.locality_weight == 0 or options.steps == 0:
         return None, None, []
+    # a whole step from the pivot reaches the random faces themselves, the same for every
+    # picture: their renders are kept with the model (until its weights change)
+    reusable = options.locality_step == 1
+    key = (options.steps, str(w.device), id(features.classifier), _versions(generator))
+    key += _versions(features.classifier)
+    if reusable and key == _LOCALITY_CACHE.get(generator, ((),))[0]:
+        return _LOCALITY_CACHE[generator][1]
     noise = torch.Generator().manual_seed(_LOCALITY_SEED)
     z = torch.randn(options.steps, generator.config.z_dim, generator=noise).to(w.device)
     faces = generator.mapping(z).unsqueeze(1).expand(-1, w.shape[1], -1)
-    near = torch.lerp(w.expand_as(faces), faces, options.locality_step)
+    near = faces if reusable else torch.lerp(w.expand_as(faces), faces, options.locality_step)
     drawn = torch.cat(
         [generator.synthesis(part, noise_mode="const") for part in near.split(32)]
     ).float()
-    return near, drawn, features(drawn)
+    found = (near, drawn, features(drawn))
+    if reusable:
+        _LOCALITY_CACHE[generator] = (key, found)
+    return found
+
+
+_LOCALITY_CACHE: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, tuple]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _versions(module: nn.Module) -> tuple[int, ...]:
+    """Counters that change whenever a weight or buffer of ``module`` is written in place."""
+    return tuple(t._version for t in itertools.chain(module.parameters(), module.buffers()))
 
 
 def tune(
@@ -429,13 +462,13 @@ def tune(
             local = near is not None and step < options.steps
             both = torch.cat([w, near[step : step + 1]]) if local else w
             renders = tuned.synthesis(both, noise_mode="const")
-            rec = renders[:1]
-            loss = _reconstruction_loss(rec, x, features, target, options)
+            maps = features(renders)  # the pivot's and the random face's in one pass
+            loss = _loss_of(renders[:1], x, [m[:1] for m in maps], target, options)
             value = float(loss.detach())
             if local:
                 there = [f[step : step + 1] for f in drawn_features]
-                away = _reconstruction_loss(
-                    renders[1:], drawn[step : step + 1], features, there, options
+                away = _loss_of(
+                    renders[1:], drawn[step : step + 1], [m[1:] for m in maps], there, options
                 )
                 loss = loss + options.locality_weight * away
             if value < best_loss:

@@ -709,7 +709,23 @@ def _add_encoder(sub: argparse._SubParsersAction) -> None:
         help="annotator run folder ('nfe-train classifier') for the feature loss, put into "
         "the bundle too (default: the bundle's own classifier)",
     )
-    add_seed_option(p, "the latents and the initial weights")
+    p.add_argument(
+        "--real-batch",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N real pictures per step (from --data), which the generator must draw back "
+        "from the encoder's guess: pixel, feature and adversarial terms, no latent one "
+        "(default: 0, generator samples only)",
+    )
+    p.add_argument(
+        "--data",
+        default="synthetic",
+        metavar="synthetic|FOLDER",
+        help="the real pictures of --real-batch: 'synthetic' for procedural faces drawn with "
+        "--seed (as 'nfe-train gan' draws them), or a folder of pictures (default: synthetic)",
+    )
+    add_seed_option(p, "the latents, the real pictures and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_encoder)
@@ -720,11 +736,17 @@ def _encoder(args: argparse.Namespace) -> int:
     from training.encoder import EncoderOptions, train_encoder
     from training.labels import LabelError, load_classifier_run
 
-    options = EncoderOptions(steps=args.steps, batch_size=args.batch, seed=args.seed)
+    try:
+        options = EncoderOptions(
+            steps=args.steps, batch_size=args.batch, seed=args.seed, real_batch=args.real_batch
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     try:
         classifier = load_classifier_run(args.classifier) if args.classifier else None
     except LabelError as exc:
         raise CliError(str(exc)) from None
+
     work = args.work or args.model.with_name(args.model.name + "-encoder")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     stop = threading.Event()
@@ -742,6 +764,7 @@ def _encoder(args: argparse.Namespace) -> int:
             should_stop=stop.is_set,
             start_from=args.start_from,
             classifier=classifier,
+            data=args.data,
         )
     print(
         f"trained the encoder to step {result.step} in {result.seconds:.0f} s; last losses "

@@ -7,6 +7,12 @@ loss: latent MSE + pixel MSE of the re-rendered prediction + a feature loss in t
 classifier's activation maps + a small adversarial term from the bundle's (frozen)
 discriminator when it has one.
 
+With ``real_batch`` > 0 each step also takes that many real pictures (the GAN's training
+data), whose latents nobody knows, and asks only that the generator draw them back from the
+encoder's guess (pixel, feature and adversarial terms), as in-domain GAN inversion trains its
+encoder on real images: generator samples alone leave the encoder unsure of pictures the
+generator does not draw exactly, which are the pictures a user inverts.
+
 The work folder keeps ``checkpoint.pt`` (plain tensors; read with ``weights_only=True``):
 a rerun continues from it. A new run may start from the encoder of another bundle of the same
 shape (``start_from``: e.g. the last sitting's model, whose GAN the new one continues), so
@@ -36,6 +42,9 @@ from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
 from nfe_core.models.encoder import Encoder, EncoderConfig
+from training.gan.config import SYNTHETIC_COUNT
+from training.gan.data import SYNTHETIC, open_dataset
+from training.synth.dataset import FaceDataset
 
 Log = Callable[[str], None]
 CHECKPOINT = "checkpoint.pt"
@@ -53,6 +62,7 @@ class EncoderOptions:
     adversarial_weight: float = 0.02
     min_truncation: float = 0.5  # each face's truncation is uniform in [this, 1]
     mixing_prob: float = 0.5
+    real_batch: int = 0  # real pictures per step (from the ``data`` set), drawn back unsupervised
     width: int = 32
     seed: int = 0
     checkpoint_interval: int = 250
@@ -62,6 +72,10 @@ class EncoderOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        if isinstance(self.real_batch, bool) or not isinstance(self.real_batch, int):
+            raise ValueError(f"real_batch must be a whole number, got {self.real_batch!r}")
+        if self.real_batch < 0:
+            raise ValueError(f"real_batch must be 0 or more, got {self.real_batch}")
         if not 0 < self.min_truncation <= 1:
             raise ValueError(f"min_truncation must be in (0, 1], got {self.min_truncation}")
 
@@ -83,6 +97,14 @@ def sample_targets(
         use_second = ((rows >= cut[:, None]) & mixed[:, None]).to(device)[..., None]
         ws = torch.where(use_second, w2, w1)
         return generator.w_avg + psi * (ws - generator.w_avg)
+
+
+def real_pictures(
+    data: FaceDataset, n: int, g: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    """``n`` pictures (n, 3, R, R) in -1..1 drawn at random from ``data``."""
+    picks = torch.randint(len(data), (n,), generator=g).tolist()
+    return torch.stack([data[i]["image"] for i in picks]).to(device)
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,7 @@ def train_encoder(
     should_stop: StopFn | None = None,
     start_from: Path | None = None,
     classifier: AttributeClassifier | None = None,
+    data: str = SYNTHETIC,
 ) -> EncoderResult:
     """Train (or continue training) an encoder for bundle ``model``; write it into the bundle.
 
@@ -164,9 +187,16 @@ def train_encoder(
     initial weights instead of random ones; a checkpoint in ``work`` takes precedence.
     ``classifier``: the annotator whose activation maps make the feature loss, written into
     the bundle with the encoder (the inversion uses the bundle's); default: the bundle's own.
+    ``data``: where the real pictures of ``options.real_batch`` come from: ``"synthetic"``
+    (procedural faces drawn with ``options.seed``, as the GAN's) or a folder of pictures.
     A cancelled run keeps its checkpoint in ``work`` and leaves the bundle as it was.
     """
     bundle = load_bundle(model, device)
+    pictures = (
+        open_dataset(data, bundle.resolution, options.seed, SYNTHETIC_COUNT)
+        if options.real_batch
+        else None
+    )
     if classifier is None:
         classifier = bundle.classifier
     if classifier is None:
@@ -226,11 +256,15 @@ def train_encoder(
         targets = sample_targets(generator, options.batch_size, options, rng)
         with torch.no_grad():
             images = generator.synthesis(targets, noise_mode="const")
+            if options.real_batch:
+                real = real_pictures(pictures, options.real_batch, rng, bundle.device)
+                images = torch.cat([images, real])
             target_features = features(images)
         predicted = encoder(images)
         rendered = generator.synthesis(predicted, noise_mode="const")
+        known = len(targets)  # the real pictures' latents are unknown: no latent term for them
         parts = {
-            "latent": F.mse_loss(predicted, targets),
+            "latent": F.mse_loss(predicted[:known], targets),
             "pixel": F.mse_loss(rendered, images),
             "feature": feature_loss(features(rendered), target_features),
         }

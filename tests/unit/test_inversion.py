@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import save_file
 
 from nfe_core.bundle import BundleError, load_bundle, save_bundle
@@ -353,6 +354,40 @@ def test_train_encoder_can_start_from_another_bundles_encoder(model, tmp_path):
     plain = save_bundle(tmp_path / "plain", tiny_generator(), name="plain")
     with pytest.raises(ValueError, match="no encoder to start from"):
         train_encoder(fresh, options, work=tmp_path / "y", start_from=plain)
+
+
+def _redraw_error(model, picture: torch.Tensor) -> float:
+    bundle = load_bundle(model)
+    assert bundle.encoder is not None
+    with torch.no_grad():
+        drawn = bundle.generator.synthesis(bundle.encoder(picture[None]), noise_mode="const")
+    return float(((drawn[0] - picture) ** 2).mean())
+
+
+def test_train_encoder_learns_to_draw_back_real_pictures(tmp_path):
+    # one real picture the generator does not make: a warm gradient
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    ramp = torch.linspace(0, 1, 32)
+    picture = torch.stack(
+        [torch.full((32, 32), 0.8), ramp[:, None] * ramp, (0.2 * ramp).expand(32, 32)]
+    )
+    Image.fromarray((picture.permute(1, 2, 0) * 255).round().byte().numpy()).save(folder / "a.png")
+    picture = picture * 2 - 1
+    errors = {}
+    for real in (0, 4):
+        model = save_bundle(
+            tmp_path / f"m{real}", tiny_generator(), name="t", classifier=_classifier()
+        )
+        options = EncoderOptions(steps=25, batch_size=2, width=8, lr=3e-3, real_batch=real)
+        train_encoder(model, options, work=tmp_path / f"w{real}", data=str(folder))
+        errors[real] = _redraw_error(model, picture)
+        assert load_bundle(model).training["encoder"]["options"]["real_batch"] == real
+    assert errors[4] < 0.8 * errors[0]
+    with pytest.raises(ValueError, match="not a folder"):
+        train_encoder(model, options, work=tmp_path / "x", data=str(tmp_path / "nothing"))
+    with pytest.raises(ValueError, match="real_batch"):
+        EncoderOptions(real_batch=-1)
 
 
 def test_bundle_refuses_an_encoder_for_another_generator(tmp_path):

@@ -13,6 +13,8 @@ from typing import Any
 
 from nfe_core.models import DiscriminatorConfig, GeneratorConfig
 
+SYNTHETIC_COUNT = 100_000  # --data synthetic: how many distinct procedural faces
+
 MIN_SIZE, MAX_SIZE = 32, 1024
 AMP_MODES = ("none", "bf16", "fp16")
 GUIDE_SHARES = ("uniform", "data")  # what the guide's batch term asks of class shares
@@ -70,7 +72,7 @@ class TrainConfig:
     keep_interval: int = 10_000  # steps between kept checkpoints/step_XXXXXX.pt (0: none)
     sample_interval: int = 100  # steps between samples/step_XXXXXX.png
     sample_count: int = 64  # faces in each sample grid (from the same fixed latents)
-    synthetic_count: int = 100_000  # distinct procedural faces for --data synthetic
+    synthetic_count: int = SYNTHETIC_COUNT  # distinct procedural faces for --data synthetic
     num_workers: int | None = None  # DataLoader workers per process (None: up to 2)
     amp: str = "bf16"  # mixed precision on CUDA only: none, bf16, fp16
     compile: bool = False  # torch.compile the training forwards (CUDA only)
