@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 
 import pytest
 import torch
@@ -190,6 +191,26 @@ def test_the_locality_regulariser_keeps_the_tuned_network_the_models_away_from_t
     for bad in ({"locality_step": 1.5}, {"locality_weight": -1.0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TuningOptions(**bad)
+
+
+def test_the_locality_faces_drawn_once_follow_the_models_weights(nets, sample):
+    # at a whole step from the pivot the random faces are the same for every picture: they
+    # are drawn once per model, and drawn again when its weights change
+    _, encoder, classifier = nets
+    generator = tiny_generator()
+    pivot_w = invert(sample, generator, encoder, classifier, InversionOptions(steps=0)).latent
+    options = TuningOptions(steps=6, lr=0.01, locality_weight=1.0, locality_step=1.0)
+
+    def tuned(model):
+        return tune(sample, model, pivot_w, classifier, options).weights
+
+    first, second = tuned(generator), tuned(generator)
+    assert all(torch.equal(second[k], v) for k, v in first.items())
+    with torch.no_grad():
+        generator.to_rgbs[-1].bias.add_(0.5)  # the model changes in place
+    changed, fresh = tuned(generator), tuned(deepcopy(generator))
+    assert all(torch.allclose(fresh[k], v, atol=1e-6) for k, v in changed.items())
+    assert not all(torch.allclose(first[k], v, atol=1e-6) for k, v in changed.items())
 
 
 def test_tuning_can_leave_the_coarse_layers_as_they_are(nets, sample):
