@@ -61,7 +61,7 @@ class _Adam:
         grads = [t.grad if t.grad is not None else torch.zeros_like(t) for t in self.tensors]
         adam(
             self.tensors, grads, self.m, self.v, [], self.counts,
-            foreach=False, capturable=False, differentiable=False, fused=None, grad_scale=None,
+            foreach=True, capturable=False, differentiable=False, fused=None, grad_scale=None,
             found_inf=None, has_complex=False, amsgrad=False, beta1=0.9, beta2=0.999, lr=lr,
             weight_decay=0.0, eps=1e-8, maximize=False,
         )  # fmt: skip

@@ -453,3 +453,15 @@ def test_cli_encoder(model, tmp_path, capsys):
         assert torch.equal(mine, theirs), name
     assert train_main([*argv, "--classifier", str(tmp_path / "nothing")]) == 2
     assert "not a classifier run folder" in capsys.readouterr().err
+    # real pictures beside the samples: a folder of them, or the procedural faces
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    Image.new("RGB", (48, 40), (200, 90, 60)).save(folder / "a.png")
+    argv = ["encoder", "--model", str(model), "--steps", "3", "--batch", "2", "--quiet"]
+    assert train_main([*argv, "--real-batch", "2", "--data", str(folder)]) == 0
+    assert load_bundle(model).training["encoder"]["options"]["real_batch"] == 2
+    assert train_main([*argv, "--steps", "4", "--real-batch", "1"]) == 0
+    assert train_main([*argv, "--real-batch", "-1"]) == 2
+    assert "real_batch must be 0 or more" in capsys.readouterr().err
+    assert train_main([*argv, "--real-batch", "1", "--data", str(tmp_path / "none")]) == 2
+    assert "not a folder" in capsys.readouterr().err
