@@ -393,7 +393,7 @@ def _locality_targets(
     # a whole step from the pivot reaches the random faces themselves, the same for every
     # picture: their renders are kept with the model (until its weights change)
     reusable = options.locality_step == 1
-    key = (options.steps, str(w.device), id(features.classifier), _versions(generator))
+    key = (options.steps, str(w.device), weakref.ref(features.classifier), _versions(generator))
     key += _versions(features.classifier)
     if reusable and key == _LOCALITY_CACHE.get(generator, ((),))[0]:
         return _LOCALITY_CACHE[generator][1]

@@ -665,6 +665,9 @@ generator samples, whose latents are known: each step renders a batch of W+ late
 truncation, half of them style-mixed) and teaches the encoder to give them back. Loss: latent
 MSE + pixel MSE of the re-rendered guess + a feature loss in the attribute classifier's
 activation maps + a small adversarial term from the bundle's discriminator (when it has one).
+With --real-batch N, each step also takes N real pictures (--data), whose latents nobody
+knows: the generator must draw them back from the encoder's guess (the same terms but the
+latent one), so that the encoder also learns the pictures users invert.
 
 WORK/checkpoint.pt is written every few hundred steps and on Ctrl+C; a rerun continues from
 it ('--steps' is the total). At the end the encoder goes into the bundle (its report is
@@ -746,7 +749,6 @@ def _encoder(args: argparse.Namespace) -> int:
         classifier = load_classifier_run(args.classifier) if args.classifier else None
     except LabelError as exc:
         raise CliError(str(exc)) from None
-
     work = args.work or args.model.with_name(args.model.name + "-encoder")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     stop = threading.Event()
