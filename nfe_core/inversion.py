@@ -284,15 +284,9 @@ class TuningOptions:
     # 0.1, 1: 26.07, 0.967, 4.0; 0.05, 1: 26.31, 0.933, 4.0 (the default).
     locality_weight: float = 0.05
     locality_step: float = 1.0
-    locality_interval: int = 1  # the regulariser on every N-th step only (each costs a render)
 
     def __post_init__(self) -> None:
         _check_options(self, ("lr", "pixel_weight", "feature_weight", "spread", "locality_weight"))
-        interval = self.locality_interval
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise ValueError(
-                f"locality_interval must be a whole number of at least 1, got {interval!r}"
-            )
         for name in ("spread", "locality_step"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
@@ -466,7 +460,6 @@ def tune(
         best = {name: params[name].detach().clone() for name in names}
         for step in range(options.steps + 1):
             local = near is not None and step < options.steps
-            local = local and step % options.locality_interval == 0
             both = torch.cat([w, near[step : step + 1]]) if local else w
             renders = tuned.synthesis(both, noise_mode="const")
             maps = features(renders)  # the pivot's and the random face's in one pass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
-from dataclasses import replace
 
 import pytest
 import torch
@@ -189,15 +188,7 @@ def test_the_locality_regulariser_keeps_the_tuned_network_the_models_away_from_t
     )
     again = tune(picture, generator, pivot_w, classifier, options)
     assert all(torch.equal(again.weights[k], v) for k, v in local.weights.items())
-    # on every other step only: part of the way
-    sparse = tune(picture, generator, pivot_w, classifier, replace(options, locality_interval=2))
-    assert off(local) < off(sparse) < off(plain)
-    for bad in (
-        {"locality_step": 1.5},
-        {"locality_weight": -1.0},
-        {"locality_interval": 0},
-        {"locality_interval": 1.5},
-    ):
+    for bad in ({"locality_step": 1.5}, {"locality_weight": -1.0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TuningOptions(**bad)
 
