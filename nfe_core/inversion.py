@@ -387,10 +387,12 @@ def _locality_targets(
     # a whole step from the pivot reaches the random faces themselves, the same for every
     # picture: their renders are kept with the model (until its weights change)
     reusable = options.locality_step == 1
-    key = (options.steps, str(w.device), weakref.ref(features.classifier), _versions(generator))
-    key += _versions(features.classifier)
-    if reusable and key == _LOCALITY_CACHE.get(generator, ((),))[0]:
-        return _LOCALITY_CACHE[generator][1]
+    if reusable:
+        key = (options.steps, str(w.device), weakref.ref(features.classifier))
+        key += _versions(generator) + _versions(features.classifier)
+        kept = _LOCALITY_CACHE.get(generator)
+        if kept is not None and kept[0] == key:
+            return kept[1]
     noise = torch.Generator().manual_seed(_LOCALITY_SEED)
     z = torch.randn(options.steps, generator.config.z_dim, generator=noise).to(w.device)
     faces = generator.mapping(z).unsqueeze(1).expand(-1, w.shape[1], -1)
