@@ -680,7 +680,9 @@ class MainWindow(QMainWindow):
         self.face_panel.edited.set_image(view.edited_face)
         self.render_info.setText(f"Rendered in {view.seconds * 1000:.0f} ms")
         if view.seen is not None:
-            self.face_panel.set_seen("The model sees:\n" + tasks.describe_seen(view.seen))
+            self.face_panel.set_seen(
+                "The model sees in the edited face:\n" + tasks.describe_seen(view.seen)
+            )
         if view.state == self._session.state and not view.preview:
             self.rendered.emit()
 

@@ -15,7 +15,9 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
+from nfe_core.bundle import load_bundle
 from nfe_core.imageio import load_image
+from nfe_core.service import EditorModel
 from nfe_core.session import EditState
 from nfe_desktop.batch_dialog import BatchRequest
 from nfe_desktop.commands import EditCommand
@@ -29,6 +31,7 @@ from nfe_desktop.settings import (
     TUNING_STEPS,
     Settings,
 )
+from nfe_desktop.tasks import describe_seen
 from nfe_desktop.workers import LatestOnly, WorkerGroup
 from tests.tiny import save_editing_bundle
 
@@ -201,6 +204,22 @@ def test_one_slider_drag_is_one_history_entry_and_undo_redo_follow(
     settle(qtbot, editor)
     assert [str(e) for e in editor.session.state.edits] == ["glasses=+1.5"]
     assert np.array_equal(qimage_array(editor.canvas.after()), edited)
+
+
+def test_the_face_panel_says_what_the_classifier_sees_in_the_edited_face(
+    qtbot: QtBot, editor: MainWindow, tiny_model: Path
+):
+    generate_face(qtbot, editor, seed=4)
+    before = editor.face_panel.seen.text()
+    drag(editor, "hair_color", 2.0, 3.0)
+    settle(qtbot, editor)
+    edited = qimage_array(editor.face_panel.edited.image())
+    seen = EditorModel(load_bundle(tiny_model)).tags(edited)
+    assert editor.face_panel.seen.text() == (
+        "The model sees in the edited face:\n" + describe_seen(seen)
+    )
+    assert before.startswith("The model sees in the edited face:\n")
+    assert len(editor.face_panel.seen.text().splitlines()) == 1 + len(seen)
 
 
 def test_clicking_a_swatch_is_a_class_edit_and_history_entries_jump_back(
