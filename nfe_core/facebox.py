@@ -9,9 +9,10 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
 - :func:`crop_face` cuts the box out and resizes it to the model's ``size x size`` input.
 - :func:`paste_back` / :func:`paste_back_picture` put the edit back: only the *difference*
   ``edited - reconstruction`` (the edited render minus the unedited render of the same latent)
-  is resized to the box, faded out towards the box's edges and added to the original pixels.
-  A pixel the edit does not change keeps the artist's exact value, pixels outside the box are
-  never touched, and an edit that changes nothing returns the original bit for bit.
+  is brought to the box's size along the picture's own edges (:func:`follow_edges`), faded
+  out towards the box's edges and added to the original pixels. A pixel the edit does not
+  change keeps the artist's exact value, pixels outside the box are never touched, and an
+  edit that changes nothing returns the original bit for bit.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
 :func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
@@ -39,6 +40,7 @@ __all__ = [
     "clamp_box",
     "crop_face",
     "default_box",
+    "follow_edges",
     "parse_box",
     "paste_back",
     "paste_back_picture",
@@ -224,11 +226,11 @@ def paste_back(
 ) -> np.ndarray:
     """Put only the edit into the original picture: the change from reconstruction to edit.
 
-    The difference ``edited - reconstruction`` is taken in float, resized to the box per
-    channel with a Lanczos filter (stretched back the way :func:`crop_face` stretched a
-    non-square box), multiplied by a mask that is 1 inside the box and falls smoothly
-    (smoothstep) to 0 over ``feather`` times the box's shorter side at its edges, added to
-    the original, rounded and clipped to 0..255.
+    The difference ``edited - reconstruction`` is taken in float, brought to the box's size
+    along the picture's own edges (:func:`follow_edges`; stretched back the way
+    :func:`crop_face` stretched a non-square box), multiplied by a mask that is 1 inside the
+    box and falls smoothly (smoothstep) to 0 over ``feather`` times the box's shorter side at
+    its edges, added to the original, rounded and clipped to 0..255.
 
     So: where the edit changes nothing the artist's pixels stay exactly as they were, an edit
     that changes nothing at all (``edited == reconstruction``) returns the original bit for
@@ -296,7 +298,7 @@ def _edited_region(
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
-    change = _resize_difference(difference, width, height)
+    change = follow_edges(region, reconstruction, difference)
     change *= _feather_mask(width, height, feather)[:, :, None]
     return np.clip(np.rint(region.astype(np.float32) + change), 0, 255).astype(np.uint8)
 
@@ -328,14 +330,86 @@ def paste_back_picture(
 # Helpers
 
 
-def _resize_difference(difference: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A signed ``r x r x 3`` float32 difference resized to ``height x width x 3``, in float."""
+EDGE_REACH = 2
+"""How far (in render pixels, each way) :func:`follow_edges` looks for render pixels that drew
+a picture pixel's colour."""
+EDGE_SPACE = 0.6
+"""The spatial weight's spread in render pixels (Gaussian): wider blurs what the edit draws
+anew (longer hair over the page: on the drawn pictures below, long hair pasted on 4 of 8
+at 1.0, 5 at 0.75, 6 at 0.6 and 0.5)."""
+EDGE_COLOUR = 30.0
+"""The colour weight's spread in 0..255 units (Gaussian in RGB distance): about twice the
+reconstruction's error at 26 dB."""
+EDGE_FLOOR = 1e-4
+"""The least colour weight: a picture colour the render drew nowhere near still takes the
+nearby edit, by distance alone."""
+EDGE_WORK_SIDE = 512
+"""The longest side :func:`follow_edges` works at; a larger box gets the result resized."""
+
+
+def follow_edges(
+    region: np.ndarray, reconstruction: np.ndarray, difference: np.ndarray
+) -> np.ndarray:
+    """An edit's ``difference`` (r x r x 3 float, edited minus unedited render) at the size of
+    the picture's ``region`` (H x W x 3 uint8, the face box's pixels), following the
+    picture's own edges rather than the render's soft ones.
+
+    Each picture pixel takes the difference of the render pixels near it (within
+    :data:`EDGE_REACH`, Gaussian in distance) weighted by how closely the unedited
+    ``reconstruction`` drew its colour there: a joint bilateral upsampling guided by both
+    images. So a background pixel beside the hair takes the edit of the render's background
+    (none), not that of the hair the render blurred over it: no glow around recoloured hair
+    or eyes, and the artist's outlines stay where they were. Where the render drew no such
+    colour nearby, distance alone decides (:data:`EDGE_FLOOR`). Scaled along each axis as
+    :func:`crop_face` scaled the box; a box larger than :data:`EDGE_WORK_SIDE` is worked on
+    at that size and the result resized (bilinear: a Lanczos filter would ring at the sharp
+    edges it now has). On 8 drawn pictures with 6 class edits each
+    (benchmarks/bench_drawn_edits.py, the 64 px default model) the judge read the target on
+    37 of 48 pasted pictures against 36 with a plain Lanczos resize of the difference, and
+    the other attributes as before on 45 against 43.
+    """
+    height, width = region.shape[:2]
+    longest = max(height, width)
+    if longest > EDGE_WORK_SIDE:
+        w = max(1, round(width * EDGE_WORK_SIDE / longest))
+        h = max(1, round(height * EDGE_WORK_SIDE / longest))
+        small = np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX))
+        found = follow_edges(small, reconstruction, difference)
+        return _resize_difference(found, width, height, Image.Resampling.BILINEAR)
+    r_y, r_x = difference.shape[:2]
+    ys = (np.arange(height) + 0.5) * r_y / height - 0.5  # picture pixel centres in render pixels
+    xs = (np.arange(width) + 0.5) * r_x / width - 0.5
+    near_y, near_x = np.rint(ys).astype(np.intp), np.rint(xs).astype(np.intp)
+    picture = region.astype(np.float32)
+    drawn = np.asarray(reconstruction, dtype=np.float32)
+    change = np.asarray(difference, dtype=np.float32)
+    total = np.zeros((height, width), np.float32)
+    result = np.zeros((height, width, 3), np.float32)
+    for dy in range(-EDGE_REACH, EDGE_REACH + 1):
+        iy = np.clip(near_y + dy, 0, r_y - 1)
+        wy = np.exp(-((iy - ys) ** 2) / (2 * EDGE_SPACE**2)).astype(np.float32)
+        drawn_rows, change_rows = drawn[iy], change[iy]  # (H, r_x, 3)
+        for dx in range(-EDGE_REACH, EDGE_REACH + 1):
+            ix = np.clip(near_x + dx, 0, r_x - 1)
+            wx = np.exp(-((ix - xs) ** 2) / (2 * EDGE_SPACE**2)).astype(np.float32)
+            gap = picture - np.take(drawn_rows, ix, axis=1)
+            colour = np.exp(np.einsum("hwc,hwc->hw", gap, gap) / (-2 * EDGE_COLOUR**2))
+            weight = np.maximum(colour, EDGE_FLOOR) * wy[:, None] * wx[None, :]
+            result += weight[:, :, None] * np.take(change_rows, ix, axis=1)
+            total += weight
+    return result / total[:, :, None]
+
+
+def _resize_difference(
+    difference: np.ndarray, width: int, height: int, resample: Image.Resampling = _RESAMPLE
+) -> np.ndarray:
+    """A signed ``h x w x 3`` float32 difference resized to ``height x width x 3``, in float."""
     if difference.shape[:2] == (height, width):
         return difference.copy()
     channels = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(difference[:, :, c])).resize(
-                (width, height), _RESAMPLE
+                (width, height), resample
             ),
             dtype=np.float32,
         )

@@ -15,6 +15,7 @@ from nfe_core.facebox import (
     clamp_box,
     crop_face,
     default_box,
+    follow_edges,
     parse_box,
     paste_back,
     paste_back_picture,
@@ -385,6 +386,38 @@ def test_picture_zero_edit_saves_the_same_pixels(tmp_path: Path) -> None:
     assert to_array(pasted).tobytes() == to_array(picture).tobytes()
     with pytest.raises(ValueError, match="Picture"):
         paste_back_picture(to_array(picture), FaceBox(0, 0, 4, 4), render, render)  # type: ignore[arg-type]
+
+
+def _soft_recolour(width: int, height: int, side: int) -> tuple[np.ndarray, ...]:
+    """A picture with a sharp edge (brown "hair" left of x = width // 2, a pink page right of
+    it), its render at ``side`` px (soft edge) and an edit of that render recolouring the
+    hair blue - as a GAN recolours it, over the render's soft edge."""
+    hair, page, blue = np.array([110, 70, 50]), np.array([200, 170, 190]), np.array([60, 90, 220])
+    picture = np.empty((height, width, 3), np.uint8)
+    picture[:, : width // 2], picture[:, width // 2 :] = hair, page
+    render = crop_face(picture, FaceBox(0, 0, width, height), side).astype(np.float32)
+    share = np.clip((render - page) @ (hair - page) / float((hair - page) @ (hair - page)), 0, 1)
+    edited = render + share[:, :, None] * (blue - hair)
+    return picture, render, edited, blue - hair
+
+
+@pytest.mark.parametrize("size", [(256, 256), (700, 600)])
+def test_the_edit_follows_the_pictures_own_edges(size: tuple[int, int]) -> None:
+    """No glow: the page beside the recoloured hair keeps its pixels, though the render's
+    edge spreads the recolouring over several of them; the hair takes it up to its edge."""
+    width, height = size
+    picture, render, edited, shift = _soft_recolour(width, height, 32)
+    change = paste_back(picture, FaceBox(0, 0, width, height), render, edited, feather=0)
+    change = change.astype(int) - picture.astype(int)
+    edge, rows = width // 2, slice(height // 4, 3 * height // 4)
+    step = width // 32  # one render pixel
+    page_side = np.abs(change[rows, edge + 2 : edge + step]).max()
+    hair_side = change[rows, edge - step : edge - 2].reshape(-1, 3).mean(axis=0)
+    assert page_side <= 12, page_side  # a plain resize: about a third of the shift
+    np.testing.assert_allclose(hair_side, shift, atol=0.1 * np.abs(shift).max())
+    # a weighted mean of the render's differences: never beyond them (no ringing)
+    found = follow_edges(picture, render, edited - render)
+    assert np.abs(found).max() <= np.abs(edited - render).max() + 1e-3
 
 
 def test_paste_back_region_is_paste_back_inside_the_box():
