@@ -51,6 +51,22 @@ DEFAULT_FEATHER: float = 0.08
 """Width of the fade at the box's edges in :func:`paste_back`, as a share of the box's shorter
 side."""
 
+EDGE_REACH = 2
+"""How far (in render pixels, each way) :func:`follow_edges` looks for render pixels that drew
+a picture pixel's colour."""
+EDGE_SPACE = 0.6
+"""The spatial weight's spread in render pixels (Gaussian): wider blurs what the edit draws
+anew (longer hair over the page: on the 8 drawn pictures of benchmarks/bench_drawn_edits.py,
+long hair pasted on 4 at 1.0, 5 at 0.75, 6 at 0.6 and 0.5)."""
+EDGE_COLOUR = 30.0
+"""The colour weight's spread in 0..255 units (Gaussian in RGB distance): about twice the
+reconstruction's error at 26 dB."""
+EDGE_FLOOR = 1e-4
+"""The least colour weight: a picture colour the render drew nowhere near still takes the
+nearby edit, by distance alone."""
+EDGE_WORK_SIDE = 512
+"""The longest side :func:`follow_edges` works at; a larger box gets the result resized."""
+
 _MAX_FEATHER = 0.5
 _RESAMPLE = Image.Resampling.LANCZOS
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -273,13 +289,16 @@ def paste_back_region(
     reconstruction: np.ndarray,
     edited: np.ndarray,
     feather: float = DEFAULT_FEATHER,
+    *,
+    work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
     size, e.g. shrunk for a live preview), the result the same region with the edit in it.
 
     ``paste_back(original, box, ...)[box] == paste_back_region(original[box], ...)``; a
     region shrunk by a factor gives (up to resampling) the full result shrunk by it, since
-    the feathering is relative to the region's size.
+    the feathering is relative to the region's size. ``work_side``: the longest side the
+    edges are followed at (:func:`follow_edges`; smaller is quicker, for live previews).
 
     Raises:
         ValueError: as :func:`paste_back`.
@@ -287,18 +306,24 @@ def paste_back_region(
     _check_rgb(region, "region")
     _check_renders(reconstruction, edited)
     _check_feather(feather)
-    return _edited_region(region, reconstruction, edited, float(feather))
+    if isinstance(work_side, bool) or not isinstance(work_side, int) or work_side < 1:
+        raise ValueError(f"work_side must be a whole number of pixels, got {work_side!r}")
+    return _edited_region(region, reconstruction, edited, float(feather), work_side)
 
 
 def _edited_region(
-    region: np.ndarray, reconstruction: np.ndarray, edited: np.ndarray, feather: float
+    region: np.ndarray,
+    reconstruction: np.ndarray,
+    edited: np.ndarray,
+    feather: float,
+    work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """The box's pixels plus the feathered, resized difference (a new uint8 array)."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
-    change = follow_edges(region, reconstruction, difference)
+    change = follow_edges(region, reconstruction, difference, work_side)
     change *= _feather_mask(width, height, feather)[:, :, None]
     return np.clip(np.rint(region.astype(np.float32) + change), 0, 255).astype(np.uint8)
 
@@ -330,25 +355,11 @@ def paste_back_picture(
 # Helpers
 
 
-EDGE_REACH = 2
-"""How far (in render pixels, each way) :func:`follow_edges` looks for render pixels that drew
-a picture pixel's colour."""
-EDGE_SPACE = 0.6
-"""The spatial weight's spread in render pixels (Gaussian): wider blurs what the edit draws
-anew (longer hair over the page: on the drawn pictures below, long hair pasted on 4 of 8
-at 1.0, 5 at 0.75, 6 at 0.6 and 0.5)."""
-EDGE_COLOUR = 30.0
-"""The colour weight's spread in 0..255 units (Gaussian in RGB distance): about twice the
-reconstruction's error at 26 dB."""
-EDGE_FLOOR = 1e-4
-"""The least colour weight: a picture colour the render drew nowhere near still takes the
-nearby edit, by distance alone."""
-EDGE_WORK_SIDE = 512
-"""The longest side :func:`follow_edges` works at; a larger box gets the result resized."""
-
-
 def follow_edges(
-    region: np.ndarray, reconstruction: np.ndarray, difference: np.ndarray
+    region: np.ndarray,
+    reconstruction: np.ndarray,
+    difference: np.ndarray,
+    work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """An edit's ``difference`` (r x r x 3 float, edited minus unedited render) at the size of
     the picture's ``region`` (H x W x 3 uint8, the face box's pixels), following the
@@ -361,8 +372,8 @@ def follow_edges(
     (none), not that of the hair the render blurred over it: no glow around recoloured hair
     or eyes, and the artist's outlines stay where they were. Where the render drew no such
     colour nearby, distance alone decides (:data:`EDGE_FLOOR`). Scaled along each axis as
-    :func:`crop_face` scaled the box; a box larger than :data:`EDGE_WORK_SIDE` is worked on
-    at that size and the result resized (bilinear: a Lanczos filter would ring at the sharp
+    :func:`crop_face` scaled the box; a box larger than ``work_side`` is worked on at that
+    size and the result resized (bilinear: a Lanczos filter would ring at the sharp
     edges it now has). On 8 drawn pictures with 6 class edits each
     (benchmarks/bench_drawn_edits.py, the 64 px default model) the judge read the target on
     37 of 48 pasted pictures against 36 with a plain Lanczos resize of the difference, and
@@ -370,11 +381,11 @@ def follow_edges(
     """
     height, width = region.shape[:2]
     longest = max(height, width)
-    if longest > EDGE_WORK_SIDE:
-        w = max(1, round(width * EDGE_WORK_SIDE / longest))
-        h = max(1, round(height * EDGE_WORK_SIDE / longest))
+    if longest > work_side:
+        w = max(1, round(width * work_side / longest))
+        h = max(1, round(height * work_side / longest))
         small = np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX))
-        found = follow_edges(small, reconstruction, difference)
+        found = follow_edges(small, reconstruction, difference, work_side)
         return _resize_difference(found, width, height, Image.Resampling.BILINEAR)
     r_y, r_x = difference.shape[:2]
     ys = (np.arange(height) + 0.5) * r_y / height - 0.5  # picture pixel centres in render pixels

@@ -19,7 +19,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from nfe_core.edits import Edit, attribute_title
-from nfe_core.facebox import FaceBox, paste_back_region
+from nfe_core.facebox import EDGE_WORK_SIDE, FaceBox, paste_back_region
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.presets import edits_with_preserve, load_preset
@@ -74,6 +74,9 @@ def load_model(path: Path | None, device: str) -> Task:
 PREVIEW_SIDE = 768
 """Longest side of the face box's pixels while a slider is dragged: a big picture's box is
 shrunk to this for the live preview, and rendered at full size when the drag ends."""
+PREVIEW_EDGE_SIDE = 256
+"""While dragging, the edit follows the picture's edges at this size (about 0.04 s against
+0.15 s at the full render's 512 px; :func:`~nfe_core.facebox.follow_edges`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +173,8 @@ def render(
         else:
             pixels = region.preview if preview else region.full
             alpha = region.alpha_preview if preview else region.alpha_full
-            edited = paste_back_region(pixels, face.reconstruction, rendered.image)
+            side = PREVIEW_EDGE_SIDE if preview else EDGE_WORK_SIDE
+            edited = paste_back_region(pixels, face.reconstruction, rendered.image, work_side=side)
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
             box = region.box
         seconds = time.perf_counter() - started

@@ -433,3 +433,16 @@ def test_paste_back_region_is_paste_back_inside_the_box():
     assert np.array_equal(unchanged, original[5:45, 12:52])
     with pytest.raises(ValueError, match="feather"):
         paste_back_region(original, reconstruction, edited, feather=0.9)
+    with pytest.raises(ValueError, match="work_side"):
+        paste_back_region(original, reconstruction, edited, work_side=0)
+
+
+def test_a_smaller_working_size_gives_nearly_the_same_edit() -> None:
+    """Live previews follow the edges at a smaller size: quicker, the same edit, softer."""
+    picture, render, edited, shift = _soft_recolour(400, 400, 32)
+    full = paste_back_region(picture, render, edited, feather=0).astype(int)
+    quick = paste_back_region(picture, render, edited, feather=0, work_side=100).astype(int)
+    assert quick.shape == full.shape
+    assert np.abs(quick - full).mean() < 2
+    np.testing.assert_array_equal(quick[:, :150], full[:, :150])  # away from the edge: equal
+    np.testing.assert_array_equal(quick[:, 250:], full[:, 250:])
