@@ -74,9 +74,11 @@ def load_model(path: Path | None, device: str) -> Task:
 PREVIEW_SIDE = 768
 """Longest side of the face box's pixels while a slider is dragged: a big picture's box is
 shrunk to this for the live preview, and rendered at full size when the drag ends."""
-PREVIEW_EDGE_SIDE = 256
-"""While dragging, the edit follows the picture's edges at this size (about 0.04 s against
-0.15 s at the full render's 512 px; :func:`~nfe_core.facebox.follow_edges`)."""
+PREVIEW_EDGE_SIDE = 128
+"""While dragging, the edit follows the picture's edges at this size, the result enlarged to
+the preview: a step of the slider on a picture took 26-32 ms (22-31 ms with the plain resize
+before; 47-53 ms at 256 px), where the full render follows them at up to 512 px
+(:func:`~nfe_core.facebox.follow_edges`; benchmarks/bench_render.py)."""
 
 
 @dataclass(frozen=True, eq=False)
