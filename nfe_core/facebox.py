@@ -306,8 +306,7 @@ def paste_back_region(
     _check_rgb(region, "region")
     _check_renders(reconstruction, edited)
     _check_feather(feather)
-    if isinstance(work_side, bool) or not isinstance(work_side, int) or work_side < 1:
-        raise ValueError(f"work_side must be a whole number of pixels, got {work_side!r}")
+    _check_work_side(work_side)
     return _edited_region(region, reconstruction, edited, float(feather), work_side)
 
 
@@ -378,7 +377,21 @@ def follow_edges(
     (benchmarks/bench_drawn_edits.py, the 64 px default model) the judge read the target on
     37 of 48 pasted pictures against 36 with a plain Lanczos resize of the difference, and
     the other attributes as before on 45 against 43.
+
+    Raises:
+        ValueError: ``region`` is not H x W x 3 uint8, ``reconstruction`` and ``difference``
+            are not finite arrays of one shape r x r x 3, or ``work_side`` is not a whole
+            number of at least 1.
     """
+    _check_rgb(region, "region")
+    _check_render(reconstruction, "reconstruction")
+    _check_render(difference, "difference")
+    if reconstruction.shape != difference.shape:
+        raise ValueError(
+            f"difference: expected the shape of reconstruction {reconstruction.shape}, "
+            f"got {difference.shape}"
+        )
+    _check_work_side(work_side)
     height, width = region.shape[:2]
     longest = max(height, width)
     if longest > work_side:
@@ -457,6 +470,11 @@ def _check_renders(reconstruction: np.ndarray, edited: np.ndarray) -> None:
             f"edited: expected the shape of reconstruction {reconstruction.shape}, "
             f"got {edited.shape}"
         )
+
+
+def _check_work_side(work_side: object) -> None:
+    if isinstance(work_side, bool) or not isinstance(work_side, int) or work_side < 1:
+        raise ValueError(f"work_side must be a whole number of pixels, got {work_side!r}")
 
 
 def _check_feather(feather: object) -> None:

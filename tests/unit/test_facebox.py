@@ -437,9 +437,21 @@ def test_paste_back_region_is_paste_back_inside_the_box():
         paste_back_region(original, reconstruction, edited, work_side=0)
 
 
+def test_follow_edges_refuses_bad_input() -> None:
+    region, render = noise((40, 40, 3)), np.zeros((16, 16, 3), np.float32)
+    with pytest.raises(ValueError, match="difference: expected the shape"):
+        follow_edges(region, render, np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match="difference: holds NaN"):
+        follow_edges(region, render, np.full((16, 16, 3), np.nan, np.float32))
+    with pytest.raises(ValueError, match="region"):
+        follow_edges(region[:, :, 0], render, render)
+    with pytest.raises(ValueError, match="work_side"):
+        follow_edges(region, render, render, work_side=2.5)  # type: ignore[arg-type]
+
+
 def test_a_smaller_working_size_gives_nearly_the_same_edit() -> None:
     """Live previews follow the edges at a smaller size: quicker, the same edit, softer."""
-    picture, render, edited, shift = _soft_recolour(400, 400, 32)
+    picture, render, edited, _ = _soft_recolour(400, 400, 32)
     full = paste_back_region(picture, render, edited, feather=0).astype(int)
     quick = paste_back_region(picture, render, edited, feather=0, work_side=100).astype(int)
     assert quick.shape == full.shape
