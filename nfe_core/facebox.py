@@ -322,7 +322,7 @@ def _edited_region(
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
-    change = follow_edges(region, reconstruction, difference, work_side)
+    change = _follow_edges(region, reconstruction, difference, work_side)
     change *= _feather_mask(width, height, feather)[:, :, None]
     return np.clip(np.rint(region.astype(np.float32) + change), 0, 255).astype(np.uint8)
 
@@ -384,21 +384,22 @@ def follow_edges(
             number of at least 1.
     """
     _check_rgb(region, "region")
-    _check_render(reconstruction, "reconstruction")
-    _check_render(difference, "difference")
-    if reconstruction.shape != difference.shape:
-        raise ValueError(
-            f"difference: expected the shape of reconstruction {reconstruction.shape}, "
-            f"got {difference.shape}"
-        )
+    _check_renders(reconstruction, difference, "difference")
     _check_work_side(work_side)
+    return _follow_edges(region, reconstruction, difference, work_side)
+
+
+def _follow_edges(
+    region: np.ndarray, reconstruction: np.ndarray, difference: np.ndarray, work_side: int
+) -> np.ndarray:
+    """:func:`follow_edges` on input already checked (the paste-back's hot path)."""
     height, width = region.shape[:2]
     longest = max(height, width)
     if longest > work_side:
         w = max(1, round(width * work_side / longest))
         h = max(1, round(height * work_side / longest))
         small = np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX))
-        found = follow_edges(small, reconstruction, difference, work_side)
+        found = _follow_edges(small, reconstruction, difference, work_side)
         return _resize_difference(found, width, height, Image.Resampling.BILINEAR)
     r_y, r_x = difference.shape[:2]
     ys = (np.arange(height) + 0.5) * r_y / height - 0.5  # picture pixel centres in render pixels
@@ -462,13 +463,13 @@ def _edge_ramp(length: int, ramp: float) -> np.ndarray:
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
-def _check_renders(reconstruction: np.ndarray, edited: np.ndarray) -> None:
+def _check_renders(reconstruction: np.ndarray, other: np.ndarray, name: str = "edited") -> None:
     _check_render(reconstruction, "reconstruction")
-    _check_render(edited, "edited")
-    if reconstruction.shape != edited.shape:
+    _check_render(other, name)
+    if reconstruction.shape != other.shape:
         raise ValueError(
-            f"edited: expected the shape of reconstruction {reconstruction.shape}, "
-            f"got {edited.shape}"
+            f"{name}: expected the shape of reconstruction {reconstruction.shape}, "
+            f"got {other.shape}"
         )
 
 
