@@ -83,7 +83,7 @@ def main() -> None:
                 others = [k for k in KEPT if k != attribute]
                 edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
                 face = crop_face(
-                    np.asarray(paste(picture, inverted, edited.render).rgb),
+                    np.asarray(paste(picture, inverted, edited.render, edited.redrawn).rgb),
                     box,
                     bundle.resolution,
                 )

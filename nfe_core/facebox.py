@@ -12,7 +12,10 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   is brought to the box's size along the picture's own edges (:func:`follow_edges`), faded
   out towards the box's edges and added to the original pixels. A pixel the edit does not
   change keeps the artist's exact value, pixels outside the box are never touched, and an
-  edit that changes nothing returns the original bit for bit.
+  edit that changes nothing returns the original bit for bit. Where the edit draws a new
+  region over the picture (longer hair over the background), a ``redrawn`` map from the
+  model's segmenter makes it opaque: there the edited render itself is blended in, so the
+  picture's background does not show through the new hair.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
 :func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
@@ -239,6 +242,8 @@ def paste_back(
     reconstruction: np.ndarray,
     edited: np.ndarray,
     feather: float = DEFAULT_FEATHER,
+    *,
+    redrawn: np.ndarray | None = None,
 ) -> np.ndarray:
     """Put only the edit into the original picture: the change from reconstruction to edit.
 
@@ -253,6 +258,14 @@ def paste_back(
     bit, and pixels outside the box are never touched. How well the reconstruction matches
     the crop does not matter here; only the difference the edit makes is used.
 
+    Adding a difference keeps what was under it: hair drawn anew over a striped background
+    would show the stripes through it. ``redrawn`` (r x r, 0..1; the model's segmenter's
+    :func:`~nfe_core.models.segmenter.redrawn`) says how much of each render pixel the edit
+    drew as another part of the face; brought to the box along the picture's edges like the
+    difference, it blends each pixel from ``original + difference`` towards the edited
+    render itself (the reconstruction, bilinearly enlarged, plus the difference). Zero
+    everywhere (or None) is the plain paste-back.
+
     Args:
         original: the picture, an ``HxWx3`` uint8 array; it is not modified.
         box: the face box the reconstruction was made from, inside the picture.
@@ -261,6 +274,8 @@ def paste_back(
         edited: the edited render, the same shape and units as ``reconstruction``.
         feather: width of the fade at the box's edges as a share of its shorter side, from 0
             (a hard edge) to 0.5.
+        redrawn: None, or an ``r x r`` float array in 0..1: where the edit drew new content
+            that should cover the picture's.
 
     Returns:
         A new ``HxWx3`` uint8 array, the original's size.
@@ -268,18 +283,20 @@ def paste_back(
     Raises:
         BoxError: the box is empty or reaches outside the picture.
         ValueError: an array has the wrong shape or type or holds NaN or infinite values, the
-            two renders differ in shape, or ``feather`` is not a number from 0 to 0.5.
+            two renders differ in shape, ``redrawn`` is not an r x r map in 0..1, or
+            ``feather`` is not a number from 0 to 0.5.
     """
     _check_rgb(original, "original")
     height, width = original.shape[:2]
     _check_inside(box, width, height)
     _check_renders(reconstruction, edited)
+    _check_redrawn(redrawn, reconstruction)
     _check_feather(feather)
 
     result = original.copy()
     region = original[box.y : box.bottom, box.x : box.right]
     result[box.y : box.bottom, box.x : box.right] = _edited_region(
-        region, reconstruction, edited, float(feather)
+        region, reconstruction, edited, float(feather), redrawn=redrawn
     )
     return result
 
@@ -290,6 +307,7 @@ def paste_back_region(
     edited: np.ndarray,
     feather: float = DEFAULT_FEATHER,
     *,
+    redrawn: np.ndarray | None = None,
     work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
@@ -305,9 +323,10 @@ def paste_back_region(
     """
     _check_rgb(region, "region")
     _check_renders(reconstruction, edited)
+    _check_redrawn(redrawn, reconstruction)
     _check_feather(feather)
     _check_work_side(work_side)
-    return _edited_region(region, reconstruction, edited, float(feather), work_side)
+    return _edited_region(region, reconstruction, edited, float(feather), redrawn, work_side)
 
 
 def _edited_region(
@@ -315,16 +334,75 @@ def _edited_region(
     reconstruction: np.ndarray,
     edited: np.ndarray,
     feather: float,
+    redrawn: np.ndarray | None = None,
     work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
-    """The box's pixels plus the feathered, resized difference (a new uint8 array)."""
+    """The box's pixels plus the feathered, resized difference (a new uint8 array); where
+    ``redrawn``, blended towards the edited render instead."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
-    change = _follow_edges(region, reconstruction, difference, work_side)
-    change *= _feather_mask(width, height, feather)[:, :, None]
-    return np.clip(np.rint(region.astype(np.float32) + change), 0, 255).astype(np.uint8)
+    guide = _shrunk(region, work_side)
+    mask = _feather_mask(width, height, feather)[:, :, None]
+    picture = region.astype(np.float32)
+    if redrawn is None or not redrawn.any():
+        change = _joint_bilateral(guide, reconstruction, difference)
+        change = _resize_difference(change, width, height, Image.Resampling.BILINEAR)
+        change *= mask
+        picture += change
+        return _to_pixels(picture)
+    # The map travels with the difference as a fourth channel (one pass over the edges).
+    # Each pixel is (1 - cover) * (picture + change) + cover * (drawn + change), with drawn
+    # the reconstruction enlarged: picture * (1 - cover) + (change + cover * drawn), the
+    # bracket made at the working size and enlarged; the cover enlarged only where it is
+    # not 0 (mostly a small part of the box); all feathered by the mask.
+    both = _joint_bilateral(
+        guide, reconstruction, np.concatenate([difference, redrawn[:, :, None]], axis=2)
+    )
+    cover = np.clip(both[:, :, 3], 0.0, 1.0)
+    drawn = np.asarray(reconstruction, dtype=np.float32)
+    drawn = _resize_difference(drawn, guide.shape[1], guide.shape[0], Image.Resampling.BILINEAR)
+    change = both[:, :, :3] + cover[:, :, None] * drawn
+    change = _resize_difference(change, width, height, Image.Resampling.BILINEAR)
+    change *= mask
+    rows, cols = np.flatnonzero(cover.any(axis=1)), np.flatnonzero(cover.any(axis=0))
+    if len(rows):
+        y0, y1 = _window(rows[0], rows[-1], cover.shape[0], height)
+        x0, x1 = _window(cols[0], cols[-1], cover.shape[1], width)
+        shown = _resize_window(cover, width, height, (x0, y0, x1, y1))
+        shown *= mask[y0:y1, x0:x1, 0]
+        picture[y0:y1, x0:x1] *= (1.0 - shown)[:, :, None]
+    picture += change
+    return _to_pixels(picture)
+
+
+def _window(first: int, last: int, small: int, large: int) -> tuple[int, int]:
+    """The pixels of a ``large`` side that a bilinear enlargement from ``small`` pixels draws
+    from pixels ``first..last`` (and their neighbours), as ``start, stop``."""
+    start = int(np.floor((first - 1) * large / small))
+    stop = int(np.ceil((last + 2) * large / small))
+    return max(0, start), min(large, stop)
+
+
+def _resize_window(
+    values: np.ndarray, width: int, height: int, window: tuple[int, int, int, int]
+) -> np.ndarray:
+    """The ``window`` (x0, y0, x1, y1) of ``values`` (h x w float32) resized bilinearly to
+    ``height x width``, without resizing the rest: the same pixels as the whole resize."""
+    x0, y0, x1, y1 = window
+    sx, sy = values.shape[1] / width, values.shape[0] / height
+    source = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
+    resized = image.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=source)
+    return np.asarray(resized, dtype=np.float32).copy()
+
+
+def _to_pixels(values: np.ndarray) -> np.ndarray:
+    """Float pixel values rounded and clipped to uint8 (``values`` is overwritten)."""
+    np.rint(values, out=values)
+    np.clip(values, 0, 255, out=values)
+    return values.astype(np.uint8)
 
 
 def paste_back_picture(
@@ -333,6 +411,8 @@ def paste_back_picture(
     reconstruction: np.ndarray,
     edited: np.ndarray,
     feather: float = DEFAULT_FEATHER,
+    *,
+    redrawn: np.ndarray | None = None,
 ) -> Picture:
     """:func:`paste_back` on a :class:`~nfe_core.imageio.Picture`.
 
@@ -346,7 +426,7 @@ def paste_back_picture(
     """
     if not isinstance(picture, Picture):
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
-    pixels = paste_back(to_array(picture), box, reconstruction, edited, feather)
+    pixels = paste_back(to_array(picture), box, reconstruction, edited, feather, redrawn=redrawn)
     return dataclasses.replace(picture, rgb=from_array(pixels))
 
 
@@ -392,15 +472,29 @@ def follow_edges(
 def _follow_edges(
     region: np.ndarray, reconstruction: np.ndarray, difference: np.ndarray, work_side: int
 ) -> np.ndarray:
-    """:func:`follow_edges` on input already checked (the paste-back's hot path)."""
+    """:func:`follow_edges` on input already checked."""
+    height, width = region.shape[:2]
+    found = _joint_bilateral(_shrunk(region, work_side), reconstruction, difference)
+    return _resize_difference(found, width, height, Image.Resampling.BILINEAR)
+
+
+def _shrunk(region: np.ndarray, work_side: int) -> np.ndarray:
+    """``region`` itself, or shrunk (box filter) to a longest side of ``work_side``."""
     height, width = region.shape[:2]
     longest = max(height, width)
-    if longest > work_side:
-        w = max(1, round(width * work_side / longest))
-        h = max(1, round(height * work_side / longest))
-        small = np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX))
-        found = _follow_edges(small, reconstruction, difference, work_side)
-        return _resize_difference(found, width, height, Image.Resampling.BILINEAR)
+    if longest <= work_side:
+        return region
+    w = max(1, round(width * work_side / longest))
+    h = max(1, round(height * work_side / longest))
+    return np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX))
+
+
+def _joint_bilateral(
+    region: np.ndarray, reconstruction: np.ndarray, difference: np.ndarray
+) -> np.ndarray:
+    """The upsampling of :func:`follow_edges` at ``region``'s own size; ``difference`` may
+    have any number of channels (r x r x C), the result is H x W x C."""
+    height, width = region.shape[:2]
     r_y, r_x = difference.shape[:2]
     ys = (np.arange(height) + 0.5) * r_y / height - 0.5  # picture pixel centres in render pixels
     xs = (np.arange(width) + 0.5) * r_x / width - 0.5
@@ -409,7 +503,7 @@ def _follow_edges(
     drawn = np.asarray(reconstruction, dtype=np.float32)
     change = np.asarray(difference, dtype=np.float32)
     total = np.zeros((height, width), np.float32)
-    result = np.zeros((height, width, 3), np.float32)
+    result = np.zeros((height, width, change.shape[2]), np.float32)
     for dy in range(-EDGE_REACH, EDGE_REACH + 1):
         iy = np.clip(near_y + dy, 0, r_y - 1)
         wy = np.exp(-((iy - ys) ** 2) / (2 * EDGE_SPACE**2)).astype(np.float32)
@@ -471,6 +565,19 @@ def _check_renders(reconstruction: np.ndarray, other: np.ndarray, name: str = "e
             f"{name}: expected the shape of reconstruction {reconstruction.shape}, "
             f"got {other.shape}"
         )
+
+
+def _check_redrawn(redrawn: object, reconstruction: np.ndarray) -> None:
+    if redrawn is None:
+        return
+    side = reconstruction.shape[:2]
+    if not isinstance(redrawn, np.ndarray) or redrawn.shape != side:
+        shape = getattr(redrawn, "shape", type(redrawn).__name__)
+        raise ValueError(f"redrawn: expected an array of the renders' size {side}, got {shape}")
+    if not np.issubdtype(redrawn.dtype, np.floating):
+        raise ValueError(f"redrawn: expected a float map in 0..1, got dtype {redrawn.dtype}")
+    if not np.isfinite(redrawn).all() or redrawn.min() < 0.0 or redrawn.max() > 1.0:
+        raise ValueError("redrawn: expected values from 0 to 1 (no NaN or infinite values)")
 
 
 def _check_work_side(work_side: object) -> None:

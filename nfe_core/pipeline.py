@@ -42,7 +42,7 @@ from nfe_core.inversion import (
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.latent import model_fingerprint
 from nfe_core.models import Generator
-from nfe_core.models.segmenter import confine
+from nfe_core.models.segmenter import confine, redrawn
 from nfe_core.sampling import images_to_uint8, pixels_to_images
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "invert_picture",
     "model_record",
     "paste",
+    "redrawn_map",
     "render",
 ]
 
@@ -124,12 +125,15 @@ class Inverted:
 
 
 class Edited(NamedTuple):
-    """An edit of an inverted face: the edited latent (CPU, float32), its render, and the
-    edits as applied (class targets landed, :func:`land_edits`)."""
+    """An edit of an inverted face: the edited latent (CPU, float32), its render, the edits
+    as applied (class targets landed, :func:`land_edits`), and where the render drew another
+    part of the face than the reconstruction (:func:`redrawn_map`; None: nowhere, or the
+    model has no segmenter), for :func:`paste`."""
 
     latent: Tensor
     render: np.ndarray
     edits: list[Edit]
+    redrawn: np.ndarray | None = None
 
 
 def check_can_invert(bundle: Bundle) -> None:
@@ -242,6 +246,23 @@ def unedited_regions(bundle: Bundle, before: np.ndarray) -> Tensor | None:
         return None
     image = pixels_to_images(torch.from_numpy(before).to(bundle.device))
     return bundle.segmenter.probabilities(image)
+
+
+def redrawn_map(
+    bundle: Bundle, before: np.ndarray, after: np.ndarray, regions: Tensor | None = None
+) -> np.ndarray | None:
+    """Where the edit ``before`` -> ``after`` (R x R x 3 uint8 renders) drew another part of
+    the face, by the model's segmenter (:func:`~nfe_core.models.segmenter.redrawn`): an
+    R x R float32 map in 0..1 for the paste-back's ``redrawn``; None without a segmenter or
+    where it is 0 everywhere. ``regions``: ``before``'s (:func:`unedited_regions`)."""
+    if bundle.segmenter is None:
+        return None
+    if before.shape != after.shape:
+        raise ValueError(f"before {before.shape} and after {after.shape} differ")
+    images = pixels_to_images(torch.from_numpy(np.stack([before, after]))).to(bundle.device)
+    found = redrawn(bundle.segmenter, images[:1], images[1:], regions)[0]
+    share = found.float().cpu().numpy()
+    return share if share.any() else None
 
 
 def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
@@ -392,12 +413,19 @@ def edit_inverted(
     moved = moved.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, inverted.reconstruction.copy(), edits)
-    drawn = render(bundle, moved, generator)
-    return Edited(moved, confine_render(bundle, inverted.reconstruction, drawn, edits), edits)
+    drawn = confine_render(bundle, inverted.reconstruction, render(bundle, moved, generator), edits)
+    return Edited(moved, drawn, edits, redrawn_map(bundle, inverted.reconstruction, drawn))
 
 
-def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Picture:
-    """``picture`` with only the edit pasted back into the face box (feathered at its edges).
+def paste(
+    picture: Picture,
+    inverted: Inverted,
+    edited_render: np.ndarray,
+    redrawn: np.ndarray | None = None,
+) -> Picture:
+    """``picture`` with only the edit pasted back into the face box (feathered at its edges);
+    opaque where ``redrawn`` (``Edited.redrawn``) says the edit drew a new part of the face
+    (:func:`~nfe_core.facebox.paste_back`).
 
     The result has the picture's size, alpha and ICC profile; pixels the edit does not
     change, and all pixels outside the box, keep their exact values.
@@ -413,4 +441,6 @@ def paste(picture: Picture, inverted: Inverted, edited_render: np.ndarray) -> Pi
             f"picture: the inverted face came from a {inverted.size[0]} x {inverted.size[1]} "
             f"picture, this one is {picture.size[0]} x {picture.size[1]}"
         )
-    return paste_back_picture(picture, inverted.box, inverted.reconstruction, edited_render)
+    return paste_back_picture(
+        picture, inverted.box, inverted.reconstruction, edited_render, redrawn=redrawn
+    )

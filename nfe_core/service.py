@@ -49,6 +49,7 @@ from nfe_core.pipeline import (
     invert_picture,
     land_edits,
     model_record,
+    redrawn_map,
     render,
     unedited_regions,
 )
@@ -71,12 +72,15 @@ __all__ = [
 @dataclass(frozen=True, eq=False)
 class Rendered:
     """One render of a face with edits: the picture ``R x R x 3`` uint8, the edited W+
-    latent, how long it took, and the ``serial`` of the request it answers."""
+    latent, how long it took, the ``serial`` of the request it answers, and where the edit
+    drew another part of the face (``R x R`` in 0..1, for :func:`compose`; None: nowhere).
+    """
 
     image: np.ndarray
     latent: np.ndarray
     seconds: float
     serial: int = 0
+    redrawn: np.ndarray | None = None
 
 
 def available_devices() -> list[str]:
@@ -150,16 +154,19 @@ def attribute_specs(
     return tuple(specs)
 
 
-def compose(picture: Picture, face: Face, edited: np.ndarray) -> Picture:
+def compose(
+    picture: Picture, face: Face, edited: np.ndarray, redrawn: np.ndarray | None = None
+) -> Picture:
     """``picture`` with only the edit (``edited`` minus the face's reconstruction) pasted
-    into the face box, feathered; untouched pixels keep their exact values.
+    into the face box, feathered, and opaque where ``redrawn`` (``Rendered.redrawn``) says
+    the edit drew a new part of the face; untouched pixels keep their exact values.
 
     Raises:
         ValueError: the face was not inverted from a picture of this size.
     """
     if face.box is None:
         raise ValueError("this face was generated, not inverted from a picture")
-    return paste_back_picture(picture, face.box, face.reconstruction, edited)
+    return paste_back_picture(picture, face.box, face.reconstruction, edited, redrawn=redrawn)
 
 
 class EditorModel:
@@ -345,8 +352,9 @@ class EditorModel:
             edits,
             self._regions[1],
         )
+        redrawn = redrawn_map(self.bundle, face.reconstruction, image, self._regions[1])
         edited = moved.detach().float().cpu().numpy().copy()
-        return Rendered(image, edited, time.perf_counter() - started, serial)
+        return Rendered(image, edited, time.perf_counter() - started, serial, redrawn)
 
     def _generator_for(self, face: Face) -> Generator:
         """The generator that draws ``face``: the model's, or its tuned copy (made once per

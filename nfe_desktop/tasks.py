@@ -176,7 +176,13 @@ def render(
             pixels = region.preview if preview else region.full
             alpha = region.alpha_preview if preview else region.alpha_full
             side = PREVIEW_EDGE_SIDE if preview else EDGE_WORK_SIDE
-            edited = paste_back_region(pixels, face.reconstruction, rendered.image, work_side=side)
+            edited = paste_back_region(
+                pixels,
+                face.reconstruction,
+                rendered.image,
+                redrawn=rendered.redrawn,
+                work_side=side,
+            )
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
             box = region.box
         seconds = time.perf_counter() - started
@@ -196,13 +202,14 @@ def describe_seen(seen: dict[str, tuple[str, float]]) -> str:
     )
 
 
-def compose_picture(picture: Picture | None, face: Face, pixels: Any) -> Any:
-    """The picture with the edited face pasted back, or (no picture) the face as a Picture."""
+def compose_picture(picture: Picture | None, face: Face, pixels: Any, redrawn: Any = None) -> Any:
+    """The picture with the edited face pasted back (opaque where ``redrawn``: see
+    :func:`~nfe_core.service.compose`), or (no picture) the face as a Picture."""
     if picture is None or face.box is None:
         return Picture(rgb=Image.fromarray(pixels, "RGB"))
     from nfe_core.service import compose
 
-    return compose(picture, face, pixels)
+    return compose(picture, face, pixels, redrawn)
 
 
 def export_picture(
@@ -222,7 +229,7 @@ def export_picture(
         rendered = model.render(face, state)
         if face_only:
             return save_image(rendered.image, path, quality=quality)
-        composed = compose_picture(picture, face, rendered.image)
+        composed = compose_picture(picture, face, rendered.image, rendered.redrawn)
         return save_picture(composed, path, quality=quality)
 
     return task

@@ -458,3 +458,66 @@ def test_a_smaller_working_size_gives_nearly_the_same_edit() -> None:
     assert np.abs(quick - full).mean() < 2
     np.testing.assert_array_equal(quick[:, :150], full[:, :150])  # away from the edge: equal
     np.testing.assert_array_equal(quick[:, 250:], full[:, 250:])
+
+
+def _hair_over_stripes(side: int = 256, render_side: int = 32) -> tuple[np.ndarray, ...]:
+    """A page of stripes, its render (the stripes too fine for the model: one flat colour),
+    and an edit that draws a block of brown "hair" over the middle of it, with the map that
+    says where (1 in the block)."""
+    ys, xs = np.mgrid[:side, :side]
+    light, dark = np.array([215, 180, 200]), np.array([150, 130, 160])
+    picture = np.where((((xs + ys) // 16) % 2 == 0)[:, :, None], light, dark).astype(np.uint8)
+    render = np.empty((render_side, render_side, 3), np.float32)
+    render[:] = (light + dark) / 2
+    block = slice(render_side // 4, 3 * render_side // 4)
+    edited = render.copy()
+    edited[block, block] = (110, 70, 50)
+    redrawn = np.zeros((render_side, render_side), np.float32)
+    redrawn[block, block] = 1.0
+    return picture, render, edited, redrawn
+
+
+def test_new_content_covers_the_picture_where_redrawn() -> None:
+    """Adding the difference alone lets the page's stripes show through hair drawn over it;
+    where the map says the edit drew a new region, the edited render covers them."""
+    picture, render, edited, redrawn = _hair_over_stripes()
+    box = FaceBox(0, 0, 256, 256)
+    inside = (slice(80, 176), slice(80, 176))  # well inside the block (64..192)
+    ghost = paste_back(picture, box, render, edited, feather=0)[inside].astype(float)
+    opaque = paste_back(picture, box, render, edited, feather=0, redrawn=redrawn)[inside]
+    stripes = picture[inside].astype(float).std(axis=(0, 1)).max()
+    assert ghost.std(axis=(0, 1)).max() > 0.8 * stripes  # the stripes show through
+    assert opaque.astype(float).std(axis=(0, 1)).max() < 2.0  # one flat brown
+    np.testing.assert_allclose(opaque.reshape(-1, 3).mean(axis=0), (110, 70, 50), atol=2)
+    # away from the block the map changes nothing; a map of zeros is no map
+    away = (slice(0, 40), slice(0, 256))
+    plain = paste_back(picture, box, render, edited, feather=0)
+    covered = paste_back(picture, box, render, edited, feather=0, redrawn=redrawn)
+    assert np.array_equal(covered[away], plain[away])
+    zeros = paste_back(picture, box, render, edited, redrawn=np.zeros_like(redrawn))
+    assert np.array_equal(zeros, paste_back(picture, box, render, edited))
+    # an edit that changes nothing returns the original, whatever the map says
+    same = paste_back(picture, box, render, render, redrawn=redrawn)
+    assert np.array_equal(same, picture)
+    # the region form takes the map too
+    region = paste_back_region(picture, render, edited, feather=0, redrawn=redrawn)
+    assert np.array_equal(region, covered)
+
+
+@pytest.mark.parametrize(
+    ("redrawn", "message"),
+    [
+        (np.zeros((16, 16), np.float32), "size"),
+        (np.zeros((32, 32, 1), np.float32), "size"),
+        (np.zeros((32, 32), np.uint8), "float"),
+        (np.full((32, 32), 1.5, np.float32), "0 to 1"),
+        (np.full((32, 32), np.nan, np.float32), "0 to 1"),
+        ([[0.0]], "size"),
+    ],
+)
+def test_paste_back_refuses_a_bad_redrawn_map(redrawn: object, message: str) -> None:
+    picture, render, edited, _ = _hair_over_stripes(64)
+    with pytest.raises(ValueError, match=message):
+        paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, redrawn=redrawn)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=message):
+        paste_back_region(picture, render, edited, redrawn=redrawn)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ model; bundles hold the segmenter."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,26 @@ from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import parse_edits
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import Picture
-from nfe_core.models.segmenter import Segmenter, SegmenterConfig, confine, match_regions
-from nfe_core.pipeline import confine_render, edit_inverted, invert_picture, render, seer
+from nfe_core.models.segmenter import (
+    REDRAWN_FROM,
+    REDRAWN_TO,
+    Segmenter,
+    SegmenterConfig,
+    confine,
+    match_regions,
+    redrawn,
+)
+from nfe_core.pipeline import (
+    confine_render,
+    edit_inverted,
+    invert_picture,
+    paste,
+    redrawn_map,
+    render,
+    seer,
+)
 from nfe_core.sampling import pixels_to_images
-from nfe_core.service import EditorModel
+from nfe_core.service import EditorModel, compose
 from nfe_core.session import Face
 from tests.tiny import (
     TINY_REGIONS,
@@ -100,6 +117,42 @@ def test_confine_keeps_an_edit_to_its_regions() -> None:
     assert torch.equal(confine(net, before, after, ["glasses"]), before)
     with pytest.raises(ValueError, match="differ"):
         confine(net, before, after[..., :16], ["hair_color"])
+
+
+class BrightIsHair(Segmenter):
+    """Says: a pixel brighter than mid-grey is hair, a darker one background."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        bright = images.mean(dim=1) > 0
+        logits = torch.zeros(images.shape[0], len(REGIONS), *images.shape[2:])
+        logits[:, 1][bright] = 30.0
+        logits[:, 0][~bright] = 30.0
+        return logits
+
+
+def test_redrawn_says_where_the_edit_drew_another_region() -> None:
+    net = BrightIsHair(config())
+    before = torch.full((1, 3, 32, 32), -0.5)
+    before[..., :8] = 0.5  # hair on the left quarter
+    longer = before.clone()
+    longer[..., :16] = 0.7  # hair on the left half, recoloured
+    found = redrawn(net, before, longer)
+    assert found.shape == (1, 32, 32)
+    assert torch.allclose(found[..., 8:16], torch.ones(1, 32, 8))  # hair over the background
+    assert torch.equal(found[..., :8], torch.zeros(1, 32, 8))  # hair before and after
+    assert torch.equal(found[..., 16:], torch.zeros(1, 32, 16))
+    # a recolour keeps the regions: nothing redrawn
+    assert not redrawn(net, before, before * 0.8).any()
+    # soft regions: the share the two have not in common, through a smoothstep
+    share = torch.tensor([1.0, 1 - REDRAWN_FROM, 1 - (REDRAWN_FROM + REDRAWN_TO) / 2, 0.0])
+    soft = torch.zeros(1, len(REGIONS), 1, 4)
+    soft[:, 1], soft[:, 0] = share, 1 - share
+    hair = torch.full((1, 3, 1, 4), 0.5)  # hair everywhere after the edit
+    np.testing.assert_allclose(
+        redrawn(net, hair, hair, before_regions=soft)[0, 0].numpy(), [0, 0, 0.5, 1], atol=1e-3
+    )
+    with pytest.raises(ValueError, match="differ"):
+        redrawn(net, before, before[..., :16])
 
 
 class HairWithASkinPatch(LeftHalfIsHair):
@@ -255,3 +308,34 @@ def test_nfe_info_says_which_edits_are_kept_to_their_regions(
     assert main(["info", str(bundles["hair"].root)]) == 0
     out = capsys.readouterr().out
     assert "keeps edits of hair_color, glasses to their regions" in out
+
+
+def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:
+    """Command line, batch and app paste an edit with the map of what it drew anew."""
+    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(config()))
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    picture = Picture(rgb=Image.fromarray(pixels))
+    box = FaceBox(0, 0, 40, 40)
+    inverted = invert_picture(bundle, picture, box, steps=2, tune_steps=0)
+    edits = parse_edits(["hair_color:blue=+3"])
+    edited = edit_inverted(bundle, inverted, edits)
+    expected = redrawn_map(bundle, inverted.reconstruction, edited.render)
+    assert expected is not None and edited.redrawn is not None
+    np.testing.assert_array_equal(edited.redrawn, expected)
+    assert edited.redrawn.max() == pytest.approx(1.0)
+    opaque = np.asarray(paste(picture, inverted, edited.render, edited.redrawn).rgb)
+    assert not np.array_equal(opaque, np.asarray(paste(picture, inverted, edited.render).rgb))
+    # nothing redrawn (no edit, or a segmenter that sees the same regions): no map
+    assert edit_inverted(bundle, inverted, []).redrawn is None
+    assert redrawn_map(bundles["hair"], inverted.reconstruction, edited.render) is None
+    # the app: its render carries the map, and the saved picture is pasted with it
+    model = EditorModel(bundle)
+    face = model.invert(picture, box, steps=2, tune_steps=0)
+    rendered = model.render(face, edits)
+    assert rendered.redrawn is not None
+    np.testing.assert_array_equal(
+        rendered.redrawn, redrawn_map(bundle, face.reconstruction, rendered.image)
+    )
+    saved = compose(picture, face, rendered.image, rendered.redrawn)
+    plain = compose(picture, face, rendered.image)
+    assert not np.array_equal(np.asarray(saved.rgb), np.asarray(plain.rgb))
