@@ -2,6 +2,7 @@
 
     python benchmarks/bench_drawn_edits.py [--model BUNDLE] [--pictures 8]
                                            [--targets hair_color=pink ...] [--threads 2]
+                                           [--show sheet.png]
 
 Each picture is a brown-haired procedural face drawn at 512 px on a 1280x960 page (the app
 screenshots' picture, ``scripts/app_screenshots.make_picture``, seeds 1..N). It is opened,
@@ -10,7 +11,9 @@ the other two of hair colour, hair length and eye colour preserved; the edit is 
 into the page. The bundle's judge (the classifier no label came from) then reads the face:
 on the edited render, and on the face box of the pasted page scaled to the model's size
 (what the artist gets). Prints per target: on how many pictures the judge reads the target
-class, and on how many it reads the two preserved attributes as before.
+class, and on how many it reads the two preserved attributes as before. ``--show`` also
+writes a sheet to look at: a row per picture, its face box as drawn and then pasted with
+each target.
 
 This is the check of issue 5's "done when" (pink hair on a real-size picture) over several
 pictures and targets; states of the same GAN differ on it more than the report's held-out
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +44,7 @@ from scripts.app_screenshots import FACE, FACE_AT, make_picture  # noqa: E402
 from training.report import read_labels  # noqa: E402
 
 KEPT = ("hair_color", "hair_length", "eye_color")
+SHOW_CELL = 192  # px per face box on the --show sheet
 TARGETS = (
     "hair_color=pink",
     "hair_color=blue",
@@ -56,6 +61,7 @@ def main() -> None:
     parser.add_argument("--pictures", type=int, default=8, help="pictures (seeds 1..N)")
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--show", type=Path, default=None, metavar="PNG", help="write a sheet")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -73,20 +79,20 @@ def main() -> None:
     targets = [t.partition("=") for t in args.targets]
     tally = {t: np.zeros(4, dtype=int) for t in args.targets}  # hit, kept; render, pasted
     print(f"# {bundle.name} ({bundle.resolution} px), {args.pictures} drawn pictures")
+    sheet: list[np.ndarray] = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.pictures + 1):
             picture = load_image(make_picture(Path(tmp) / f"{seed}.png", seed))
+            cells = [crop_face(np.asarray(picture.rgb), box, SHOW_CELL)]
             inverted = invert_picture(bundle, picture, box)
             before = read(inverted.reconstruction)
             row = []
             for text, (attribute, _, target) in zip(args.targets, targets, strict=True):
                 others = [k for k in KEPT if k != attribute]
                 edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
-                face = crop_face(
-                    np.asarray(paste(picture, inverted, edited.render, edited.redrawn).rgb),
-                    box,
-                    bundle.resolution,
-                )
+                page = np.asarray(paste(picture, inverted, edited.render, edited.redrawn).rgb)
+                face = crop_face(page, box, bundle.resolution)
+                cells.append(crop_face(page, box, SHOW_CELL))
                 for i, reading in enumerate((read(edited.render), read(face))):
                     tally[text][2 * i] += reading[attribute] == target
                     tally[text][2 * i + 1] += all(reading[k] == before[k] for k in others)
@@ -94,6 +100,10 @@ def main() -> None:
                         changed = ",".join(k for k in others if reading[k] != before[k])
                         row.append(reading[attribute] + (f" (+{changed})" if changed else ""))
             print(f"picture {seed} ({before['hair_color']}): " + "; ".join(row), flush=True)
+            sheet.append(np.concatenate(cells, axis=1))
+    if args.show is not None:
+        Image.fromarray(np.concatenate(sheet, axis=0)).save(args.show)
+        print(f"wrote {args.show}: per row the face box as drawn, then " + ", ".join(args.targets))
     n = args.pictures
     print("\n| target | reached: render / pasted | others kept: render / pasted |")
     print("|---|---|---|")

@@ -51,7 +51,7 @@ from nfe_core.models.segmenter import Segmenter, SegmenterConfig
 from training.gan.data import derive_seed
 from training.synth.params import face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
-from training.synth.schema import ATTRIBUTE_REGIONS
+from training.synth.schema import ATTRIBUTE_RECOLOURS, ATTRIBUTE_REGIONS
 
 Log = Callable[[str], None]
 METRICS_FILE = "metrics.json"
@@ -107,7 +107,10 @@ class SegmenterOptions:
     def network_config(self, resolution: int) -> SegmenterConfig:
         """The segmenter this run trains for a ``resolution`` px generator."""
         owners = tuple(ATTRIBUTE_REGIONS.items())
-        return SegmenterConfig(resolution, REGION_NAMES, owners, channels=self.channels)
+        recolours = tuple(ATTRIBUTE_RECOLOURS.items())
+        return SegmenterConfig(
+            resolution, REGION_NAMES, owners, channels=self.channels, recolours=recolours
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +428,8 @@ def trusted_owners(
     would all but vanish."""
     config = segmenter.config
     owners = tuple((a, r) for a, r in config.owners if (attribute_iou.get(a) or 0.0) >= minimum)
-    trusted = Segmenter(dataclasses.replace(config, owners=owners))
+    recolours = tuple((a, n) for a, n in config.recolours if a in dict(owners))
+    trusted = Segmenter(dataclasses.replace(config, owners=owners, recolours=recolours))
     trusted.load_state_dict(segmenter.state_dict())
     return trusted.to(next(segmenter.parameters()).device).eval().requires_grad_(False)
 

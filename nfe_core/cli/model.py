@@ -133,6 +133,9 @@ def _info_lines(record: dict) -> list[str]:
         if key == "segmenter":
             kept = [attribute for attribute, _ in network["config"]["owners"]]
             line += f"; keeps edits of {', '.join(kept) or 'none'} to their regions"
+            recolours = [attribute for attribute, _ in network["config"].get("recolours", ())]
+            if recolours:
+                line += f" ({', '.join(recolours)}: in the face's own shapes)"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

@@ -71,6 +71,8 @@ class SegmenterConfig:
     owners: tuple[tuple[str, tuple[str, ...]], ...]  # (attribute, the regions it draws)
     channels: tuple[int, ...] = (16, 32, 64)  # per level, full resolution first (x8 each)
     grow: int = 1  # pixels an edit's area grows by beyond its regions
+    # (attribute, pixels) of the owners that change colours, not shapes: see confine
+    recolours: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -109,6 +111,25 @@ class SegmenterConfig:
             raise ValueError(
                 f"grow must be a whole number of pixels from 0 to 8, got {self.grow!r}"
             )
+        if not isinstance(self.recolours, list | tuple):
+            raise ValueError(
+                f"recolours must be a list of [attribute, pixels] pairs, got {self.recolours!r}"
+            )
+        recolours = []
+        for item in self.recolours:
+            if not isinstance(item, list | tuple) or len(item) != 2:
+                raise ValueError(f"recolours: expected an [attribute, pixels] pair, got {item!r}")
+            attribute, pixels = item
+            if attribute not in {a for a, _ in owners}:
+                raise ValueError(f"recolours: {attribute!r} is not one of the owners")
+            if not is_int(pixels) or not 0 <= pixels <= 8:
+                raise ValueError(
+                    f"recolours: {attribute!r} must grow by 0 to 8 pixels, got {pixels!r}"
+                )
+            recolours.append((attribute, pixels))
+        if len({a for a, _ in recolours}) != len(recolours):
+            raise ValueError("recolours: an attribute appears twice")
+        object.__setattr__(self, "recolours", tuple(recolours))
 
     @property
     def owned(self) -> dict[str, tuple[str, ...]]:
@@ -121,6 +142,7 @@ class SegmenterConfig:
         d["regions"] = list(self.regions)
         d["owners"] = [[a, list(r)] for a, r in self.owners]
         d["channels"] = list(self.channels)
+        d["recolours"] = [[a, n] for a, n in self.recolours]
         return d
 
     @classmethod
@@ -225,10 +247,17 @@ def confine(
     in ``before`` (:func:`match_regions`): the GAN's edit recolours them too, and a patch of
     its green shirt would show in the unedited blue one.
 
+    When every edited attribute is one of the config's ``recolours`` (hair or eye colour:
+    edits that change colours, not shapes), the area is their regions in ``before`` alone,
+    grown by the pixels given there and not feathered. The GAN redraws a recoloured outline a
+    little larger and softer, and pasted back into a picture that rim was a glow around pink
+    hair and a blue smudge around blue eyes (benchmarks/bench_drawn_edits.py --show).
+
     ``before_regions``: ``segmenter.probabilities(before)`` when the caller has it (a face
     edited step after step keeps its unedited regions); (N or 1, regions, R, R)."""
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
+    attributes = list(attributes)
     own = segmenter.channels(attributes)
     if own is None:
         return after
@@ -240,13 +269,23 @@ def confine(
             segmenter.probabilities(after),
         )
     p_before, p_after = p_before.to(before.dtype), p_after.to(before.dtype)
-    mask = torch.maximum(
-        p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
-    )
-    mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
-    for _ in range(segmenter.config.grow):
-        mask = F.max_pool2d(mask, 3, stride=1, padding=1)
-    mask = F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1).clamp(0, 1)
+    recolours = dict(segmenter.config.recolours)
+    if attributes and all(a in recolours for a in attributes):
+        # a recolour keeps the unedited face's shapes: its regions there, grown but not
+        # feathered (what the GAN redraws beyond them pasted back as a glow)
+        mask = p_before[:, own].sum(dim=1, keepdim=True)
+        mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
+        for _ in range(max(recolours[a] for a in attributes)):
+            mask = F.max_pool2d(mask, 3, stride=1, padding=1)
+    else:
+        mask = torch.maximum(
+            p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
+        )
+        mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
+        for _ in range(segmenter.config.grow):
+            mask = F.max_pool2d(mask, 3, stride=1, padding=1)
+        mask = F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+        mask = mask.clamp(0, 1)
     # what other attributes draw in the unedited picture stays (a hair clip in the hair)
     kept = segmenter.kept_channels(attributes)
     if kept:

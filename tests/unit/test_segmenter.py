@@ -155,6 +155,53 @@ def test_redrawn_says_where_the_edit_drew_another_region() -> None:
         redrawn(net, before, before[..., :16])
 
 
+def test_recolours_are_read_back_and_checked() -> None:
+    c = config(recolours=[["hair_color", 0]])
+    assert c.recolours == (("hair_color", 0),)
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    # a bundle saved before recolours existed still loads, with none
+    old = c.to_dict()
+    del old["recolours"]
+    assert SegmenterConfig.from_dict(old).recolours == ()
+    for bad, message in (
+        ([["mouth", 0]], "not one of the owners"),
+        ([["hair_color", 9]], "0 to 8"),
+        ([["hair_color", True]], "0 to 8"),
+        ([["hair_color", 0], ["hair_color", 1]], "twice"),
+        ([["hair_color"]], "pair"),
+        ("hair_color", "pair"),
+        (None, "list"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            config(recolours=bad)
+
+
+def test_a_recolour_keeps_the_unedited_faces_shapes() -> None:
+    """The GAN draws recoloured hair a little larger: a recolour keeps the hair where it was,
+    an edit that may change shapes (or a config without recolours) takes the larger hair."""
+    before = torch.full((1, 3, 32, 32), -0.5)
+    before[..., :8] = 0.5  # hair on the left quarter
+    after = before.clone()
+    after[..., :12] = 0.9  # recoloured, and drawn 4 pixels wider
+    shapes_kept = BrightIsHair(config(grow=1, recolours=[["hair_color", 0]]))
+    kept = confine(shapes_kept, before, after, ["hair_color"])
+    assert torch.equal(kept[..., :8], after[..., :8])  # the hair is recoloured
+    assert torch.equal(kept[..., 8:], before[..., 8:])  # and no wider
+    # grown by a pixel: one more column
+    grown = BrightIsHair(config(grow=1, recolours=[["hair_color", 1]]))
+    kept = confine(grown, before, after, ["hair_color"])
+    assert torch.equal(kept[..., :9], after[..., :9])
+    assert torch.equal(kept[..., 9:], before[..., 9:])
+    # no recolours: the edit's area is the hair of both, grown by one and feathered by one
+    plain = confine(BrightIsHair(config(grow=1)), before, after, ["hair_color"])
+    assert torch.equal(plain[..., :12], after[..., :12])
+    assert torch.equal(plain[..., 14:], before[..., 14:])
+    # an edit of a recolour together with one that is not: shapes may change
+    both = BrightIsHair(config(grow=1, recolours=[["hair_color", 0]]))
+    mixed = confine(both, before, after, ["hair_color", "glasses"])
+    assert torch.equal(mixed[..., :12], after[..., :12])
+
+
 class HairWithASkinPatch(LeftHalfIsHair):
     """The left half is hair but for a patch of skin (which glasses draw) where the image is
     bright in its first channel."""

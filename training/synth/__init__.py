@@ -3,6 +3,7 @@
 from training.synth.params import FaceParams, face_rng, sample_face
 from training.synth.render import REGION_NAMES, Region, RenderedFace, render_face
 from training.synth.schema import (
+    ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTES,
     EYE_COLORS,
@@ -12,6 +13,7 @@ from training.synth.schema import (
 
 __all__ = [
     "ATTRIBUTES",
+    "ATTRIBUTE_RECOLOURS",
     "ATTRIBUTE_REGIONS",
     "EYE_COLORS",
     "HAIR_COLORS",

@@ -89,5 +89,10 @@ ATTRIBUTE_REGIONS: dict[str, tuple[str, ...]] = {
     "accessory": ("accessory",),
 }
 
+# The attributes above that change colours, not shapes, with the pixels their edit's area
+# grows by beyond their regions in the unedited face (the segmenter's ``recolours``): the eyes
+# are a few pixels at 64 px and need one more to be recoloured whole.
+ATTRIBUTE_RECOLOURS: dict[str, int] = {"hair_color": 0, "eye_color": 1}
+
 # Extra label column: the continuous hair length behind the ``hair_length`` class.
 HAIR_LENGTH_VALUE = "hair_length_value"
