@@ -249,9 +249,12 @@ def confine(
 
     When every edited attribute is one of the config's ``recolours`` (hair or eye colour:
     edits that change colours, not shapes), the area is their regions in ``before`` alone,
-    grown by the pixels given there and not feathered. The GAN redraws a recoloured outline a
-    little larger and softer, and pasted back into a picture that rim was a glow around pink
-    hair and a blue smudge around blue eyes (benchmarks/bench_drawn_edits.py --show).
+    grown by the pixels given there and not feathered, and inside it what ``after`` drew of
+    other regions takes ``before`` recoloured (:func:`keep_shapes`). The GAN redraws a
+    recoloured outline a little larger and softer, and pasted back into a picture that rim was
+    a glow around pink hair and a blue smudge around blue eyes
+    (benchmarks/bench_drawn_edits.py --show); it also draws the hair shorter or longer now
+    and then, which a hair colour edit should not.
 
     ``before_regions``: ``segmenter.probabilities(before)`` when the caller has it (a face
     edited step after step keeps its unedited regions); (N or 1, regions, R, R)."""
@@ -277,6 +280,7 @@ def confine(
         mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
         for _ in range(max(recolours[a] for a in attributes)):
             mask = F.max_pool2d(mask, 3, stride=1, padding=1)
+        after = keep_shapes(before, after, p_before[:, own], p_after[:, own])
     else:
         mask = torch.maximum(
             p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
@@ -331,10 +335,26 @@ def match_regions(
     show it at, weighted by ``reference``; it moves each pixel of ``after`` by its probability
     of showing that region. A region seen on fewer than :data:`_MIN_MATCH` such pixels is
     left as it is."""
-    weight = p_before * p_after * reference
-    total = weight.sum(dim=(2, 3))
-    shift = (
-        torch.einsum("nkhw,nchw->nkc", weight, before - after) / total.clamp_min(1e-6)[..., None]
-    )
-    shift = torch.where(total[..., None] >= _MIN_MATCH, shift, torch.zeros_like(shift))
+    shift = _mean_shifts(p_before * p_after * reference, before - after)
     return (after + torch.einsum("nkhw,nkc->nchw", p_after, shift)).clamp(-1, 1)
+
+
+def keep_shapes(before: Tensor, after: Tensor, p_before: Tensor, p_after: Tensor) -> Tensor:
+    """``after`` (a recolour of ``before``; images (N, 3, R, R)) drawn in ``before``'s shapes:
+    where ``before`` shows one of the K recoloured regions (``p_before``, (N, K, R, R)) and
+    ``after`` drew something else there (``p_after``: the hair drawn shorter), ``before``
+    moved by that region's mean change (over the pixels both show it at). Elsewhere ``after``.
+    Kept to ``before``'s regions alone, those pixels showed ``before`` fading into ``after``'s
+    background: a ghost of the old outline."""
+    shift = _mean_shifts(p_before * p_after, after - before)
+    fill = (before + torch.einsum("nkhw,nkc->nchw", p_before, shift)).clamp(-1, 1)
+    drawn = p_after.sum(dim=1, keepdim=True)
+    return after * drawn + fill * (1 - drawn)
+
+
+def _mean_shifts(weight: Tensor, difference: Tensor) -> Tensor:
+    """Per image and region the mean of ``difference`` (N, 3, R, R) weighted by ``weight``
+    (N, K, R, R): (N, K, 3); 0 for a region of less than :data:`_MIN_MATCH` pixels' weight."""
+    total = weight.sum(dim=(2, 3))
+    shift = torch.einsum("nkhw,nchw->nkc", weight, difference) / total.clamp_min(1e-6)[..., None]
+    return torch.where(total[..., None] >= _MIN_MATCH, shift, torch.zeros_like(shift))

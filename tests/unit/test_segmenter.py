@@ -196,6 +196,14 @@ def test_a_recolour_keeps_the_unedited_faces_shapes() -> None:
     plain = confine(BrightIsHair(config(grow=1)), before, after, ["hair_color"])
     assert torch.equal(plain[..., :12], after[..., :12])
     assert torch.equal(plain[..., 14:], before[..., 14:])
+    # drawn shorter: where the hair was, the hair's own change (the hair keeps its length)
+    longer = before.clone()
+    longer[..., :12] = 0.5
+    shorter = before.clone()
+    shorter[..., :8] = 0.9
+    kept = confine(shapes_kept, longer, shorter, ["hair_color"])
+    assert torch.allclose(kept[..., :12], torch.full_like(kept[..., :12], 0.9))
+    assert torch.equal(kept[..., 12:], longer[..., 12:])
     # an edit of a recolour together with one that is not: shapes may change
     both = BrightIsHair(config(grow=1, recolours=[["hair_color", 0]]))
     mixed = confine(both, before, after, ["hair_color", "glasses"])
