@@ -346,15 +346,16 @@ def keep_shapes(before: Tensor, after: Tensor, p_before: Tensor, p_after: Tensor
     moved by that region's mean change (over the pixels both show it at). Elsewhere ``after``.
     Kept to ``before``'s regions alone, those pixels showed ``before`` fading into ``after``'s
     background: a ghost of the old outline."""
-    shift = _mean_shifts(p_before * p_after, after - before)
+    # every pixel counts: an eye at 64 px is a few of them
+    shift = _mean_shifts(p_before * p_after, after - before, minimum=0.0)
     fill = (before + torch.einsum("nkhw,nkc->nchw", p_before, shift)).clamp(-1, 1)
     drawn = p_after.sum(dim=1, keepdim=True)
     return after * drawn + fill * (1 - drawn)
 
 
-def _mean_shifts(weight: Tensor, difference: Tensor) -> Tensor:
+def _mean_shifts(weight: Tensor, difference: Tensor, minimum: float = _MIN_MATCH) -> Tensor:
     """Per image and region the mean of ``difference`` (N, 3, R, R) weighted by ``weight``
-    (N, K, R, R): (N, K, 3); 0 for a region of less than :data:`_MIN_MATCH` pixels' weight."""
+    (N, K, R, R): (N, K, 3); 0 for a region of less than ``minimum`` pixels' weight."""
     total = weight.sum(dim=(2, 3))
     shift = torch.einsum("nkhw,nchw->nkc", weight, difference) / total.clamp_min(1e-6)[..., None]
-    return torch.where(total[..., None] >= _MIN_MATCH, shift, torch.zeros_like(shift))
+    return torch.where(total[..., None] >= minimum, shift, torch.zeros_like(shift))
