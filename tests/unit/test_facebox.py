@@ -477,12 +477,15 @@ def _hair_over_stripes(side: int = 256, render_side: int = 32) -> tuple[np.ndarr
     return picture, render, edited, redrawn
 
 
-def test_new_content_covers_the_picture_where_redrawn() -> None:
+@pytest.mark.parametrize("side", [256, 1024])
+def test_new_content_covers_the_picture_where_redrawn(side: int) -> None:
     """Adding the difference alone lets the page's stripes show through hair drawn over it;
-    where the map says the edit drew a new region, the edited render covers them."""
-    picture, render, edited, redrawn = _hair_over_stripes()
-    box = FaceBox(0, 0, 256, 256)
-    inside = (slice(80, 176), slice(80, 176))  # well inside the block (64..192)
+    where the map says the edit drew a new region, the edited render covers them (also when
+    the box is worked on smaller and enlarged: 1024 px)."""
+    picture, render, edited, redrawn = _hair_over_stripes(side)
+    box = FaceBox(0, 0, side, side)
+    k = side // 256
+    inside = (slice(80 * k, 176 * k), slice(80 * k, 176 * k))  # well inside the block
     ghost = paste_back(picture, box, render, edited, feather=0)[inside].astype(float)
     opaque = paste_back(picture, box, render, edited, feather=0, redrawn=redrawn)[inside]
     stripes = picture[inside].astype(float).std(axis=(0, 1)).max()
@@ -490,7 +493,7 @@ def test_new_content_covers_the_picture_where_redrawn() -> None:
     assert opaque.astype(float).std(axis=(0, 1)).max() < 2.0  # one flat brown
     np.testing.assert_allclose(opaque.reshape(-1, 3).mean(axis=0), (110, 70, 50), atol=2)
     # away from the block the map changes nothing; a map of zeros is no map
-    away = (slice(0, 40), slice(0, 256))
+    away = (slice(0, 40 * k), slice(0, side))
     plain = paste_back(picture, box, render, edited, feather=0)
     covered = paste_back(picture, box, render, edited, feather=0, redrawn=redrawn)
     assert np.array_equal(covered[away], plain[away])
