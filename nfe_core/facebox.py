@@ -343,15 +343,14 @@ def _edited_region(
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
-    guide = _shrunk(region, work_side)
     mask = _feather_mask(width, height, feather)[:, :, None]
     picture = region.astype(np.float32)
     if redrawn is None or not redrawn.any():
-        change = _joint_bilateral(guide, reconstruction, difference)
-        change = _resize_difference(change, width, height, Image.Resampling.BILINEAR)
+        change = _follow_edges(region, reconstruction, difference, work_side)
         change *= mask
         picture += change
         return _to_pixels(picture)
+    guide = _shrunk(region, work_side)
     # The map travels with the difference as a fourth channel (one pass over the edges).
     # Each pixel is (1 - cover) * (picture + change) + cover * (drawn + change), with drawn
     # the reconstruction enlarged: picture * (1 - cover) + (change + cover * drawn), the

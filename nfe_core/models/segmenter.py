@@ -62,6 +62,16 @@ def _names(value: object, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _pairs(value: object, key: str, shape: str) -> list[tuple[Any, Any]]:
+    """``value`` as a list of two-item pairs, or a ValueError naming ``key`` and ``shape``."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key} must be a list of {shape} pairs, got {value!r}")
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 2:
+            raise ValueError(f"{key}: expected an {shape} pair, got {item!r}")
+    return [(first, second) for first, second in value]
+
+
 @dataclass(frozen=True)
 class SegmenterConfig:
     """Architecture of a `Segmenter` and what its regions mean; stored beside its weights."""
@@ -78,17 +88,8 @@ class SegmenterConfig:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         regions = _names(self.regions, "regions")
         object.__setattr__(self, "regions", regions)
-        if not isinstance(self.owners, list | tuple):
-            raise ValueError(
-                f"owners must be a list of [attribute, [region, ...]] pairs, got {self.owners!r}"
-            )
         owners = []
-        for item in self.owners:
-            if not isinstance(item, list | tuple) or len(item) != 2:
-                raise ValueError(
-                    f"owners: expected an [attribute, [region, ...]] pair, got {item!r}"
-                )
-            attribute, drawn = item
+        for attribute, drawn in _pairs(self.owners, "owners", "[attribute, [region, ...]]"):
             drawn = _names(drawn, f"owners: the regions of {attribute!r}")
             unknown = [d for d in drawn if d not in regions]
             if unknown:
@@ -111,15 +112,8 @@ class SegmenterConfig:
             raise ValueError(
                 f"grow must be a whole number of pixels from 0 to 8, got {self.grow!r}"
             )
-        if not isinstance(self.recolours, list | tuple):
-            raise ValueError(
-                f"recolours must be a list of [attribute, pixels] pairs, got {self.recolours!r}"
-            )
         recolours = []
-        for item in self.recolours:
-            if not isinstance(item, list | tuple) or len(item) != 2:
-                raise ValueError(f"recolours: expected an [attribute, pixels] pair, got {item!r}")
-            attribute, pixels = item
+        for attribute, pixels in _pairs(self.recolours, "recolours", "[attribute, pixels]"):
             if attribute not in {a for a, _ in owners}:
                 raise ValueError(f"recolours: {attribute!r} is not one of the owners")
             if not is_int(pixels) or not 0 <= pixels <= 8:
@@ -264,13 +258,7 @@ def confine(
     own = segmenter.channels(attributes)
     if own is None:
         return after
-    if before_regions is None:
-        p_before, p_after = segmenter.probabilities(torch.cat([before, after])).chunk(2)
-    else:
-        p_before, p_after = (
-            before_regions.expand(len(after), -1, -1, -1),
-            segmenter.probabilities(after),
-        )
+    p_before, p_after = _both_regions(segmenter, before, after, before_regions)
     p_before, p_after = p_before.to(before.dtype), p_after.to(before.dtype)
     recolours = dict(segmenter.config.recolours)
     if attributes and all(a in recolours for a in attributes):
@@ -314,14 +302,21 @@ def redrawn(
     :func:`confine`."""
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
-    if before_regions is None:
-        p_before, p_after = segmenter.probabilities(torch.cat([before, after])).chunk(2)
-    else:
-        p_before = before_regions.expand(len(after), -1, -1, -1)
-        p_after = segmenter.probabilities(after)
+    p_before, p_after = _both_regions(segmenter, before, after, before_regions)
     other = 1.0 - torch.minimum(p_before, p_after).sum(dim=1)
     t = ((other - REDRAWN_FROM) / (REDRAWN_TO - REDRAWN_FROM)).clamp(0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+def _both_regions(
+    segmenter: Segmenter, before: Tensor, after: Tensor, before_regions: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """The region probabilities of ``before`` and ``after`` (N, K, R, R each), ``before``'s
+    taken from ``before_regions`` when given (one segmenter pass fewer)."""
+    if before_regions is None:
+        p_before, p_after = segmenter.probabilities(torch.cat([before, after])).chunk(2)
+        return p_before, p_after
+    return before_regions.expand(len(after), -1, -1, -1), segmenter.probabilities(after)
 
 
 def match_regions(
