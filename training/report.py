@@ -516,6 +516,7 @@ def inversion_figures(
         "steps": options.inversion_steps,
         "tune_steps": options.tune_steps,
         "pivot_spread": tuning.spread,
+        "refined_one_w": bool(options.tune_steps) and tuning.spread == 0,  # as hybrid() does
         "psnr_db_encoder": round(float(psnr_db(rec_start, images).mean()), 3),
         "psnr_db_refined": round(float(psnr_db(rec_refined, images).mean()), 3),
         "psnr_db_hybrid": round(float(psnr_db(rec_final, images).mean()), 3),
@@ -944,9 +945,10 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
             "## inversion",
             "",
             f"{inversion['faces']} held-out procedural faces; the encoder's guess, "
-            f"{inversion['steps']} refinement steps on the latent, "
-            f"{inversion.get('tune_steps', 0)} pivotal tuning steps on the generator at the "
-            f"latent's pivot ({pivot}):",
+            f"{inversion['steps']} refinement steps on the latent"
+            + (" (one w for every row)" if inversion.get("refined_one_w") else "")
+            + f", {inversion.get('tune_steps', 0)} pivotal tuning steps on the generator at "
+            f"the latent's pivot ({pivot}):",
             "",
             f"- PSNR encoder only {inversion['psnr_db_encoder']:.2f} dB, refined latent "
             f"{inversion.get('psnr_db_refined', inversion['psnr_db_hybrid']):.2f} dB, hybrid "

@@ -85,6 +85,14 @@ def test_inversion_recovers_a_generator_sample_and_is_deterministic(nets, sample
     assert result.loss <= start.loss
     again = invert(sample, generator, encoder, classifier, InversionOptions(steps=80, lr=0.1))
     assert torch.equal(again.latent, result.latent)
+    # one w shared by every row: W+ with equal rows, from the mean of the encoder's rows
+    one = invert(
+        sample, generator, encoder, classifier, InversionOptions(steps=80, lr=0.1), one_w=True
+    )
+    assert one.latent.shape == (NUM_WS, 32) and _one_w(one.latent)
+    with torch.no_grad():
+        mean = generator.synthesis(pivot(start.latent)[None], noise_mode="const")[0]
+    assert _psnr(_draw(generator, one.latent), sample) > _psnr(mean, sample) + 3
     # the networks are left as they were found: frozen inputs, no stray gradients
     assert all(p.grad is None for p in generator.parameters())
 
@@ -120,6 +128,11 @@ def test_progress_and_bad_images(nets, sample):
         invert(torch.zeros(3, 16, 16), generator, encoder, classifier)
     with pytest.raises(ValueError, match="NaN"):
         invert(torch.full((3, 32, 32), float("nan")), generator, encoder, classifier)
+
+
+def _one_w(latent: torch.Tensor) -> bool:
+    """Whether every row of W+ ``latent`` is the same w."""
+    return torch.equal(latent, latent[:1].expand_as(latent))
 
 
 def _draw(generator, latent: torch.Tensor) -> torch.Tensor:
@@ -273,9 +286,12 @@ def test_hybrid_tunes_at_the_one_w_pivot_and_counts_both_runs(nets, sample):
     )  # fmt: skip
     assert seen == [(i, 7) for i in range(1, 8)]
     assert found.tuning is not None and not found.cancelled
-    # edits start from one w in every row: the refined W+ pulled to its mean
+    # edits start from one w in every row, and the refinement looked for that w itself
     assert torch.equal(found.latent, pivot(found.inversion.latent))
-    assert not torch.equal(found.inversion.latent, found.latent)  # the rows did differ
+    refined = found.inversion.latent
+    assert _one_w(refined)
+    assert torch.allclose(found.latent, refined)
+    assert not torch.allclose(refined, pivot(found.inversion.encoder_latent))
     assert found.generator is found.tuning.generator
     with torch.no_grad():
         drawn = _draw(found.generator, found.latent)
@@ -285,6 +301,7 @@ def test_hybrid_tunes_at_the_one_w_pivot_and_counts_both_runs(nets, sample):
     assert all(torch.equal(again.tuning.weights[k], v) for k, v in found.tuning.weights.items())
     kept = hybrid(sample, generator, encoder, classifier, options, TuningOptions(steps=4, spread=1))
     assert torch.equal(kept.latent, kept.inversion.latent)
+    assert not _one_w(kept.latent)  # W+ refined: the rows differ
     # no tuning, or stopped before its first step: the refined W+ on the model's generator
     for steps, stop_after in ((0, 99), (4, 3)):
         calls: list[int] = []
@@ -299,6 +316,8 @@ def test_hybrid_tunes_at_the_one_w_pivot_and_counts_both_runs(nets, sample):
         )  # fmt: skip
         assert untuned.tuning is None and untuned.generator is generator
         assert torch.equal(untuned.latent, untuned.inversion.latent)
+        # no tuning to follow: each W+ row refined; stopped on the way: the one w so far
+        assert _one_w(untuned.latent) == (steps > 0)
         assert untuned.cancelled == (steps > 0)
 
 

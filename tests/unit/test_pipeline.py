@@ -79,8 +79,8 @@ def test_inverted_face_has_the_models_shapes(bundle: Bundle, art: Picture) -> No
     # tuned faces are edited from one w in every row; untuned ones from the refined W+
     assert torch.equal(inverted.latent, inverted.latent[:1].expand_as(inverted.latent))
     plain = invert_picture(bundle, art, FaceBox(10, 5, 40, 40), steps=3, tune_steps=0)
-    assert plain.tuned is None and torch.equal(plain.latent.mean(0), inverted.latent[0])
-    assert not torch.equal(plain.latent, inverted.latent)
+    assert plain.tuned is None
+    assert not torch.equal(plain.latent, plain.latent[:1].expand_as(plain.latent))
     assert np.array_equal(plain.reconstruction, render(bundle, plain.latent))
 
 
