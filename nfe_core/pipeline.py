@@ -345,13 +345,14 @@ def invert_picture(
     tune_steps: int = DEFAULT_TUNE_STEPS,
 ) -> Inverted:
     """Invert the face in ``box`` of ``picture`` (any size; a small face is upscaled):
-    the encoder's guess, ``steps`` refinement steps on the latent, then ``tune_steps`` of
-    pivotal tuning (:func:`~nfe_core.inversion.hybrid`; 0: none) of a copy of the generator
-    at the latent's pivot, which is then the face's latent (one w in every row).
+    the encoder's guess, ``steps`` refinement steps on the latent (on one w in every row,
+    the pivot), then ``tune_steps`` of pivotal tuning (:func:`~nfe_core.inversion.hybrid`;
+    0: none, and the steps refine each W+ row) of a copy of the generator at that pivot,
+    which is then the face's latent.
 
     ``progress(step, steps + tune_steps)`` is called after each step; ``should_stop()``
     between steps ends the inversion early with the best found so far
-    (``Inverted.cancelled``; stopped before tuning: no tuned weights, the refined W+).
+    (``Inverted.cancelled``; stopped before tuning: no tuned weights, the refined latent).
 
     Raises:
         ModelNotReadyError: the bundle has no encoder or classifier.

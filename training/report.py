@@ -941,6 +941,8 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
         where = "CPU" if "seconds_cpu" in inversion else "GPU"
         spread = inversion.get("pivot_spread", 1.0)  # reports from before the pivot: W+
         pivot = "its rows' mean (one w)" if spread == 0 else f"{spread:g} of the rows' spread"
+        if inversion.get("refined_one_w"):
+            pivot = "the refined w itself"
         lines += [
             "## inversion",
             "",

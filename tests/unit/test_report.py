@@ -211,7 +211,9 @@ def test_report_writes_every_figure_files_and_the_bundle(bundle_with_sliders, tm
     md = (tmp_path / "report" / "report.md").read_text()
     assert "Fréchet distance" in md and "strip_glasses.png" in md
     assert "(samples.png)" in md and "(inversion.png)" in md
-    assert "at the latent's pivot (its rows' mean (one w))" in md
+    assert inversion["refined_one_w"]
+    assert "steps on the latent (one w for every row)" in md
+    assert "at the latent's pivot (the refined w itself)" in md
     # the quality bar: a tiny untrained bundle misses it, and the report says which lines
     assert "bars missed" in md
     bar = f["quality_bar"]
