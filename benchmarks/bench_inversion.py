@@ -1,12 +1,13 @@
 """Hybrid inversion: quality against time, by refinement and pivotal tuning steps.
 
     python benchmarks/bench_inversion.py [--model BUNDLE] [--faces 20]
-                                         [--configs 100,0 50,50 0,100] [--threads 2]
+                                         [--configs 100,0 0,100 20,85] [--threads 2]
                                          [--device cpu]
 
 Inverts held-out procedural faces (seeds no network trained on) as the quality report does
-(training.report.inversion_figures): the bundle's encoder, N refinement steps on the latent,
-then T steps of pivotal tuning on a copy of the generator. Prints per N,T: PSNR (dB, 8-bit
+(training.report.inversion_figures): the bundle's encoder, N refinement steps on the latent
+(one w for every row when tuning follows, else W+), then T steps of pivotal tuning on a copy
+of the generator. Prints per N,T: PSNR (dB, 8-bit
 scale) of the encoder's guess, of the refined latent and of the finished reconstruction, the
 judge's attribute agreement with the original, class-edit success on the inverted faces (each
 face to a class it does not show, the others kept, drawn by its own generator) and seconds
@@ -25,6 +26,7 @@ from pathlib import Path
 import torch
 
 from nfe_core.bundle import default_bundle_path, load_bundle
+from nfe_core.defaults import DEFAULT_STEPS, DEFAULT_TUNE_STEPS
 from training.report import Renderer, ReportOptions, inversion_figures
 
 
@@ -44,7 +46,7 @@ def main() -> None:
         "--configs",
         type=_config,
         nargs="+",
-        default=[(0, 0), (100, 0), (50, 50), (0, 100)],
+        default=[(0, 0), (100, 0), (0, 100), (DEFAULT_STEPS, DEFAULT_TUNE_STEPS)],
         metavar="STEPS,TUNE_STEPS",
     )
     parser.add_argument("--threads", type=int, default=2)
