@@ -305,6 +305,12 @@ class TuningOptions:
     def learning_rate(self, step: int) -> float:
         return _schedule(step, self.steps, self.lr, self.warmup, self.rampdown)
 
+    @property
+    def holds_one_w(self) -> bool:
+        """Whether tuning holds one w in every row (steps to run, a pivot of spread 0): then
+        :func:`hybrid` refines that one w itself."""
+        return bool(self.steps) and self.spread == 0
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -555,7 +561,7 @@ def hybrid(
     total = options.steps + tuning.steps
     inversion = invert(
         image, generator, encoder, classifier, options,
-        one_w=bool(tuning.steps) and tuning.spread == 0,
+        one_w=tuning.holds_one_w,
         progress=None if progress is None else lambda done, _: progress(done, total),
         should_stop=should_stop,
     )  # fmt: skip

@@ -516,7 +516,7 @@ def inversion_figures(
         "steps": options.inversion_steps,
         "tune_steps": options.tune_steps,
         "pivot_spread": tuning.spread,
-        "refined_one_w": bool(options.tune_steps) and tuning.spread == 0,  # as hybrid() does
+        "refined_one_w": tuning.holds_one_w,
         "psnr_db_encoder": round(float(psnr_db(rec_start, images).mean()), 3),
         "psnr_db_refined": round(float(psnr_db(rec_refined, images).mean()), 3),
         "psnr_db_hybrid": round(float(psnr_db(rec_final, images).mean()), 3),
