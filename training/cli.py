@@ -157,16 +157,18 @@ continues exactly where the run stopped: same step, optimiser states, EMA and da
 (settings: batch_size, g_lr, d_lr, betas, r1_gamma, r1_interval, ema_half_life_images,
 ema_rampup, mixing_prob, checkpoint_interval, keep_interval, sample_interval, sample_count,
 synthetic_count, num_workers, amp, compile, generator, discriminator, detail_box,
-detail_weight, guide_weight, guide_shares, mirror_weight, mirror_attributes; the resolved
-config is in OUT/options.json). "detail_box": [left, top, size], as fractions of the image,
-adds a second discriminator that judges only that square (eyes, mouth), e.g.
+detail_weight, guide_weight, guide_shares, mirror_weight, mirror_attributes, linear_weight;
+the resolved config is in OUT/options.json). "detail_box": [left, top, size], as fractions
+of the image, adds a second discriminator that judges only that square (eyes, mouth), e.g.
 [0.25, 0.15625, 0.5] at 64 px; a run begun from a checkpoint (--start-from) may add one.
 "guide_weight": W above 0 adds W times how unclearly a classifier (--guide) reads the fakes'
 attributes to the generator's loss, the batch asked to show every class alike
 ("guide_shares": "uniform") or as often as the data's labels have it ("data"); with it,
 "mirror_weight": M and "mirror_attributes": ["eye_color"] add M times how differently the
 guide reads those attributes in each fake's left half beside its mirror image and in its
-right half likewise (both eyes drawn in one colour).
+right half likewise (both eyes drawn in one colour); "linear_weight": L adds L times how far
+the guide's readings are from what a linear probe on each fake's latent (trained alongside)
+predicts, so that the attributes' classes lie on either side of hyperplanes in W.
 
 Several GPUs (or CPU processes): start the same command with torchrun, e.g.
   torchrun --standalone --nproc_per_node=4 -m training.cli gan --data synthetic ...

@@ -11,6 +11,7 @@ import torch
 
 from nfe_core.bundle import load_bundle
 from tests.tiny import TINY_TRAINING
+from training.gan.checkpoint import load_checkpoint
 from training.gan.run_folder import read_losses
 
 TINY = TINY_TRAINING
@@ -58,3 +59,18 @@ def test_two_cpu_processes_train_together_and_rank_0_writes_once(tmp_path):
     assert bundle.meta["training"]["world_size"] == 2
     assert bundle.meta["training"]["images_seen"] == 12
     assert torch.isfinite(bundle.generator(torch.randn(1, 32))).all()
+
+
+def test_a_guided_run_with_the_linear_term_trains_on_two_processes(tmp_path):
+    from tests.unit.test_gan_training import _guide_run
+
+    guide = _guide_run(tmp_path / "guide")
+    config = tmp_path / "linear.json"
+    config.write_text(json.dumps({**TINY, "guide_weight": 0.5, "linear_weight": 1.0}))
+    out = tmp_path / "run"
+    args = ["gan", "--data", "synthetic", "--size", "32", "--steps", "2", "--out", str(out)]
+    args += ["--config", str(config), "--guide", str(guide), "--device", "cpu", "--quiet"]
+    done = torchrun(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = load_checkpoint(out / "checkpoints" / "latest.pt")
+    assert state["step"] == 2 and set(state["probe"]) == {"linear.weight", "linear.bias"}

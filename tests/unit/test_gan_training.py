@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -746,3 +747,106 @@ def test_a_guided_run_keeps_its_guide_through_checkpoints(tmp_path, capsys):
     assert gan(tmp_path / "next", guided, "--start-from", str(compact), steps=4) == 0
     after = load_checkpoint(tmp_path / "next" / "checkpoints" / "latest.pt")
     assert after["step"] == 4 and set(after["guide"]["weights"]) == set(weights)
+
+
+def test_probe_loss_is_the_kl_of_the_prediction_from_the_reading():
+    same = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0]])
+    assert losses.probe_loss({"a": same}, {"a": same}).item() == pytest.approx(0, abs=1e-7)
+    r = torch.tensor([[0.9, 0.1], [0.3, 0.7]])
+    p = torch.tensor([[0.6, 0.4], [0.5, 0.5]])
+    expected = (r * (r / p).log()).sum(1).mean()
+    got = losses.probe_loss({"a": r.log()}, {"a": p.log()})
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    both = losses.probe_loss({"a": r.log(), "b": same}, {"a": p.log(), "b": same})
+    assert both.item() == pytest.approx(expected.item(), rel=1e-5)  # summed over attributes
+    # minimised over the prediction it fits the reading
+    logits = torch.zeros(2, 2, requires_grad=True)
+    optim = torch.optim.Adam([logits], lr=0.1)
+    for _ in range(300):
+        optim.zero_grad()
+        losses.probe_loss({"a": r.log()}, {"a": logits}).backward()
+        optim.step()
+    assert torch.allclose(logits.softmax(1), r, atol=1e-3)
+
+
+def test_the_linear_term_fits_a_probe_and_steers_the_generator_toward_it(
+    tmp_path, monkeypatch, capsys
+):
+    from training.classifier.train import load_classifier
+    from training.gan.loop import LatentProbe
+
+    monkeypatch.setattr(Trainer, "PROBE_FIT_FACES", 512)
+    guide = load_classifier(_guide_run(tmp_path / "guide"))
+    guided = {"guide_weight": 0.5}
+    assert not torch.allclose(
+        _g_change(guided, guide), _g_change({**guided, "linear_weight": 5.0}, guide)
+    )
+    # the term reaches the mapping network too: the latents move toward what the probe reads
+    mapping = {}
+    for weight in (0.0, 5.0):
+        config = TrainConfig.for_size(32, {**TINY, **guided, "linear_weight": weight})
+        trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
+        z, cross, _, _ = trainer.draw(8)
+        trainer.g_step(z, cross)
+        mapping[weight] = torch.cat([p.flatten() for p in trainer.G.style.parameters()])
+    assert not torch.allclose(mapping[0.0], mapping[5.0])
+    config = TrainConfig.for_size(32, {**TINY, **guided, "linear_weight": 1.0})
+    trainer = Trainer(config, torch.device("cpu"), 1, guide=guide)
+    assert isinstance(trainer.probe, LatentProbe) and not trainer.probe_fitted
+    z, cross, _, _ = trainer.draw(8)
+    trainer.g_step(z, cross)
+    assert trainer.probe_fitted
+    # the fitted probe predicts the guide's readings of fresh faces better than knowing nothing
+    with torch.no_grad():
+        zs = torch.randn(2, 256, config.generator.z_dim, generator=torch.Generator().manual_seed(5))
+        fake, ws = trainer.g_module(zs, config.generator.num_ws, None, with_ws=True)
+        readings = trainer.guide(fake)
+        fitted = losses.probe_loss(readings, trainer.probe(ws)).item()
+        zero = losses.probe_loss(readings, {k: torch.zeros_like(v) for k, v in readings.items()})
+    assert fitted < 0.8 * zero.item()
+    # every step moves the probe with the generator
+    before = trainer.probe.linear.weight.clone()
+    z, cross, _, _ = trainer.draw(8)
+    trainer.g_step(z, cross)
+    assert not torch.equal(before, trainer.probe.linear.weight)
+    settings = tmp_path / "linear.json"
+    settings.write_text(json.dumps({**TINY, **guided, "linear_weight": 1}))
+    guide_run = str(tmp_path / "guide")
+    assert gan(tmp_path / "run", settings, "--guide", guide_run, "--dry-run", steps=2) == 0
+    assert "; linear term (weight 1)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="linear_weight needs a guide"):
+        TrainConfig.for_size(32, {**TINY, "linear_weight": 1.0})
+    with pytest.raises(ValueError, match="linear_weight: expected a number of at least 0"):
+        TrainConfig.for_size(32, {**TINY, **guided, "linear_weight": -1})
+
+
+def test_the_probe_travels_in_the_state_and_a_state_without_one_fits_a_new_one(
+    tmp_path, monkeypatch
+):
+    from training.classifier.train import load_classifier
+
+    monkeypatch.setattr(Trainer, "PROBE_FIT_FACES", 256)
+    guide = load_classifier(_guide_run(tmp_path / "guide"))
+    linear = TrainConfig.for_size(32, {**TINY, "guide_weight": 0.5, "linear_weight": 1.0})
+    first = Trainer(linear, torch.device("cpu"), 1, guide=guide)
+    z, cross, z2, cross2 = first.draw(4)
+    first.g_step(z, cross)
+    state = copy.deepcopy(first.state_dict())
+    assert set(state["probe"]) == {"linear.weight", "linear.bias"}
+    noise = first.noise.get_state()
+    first.g_step(z2, cross2)
+    second = Trainer(linear, torch.device("cpu"), 1, guide=guide)
+    second.load_state_dict(state)
+    assert second.probe_fitted
+    second.noise.set_state(noise)
+    second.g_step(z2, cross2)
+    for a, b in zip(first.G.parameters(), second.G.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(first.probe.linear.weight, second.probe.linear.weight)
+    # a state saved without the linear term (an older run): the probe is fitted afresh
+    plain = TrainConfig.for_size(32, {**TINY, "guide_weight": 0.5})
+    older = Trainer(plain, torch.device("cpu"), 1, guide=guide).state_dict()
+    assert "probe" not in older
+    third = Trainer(linear, torch.device("cpu"), 1, guide=guide)
+    third.load_state_dict(older)
+    assert not third.probe_fitted

@@ -10,7 +10,16 @@ guide classifier's readings of the fakes (:func:`~training.gan.losses.clarity_lo
 batch term toward the class ``shares`` the Trainer is given, else the uniform), and
 with ``mirror_weight`` above 0 that times how differently it reads the ``mirror_attributes``
 of each fake's two mirror composites (:func:`~training.gan.losses.mirror_loss`); the guide
-travels in the checkpoints.
+travels in the checkpoints. With ``linear_weight`` above 0 a linear probe on each fake's W+
+rows (:class:`LatentProbe`) learns to predict the guide's readings, and the generator's loss
+adds that weight times how far the readings are from the probe's prediction
+(:func:`~training.gan.losses.probe_loss`), so that the classes the annotator reads lie on
+either side of hyperplanes in W, where InterFaceGAN's boundaries look for them. The term
+moves the faces toward the prediction, not the latents toward the faces: measured on the
+64 px default GAN (600 steps at weight 0.5), moving the latents as well gave boundaries no
+better (mean balanced accuracy 0.894 against 0.900) and faces further from the data
+(Fréchet distance 11.1 against 10.4), and moving the latents alone did next to nothing
+(0.875; 0.871 without the term).
 
 The randomness of step ``s`` on process ``r`` comes from generators seeded by
 ``(seed, r, s)``, so a step's latents, mixing and noise do not depend on what ran before it:
@@ -47,6 +56,7 @@ from training.gan.losses import (
     lazy_r1_loss,
     mirror_halves,
     mirror_loss,
+    probe_loss,
     r1_penalty,
 )
 
@@ -60,12 +70,39 @@ class MixingGenerator(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, z: Tensor, crossover: int, noise: torch.Generator | None = None) -> Tensor:
+    def forward(
+        self,
+        z: Tensor,
+        crossover: int,
+        noise: torch.Generator | None = None,
+        with_ws: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Images; with ``with_ws`` also the W+ latents (N, num_ws, w_dim) that drew them."""
         g = self.generator
         ws = g.to_wplus(g.mapping(z[0]))
         if crossover < g.config.num_ws:
             ws = g.mix_styles(ws, g.to_wplus(g.mapping(z[1])), crossover)
-        return g.synthesis(ws, noise_mode="random", generator=noise)
+        images = g.synthesis(ws, noise_mode="random", generator=noise)
+        return (images, ws) if with_ws else images
+
+
+class LatentProbe(nn.Module):
+    """A linear function of a W+ latent (N, num_ws, w_dim) -> logits (N, classes) for every
+    attribute: where the rows are one w, a linear function of w, like the boundaries the
+    attributes stage fits in W. Zero at first."""
+
+    PROBE_LR = 1e-3  # Adam's, as it follows the generator during training
+
+    def __init__(self, num_ws: int, w_dim: int, classes: Mapping[str, int]) -> None:
+        super().__init__()
+        self.classes = dict(classes)
+        self.linear = nn.Linear(num_ws * w_dim, sum(self.classes.values()))
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, ws: Tensor) -> dict[str, Tensor]:
+        logits = self.linear(ws.flatten(1).float()).split(list(self.classes.values()), dim=1)
+        return dict(zip(self.classes, logits, strict=True))
 
 
 def _ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
@@ -132,6 +169,12 @@ class Trainer:
                     f"({', '.join(guide.config.names)})"
                 )
         self.info = info or DistInfo()
+        self.probe: LatentProbe | None = None
+        if config.linear_weight > 0 and guide is not None:
+            classes = {name: len(c) for name, c in guide.config.classes.items()}
+            g = config.generator
+            self.probe = LatentProbe(g.num_ws, g.w_dim, classes).to(device)
+        self.probe_fitted = False  # the probe is fitted to the generator before its first step
         self.step = 0
         self.images_seen = 0
         self.consistent = True  # False while a step is half done
@@ -155,6 +198,9 @@ class Trainer:
         # the forwards the steps call; R1 (double backward) always runs eagerly
         self.g_forward, self.d_forward, self.d_judge = self.g_train, self.d_train, self.D
         self.detail_forward, self.detail_judge = self.detail_train, self.D_detail
+        self.probe_train: nn.Module | None = self.probe
+        if self.info.distributed and self.probe is not None:
+            self.probe_train = _ddp(self.probe, device)
         if config.compile and device.type == "cuda":
             self.g_forward = torch.compile(self.g_train)
             self.d_forward = torch.compile(self.d_train)
@@ -170,6 +216,11 @@ class Trainer:
         self.detail_optim = (
             torch.optim.Adam(self.D_detail.parameters(), lr=d_lr, betas=d_betas)
             if self.D_detail is not None
+            else None
+        )
+        self.probe_optim = (
+            torch.optim.Adam(self.probe.parameters(), lr=LatentProbe.PROBE_LR)
+            if self.probe is not None
             else None
         )
         fp16 = config.amp == "fp16" and device.type == "cuda"
@@ -290,8 +341,15 @@ class Trainer:
         self.D.requires_grad_(False)
         if self.D_detail is not None:
             self.D_detail.requires_grad_(False)
+        if self.probe is not None:
+            if not self.probe_fitted:
+                self.fit_probe()
+            self.probe.requires_grad_(False)
         with self.autocast():
-            fake = self.g_forward(z, crossover, self.noise)
+            if self.probe is not None:
+                fake, ws = self.g_forward(z, crossover, self.noise, with_ws=True)
+            else:
+                fake = self.g_forward(z, crossover, self.noise)
             logits = self.d_judge(fake)
             if self.detail_judge is not None:
                 detail_logits = self.detail_judge(self.detail(fake))
@@ -312,6 +370,10 @@ class Trainer:
                     {k: readings[k][n : 2 * n] for k in self.mirrored},
                     {k: readings[k][2 * n :] for k in self.mirrored},
                 )
+            if self.probe is not None:
+                read = {k: v[:n] for k, v in readings.items()}
+                predicted = self.probe(ws.detach())  # a target: the latents are not moved
+                loss = loss + self.config.linear_weight * probe_loss(read, predicted)
         self.g_optim.zero_grad(set_to_none=True)
         self.g_scaler.scale(loss).backward()
         self.g_scaler.step(self.g_optim)
@@ -319,7 +381,50 @@ class Trainer:
         self.D.requires_grad_(True)
         if self.D_detail is not None:
             self.D_detail.requires_grad_(True)
+        if self.probe is not None:
+            # the probe follows the generator: one step toward this batch's readings
+            self.probe_step(ws.detach(), {k: v.detach() for k, v in read.items()})
         return loss.detach()
+
+    def probe_step(self, ws: Tensor, readings: Mapping[str, Tensor]) -> None:
+        """One Adam step of the probe toward the guide's ``readings`` of the faces ``ws``."""
+        assert self.probe is not None and self.probe_train is not None
+        assert self.probe_optim is not None
+        self.probe.requires_grad_(True)
+        self.probe_optim.zero_grad(set_to_none=True)
+        probe_loss(readings, self.probe_train(ws)).backward()
+        self.probe_optim.step()
+
+    PROBE_FIT_FACES = 4096  # the generator's faces the probe is first fitted to
+    PROBE_FIT_STEPS = 300
+
+    def fit_probe(self) -> None:
+        """Fit the probe to the guide's readings of the generator's faces (seeded, mixed as
+        in training) before the linear term first steers the generator: a probe still at
+        zero would ask every face to look like the average reading. The same on every
+        process (same seed, same generator)."""
+        assert self.probe is not None and self.guide is not None
+        num_ws, z_dim = self.config.generator.num_ws, self.config.generator.z_dim
+        choices = torch.Generator().manual_seed(derive_seed(self.seed, 0x9B0E))
+        noise = torch.Generator(device=self.device).manual_seed(derive_seed(self.seed, 0x9B0F))
+        ws_all, read_all = [], []
+        with torch.no_grad(), self.autocast():
+            for _ in range(0, self.PROBE_FIT_FACES, 256):
+                z = torch.randn(2, 256, z_dim, device=self.device, generator=noise)
+                mix = torch.rand((), generator=choices).item() < self.config.mixing_prob
+                cut = int(torch.randint(1, num_ws, (), generator=choices)) if mix else num_ws
+                fake, ws = self.g_module(z, cut, noise, with_ws=True)
+                ws_all.append(ws.float())
+                read_all.append({k: v.float() for k, v in self.guide(fake).items()})
+        ws = torch.cat(ws_all)
+        readings = {k: torch.cat([r[k] for r in read_all]) for k in read_all[0]}
+        optim = torch.optim.Adam(self.probe.parameters(), lr=1e-2)
+        self.probe.requires_grad_(True)
+        for _ in range(self.PROBE_FIT_STEPS):
+            optim.zero_grad(set_to_none=True)
+            probe_loss(readings, self.probe(ws)).backward()
+            optim.step()
+        self.probe_fitted = True
 
     def update_ema(self) -> None:
         c = self.config
@@ -353,6 +458,14 @@ class Trainer:
                     "detail_optim": self.detail_optim.state_dict(),
                 }
                 if self.D_detail is not None and self.detail_optim is not None
+                else {}
+            ),
+            **(
+                {
+                    "probe": self.probe.state_dict(),
+                    "probe_optim": self.probe_optim.state_dict(),
+                }
+                if self.probe is not None and self.probe_optim is not None and self.probe_fitted
                 else {}
             ),
             **(
@@ -423,6 +536,15 @@ class Trainer:
         for optim, (lr, betas) in optims:
             for group in optim.param_groups:
                 group["lr"], group["betas"] = lr, betas
+        # a run begun from a checkpoint without a probe (or with one of other classes) fits
+        # its own before its first step
+        saved_probe = state.get("probe")
+        if self.probe is not None and self.probe_optim is not None and saved_probe is not None:
+            shapes = {k: tuple(v.shape) for k, v in self.probe.state_dict().items()}
+            if shapes == {k: tuple(v.shape) for k, v in saved_probe.items()}:
+                self.probe.load_state_dict(saved_probe)
+                self.probe_optim.load_state_dict(state["probe_optim"])
+                self.probe_fitted = True
         if state.get("g_scaler"):
             self.g_scaler.load_state_dict(state["g_scaler"])
         if state.get("d_scaler"):

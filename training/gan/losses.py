@@ -70,6 +70,21 @@ def mirror_loss(left: Mapping[str, Tensor], right: Mapping[str, Tensor]) -> Tens
     return total
 
 
+def probe_loss(readings: Mapping[str, Tensor], predicted: Mapping[str, Tensor]) -> Tensor:
+    """How far a classifier's readings are from what a probe predicts (logits (N, classes) per
+    attribute, the same keys): per attribute the Kullback-Leibler divergence of the
+    prediction from the reading, KL(reading || prediction), averaged over the batch, summed
+    over attributes; 0 when they agree. Minimised over the probe, it fits the probe to the
+    readings (cross-entropy with soft targets); over the generator, it draws each face as
+    the probe reads its latent. A float32 scalar."""
+    total = torch.zeros((), device=next(iter(readings.values())).device)
+    for name, values in readings.items():
+        log_r = F.log_softmax(values.float(), dim=1)
+        log_p = F.log_softmax(predicted[name].float(), dim=1)
+        total = total + (log_r.exp() * (log_r - log_p)).sum(dim=1).mean()
+    return total
+
+
 def r1_penalty(real_logits: Tensor, real_images: Tensor) -> Tensor:
     """R1: mean over the batch of |d D(x) / d x|^2 at real images x (N, C, H, W).
 

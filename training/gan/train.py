@@ -224,13 +224,14 @@ RETUNABLE = frozenset(
     {"g_lr", "d_lr", "r1_gamma", "ema_half_life_images", "ema_rampup", "mixing_prob"}
     | {"checkpoint_interval", "keep_interval", "sample_interval", "num_workers"}
     | {"detail_box", "detail_weight", "guide_weight", "mirror_weight", "mirror_attributes"}
-    | {"guide_shares"}
+    | {"guide_shares", "linear_weight"}
 )
 """Settings a new run begun from a checkpoint (``--start-from``) may change: how the same
 networks go on being optimised (a learning rate, the R1 weight, the EMA, a detail
 discriminator beside the main one, which then starts afresh), not what they are, how the
 data are ordered or how Adam's lazy regularisation is scaled (``r1_interval``); or how much a
-guide classifier weighs and what it asks (guide_shares, mirror_weight, mirror_attributes)."""
+guide classifier weighs and what it asks (guide_shares, mirror_weight, mirror_attributes,
+linear_weight)."""
 
 
 def _guide_shares(
@@ -575,6 +576,8 @@ def _dry_run(
         if config.mirror_weight > 0:
             line += f"; mirror term on {', '.join(config.mirror_attributes)} "
             line += f"(weight {config.mirror_weight:g})"
+        if config.linear_weight > 0:
+            line += f"; linear term (weight {config.linear_weight:g})"
         guided.append(line)
     lines = (
         f"dry run: would {what} and train to step {options.steps}",
