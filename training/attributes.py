@@ -558,18 +558,25 @@ def inverted_faces(
 ) -> Tensor:
     """``count`` procedural renders (drawn with ``seed``, so none the GAN trained on) inverted
     as the app inverts a picture (encoder, then the default optimisation, with ``classifier``
-    as the feature loss's network): W+ (count, num_ws, w_dim) on the bundle's device."""
-    from nfe_core.inversion import invert
+    as the feature loss's network), up to the latent its sliders move: the one w that the
+    default pivotal tuning holds (:attr:`~nfe_core.inversion.TuningOptions.holds_one_w`),
+    else W+ rows. The tuning itself is left out (the edits are read on the bundle's
+    generator). W+ (count, num_ws, w_dim) on the bundle's device."""
+    from nfe_core.inversion import TuningOptions, invert
     from training.classifier.train import render_cache
     from training.synth.dataset import SyntheticFaces
 
     assert bundle.encoder is not None
     images, _ = render_cache(SyntheticFaces(count, bundle.resolution, seed=seed))
     classifier = classifier.to(bundle.device).eval()
+    one_w = TuningOptions().holds_one_w
     latents = []
     for image in images.float() / 127.5 - 1:
         check_stop(should_stop)
-        found = invert(image, bundle.generator, bundle.encoder, classifier, should_stop=should_stop)
+        found = invert(
+            image, bundle.generator, bundle.encoder, classifier,
+            one_w=one_w, should_stop=should_stop,
+        )  # fmt: skip
         latents.append(found.latent)
     return torch.stack(latents).to(bundle.device)
 

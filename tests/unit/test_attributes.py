@@ -259,6 +259,18 @@ def test_class_edits_land_where_the_labels_say_they_work(tmp_path):
     assert bundle.boundaries["redness"].layers == stored
 
 
+def test_rows_are_chosen_on_the_latent_the_app_edits(tmp_path):
+    from nfe_core.inversion import TuningOptions
+    from training.attributes import inverted_faces
+
+    bundle = load_bundle(save_editing_bundle(tmp_path / "model"))
+    latents = inverted_faces(bundle, bundle.classifier, 2, seed=5)
+    assert latents.shape == (2, bundle.generator.num_ws, bundle.generator.config.w_dim)
+    # the default tuning holds one w in every row, and the app refines that one w itself
+    assert TuningOptions().holds_one_w
+    assert torch.equal(latents, latents[:, :1].expand_as(latents))
+
+
 def test_class_edit_landing_is_the_shortest_that_works_or_is_as_good_as_the_best():
     options = AttributeOptions(calibration_success=0.9)
     # the first distance that reaches the bar
