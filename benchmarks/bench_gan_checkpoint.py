@@ -39,6 +39,7 @@ from training.report import (
     Renderer,
     frechet_distance,
     mirror_agreement,
+    pooled_features,
     precision_recall,
     procedural_renders,
     read_labels,
@@ -60,10 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     real, _ = procedural_renders(args.faces, bundle.generator.config.resolution, 4242)
     real01 = real.float() / 255
     features = JudgeFeatures(bundle.judge)
-    with torch.inference_mode():
-        real_features = torch.cat(
-            [features(real01[i : i + BATCH]) for i in range(0, args.faces, BATCH)]
-        )
+    real_features = pooled_features(features, real01, BATCH)
     options = AttributeOptions(count=args.labelled, batch_size=250)
     for path in args.checkpoints:
         state = load_checkpoint(path)
@@ -72,11 +70,9 @@ def main(argv: list[str] | None = None) -> None:
         images = renderer.images(renderer.latents(0, args.faces, 1.0))
         fake01 = (images + 1) / 2
         fd = frechet_distance(features, real01, fake01, BATCH)
-        with torch.inference_mode():
-            fake_features = torch.cat(
-                [features(fake01[i : i + BATCH]) for i in range(0, args.faces, BATCH)]
-            )
-        precision, recall = precision_recall(real_features, fake_features)
+        precision, recall = precision_recall(
+            real_features, pooled_features(features, fake01, BATCH)
+        )
         judge = read_labels(bundle.judge, images, BATCH)
         annotator = read_labels(bundle.classifier, images, BATCH)
         agree = {

@@ -185,6 +185,13 @@ class JudgeFeatures(nn.Module):
         return self.classifier.features(x).double()
 
 
+def pooled_features(features: JudgeFeatures, images: Tensor, batch_size: int) -> Tensor:
+    """``features`` of float images (N, 3, H, W) in 0..1, ``batch_size`` at a time: (N, F)."""
+    return torch.cat(
+        [features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+    )
+
+
 def procedural_renders(count: int, size: int, seed: int) -> tuple[Tensor, Tensor]:
     """``count`` procedural renders (uint8 (N, 3, S, S)) and their labels (N, A)."""
     from training.classifier.train import render_cache
@@ -691,11 +698,9 @@ def make_report(
     if alike["generated"]:
         figures["mirror_agreement"] = alike
     step("Fréchet distances")
-    feats = [
-        torch.cat([features(x[i : i + 500]) for i in range(0, len(x), 500)])
-        for x in (real[:n], fake)
-    ]
-    precision, recall = precision_recall(feats[0], feats[1], options.k)
+    precision, recall = precision_recall(
+        pooled_features(features, real[:n], 500), pooled_features(features, fake, 500), options.k
+    )
     figures["precision"], figures["recall"] = round(precision, 4), round(recall, 4)
     step("precision and recall")
 

@@ -254,12 +254,13 @@ class Trainer:
         z = torch.randn(2, 2, n, z_dim, device=self.device, generator=self.noise)
         return z[0], self.crossover(), z[1], self.crossover()
 
-    def crossover(self) -> int:
+    def crossover(self, choices: torch.Generator | None = None) -> int:
         """Where style mixing switches latents: 1..num_ws-1 with ``mixing_prob``, else
-        ``num_ws`` (no mixing)."""
+        ``num_ws`` (no mixing); drawn from ``choices`` (default: the step's)."""
+        choices = choices or self.choices
         num_ws = self.config.generator.num_ws
-        mix = torch.rand((), generator=self.choices).item() < self.config.mixing_prob
-        cut = int(torch.randint(1, num_ws, (), generator=self.choices))
+        mix = torch.rand((), generator=choices).item() < self.config.mixing_prob
+        cut = int(torch.randint(1, num_ws, (), generator=choices))
         return cut if mix else num_ws
 
     def detail(self, images: Tensor) -> Tensor:
@@ -404,16 +405,14 @@ class Trainer:
         zero would ask every face to look like the average reading. The same on every
         process (same seed, same generator)."""
         assert self.probe is not None and self.guide is not None
-        num_ws, z_dim = self.config.generator.num_ws, self.config.generator.z_dim
+        z_dim = self.config.generator.z_dim
         choices = torch.Generator().manual_seed(derive_seed(self.seed, 0x9B0E))
         noise = torch.Generator(device=self.device).manual_seed(derive_seed(self.seed, 0x9B0F))
         ws_all, read_all = [], []
         with torch.no_grad(), self.autocast():
             for _ in range(0, self.PROBE_FIT_FACES, 256):
                 z = torch.randn(2, 256, z_dim, device=self.device, generator=noise)
-                mix = torch.rand((), generator=choices).item() < self.config.mixing_prob
-                cut = int(torch.randint(1, num_ws, (), generator=choices)) if mix else num_ws
-                fake, ws = self.g_module(z, cut, noise, with_ws=True)
+                fake, ws = self.g_module(z, self.crossover(choices), noise, with_ws=True)
                 ws_all.append(ws.float())
                 read_all.append({k: v.float() for k, v in self.guide(fake).items()})
         ws = torch.cat(ws_all)
