@@ -296,6 +296,36 @@ def _current_class(info: AttributeInfo, w: Tensor) -> str:
     return single.positive if single.distance(w) >= 0 else single.negative
 
 
+def class_shortfall(latent: Tensor, info: AttributeInfo, target: str) -> Tensor:
+    """How far, in spreads, ``latent`` (W (w_dim,) or W+, read on the rows that draw the
+    attribute) falls short of being in class ``target`` as far as ``ATTR=CLASS`` puts a face
+    (its calibrated ``target_distance``): for a categorical attribute the shortfall of the
+    target's lead over each other class, summed; for a two-class one, of the distance past
+    the plane. 0 when the latent is there. Differentiable (a tensor of ``latent``'s dtype), so
+    an inversion can hold its latent in the class the picture shows (:mod:`nfe_core.inversion`).
+    """
+    w = _position(latent, info.layers)
+    if info.categorical:
+        aim = info.class_boundary(target)
+        if aim is None:
+            raise EditError(f"{info.name} has no class {target!r}")
+        unit = aim.spread * aim.scale
+        lead = _score(aim, w) - torch.stack([_score(r, w) for r in _rivals(info, aim)])
+        return torch.relu(aim.target_distance * unit - lead).sum() / unit
+    single = info.single_direction()
+    assert single is not None
+    if target not in (single.positive, single.negative):
+        raise EditError(f"{info.name} has no class {target!r}")
+    sign = 1.0 if target == single.positive else -1.0
+    past = sign * (w @ single.normal.to(w) + single.intercept)
+    return torch.relu(single.target_distance * single.spread - past) / single.spread
+
+
+def _score(boundary: Boundary, w: Tensor) -> Tensor:
+    """:meth:`Boundary.score` of w (w_dim,) as a tensor that keeps w's gradient."""
+    return boundary.scale * (w @ boundary.normal.to(w) + boundary.intercept)
+
+
 def project_out(direction: Tensor, normals: Tensor, rtol: float = 1e-6) -> Tensor:
     """``direction`` (d,) minus its component in the span of the rows of ``normals`` (k, d).
 

@@ -40,6 +40,7 @@ from torch.optim.adam import adam
 
 from nfe_core.defaults import DEFAULT_STEPS as DEFAULT_STEPS  # re-exported
 from nfe_core.defaults import DEFAULT_TUNE_STEPS as DEFAULT_TUNE_STEPS  # re-exported
+from nfe_core.editing import AttributeInfo, Boundaries, class_shortfall
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
@@ -104,9 +105,30 @@ class InversionOptions:
     encoder_weight: float = 0.5  # pull towards E(G(w)): keeps the latent editable
     warmup: float = 0.05  # share of the steps with a rising learning rate
     rampdown: float = 0.25  # share of the steps at the end with a falling one (cosine)
+    # Given the model's boundaries, the refinement also holds the latent in the class the
+    # classifier reads on the picture, for these attributes: their
+    # :func:`~nfe_core.editing.class_shortfall` (spreads short of where ``ATTR=CLASS`` puts a
+    # face), times ``class_weight``, joins the loss. Pivotal tuning can draw the picture at a
+    # pivot the boundaries put in another class (brown hair where the model draws blue), and
+    # there a class edit fails: it starts from the class the latent is in, not the one the
+    # face shows (hair_color=blue moved such a face nowhere). On 100 held-out faces of the
+    # 64 px default model the model's own render of the one-w pivot showed the picture's
+    # hair colour on 0.79 of them, and hair colour edits (judged) reached their class on 0.95
+    # of those, 0.57 of the rest. Holding hair colour (weight 1): the pivot's render 0.96,
+    # hair colour edits 0.87 -> 0.93, PSNR 26.86 -> 26.95 dB. Every attribute held: edits of
+    # glasses 0.85 -> 0.66 and blush 0.66 -> 0.54, 26.12 dB; the annotator's reading of the
+    # render (cross-entropy, weight 0.1) instead of the boundaries: the pivot's hair colour
+    # unchanged (0.79), 26.44 dB.
+    class_weight: float = 1.0
+    held_classes: tuple[str, ...] = ("hair_color",)
 
     def __post_init__(self) -> None:
-        _check_options(self, ("lr", "pixel_weight", "feature_weight", "encoder_weight"))
+        _check_options(
+            self, ("lr", "pixel_weight", "feature_weight", "encoder_weight", "class_weight")
+        )
+        held = self.held_classes
+        if not isinstance(held, tuple) or not all(isinstance(n, str) for n in held):
+            raise ValueError(f"held_classes must be a tuple of attribute names, got {held!r}")
 
     def learning_rate(self, step: int) -> float:
         """StyleGAN's projector schedule: a short warm-up, flat, a cosine ramp-down."""
@@ -187,6 +209,7 @@ def invert(
     options: InversionOptions | None = None,
     *,
     one_w: bool = False,
+    boundaries: Boundaries | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> Inversion:
@@ -194,7 +217,10 @@ def invert(
 
     The networks stay frozen; only the latent is optimised, on the generator's device: each
     W+ row, or with ``one_w`` one w shared by every row (W space, starting at the mean of the
-    encoder's rows; the latent comes back as W+ with equal rows).
+    encoder's rows; the latent comes back as W+ with equal rows). Given the model's
+    ``boundaries``, the latent is also held in the classes ``classifier`` reads on the picture
+    for ``options.held_classes`` (see :class:`InversionOptions`); the latent kept is the one
+    with the lowest loss of the two together.
     """
     options = options or InversionOptions()
     started = time.perf_counter()
@@ -209,22 +235,27 @@ def invert(
         with torch.no_grad():
             start = encoder(x)
             target = features(x)
+            held = _held_classes(classifier, boundaries, x, options)
         w = (start.mean(dim=1, keepdim=True) if one_w else start).clone().requires_grad_(True)
         optimizer = _Adam(w)
-        best, best_loss, done, cancelled = w.detach().clone(), math.inf, 0, False
+        best, best_loss, best_rec = w.detach().clone(), math.inf, math.inf
+        done, cancelled = 0, False
         for step in range(options.steps + 1):
             rows = w.expand_as(start)
             rec = generator.synthesis(rows, noise_mode="const")
             reconstruction = _reconstruction_loss(rec, x, features, target, options)
-            value = float(reconstruction.detach())
+            loss = reconstruction
+            for info, name in held:
+                loss = loss + options.class_weight * class_shortfall(rows[0], info, name)
+            value = float(loss.detach())
             if value < best_loss:
                 best, best_loss = w.detach().clone(), value
+                best_rec = float(reconstruction.detach())
             if step == options.steps:
                 break  # the last step only measures
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
-            loss = reconstruction
             if options.encoder_weight > 0:
                 loss = loss + options.encoder_weight * F.mse_loss(rows, encoder(rec))
             w.grad = None
@@ -242,10 +273,37 @@ def invert(
         latent=best.expand_as(start)[0].float().cpu().contiguous(),
         encoder_latent=start[0].float().cpu(),
         steps_done=done,
-        loss=best_loss,
+        loss=best_rec,
         seconds=time.perf_counter() - started,
         cancelled=cancelled,
     )
+
+
+def _held_classes(
+    classifier: AttributeClassifier,
+    boundaries: Boundaries | None,
+    x: Tensor,
+    options: InversionOptions,
+) -> list[tuple[AttributeInfo, str]]:
+    """The attributes of ``options.held_classes`` that the boundaries and the classifier
+    both know with the same classes, each with the class the classifier reads on picture
+    ``x``; none without boundaries or with ``class_weight`` 0."""
+    if boundaries is None or options.class_weight == 0:
+        return []
+    reads = dict(classifier.config.attributes)
+    names = [
+        name
+        for name in options.held_classes
+        if name in reads
+        and name in boundaries.attributes
+        and set(boundaries.attributes[name].classes) == set(reads[name])
+    ]
+    if not names:
+        return []
+    probs = classifier.predict(x)
+    return [
+        (boundaries.attributes[name], reads[name][int(probs[name][0].argmax())]) for name in names
+    ]
 
 
 # --- pivotal tuning -----------------------------------------------------------------------
@@ -543,6 +601,7 @@ def hybrid(
     options: InversionOptions | None = None,
     tuning: TuningOptions | None = None,
     *,
+    boundaries: Boundaries | None = None,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> Hybrid:
@@ -555,13 +614,16 @@ def hybrid(
     it refines that one w itself (``invert(one_w=True)``), else each W+ row; with no tuning,
     W+. Refining each W+ row and then pulling the rows to their mean threw most of the
     refinement away: the one w refined for 20 steps takes tuning further in fewer steps
-    (figures at :data:`~nfe_core.defaults.DEFAULT_STEPS`)."""
+    (figures at :data:`~nfe_core.defaults.DEFAULT_STEPS`). Given the model's ``boundaries``,
+    the refinement holds the pivot in the classes the picture shows (:func:`invert`), where
+    the sliders expect it."""
     options = options or InversionOptions()
     tuning = tuning or TuningOptions()
     total = options.steps + tuning.steps
     inversion = invert(
         image, generator, encoder, classifier, options,
         one_w=tuning.holds_one_w,
+        boundaries=boundaries,
         progress=None if progress is None else lambda done, _: progress(done, total),
         should_stop=should_stop,
     )  # fmt: skip

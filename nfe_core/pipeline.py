@@ -368,7 +368,7 @@ def invert_picture(
     image = pixels_to_images(crop)[0].to(bundle.device)
     found = hybrid(
         image, bundle.generator, bundle.encoder, bundle.classifier, options, tuning,
-        progress=progress, should_stop=should_stop,
+        boundaries=bundle.boundaries, progress=progress, should_stop=should_stop,
     )  # fmt: skip
     return Inverted(
         size=picture.size,

@@ -554,14 +554,16 @@ def inverted_faces(
     count: int,
     seed: int,
     *,
+    boundaries: Boundaries | None = None,
     should_stop: StopFn | None = None,
 ) -> Tensor:
     """``count`` procedural renders (drawn with ``seed``, so none the GAN trained on) inverted
     as the app inverts a picture (encoder, then the default optimisation, with ``classifier``
-    as the feature loss's network), up to the latent its sliders move: the one w that the
-    default pivotal tuning holds (:attr:`~nfe_core.inversion.TuningOptions.holds_one_w`),
-    else W+ rows. The tuning itself is left out (the edits are read on the bundle's
-    generator). W+ (count, num_ws, w_dim) on the bundle's device."""
+    as the feature loss's network and holding the classes it reads in ``boundaries``), up to
+    the latent its sliders move: the one w that the default pivotal tuning holds
+    (:attr:`~nfe_core.inversion.TuningOptions.holds_one_w`), else W+ rows. The tuning itself
+    is left out (the edits are read on the bundle's generator). W+ (count, num_ws, w_dim) on
+    the bundle's device."""
     from nfe_core.inversion import TuningOptions, invert
     from training.classifier.train import render_cache
     from training.synth.dataset import SyntheticFaces
@@ -575,7 +577,7 @@ def inverted_faces(
         check_stop(should_stop)
         found = invert(
             image, bundle.generator, bundle.encoder, classifier,
-            one_w=one_w, should_stop=should_stop,
+            one_w=one_w, boundaries=boundaries, should_stop=should_stop,
         )  # fmt: skip
         latents.append(found.latent)
     return torch.stack(latents).to(bundle.device)
@@ -858,6 +860,8 @@ def train_attributes(
                 classifier,
                 options.layer_inversions,
                 derive_seed(options.seed, 104_729),
+                # the new planes, their landing distances not yet calibrated (one spread)
+                boundaries=Boundaries([f.boundary for f in fitted]),
                 should_stop=should_stop,
             )
         elif log:

@@ -480,7 +480,7 @@ def inversion_figures(
         check_stop(should_stop)
         result = hybrid(
             image, bundle.generator, bundle.encoder, bundle.classifier, steps, tuning,
-            should_stop=should_stop,
+            boundaries=bundle.boundaries, should_stop=should_stop,
         )  # fmt: skip
         generator = result.generator
         seconds.append(result.seconds)

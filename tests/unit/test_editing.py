@@ -17,6 +17,7 @@ from nfe_core.editing import (
     apply,
     apply_steps,
     boundaries_from_records,
+    class_shortfall,
     land,
     parse_edit,
     parse_edits,
@@ -190,6 +191,40 @@ def test_softmax_scored_classes_reach_the_middle_cell(start):
         gap = mid.score(out) - model[f"side:{rival}"].score(out)
         assert gap >= mid.target_distance * mid.spread * mid.scale - 1e-4
     assert steps[0].after > steps[0].before
+
+
+@pytest.mark.parametrize(
+    ("model", "attribute", "target"),
+    [(_model(), "color", "green"), (_model(), "glasses", "true"), (_model(), "glasses", "false"),
+     (_softmax_model(), "side", "mid"), (_model(), "length", "long")],
+)  # fmt: skip
+def test_class_shortfall_is_what_a_class_target_would_still_move_and_leads_into_the_class(
+    model, attribute, target
+):
+    info = model.info(attribute)
+    for w in _faces(8):
+        short = class_shortfall(w, info, target)
+        moved = apply(w, [Edit(attribute, target=target)], model)
+        # where ATTR=CLASS would not move the face, nothing is short; else something is
+        assert (float(short) < 1e-4) == bool(torch.allclose(moved, w))
+        assert float(class_shortfall(moved, info, target)) < 1e-4
+        # its gradient leads into the class: descending it lands the face there
+        x = w.clone().requires_grad_(True)
+        for _ in range(300):
+            loss = class_shortfall(x, info, target)
+            if float(loss.detach()) == 0:
+                break
+            (grad,) = torch.autograd.grad(loss, x)
+            x = (x - 0.05 * grad).detach().requires_grad_(True)
+        assert model.current_class(attribute, x.detach()) == target
+    # W+: read on the rows that draw the attribute
+    rows = torch.stack(_faces(4))
+    drawn = model.info(attribute)
+    assert torch.allclose(
+        class_shortfall(rows, drawn, target), class_shortfall(rows.mean(0), drawn, target)
+    )
+    with pytest.raises(EditError, match="no class 'nope'"):
+        class_shortfall(rows[0], info, "nope")
 
 
 def test_scale_round_trips_through_records():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from nfe_core.bundle import BundleError, load_bundle, save_bundle
+from nfe_core.editing import Boundaries, class_shortfall
 from nfe_core.inversion import (
     InversionOptions,
     TuningOptions,
@@ -23,7 +25,7 @@ from nfe_core.inversion import (
 )
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from nfe_core.models.encoder import Encoder, EncoderConfig
-from tests.tiny import TINY_GENERATOR, tiny_generator
+from tests.tiny import TINY_GENERATOR, tiny_boundaries, tiny_classifier, tiny_generator
 from training.cli import main as train_main
 from training.encoder import CHECKPOINT, EncoderOptions, sample_targets, train_encoder
 
@@ -319,6 +321,39 @@ def test_hybrid_tunes_at_the_one_w_pivot_and_counts_both_runs(nets, sample):
         # no tuning to follow: each W+ row refined; stopped on the way: the one w so far
         assert _one_w(untuned.latent) == (steps > 0)
         assert untuned.cancelled == (steps > 0)
+
+
+def test_the_refinement_holds_the_latent_in_the_class_the_picture_shows(nets, sample):
+    generator, encoder, _ = nets
+    classifier, model = tiny_classifier(), Boundaries(tiny_boundaries())
+    classes = dict(classifier.config.attributes)["hair_color"]
+    shown = classes[int(classifier.predict(sample[None])["hair_color"][0].argmax())]
+    info = model.info("hair_color")
+    options = InversionOptions(steps=12, lr=0.1, class_weight=5.0)
+
+    def refine(**given):
+        return invert(sample, generator, encoder, classifier, options, one_w=True, **given)
+
+    free, held = refine(), refine(boundaries=model)
+    assert float(class_shortfall(free.latent, info, shown)) > 0.5  # left alone, it is not there
+    assert float(class_shortfall(held.latent, info, shown)) < 0.05
+    assert model.current_class("hair_color", held.latent) == shown
+    assert _one_w(held.latent)
+    # its loss is still the reconstruction's: the held latent draws the picture less closely
+    assert held.loss > free.loss
+    # nothing held: with weight 0, for attributes the boundaries do not know
+    for unheld in (replace(options, class_weight=0.0), replace(options, held_classes=("x",))):
+        same = invert(sample, generator, encoder, classifier, unheld, one_w=True, boundaries=model)
+        assert torch.equal(same.latent, free.latent)
+    # hybrid refines with the boundaries it is given
+    both = hybrid(
+        sample, generator, encoder, classifier, options, TuningOptions(steps=2),
+        boundaries=model,
+    )  # fmt: skip
+    assert torch.equal(both.inversion.latent, held.latent)
+    for bad in ({"class_weight": -1.0}, {"held_classes": ["hair_color"]}):
+        with pytest.raises(ValueError, match=r"class_weight|held_classes"):
+            InversionOptions(**bad)
 
 
 def test_tuned_weights_of_another_model_are_refused(nets, sample):
