@@ -215,6 +215,15 @@ class Boundaries:
                 f"this model has no attribute {attribute!r} (it has: {known})"
             ) from None
 
+    def read_alike(self, classes: Mapping[str, Sequence[str]]) -> list[str]:
+        """The attributes, in this model's order, that a classifier reading ``classes``
+        ({attribute: its classes}) reads with the same classes as these boundaries."""
+        return [
+            name
+            for name, info in self.attributes.items()
+            if name in classes and set(info.classes) == set(classes[name])
+        ]
+
     def distances(self, latent: Tensor) -> dict[str, float]:
         """Signed distance of a W (w_dim,) or W+ (num_ws, w_dim) latent (the mean w of the
         rows that draw each attribute) to every boundary, by name."""
@@ -316,14 +325,18 @@ def class_shortfall(latent: Tensor, info: AttributeInfo, target: str) -> Tensor:
     assert single is not None
     if target not in (single.positive, single.negative):
         raise EditError(f"{info.name} has no class {target!r}")
-    sign = 1.0 if target == single.positive else -1.0
-    past = sign * (w @ single.normal.to(w) + single.intercept)
+    past = _distance(single, w) if target == single.positive else -_distance(single, w)
     return torch.relu(single.target_distance * single.spread - past) / single.spread
+
+
+def _distance(boundary: Boundary, w: Tensor) -> Tensor:
+    """:meth:`Boundary.distance` of w (w_dim,) as a tensor that keeps w's gradient."""
+    return w @ boundary.normal.to(w) + boundary.intercept
 
 
 def _score(boundary: Boundary, w: Tensor) -> Tensor:
     """:meth:`Boundary.score` of w (w_dim,) as a tensor that keeps w's gradient."""
-    return boundary.scale * (w @ boundary.normal.to(w) + boundary.intercept)
+    return boundary.scale * _distance(boundary, w)
 
 
 def project_out(direction: Tensor, normals: Tensor, rtol: float = 1e-6) -> Tensor:

@@ -294,13 +294,7 @@ def _held_classes(
     if boundaries is None or options.class_weight == 0:
         return []
     reads = dict(classifier.config.attributes)
-    names = [
-        name
-        for name in options.held_classes
-        if name in reads
-        and name in boundaries.attributes
-        and set(boundaries.attributes[name].classes) == set(reads[name])
-    ]
+    names = [name for name in boundaries.read_alike(reads) if name in options.held_classes]
     if not names:
         return []
     probs = classifier.predict(x)

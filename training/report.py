@@ -538,12 +538,7 @@ def inversion_figures(
 
 def _judged_attributes(bundle: Bundle, judge: AttributeClassifier) -> list[str]:
     """The attributes with boundaries that the judge reads with the same classes."""
-    judged = judge.config.classes
-    return [
-        name
-        for name, info in bundle.boundaries.attributes.items()
-        if name in judged and set(info.classes) == set(judged[name])
-    ]
+    return bundle.boundaries.read_alike(judge.config.classes)
 
 
 # --------------------------------------------------------------------------------------------

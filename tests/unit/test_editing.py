@@ -227,6 +227,18 @@ def test_class_shortfall_is_what_a_class_target_would_still_move_and_leads_into_
         class_shortfall(rows[0], info, "nope")
 
 
+def test_read_alike_names_the_attributes_a_classifier_reads_with_the_same_classes():
+    model = _model()
+    reads = {
+        "glasses": ("true", "false"),  # order does not matter
+        "color": ("red", "blue", "green"),  # one class short
+        "length": ("short", "medium", "long"),
+        "mouth": ("open", "closed"),  # no boundaries
+    }
+    assert model.read_alike(reads) == ["length", "glasses"]  # in the model's order
+    assert model.read_alike({}) == []
+
+
 def test_scale_round_trips_through_records():
     model = _softmax_model()
     records = [b.to_record() for b in model.all]
