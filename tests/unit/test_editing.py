@@ -9,6 +9,7 @@ import torch
 
 from nfe_core.editing import (
     LANDING_DISTANCES,
+    ORDER_STRENGTHS,
     TRIES_AT_ONCE,
     Boundaries,
     Boundary,
@@ -476,6 +477,108 @@ def test_land_remembers_the_finished_chain():
     again = _Reader(model, needs=1.2)
     assert land(face, chain, model, again, memo=memo) == landed
     assert again.shown == 0
+
+
+class _LengthReader:
+    """Reads length from the ordinal direction alone (short below -``edge`` spreads, long
+    above ``edge``, medium between), as a classifier reads what the GAN draws; the class
+    planes do not enter it. Counts the faces it was shown."""
+
+    def __init__(self, model: Boundaries, edge: float = 0.4) -> None:
+        self.order, self.edge, self.shown = model["length"], edge, 0
+
+    def at(self, w: torch.Tensor) -> float:
+        w = w.double().mean(dim=0) if w.ndim == 2 else w.double()
+        return self.order.distance(w) / self.order.spread
+
+    def __call__(self, latents: torch.Tensor) -> list[dict[str, str]]:
+        self.shown += len(latents)
+        out = []
+        for w in latents:
+            d = self.at(w)
+            out.append(
+                {"length": "short" if d < -self.edge else "long" if d > self.edge else "medium"}
+            )
+        return out
+
+
+def test_order_is_the_ordinal_direction_that_orders_a_categorical_attributes_classes():
+    model = _model()
+    assert model.info("length").order() is model["length"]
+    assert model.info("color").order() is None  # no ordinal direction
+    assert model.info("glasses").order() is None  # two classes: its plane is the move already
+    turned = Boundaries(
+        [
+            replace(b, positive="short", negative="long") if b.kind == "ordinal" else b
+            for b in model.all
+        ]
+    )
+    assert turned.info("length").order() is None  # it runs against the classes' order
+
+
+def test_land_moves_an_ordered_class_target_along_its_direction_a_try_past_first_seen():
+    model = _model()
+    see = _LengthReader(model)
+    kept = ("glasses",)
+    order = ("short", "medium", "long")
+    checked = set()
+    for face in _faces(30, seed=11):
+        now = see(face[None])[0]["length"]
+        for target in order:
+            (landed,) = land(face, [Edit("length", target=target, preserve=kept)], model, see)
+            if now == target:
+                assert landed == Edit("length", strength=0.0, preserve=kept)  # it stays
+                assert torch.allclose(apply(face, [landed], model), face)
+                continue
+            sign = 1.0 if order.index(target) > order.index(now) else -1.0
+            tries = [Edit("length", strength=sign * s, preserve=kept) for s in ORDER_STRENGTHS]
+            seen = [
+                i
+                for i, t in enumerate(tries)
+                if see(apply(face, [t], model)[None])[0]["length"] == target
+            ]
+            if not seen:
+                assert landed.target == target  # no strength reaches it: the class move
+                continue
+            first = seen[0]
+            assert landed == tries[first + 1 if first + 1 in seen else first]  # a try past it
+            moved = apply(face, [landed], model)
+            assert see(moved[None])[0]["length"] == target
+            assert model["glasses"].distance(moved) == pytest.approx(
+                model["glasses"].distance(face), abs=1e-4
+            )  # kept, as asked
+            checked.add((now, target))
+    assert {("long", "medium"), ("short", "long"), ("medium", "short")} <= checked
+
+
+def test_land_moves_an_ordered_target_by_the_class_planes_when_no_strength_reaches_it():
+    model = _model()
+    see = _LengthReader(model, edge=50.0)  # reads medium everywhere: never short or long
+    face = _faces(1, seed=12)[0]
+    (landed,) = land(face, [Edit("length", target="long")], model, see)
+    assert landed.target == "long"  # the class move, landed as without an order
+    assert see.shown == 1 + len(ORDER_STRENGTHS) + 1 + len(LANDING_DISTANCES)
+
+
+def test_land_lands_an_ordered_target_again_along_its_direction_after_a_later_edit():
+    model = _model()
+    see = _LengthReader(model)
+    mended = 0
+    for face in _faces(16, seed=13):
+        for strength in (-3.0, 3.0):
+            target = Edit("length", target="medium")
+            chain = [target, Edit("glasses", strength=strength)]
+            (alone,) = land(face, [target], model, see)
+            after = [alone, chain[1]]
+            landed = land(face, chain, model, see)
+            assert landed[1] == chain[1]
+            if see(apply(face, after, model)[None])[0]["length"] == "medium":
+                assert landed == after
+                continue
+            if see(apply(face, landed, model)[None])[0]["length"] == "medium":
+                assert landed[0].target is None and landed[0] != alone  # along the order
+                mended += 1
+    assert mended
 
 
 def test_land_moves_w_plus_rows_in_a_layer_range():
