@@ -734,9 +734,9 @@ def _land_on_order(
         now = see(base[None])[0].get(info.name)
         if now == edit.target:
             return Edit(info.name, strength=0.0, preserve=edit.preserve)
-        if now not in info.classes:
+        sign = order_sign(info, now, edit.target)
+        if sign is None:
             return None
-        sign = 1.0 if _index(info, edit.target) > _index(info, now) else -1.0
     tries = [Edit(info.name, strength=sign * s, preserve=edit.preserve) for s in ORDER_STRENGTHS]
     found = _first_seen(tries, move, see, lambda _, reading: _seen_in(reading, edit), past=1)
     return found[0] if found is not None else None
@@ -767,8 +767,7 @@ def _keep_targets(
         if final[i].target is None and info.order() is not None:  # landed along the order
             sign = math.copysign(1.0, final[i].strength or 0.0)
             if not final[i].strength:  # it was in the class; which way did the rest take it?
-                now = reading.get(info.name)
-                sign = 1.0 if _index(info, edits[i].target) > _index(info, now) else -1.0
+                sign = order_sign(info, reading.get(info.name), edits[i].target or "") or 1.0
             alternatives = [replace(final[i], strength=sign * s) for s in ORDER_STRENGTHS]
             past = 1
         else:
@@ -786,9 +785,15 @@ def _keep_targets(
     return final
 
 
-def _index(info: AttributeInfo, name: str | None) -> int:
-    """Where class ``name`` stands in the attribute's order (-1: not one of its classes)."""
-    return info.classes.index(name) if name in info.classes else -1
+def order_sign(info: AttributeInfo, now: str | None, target: str) -> float | None:
+    """Which way along an ordered attribute's direction (:meth:`AttributeInfo.order`; +1:
+    towards its last class) a face read as class ``now`` moves into class ``target``; None
+    when the attribute has no order or either is not one of its classes (or they are one)."""
+    if info.order() is None or now not in info.classes or target not in info.classes:
+        return None
+    if now == target:
+        return None
+    return 1.0 if info.classes.index(target) > info.classes.index(now) else -1.0
 
 
 _T = TypeVar("_T")

@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
-from nfe_core.editing import Boundaries, Boundary, Edit, apply
+from nfe_core.editing import AttributeInfo, Boundaries, Boundary, Edit, apply, order_sign
 from nfe_core.fileio import write_atomically
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models.classifier import AttributeClassifier
@@ -596,9 +596,12 @@ def _span_scores(
     """(success, share with every other attribute unchanged) of class edits of ``attribute``
     to ``targets`` (one per face of ``ws``, read as ``before``) moving W+ rows ``span``,
     the other attributes preserved, landed per face at the first of
-    :data:`LAYER_TRIAL_DISTANCES` where ``source`` reads the target."""
+    :data:`LAYER_TRIAL_DISTANCES` where ``source`` reads the target; an ordered attribute's
+    (hair length) as that strength along its direction, from the class read, as
+    :func:`~nfe_core.editing.land` moves them."""
     num_ws = bundle.generator.num_ws
     classes = source.attributes[attribute]
+    info = model.info(attribute)
     trial = Boundaries(
         [dataclasses.replace(b, layers=span) if b.attribute == attribute else b for b in model.all]
     )
@@ -615,7 +618,7 @@ def _span_scores(
             [
                 apply(
                     ws[i],
-                    [Edit(attribute, target=targets[i], preserve=kept, distance=distance)],
+                    [_trial_edit(info, classes[before[attribute][i]], targets[i], kept, distance)],
                     trial,
                     num_ws=num_ws,
                 )
@@ -638,6 +641,17 @@ def _span_scores(
         waiting = waiting[~settled]
     n = max(int(known.sum()), 1)
     return float(success[known].sum()) / n, float(unchanged[known].sum()) / n
+
+
+def _trial_edit(
+    info: AttributeInfo, now: str, target: str, kept: tuple[str, ...], distance: float
+) -> Edit:
+    """A face read as class ``now`` sent to ``target`` at one rung ``distance`` (spreads) of
+    the layer trial: along an ordered attribute's direction, else into the class."""
+    sign = order_sign(info, now, target)
+    if sign is not None:
+        return Edit(info.name, strength=sign * distance, preserve=kept)
+    return Edit(info.name, target=target, preserve=kept, distance=distance)
 
 
 def choose_layers(

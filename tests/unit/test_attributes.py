@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import save_file
 
 from nfe_core.bundle import load_bundle, save_bundle
-from nfe_core.editing import Boundary, Edit, apply
+from nfe_core.editing import Boundaries, Boundary, Edit, apply
 from nfe_core.models.classifier import AttributeClassifier, ClassifierConfig
 from tests.tiny import save_editing_bundle, tiny_generator
 from training.attributes import (
@@ -21,6 +21,7 @@ from training.attributes import (
     AttributeOptions,
     Fitted,
     Labelled,
+    _trial_edit,
     choose_distance,
     choose_layers,
     choose_span,
@@ -343,6 +344,31 @@ def test_each_attribute_edits_the_rows_that_draw_it():
     options = AttributeOptions(layer_faces=64, layer_margin=2.0)
     kept = choose_layers(bundle, fitted, HalvesSource(), options)
     assert all(f.boundary.layers is None for f in kept)
+
+
+def test_the_layer_trial_moves_an_ordered_attribute_along_its_direction_as_the_app_does():
+    unit = torch.eye(3)
+    model = Boundaries(
+        [
+            *(
+                Boundary(f"length:{c}", "length", "class", c, None, unit[i], 0.0, 1.0)
+                for i, c in enumerate(("short", "medium", "long"))
+            ),
+            Boundary("length", "length", "ordinal", "long", "short", unit[2], 0.0, 1.0),
+            Boundary("glasses", "glasses", "binary", "true", "false", unit[0], 0.0, 1.0),
+        ]
+    )
+    kept = ("glasses",)
+    length = model.info("length")
+    assert _trial_edit(length, "long", "medium", kept, 2.0) == Edit(
+        "length", strength=-2.0, preserve=kept
+    )
+    assert _trial_edit(length, "short", "long", kept, 0.3) == Edit(
+        "length", strength=0.3, preserve=kept
+    )
+    assert _trial_edit(model.info("glasses"), "false", "true", (), 1.0) == Edit(
+        "glasses", target="true", distance=1.0
+    )
 
 
 class _GatedRowsGenerator(_RowsGenerator):

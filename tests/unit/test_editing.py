@@ -20,6 +20,7 @@ from nfe_core.editing import (
     boundaries_from_records,
     class_shortfall,
     land,
+    order_sign,
     parse_edit,
     parse_edits,
     project_out,
@@ -514,6 +515,18 @@ def test_order_is_the_ordinal_direction_that_orders_a_categorical_attributes_cla
         ]
     )
     assert turned.info("length").order() is None  # it runs against the classes' order
+
+
+def test_order_sign_points_from_the_class_read_towards_the_target():
+    info = _model().info("length")  # ordinal: short -> long
+    assert order_sign(info, "short", "medium") == 1.0
+    assert order_sign(info, "short", "long") == 1.0
+    assert order_sign(info, "long", "medium") == -1.0
+    assert order_sign(info, "medium", "short") == -1.0
+    assert order_sign(info, "medium", "medium") is None  # already there
+    assert order_sign(info, None, "short") is None  # not read
+    assert order_sign(info, "purple", "short") is None
+    assert order_sign(_model().info("color"), "red", "blue") is None  # no order
 
 
 def test_land_moves_an_ordered_class_target_along_its_direction_a_try_past_first_seen():
