@@ -9,6 +9,7 @@ import torch
 
 from nfe_core.editing import (
     LANDING_DISTANCES,
+    LANDING_MARGIN,
     ORDER_STRENGTHS,
     TRIES_AT_ONCE,
     Boundaries,
@@ -357,30 +358,40 @@ class _Reader:
         return [{"color": "blue" if self.lead(w) >= self.needs else "red"} for w in latents]
 
 
-def test_land_takes_a_class_target_to_the_first_distance_the_classifier_sees_it_at():
+def _landed_at(seen: list[bool], distances=LANDING_DISTANCES) -> float | None:
+    """Where land puts a class target, given whether the classifier reads the class at each
+    of ``distances``: LANDING_MARGIN tries past the first it does, while it still does."""
+    if not any(seen):
+        return None
+    k = seen.index(True)
+    for _ in range(LANDING_MARGIN):
+        if k + 1 < len(seen) and seen[k + 1]:
+            k += 1
+    return distances[k]
+
+
+def test_land_takes_a_class_target_past_the_first_distance_the_classifier_sees_it_at():
     model = _model()
     see = _Reader(model, needs=1.7)
     landed_any = False
     for face in _faces(12, seed=4):
         edit = Edit("color", target="blue", preserve=("glasses",))
         (landed,) = land(face, [edit], model, see)
-        seen_at = [
-            d
-            for d in LANDING_DISTANCES
-            if see.lead(
+        seen = [
+            see.lead(
                 apply(
                     face, [Edit("color", target="blue", preserve=("glasses",), distance=d)], model
                 )
             )
             >= 1.7
+            for d in LANDING_DISTANCES
         ]
-        if see.lead(apply(face, [edit], model)) >= 1.7:
-            assert landed == edit  # the calibrated distance already does
-        elif seen_at:
-            assert landed.distance == seen_at[0]  # the nearest that does, not further
+        want = _landed_at(seen)
+        if want is not None:
+            assert landed.distance == want  # past the nearest that does, while it does
             assert see.lead(apply(face, [landed], model)) >= 1.7
             assert landed.preserve == ("glasses",) and str(landed) == "color=blue"
-            landed_any = True
+            landed_any = landed_any or want != LANDING_DISTANCES[seen.index(True)]
         else:
             assert landed == edit  # nothing does: calibrated, as without a classifier
     assert landed_any
@@ -404,35 +415,34 @@ class _WindowReader(_Reader):
 
 def test_land_renders_its_tries_a_few_at_a_time_nearest_first():
     model = _model()
-    see = _WindowReader(model, needs=0.15, upto=0.6)  # the calibrated 1 spread is too far
+    see = _WindowReader(model, needs=0.15, upto=0.6)  # blue at 0.2, 0.3 and 0.5 spreads
     faces = [face for face in _faces(12, seed=5) if see.lead(face) < 0]  # not blue yet
     assert faces
     for face in faces:
         see.shown = 0
         (landed,) = land(face, [Edit("color", target="blue")], model, see)
-        assert landed.distance == 0.2  # the first distance in the window
-        assert see.shown == 1 + TRIES_AT_ONCE < 1 + len(LANDING_DISTANCES)
+        assert landed.distance == 0.5  # two tries past the first in the window
+        assert see.shown == 2 * TRIES_AT_ONCE < len(LANDING_DISTANCES)
+    see = _WindowReader(model, needs=0.25, upto=0.35)  # blue at 0.3 alone: it stays there
+    (landed,) = land(faces[0], [Edit("color", target="blue")], model, see)
+    assert landed.distance == 0.3
     see = _WindowReader(model, needs=5.0, upto=6.0)  # beyond every distance: all are tried
     see.shown = 0
     (landed,) = land(faces[0], [Edit("color", target="blue")], model, see)
-    assert landed.distance is None and see.shown == 1 + len(LANDING_DISTANCES)
+    assert landed.distance is None and see.shown == len(LANDING_DISTANCES)
 
 
-def test_land_renders_one_face_when_the_calibrated_distance_is_seen_and_remembers():
+def test_land_lands_after_a_strength_and_remembers():
     model = _model()
-    see = _Reader(model, needs=0.5)
     face = _faces(1, seed=6)[0]
     edits = [Edit("glasses", strength=1.0), Edit("color", target="blue")]
-    memo: dict = {}
-    assert land(face, edits, model, see, memo=memo) == edits
-    assert see.shown == 1  # one render: the calibrated landing, read as blue
     strict = _Reader(model, needs=1.4)
     landed = land(face, edits, model, strict)
     assert landed[0] is edits[0] and landed[1].distance is not None
     # landed from where the strength left the face
     assert strict.lead(apply(face, landed, model)) >= 1.4
     shown = strict.shown
-    memo = {}
+    memo: dict = {}
     assert land(face, edits, model, strict, memo=memo) == landed
     assert land(face, edits, model, strict, memo=memo) == landed
     assert strict.shown == 2 * shown  # the second call with the memo renders nothing
@@ -440,7 +450,11 @@ def test_land_renders_one_face_when_the_calibrated_distance_is_seen_and_remember
 
 def test_land_lands_a_target_again_when_a_later_edit_takes_it_out_of_its_class():
     model = _model()
-    see = _Reader(model, needs=1.2)
+    see = _WindowReader(model, needs=1.2, upto=2.2)  # blue from 1.2 to 2.2 spreads' lead
+
+    def blue(latent: torch.Tensor) -> bool:
+        return see(latent[None])[0]["color"] == "blue"
+
     mended = 0
     for face in _faces(16, seed=9):
         for strength in (-2.5, 2.5):
@@ -450,18 +464,17 @@ def test_land_lands_a_target_again_when_a_later_edit_takes_it_out_of_its_class()
             after = [alone, chain[1]]
             landed = land(face, chain, model, see)
             assert landed[1] == chain[1]  # a strength stays as it is
-            if see.lead(apply(face, after, model)) >= 1.2:
+            if blue(apply(face, after, model)):
                 assert landed == after  # still blue once finished: nothing more to do
                 continue
-            shown_at = [
-                d
-                for d in LANDING_DISTANCES
-                if see.lead(apply(face, [replace(alone, distance=d), chain[1]], model)) >= 1.2
+            others = [d for d in LANDING_DISTANCES if d != alone.distance]
+            seen = [
+                blue(apply(face, [replace(alone, distance=d), chain[1]], model)) for d in others
             ]
-            if shown_at:
-                # landed again, at the nearest distance the finished face is blue at
-                assert landed[0].distance == shown_at[0]
-                assert see.lead(apply(face, landed, model)) >= 1.2
+            want = _landed_at(seen, others)
+            if want is not None:
+                # landed again where the finished face is blue, past the nearest
+                assert landed[0].distance == want and blue(apply(face, landed, model))
                 mended += 1
             else:
                 assert landed == after
@@ -570,7 +583,7 @@ def test_land_moves_an_ordered_target_by_the_class_planes_when_no_strength_reach
     face = _faces(1, seed=12)[0]
     (landed,) = land(face, [Edit("length", target="long")], model, see)
     assert landed.target == "long"  # the class move, landed as without an order
-    assert see.shown == 1 + len(ORDER_STRENGTHS) + 1 + len(LANDING_DISTANCES)
+    assert see.shown == 1 + len(ORDER_STRENGTHS) + len(LANDING_DISTANCES)
 
 
 def test_land_lands_an_ordered_target_again_along_its_direction_after_a_later_edit():
@@ -603,13 +616,12 @@ def test_land_moves_w_plus_rows_in_a_layer_range():
     out = apply(rows, [landed], model, layers=(0, 4))
     assert torch.equal(out[4:], rows[4:])
     assert see.lead(apply(rows, [Edit("color", target="blue")], model, layers=(0, 4))) < 0.9
-    first = next(
-        d
-        for d in LANDING_DISTANCES
-        if see.lead(apply(rows, [Edit("color", target="blue", distance=d)], model, layers=(0, 4)))
+    seen = [
+        see.lead(apply(rows, [Edit("color", target="blue", distance=d)], model, layers=(0, 4)))
         >= 0.9
-    )
-    assert landed.distance == first and see(out[None]) == [{"color": "blue"}]
+        for d in LANDING_DISTANCES
+    ]
+    assert landed.distance == _landed_at(seen) and see(out[None]) == [{"color": "blue"}]
 
 
 def test_only_a_class_target_takes_a_landing_distance():
