@@ -14,6 +14,7 @@ from nfe_core.bundle import load_bundle, save_bundle
 from nfe_core.cli.main import main
 from nfe_core.editing import apply, parse_edits
 from nfe_core.latent import Latent, load_latent, save_latent
+from nfe_core.pipeline import land_edits
 from nfe_core.sampling import images_to_uint8, z_for_seed
 from tests.expect import one_error_line
 from tests.tiny import TINY_ATTRIBUTES as ATTRIBUTES
@@ -78,7 +79,9 @@ def test_edit_writes_the_edited_face_at_the_models_size(
 
     w, bundle = _seed_w(models["sliders"], 4)
     edits = parse_edits(["hair_color=blue", "glasses=+1.5"])
-    expected = _render(bundle.generator, apply(w, edits, bundle.boundaries))
+    landed = land_edits(bundle, w, edits)  # where the model's classifier sees blue
+    assert landed[0].distance is not None and landed[1] == edits[1]
+    expected = _render(bundle.generator, apply(w, landed, bundle.boundaries))
     assert np.array_equal(written, expected)
 
     lines = captured.err.splitlines()
@@ -125,8 +128,9 @@ def test_preserve_spares_the_attribute_an_edit_changes(
         *parse_edits(["glasses=true"], ["hair_color"]),
         *parse_edits(["hair_color=pink"], ["glasses"]),
     ]
+    landed = land_edits(bundle, w, edits)
     assert np.array_equal(
-        _pixels(out), _render(bundle.generator, apply(w, edits, bundle.boundaries))
+        _pixels(out), _render(bundle.generator, apply(w, landed, bundle.boundaries))
     )
 
 

@@ -14,6 +14,7 @@ from nfe_core.editing import EditError, apply
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import load_image
 from nfe_core.jobs import Cancelled
+from nfe_core.pipeline import land_edits
 from nfe_core.service import (
     EditorModel,
     ModelNotReadyError,
@@ -96,7 +97,9 @@ def test_generate_is_deterministic_and_renders_edits(model: EditorModel):
     assert not np.array_equal(face.reconstruction, model.generate(8, 0.5).reconstruction)
     state = EditState().with_target("hair_color", "blue").with_keep("glasses", True)
     rendered = model.render(face, state, serial=4)
-    expected = apply(torch.from_numpy(face.latent), state.resolved(), model.bundle.boundaries)
+    latent = torch.from_numpy(face.latent)
+    landed = land_edits(model.bundle, latent, state.resolved())  # as the model's classifier sees
+    expected = apply(latent, landed, model.bundle.boundaries)
     assert np.allclose(rendered.latent, expected.numpy(), atol=1e-6)
     assert rendered.serial == 4 and rendered.image.shape == (32, 32, 3)
     assert not np.array_equal(rendered.image, face.reconstruction)
