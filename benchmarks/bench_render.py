@@ -12,9 +12,9 @@ median of --runs after a warm-up; torch's default thread count. Budget: the canv
 a drag (well under 100 ms per frame for the pictures artists use).
 
 Then the model's part when a class target is involved (generated faces): setting it (the
-edit is landed where the model's classifier sees the class: one render, or ten when the
-calibrated distance is not seen), dragging a slider that comes after it (landing kept), and
-one that comes before it (landed again at every step).
+edit is landed where the model's classifier sees the class: the nearest distances rendered
+three at a time, up to two past the first it reads the class at), dragging a slider that
+comes after it (landing kept), and one that comes before it (landed again at every step).
 """
 
 from __future__ import annotations
