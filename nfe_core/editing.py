@@ -831,8 +831,11 @@ def _first_seen(
     up to k tries further while they are good too (a margin past where it first is)."""
     found: tuple[_T, Mapping[str, str]] | None = None
     left = past
-    for start in range(0, len(tries), TRIES_AT_ONCE):
-        batch = tries[start : start + TRIES_AT_ONCE]
+    start = 0
+    while start < len(tries):
+        # once one is good, only the tries of the margin still to read are rendered
+        batch = tries[start : start + (TRIES_AT_ONCE if found is None else left)]
+        start += len(batch)
         readings = see(torch.stack([face(t) for t in batch]))
         for t, reading in zip(batch, readings, strict=True):
             if not good(t, reading):
