@@ -782,8 +782,9 @@ def _keep_targets(
         info = boundaries.info(edits[i].attribute)
         past = LANDING_MARGIN
         if final[i].target is None and info.order() is not None:  # landed along the order
-            sign = math.copysign(1.0, final[i].strength or 0.0)
-            if not final[i].strength:  # it was in the class; which way did the rest take it?
+            if final[i].strength:  # the way its first landing went
+                sign = math.copysign(1.0, final[i].strength)
+            else:  # it was in the class; which way did the rest take it?
                 sign = order_sign(info, reading.get(info.name), edits[i].target or "") or 1.0
             alternatives = [replace(final[i], strength=sign * s) for s in ORDER_STRENGTHS]
             past = ORDER_MARGIN
