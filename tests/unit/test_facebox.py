@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image
 
 from nfe_core.facebox import (
     DEFAULT_FEATHER,
@@ -22,6 +22,7 @@ from nfe_core.facebox import (
     paste_back_region,
 )
 from nfe_core.imageio import Picture, load_image, save_picture, to_array
+from tests.icc import srgb_profile
 
 
 def coordinates(width: int = 200, height: int = 150) -> np.ndarray:
@@ -40,10 +41,6 @@ def outside(array: np.ndarray, box: FaceBox) -> np.ndarray:
     keep = np.ones(array.shape[:2], dtype=bool)
     keep[box.y : box.bottom, box.x : box.right] = False
     return array[keep]
-
-
-def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageFile
 
 from nfe_core import fileio, imageio
 from nfe_core.imageio import (
@@ -30,13 +30,10 @@ from nfe_core.imageio import (
     save_picture,
     to_array,
 )
+from tests.icc import srgb_profile
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
-
-
-def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def gray_profile() -> bytes:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
-from PIL import Image, ImageCms
+from PIL import Image
 
 import nfe_core.bundle
 from nfe_core import __version__
@@ -24,6 +24,7 @@ from nfe_core.editing import Boundary
 from nfe_core.imageio import load_image
 from nfe_core.models import Generator
 from tests.expect import one_error_line
+from tests.icc import srgb_profile
 from tests.tiny import TINY_GENERATOR, tiny_generator
 
 
@@ -32,8 +33,7 @@ def rgba_png(path: Path) -> Path:
     alpha = np.full((10, 12), 255, np.uint8)
     alpha[:, :4] = 0
     image.putalpha(Image.fromarray(alpha))
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image.save(path, icc_profile=profile)
+    image.save(path, icc_profile=srgb_profile())
     return path
 
 

@@ -23,8 +23,9 @@ from nfe_core.latent import load_latent
 from nfe_core.pipeline import edit_inverted, invert_picture, model_record, paste
 from nfe_core.presets import load_preset
 from tests.expect import one_error_line
+from tests.icc import srgb_profile
 from tests.tiny import save_editing_bundle
-from tests.unit.test_pipeline import noise_picture, srgb_profile
+from tests.unit.test_pipeline import noise_picture
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageCms
+from PIL import Image
 
 from nfe_core.bundle import Bundle, load_bundle
 from nfe_core.editing import EditError, parse_edits
@@ -27,6 +27,7 @@ from nfe_core.pipeline import (
     paste,
     render,
 )
+from tests.icc import srgb_profile
 from tests.tiny import save_editing_bundle
 
 STRONG = parse_edits(["hair_color:blue=+3", "glasses=+3"])
@@ -34,10 +35,6 @@ STRONG = parse_edits(["hair_color:blue=+3", "glasses=+3"])
 
 def noise_picture(width: int, height: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-
-
-def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image
 
 from nfe_core import project as project_module
 from nfe_core.facebox import FaceBox
@@ -28,15 +28,12 @@ from nfe_core.project import (
     save_project,
 )
 from nfe_core.session import EditState, Face, Session
+from tests.icc import srgb_profile
 
 MODEL = {"name": "anime64", "fingerprint": "0123456789abcdef"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def write_rgba_png(path: Path, size: tuple[int, int] = (40, 30), seed: int = 0) -> Path:
