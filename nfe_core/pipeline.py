@@ -18,7 +18,7 @@ latents, so callers need no torch. Nothing here knows about Qt or files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -48,12 +48,14 @@ from nfe_core.sampling import images_to_uint8, pixels_to_images
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TUNE_STEPS",
+    "Drawn",
     "Edited",
     "Inverted",
     "ModelNotReadyError",
     "check_can_edit",
     "check_can_invert",
     "confine_render",
+    "draw_edits",
     "edit_inverted",
     "face_crop",
     "face_generator",
@@ -282,19 +284,24 @@ def seer(
     generator: Generator | None = None,
     unedited: Tensor | None = None,
     edits: Sequence[Edit] = (),
+    before: np.ndarray | None = None,
+    regions: Tensor | None = None,
 ) -> See | None:
     """What the model's classifier reads on the renders of latents (W or W+, batched), as
     :func:`~nfe_core.editing.land` wants it; None when the model has no classifier. The
     renders are the 8-bit pictures the user gets, with the model's fixed noise, drawn by
     ``generator`` when given (a face's tuned one); given the ``unedited`` latent and the
     ``edits``, each is kept to the edited attributes' regions as the user sees it
-    (:func:`confine_render`)."""
+    (:func:`confine_render`), against ``before`` (default: ``generator``'s render of
+    ``unedited``; ``regions``: its segmenter regions when the caller has them)."""
     classifier = bundle.classifier
     if classifier is None:
         return None
     names = [(name, classes) for name, classes in classifier.config.attributes]
     # the unedited render and its regions, drawn on the first call that needs them
     base: list[tuple[np.ndarray, Tensor | None]] = []
+    if before is not None:
+        base.append((before, regions))
 
     def pictures(latents: Tensor) -> np.ndarray:
         pixels = _renders(bundle, latents, generator)
@@ -303,6 +310,8 @@ def seer(
         if not base:
             face = _renders(bundle, unedited[None], generator)[0]
             base.append((face, unedited_regions(bundle, face)))
+        elif base[0][1] is None:
+            base[0] = (base[0][0], unedited_regions(bundle, base[0][0]))
         return confine_render(bundle, base[0][0], pixels, edits, base[0][1])
 
     def see(latents: Tensor) -> list[dict[str, str]]:
@@ -333,6 +342,133 @@ def land_edits(
         return list(edits)
     num_ws = bundle.generator.num_ws
     return land(latent, edits, bundle.boundaries, see, layers=layers, num_ws=num_ws, memo=memo)
+
+
+class Drawn(NamedTuple):
+    """A face's edit as the user gets it (:func:`draw_edits`): the edits as applied (class
+    targets landed), the edited latent (on the bundle's device), its render kept to the
+    edited attributes' regions (R x R x 3 uint8), and the attributes whose regions the
+    model's own generator drew instead of the face's tuned one."""
+
+    edits: list[Edit]
+    latent: Tensor
+    image: np.ndarray
+    model_drawn: tuple[str, ...] = ()
+
+
+def draw_edits(
+    bundle: Bundle,
+    latent: Tensor,
+    edits: Sequence[Edit],
+    generator: Generator | None = None,
+    *,
+    before: np.ndarray | None = None,
+    regions: Tensor | None = None,
+    layers: tuple[int, int] | None = None,
+    memo: Landings | None = None,
+) -> Drawn:
+    """``edits`` made to the face of ``latent`` as the user gets them: class targets landed
+    (:func:`land_edits`) on the renders of ``generator`` (default: the model's; an inverted
+    face's tuned one), the edited latent drawn by it and kept to the edited attributes'
+    regions (:func:`confine_render`) against ``before``, the unedited face's render
+    (default: drawn here; ``regions``: its segmenter regions when the caller keeps them).
+
+    A tuned generator learnt to draw the picture at the face's latent, and it keeps drawing
+    some of what the picture shows wherever the latent goes: on a face whose picture had
+    blush that the model's own render of the latent lacks, the tuned one draws the blush at
+    every distance of a ``blush=false`` move. So a class target that the tuned generator's
+    renders never show is landed again on the model's own generator, which follows the
+    boundaries (its renders kept to the attribute's regions, against ``before``), and where
+    that one shows it, the attribute's regions are drawn by the model's generator
+    (:data:`Drawn.model_drawn`); only with a segmenter, which keeps that drawing to them.
+    On the report's 200 held-out inverted faces of the 64 px default model (judged, one
+    class edit each, the others kept) this took blush from 0.69 to 0.85, glasses from 0.89
+    to 0.945, hair colour 0.94 -> 0.975, eye colour 0.675 -> 0.755, mouth 0.95 -> 0.97;
+    the other attributes kept as often (blush and glasses less: 0.225 -> 0.13, 0.19 ->
+    0.165, as on the faces these edits did reach before).
+    """
+    generator = generator or bundle.generator
+    num_ws = bundle.generator.num_ws
+    if before is None:
+        before = render(bundle, latent, generator)
+    landed = land_edits(bundle, latent, edits, layers, memo, generator)
+    model_drawn: tuple[str, ...] = ()
+    if generator is not bundle.generator:
+        landed, model_drawn = _land_on_model(
+            bundle, latent, edits, landed, before, regions, layers, memo
+        )
+    moved = apply(latent, landed, bundle.boundaries, layers=layers, num_ws=num_ws)
+    tuned_edits = [edit for edit in landed if edit.attribute not in model_drawn]
+    image = before.copy()
+    if tuned_edits:
+        after = render(bundle, moved, generator)
+        image = confine_render(bundle, before, after, tuned_edits, regions)
+    if model_drawn:
+        drawn = [edit for edit in landed if edit.attribute in model_drawn]
+        image = confine_render(bundle, image, render(bundle, moved), drawn)
+    return Drawn(landed, moved, image, model_drawn)
+
+
+def _land_on_model(
+    bundle: Bundle,
+    latent: Tensor,
+    edits: Sequence[Edit],
+    landed: list[Edit],
+    before: np.ndarray,
+    regions: Tensor | None,
+    layers: tuple[int, int] | None,
+    memo: Landings | None,
+) -> tuple[list[Edit], tuple[str, ...]]:
+    """:func:`draw_edits`'s second landing: the class targets of ``edits`` that ``landed``
+    (on a tuned generator) left unseen, landed on the model's own generator; the edits and
+    the attributes it drew."""
+    segmenter = bundle.segmenter
+    unseen = [
+        i
+        for i, (edit, done) in enumerate(zip(edits, landed, strict=True))
+        if edit.target is not None
+        and edit.distance is None
+        and done.target is not None
+        and done.distance is None
+        and segmenter is not None
+        and segmenter.channels([edit.attribute]) is not None
+    ]
+    if not unseen:
+        return landed, ()
+    missed = [landed[i] for i in unseen]
+    see = seer(bundle, bundle.generator, latent, missed, before, regions)
+    if see is None:
+        return landed, ()
+    num_ws = bundle.generator.num_ws
+    memo = None if memo is None else _Tagged(memo, "model")
+    again = land(latent, landed, bundle.boundaries, see, layers=layers, num_ws=num_ws, memo=memo)
+    found = [i for i in unseen if again[i].distance is not None]
+    for i in found:
+        landed[i] = again[i]
+    return landed, tuple(dict.fromkeys(landed[i].attribute for i in found))
+
+
+class _Tagged(MutableMapping[tuple[object, ...], tuple[Edit, ...]]):
+    """A view of a :data:`~nfe_core.editing.Landings` memo whose keys carry a tag, so two
+    landings of one face (on two generators) keep their results apart in it."""
+
+    def __init__(self, memo: Landings, tag: str) -> None:
+        self._memo, self._tag = memo, tag
+
+    def __getitem__(self, key: tuple[object, ...]) -> tuple[Edit, ...]:
+        return self._memo[(self._tag, *key)]
+
+    def __setitem__(self, key: tuple[object, ...], value: tuple[Edit, ...]) -> None:
+        self._memo[(self._tag, *key)] = value
+
+    def __delitem__(self, key: tuple[object, ...]) -> None:
+        del self._memo[(self._tag, *key)]
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        return (key[1:] for key in self._memo if key[:1] == (self._tag,))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def invert_picture(
@@ -409,13 +545,12 @@ def edit_inverted(
         check_can_edit(bundle, edits)
     latent = inverted.latent.to(bundle.device)
     generator = face_generator(bundle, inverted.tuned)
-    edits = land_edits(bundle, latent, edits, layers, generator=generator)
-    moved = apply(latent, edits, bundle.boundaries, layers=layers, num_ws=latent.shape[0])
-    moved = moved.detach().to("cpu", torch.float32)
+    before = inverted.reconstruction
+    found = draw_edits(bundle, latent, edits, generator, before=before, layers=layers)
+    moved = found.latent.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
-        return Edited(moved, inverted.reconstruction.copy(), edits)
-    drawn = confine_render(bundle, inverted.reconstruction, render(bundle, moved, generator), edits)
-    return Edited(moved, drawn, edits, redrawn_map(bundle, inverted.reconstruction, drawn))
+        return Edited(moved, before.copy(), found.edits)
+    return Edited(moved, found.image, found.edits, redrawn_map(bundle, before, found.image))
 
 
 def paste(

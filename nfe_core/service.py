@@ -33,7 +33,7 @@ import torch
 from nfe_core.batch import BatchSummary, run_batch
 from nfe_core.bundle import Bundle, default_bundle_path, load_bundle
 from nfe_core.defaults import DEFAULT_TRUNCATION
-from nfe_core.editing import Boundaries, EditError, apply
+from nfe_core.editing import Boundaries, EditError
 from nfe_core.edits import Edit, attribute_title
 from nfe_core.facebox import FaceBox, paste_back_picture
 from nfe_core.imageio import Picture
@@ -44,10 +44,9 @@ from nfe_core.pipeline import (
     ModelNotReadyError,
     check_can_edit,
     check_can_invert,
-    confine_render,
+    draw_edits,
     face_generator,
     invert_picture,
-    land_edits,
     model_record,
     redrawn_map,
     render,
@@ -338,22 +337,16 @@ class EditorModel:
         generator = self._generator_for(face)
         if face.latent.tobytes() != self._landed_face or len(self._landings) > 512:
             self._landed_face, self._landings = face.latent.tobytes(), {}
-        edits = land_edits(
-            self.bundle, latent, edits, layers, memo=self._landings, generator=generator
-        )
-        moved = apply(latent, edits, self.bundle.boundaries, layers=layers, num_ws=shape[0])
         key = face.reconstruction.tobytes()
         if self._regions is None or self._regions[0] != key:
             self._regions = (key, unedited_regions(self.bundle, face.reconstruction))
-        image = confine_render(
-            self.bundle,
-            face.reconstruction,
-            render(self.bundle, moved, generator),
-            edits,
-            self._regions[1],
-        )
+        found = draw_edits(
+            self.bundle, latent, edits, generator, before=face.reconstruction,
+            regions=self._regions[1], layers=layers, memo=self._landings,
+        )  # fmt: skip
+        image = found.image
         redrawn = redrawn_map(self.bundle, face.reconstruction, image, self._regions[1])
-        edited = moved.detach().float().cpu().numpy().copy()
+        edited = found.latent.detach().float().cpu().numpy().copy()
         return Rendered(image, edited, time.perf_counter() - started, serial, redrawn)
 
     def _generator_for(self, face: Face) -> Generator:

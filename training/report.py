@@ -52,8 +52,8 @@ from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
 from nfe_core.models.segmenter import confine
-from nfe_core.pipeline import land_edits
-from nfe_core.sampling import images_to_uint8, tile_frames
+from nfe_core.pipeline import draw_edits, land_edits
+from nfe_core.sampling import images_to_uint8, pixels_to_images, tile_frames
 from training.gan.data import derive_seed
 from training.gan.losses import mirror_halves
 from training.synth.schema import ATTRIBUTES
@@ -456,10 +456,10 @@ def inversion_figures(
     of the encoder's guess, of the refined W+ before tuning and of the finished (hybrid)
     reconstruction; the judge's attribute agreement between each render and its
     reconstruction; class-edit success on the inverted faces (each to a class the judge does
-    not see in its reconstruction, the others kept, landed and drawn by the face's own
-    generator); seconds per inversion on this machine's CPU (and
-    GPU when the bundle is on one). With ``example``, the first faces are drawn there too
-    (:func:`inversion_example`)."""
+    not see in its reconstruction, the others kept, landed and drawn as the app draws them:
+    :func:`~nfe_core.pipeline.draw_edits` with the face's own generator); seconds per
+    inversion on this machine's CPU (and GPU when the bundle is on one). With ``example``,
+    the first faces are drawn there too (:func:`inversion_example`)."""
     from nfe_core.inversion import InversionOptions, TuningOptions, hybrid
 
     assert bundle.encoder is not None and bundle.classifier is not None
@@ -489,12 +489,15 @@ def inversion_figures(
         face = draw(generator, result.latent[None])
         finished.append(face)
         reading = read_labels(judge, face, 1)
+        pixels = images_to_uint8(face)[0]
         for a in attributes:
             target = (int(reading[a][0]) + int(shifts[a][i])) % len(judged[a])
             kept = tuple(n for n in bundle.boundaries.attributes if n != a and n in judged)
             edit = Edit(a, target=judged[a][target], preserve=kept)
-            moved = edit_as_app(bundle, result.latent, [edit], generator)
-            edited[a].append(confined(bundle, face, draw(generator, moved[None]), a))
+            # as the app draws it: 8-bit, landed and drawn by the face's own generator (or
+            # the model's where that one does not show the target)
+            image = draw_edits(bundle, result.latent, [edit], generator, before=pixels).image
+            edited[a].append(pixels_to_images(torch.from_numpy(image[None])))
             targets[a].append(target)
     rec_final = torch.cat(finished)
     rec_start = renderer.images(torch.stack(start))

@@ -308,7 +308,7 @@ def _edit(args: argparse.Namespace) -> int:
 
     from nfe_core.editing import apply_steps
     from nfe_core.imageio import save_image
-    from nfe_core.pipeline import confine_render, face_generator, land_edits
+    from nfe_core.pipeline import draw_edits, face_generator, land_edits
     from nfe_core.sampling import tile_frames
 
     out: Path = args.out
@@ -379,19 +379,27 @@ def _edit(args: argparse.Namespace) -> int:
     else:
         latent, base, origin, tuned = _start_latent(args, bundle)
         generator = face_generator(bundle, tuned)
-        landed = land_edits(bundle, latent, edits, args.layers, generator=generator)
+        if strip is None:
+            drawn = draw_edits(bundle, latent, edits, generator, layers=args.layers)
+            landed, model_drawn = drawn.edits, drawn.model_drawn
+        else:
+            landed = land_edits(bundle, latent, edits, args.layers, generator=generator)
+            model_drawn = ()
         edited, steps = apply_steps(
             latent, landed, boundaries, layers=args.layers, num_ws=generator.num_ws
         )
         if not args.quiet:
             for line in _step_lines(latent, steps, boundaries, args.layers, generator.num_ws):
                 sys.stderr.write(line + "\n")
+            for name in model_drawn:
+                sys.stderr.write(
+                    f"{name}: drawn by the model's own generator (the face's tuned one does "
+                    "not show the target)\n"
+                )
 
         size = generator.config.resolution
         if strip is None:
-            image = _render(generator, edited)
-            if landed:
-                image = confine_render(bundle, _render(generator, latent), image, landed)
+            image = drawn.image
             save_image(image, out)
             what = f"{size}x{size} px"
         else:

@@ -4,6 +4,7 @@ model; bundles hold the segmenter."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import torch
 from PIL import Image
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
-from nfe_core.editing import parse_edits
+from nfe_core.editing import LANDING_DISTANCES, LANDING_MARGIN, apply, parse_edits
+from nfe_core.edits import Edit
 from nfe_core.facebox import FaceBox
 from nfe_core.imageio import Picture
+from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
     REDRAWN_FROM,
     REDRAWN_TO,
@@ -27,6 +30,7 @@ from nfe_core.models.segmenter import (
 )
 from nfe_core.pipeline import (
     confine_render,
+    draw_edits,
     edit_inverted,
     invert_picture,
     paste,
@@ -339,6 +343,93 @@ def test_an_inverted_picture_is_edited_only_where_the_attribute_is(
         # glasses own the skin, which neither segmenter sees: their edits change nothing
         glasses = edit_inverted(bundle, inverted, parse_edits(["glasses=+3"]))
         assert np.array_equal(glasses.render, inverted.reconstruction)
+
+
+def still(generator: Generator, latent: torch.Tensor) -> Generator:
+    """A copy of ``generator`` that draws ``latent`` whatever it is given: a face's tuned
+    generator that shows no edit at all."""
+    stuck = copy.deepcopy(generator)
+    draw = stuck.synthesis
+
+    def synthesis(ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        return draw(latent.expand_as(ws).contiguous(), noise_mode)
+
+    object.__setattr__(stuck, "synthesis", synthesis)  # the instance's, before the class's
+    return stuck
+
+
+def reads_blue_where_changed(
+    bundle: Bundle, unedited: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle's classifier reads blue hair on a picture unlike ``unedited``, else black."""
+    assert bundle.classifier is not None
+    still = pixels_to_images(unedited)
+
+    def predict(images: torch.Tensor) -> dict[str, torch.Tensor]:
+        changed = (images - still).abs().flatten(1).mean(dim=1) > 0.01
+        hair = torch.zeros(len(images), 3)
+        hair[:, 0], hair[:, 1] = (~changed).float(), changed.float()
+        return {"hair_color": hair, "glasses": torch.tensor([[1.0, 0.0]] * len(images))}
+
+    monkeypatch.setattr(bundle.classifier, "predict", predict)
+
+
+def test_a_target_the_tuned_generator_never_shows_is_drawn_by_the_models(
+    bundles: dict[str, Bundle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = bundles["hair"]  # its segmenter sees hair everywhere
+    latent = bundle.generator.mapping(
+        torch.randn(1, 32, generator=torch.Generator().manual_seed(2))
+    )
+    latent = latent[0].detach().unsqueeze(0).expand(bundle.generator.num_ws, -1).clone()
+    stuck = still(bundle.generator, latent)
+    before = render(bundle, latent, stuck)
+    assert np.array_equal(before, render(bundle, latent))
+    reads_blue_where_changed(bundle, before, monkeypatch)
+    blue = [Edit("hair_color", target="blue", preserve=("glasses",))]
+
+    memo: dict[tuple[object, ...], tuple[Edit, ...]] = {}
+    drawn = draw_edits(bundle, latent, blue, stuck, before=before, memo=memo)
+    # the tuned generator shows blue nowhere; the model's shows it from the nearest distance,
+    # and the landing goes its margin past that; the hair is the model's drawing
+    assert drawn.model_drawn == ("hair_color",)
+    assert drawn.edits[0].distance == LANDING_DISTANCES[LANDING_MARGIN]
+    moved = apply(latent, drawn.edits, bundle.boundaries, num_ws=bundle.generator.num_ws)
+    assert torch.equal(drawn.latent, moved)
+    model = render(bundle, moved)
+    assert np.abs(drawn.image.astype(int) - model).max() <= 1
+    assert not np.array_equal(drawn.image, before)
+    # the same face again: both landings come from the memo, nothing is rendered to land
+    renders: list[int] = []
+    predict = bundle.classifier.predict  # type: ignore[union-attr]
+    monkeypatch.setattr(
+        bundle.classifier, "predict", lambda images: renders.append(len(images)) or predict(images)
+    )
+    again = draw_edits(bundle, latent, blue, stuck, before=before, memo=memo)
+    assert again.edits == drawn.edits and np.array_equal(again.image, drawn.image)
+    assert renders == []
+    assert any(key[0] == "model" for key in memo) and any(key[0] != "model" for key in memo)
+
+    # drawn by the model's own generator: landed there, nothing more to try
+    own = draw_edits(bundle, latent, blue)
+    assert own.model_drawn == () and own.edits == drawn.edits
+    # a strength edit is not landed: the tuned generator draws it, however little it shows
+    slider = draw_edits(bundle, latent, parse_edits(["hair_color:blue=+2"]), stuck, before=before)
+    assert slider.model_drawn == () and np.array_equal(slider.image, before)
+
+
+def test_without_a_segmenter_the_tuned_generator_draws_every_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = load_bundle(save_editing_bundle(tmp_path / "m"), "cpu")
+    latent = torch.zeros(bundle.generator.num_ws, 32)
+    stuck = still(bundle.generator, latent)
+    before = render(bundle, latent, stuck)
+    reads_blue_where_changed(bundle, before, monkeypatch)
+    drawn = draw_edits(bundle, latent, [Edit("hair_color", target="blue")], stuck, before=before)
+    # the whole face would be the model's drawing, not the picture's: it stays unlanded
+    assert drawn.model_drawn == () and drawn.edits[0].distance is None
+    assert np.array_equal(drawn.image, before)
 
 
 def test_the_apps_renders_are_kept_to_the_edited_regions(bundles: dict[str, Bundle]) -> None:
