@@ -789,8 +789,9 @@ the GAN's; E epochs.
 
 Held-out figures (on --test-count faces drawn with another seed) go to WORK/metrics.json and
 into the bundle's training record: per region the IoU and accuracy on pure pixels, the soft
-error, and per attribute the IoU of its area; an attribute whose area scores below 0.5 is
-left out of the segmenter, so its edits stay whole. The segmenter goes into the bundle, replacing
+error, and per attribute the IoU of its area; an attribute whose area scores below 0.5, or
+that --whole names, is left out of the segmenter, so its edits stay whole. The segmenter goes
+into the bundle, replacing
 one it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels
 and leaves the bundle as it was."""
 
@@ -840,6 +841,13 @@ def _add_segmenter(sub: argparse._SubParsersAction) -> None:
         metavar="T",
         help="CPU threads for the network (default: torch's, one per core)",
     )
+    p.add_argument(
+        "--whole",
+        nargs="+",
+        default=[],
+        metavar="ATTR",
+        help="attributes whose edits are left whole however well their area is found",
+    )
     add_seed_option(p, "the faces, the data order and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -857,6 +865,7 @@ def _segmenter(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=args.batch,
         seed=args.seed,
+        whole=tuple(args.whole),
     )
     work = args.work or args.model.with_name(args.model.name + "-segmenter")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))

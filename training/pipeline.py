@@ -138,13 +138,17 @@ class PipelineConfig:
 
 def options(section: dict[str, Any], skip: Sequence[str] = ()) -> list[str]:
     """A config table as command-line options: ``{"epochs": 30}`` -> ``["--epochs", "30"]``;
-    True is a bare flag, False leaves it out."""
+    True is a bare flag, False (or an empty list) leaves it out, a list gives its items:
+    ``{"whole": ["blush", "glasses"]}`` -> ``["--whole", "blush", "glasses"]``."""
     out: list[str] = []
     for key, value in section.items():
-        if key in skip or value is False:
+        if key in skip or value is False or value == []:
             continue
         flag = "--" + key.replace("_", "-")
-        out.extend([flag] if value is True else [flag, str(value)])
+        if isinstance(value, list):
+            out.extend([flag, *map(str, value)])
+        else:
+            out.extend([flag] if value is True else [flag, str(value)])
     return out
 
 

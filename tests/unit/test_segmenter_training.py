@@ -156,6 +156,16 @@ def test_only_the_areas_it_finds_keep_their_edits():
     assert trusted.channels(["mouth"]) is None  # a mouth edit is left whole
     assert trusted.channels(["hair_color"]) is not None
     assert trusted_owners(net, found, 0.0).config.owned == net.config.owned
+    # attributes asked to stay whole do, however well their area is found
+    kept = trusted_owners(net, found, 0.0, whole=("blush", "glasses"))
+    assert set(kept.config.owned) == set(ATTRIBUTE_REGIONS) - {"blush", "glasses"}
+    assert kept.channels(["glasses"]) is None and kept.channels(["mouth"]) is not None
+
+
+def test_whole_names_attributes_with_regions():
+    assert dataclasses.replace(TINY, whole=["blush"]).whole == ("blush",)
+    with pytest.raises(ValueError, match="whole: nose is not an attribute with regions"):
+        dataclasses.replace(TINY, whole=("nose",))
 
 
 def test_a_run_can_be_cancelled():
@@ -179,7 +189,8 @@ def test_the_command_puts_a_segmenter_into_the_bundle(
     resave_bundle(load_bundle(model), report={"frechet_distance": 1.0})
     threads = torch.get_num_threads()
     argv = ["segmenter", "--model", str(model), "--count", "24", "--test-count", "8"]
-    status = main([*argv, "--epochs", "1", "--batch", "8", "--threads", "1", "--quiet"])
+    argv += ["--epochs", "1", "--batch", "8", "--threads", "1", "--whole", "hair_color"]
+    status = main([*argv, "--quiet"])
     assert status == 0, capsys.readouterr().err
     assert torch.get_num_threads() == threads
     assert "trained the segmenter" in capsys.readouterr().err
@@ -193,6 +204,7 @@ def test_the_command_puts_a_segmenter_into_the_bundle(
     assert record["options"]["count"] == 24 and set(record["metrics"]) >= METRICS
     assert bundle.training["segmenter"] == record
     assert record["metrics"]["confined"] == list(owned)
+    assert "hair_color" not in owned and record["options"]["whole"] == ["hair_color"]
 
 
 def test_a_bad_model_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -201,3 +213,5 @@ def test_a_bad_model_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1
     assert main(["segmenter", "--model", str(tmp_path), "--count", "0"]) == 2
     assert "error:" in capsys.readouterr().err
+    assert main(["segmenter", "--model", str(tmp_path), "--whole", "nose"]) == 2
+    assert "nose is not an attribute with regions" in capsys.readouterr().err

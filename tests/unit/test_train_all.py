@@ -82,6 +82,8 @@ def test_options_turn_a_table_into_flags():
         "9",
         "--quiet",
     ]
+    # a list gives its items after the flag; an empty one leaves the flag out
+    assert options({"whole": ["blush", "glasses"], "none": []}) == ["--whole", "blush", "glasses"]
 
 
 @pytest.mark.slow
