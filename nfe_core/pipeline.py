@@ -380,11 +380,12 @@ def draw_edits(
     boundaries (its renders kept to the attribute's regions, against ``before``), and where
     that one shows it, the attribute's regions are drawn by the model's generator
     (:attr:`Drawn.model_drawn`). Only for attributes the model's segmenter keeps to their
-    regions (hair, eyes, accessory): elsewhere the model's drawing would replace the
-    picture's whole face (blush and glasses move much of it on this model). On the report's
-    200 held-out inverted faces of the 64 px default model (judged, one class edit each, the
-    others kept) this took hair colour edits from 0.95 to 0.98, eye colour 0.67 -> 0.765
-    (brown 0.09 -> 0.39) and accessory 0.10 -> 0.125; the other edits as before.
+    regions (on the default model hair, eyes, mouth, accessory): elsewhere the model's
+    drawing would replace the picture's whole face (its blush direction moves about a fifth
+    of the picture). On the report's 200 held-out inverted faces of the 64 px default model
+    (judged, one class edit each, the others kept; its 4-epoch segmenter) this took hair
+    colour edits from 0.95 to 0.98, eye colour 0.67 -> 0.765 (brown 0.09 -> 0.39) and
+    accessory 0.10 -> 0.125; the other edits as before.
     """
     generator = generator or bundle.generator
     num_ws = bundle.generator.num_ws
