@@ -332,12 +332,17 @@ def land_edits(
     layers: tuple[int, int] | None = None,
     memo: Landings | None = None,
     generator: Generator | None = None,
+    *,
+    before: np.ndarray | None = None,
+    regions: Tensor | None = None,
 ) -> list[Edit]:
     """``edits`` with their class targets landed on this face where the model's classifier
     sees the class (:func:`~nfe_core.editing.land`) on the renders of ``generator`` (default:
     the model's) as the user gets them: kept to the edited attributes' regions when the model
-    has a segmenter; as they are without a classifier."""
-    see = seer(bundle, generator, latent, edits)
+    has a segmenter; as they are without a classifier. ``before`` and ``regions``: the
+    unedited face's render by ``generator`` and its segmenter regions, when the caller has
+    them (:func:`seer` draws them otherwise)."""
+    see = seer(bundle, generator, latent, edits, before, regions)
     if see is None or not any(edit.target is not None for edit in edits):
         return list(edits)
     num_ws = bundle.generator.num_ws
@@ -391,7 +396,11 @@ def draw_edits(
     num_ws = bundle.generator.num_ws
     if before is None:
         before = render(bundle, latent, generator)
-    landed = land_edits(bundle, latent, edits, layers, memo, generator)
+    if regions is None and edits:  # once for the landings and the confinement below
+        regions = unedited_regions(bundle, before)
+    landed = land_edits(
+        bundle, latent, edits, layers, memo, generator, before=before, regions=regions
+    )
     model_drawn: tuple[str, ...] = ()
     if generator is not bundle.generator:
         landed, model_drawn = _land_on_model(
