@@ -90,7 +90,9 @@ def main() -> None:
             for text, (attribute, _, target) in zip(args.targets, targets, strict=True):
                 others = [k for k in KEPT if k != attribute]
                 edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
-                page = np.asarray(paste(picture, inverted, edited.render, edited.redrawn).rgb)
+                page = np.asarray(
+                    paste(picture, inverted, edited.render, edited.redrawn, edited.recolour).rgb
+                )
                 face = crop_face(page, box, bundle.resolution)
                 cells.append(crop_face(page, box, SHOW_CELL))
                 for i, reading in enumerate((read(edited.render), read(face))):

@@ -15,7 +15,11 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   edit that changes nothing returns the original bit for bit. Where the edit draws a new
   region over the picture (longer hair over the background), a ``redrawn`` map from the
   model's segmenter makes it opaque: there the edited render itself is blended in, so the
-  picture's background does not show through the new hair.
+  picture's background does not show through the new hair. An edit that only recolours
+  (hair or eye colour) is made on the picture itself instead (a :class:`Recolour`): the
+  regions the model's segmenter finds in the picture's own crop, brought to the box along
+  its edges, each take a colour map fitted on the renders, so every strand the artist drew
+  changes colour and keeps its shading and line work.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
 :func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
@@ -40,6 +44,7 @@ __all__ = [
     "DEFAULT_FEATHER",
     "BoxError",
     "FaceBox",
+    "Recolour",
     "clamp_box",
     "crop_face",
     "default_box",
@@ -70,11 +75,76 @@ nearby edit, by distance alone."""
 EDGE_WORK_SIDE = 512
 """The longest side :func:`follow_edges` works at; a larger box gets the result resized."""
 
+GUIDE_RADIUS = 1
+"""How far (in crop pixels, each way) :func:`_guided` fits a recolour's shares to colours."""
+GUIDE_EPS = 1e-4
+"""The guided filter's regulariser (colours in 0..1): where the crop's colours vary less
+than about its square root, the shares are spread rather than fitted to them."""
+
+GUIDE_FLOOR = 0.02
+"""Shares below this are none (the fits leave a trace of every region everywhere)."""
+
 _MAX_FEATHER = 0.5
 _RESAMPLE = Image.Resampling.LANCZOS
 _WHOLE = re.compile(r"^[+-]?\d+$")
 _FIELDS = ("x", "y", "width", "height")
 _EXAMPLE = "120,80,256,256"
+
+
+@dataclass(frozen=True)
+class Recolour:
+    """An edit that only changes colours, as :func:`paste_back` makes it on the picture.
+
+    The GAN draws a picture's face at its own small size and misses what is finer: the
+    strands of long hair over the shirt stayed brown through ``hair_color=pink``, and a
+    difference pasted at 64 px left a pink haze beside the hair
+    (benchmarks/bench_drawn_edits.py --show). So a recolour is pasted as colour maps: each
+    recoloured region (hair; or eye white, iris, pupil and highlight) has, per colour
+    channel, a gain and an offset (pixel units) taking the unedited render's colours there to
+    the edited render's; and ``regions`` says how much each pixel of the picture's crop
+    (the box at the model's size) shows each region. The paste-back brings ``regions`` to the
+    box along the picture's own edges (:func:`follow_edges`' upsampling, guided by the box
+    shrunk to the crop's size) and gives each pixel ``sum_k share_k * (gain_k * pixel +
+    offset_k)``, the rest of it unchanged.
+
+    Attributes:
+        regions: r x r x K float32 in 0..1, each pixel's shares summing to at most 1.
+        maps: K x 3 x 2 float32, per region and channel ``(gain, offset)``.
+
+    Raises:
+        ValueError: an array has the wrong shape, type or values.
+    """
+
+    regions: np.ndarray
+    maps: np.ndarray
+
+    def __post_init__(self) -> None:
+        regions, maps = self.regions, self.maps
+        if (
+            not isinstance(regions, np.ndarray)
+            or regions.ndim != 3
+            or regions.shape[0] != regions.shape[1]
+            or regions.shape[0] < 1
+            or regions.shape[2] < 1
+        ):
+            shape = getattr(regions, "shape", type(regions).__name__)
+            raise ValueError(f"recolour: regions must be an r x r x K array, got {shape}")
+        if not np.issubdtype(regions.dtype, np.floating) or not np.isfinite(regions).all():
+            raise ValueError("recolour: regions must be finite floats")
+        if regions.min() < 0.0 or regions.sum(axis=2).max() > 1.0 + 1e-4:
+            raise ValueError("recolour: each pixel's region shares must be from 0 to 1 in all")
+        if not isinstance(maps, np.ndarray) or maps.shape != (regions.shape[2], 3, 2):
+            shape = getattr(maps, "shape", type(maps).__name__)
+            raise ValueError(
+                f"recolour: maps must be {regions.shape[2]} x 3 x 2 (one per region), got {shape}"
+            )
+        if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
+            raise ValueError("recolour: maps must be finite floats")
+
+    @property
+    def side(self) -> int:
+        """The crop's side r."""
+        return int(self.regions.shape[0])
 
 
 class BoxError(ValueError):
@@ -244,6 +314,7 @@ def paste_back(
     feather: float = DEFAULT_FEATHER,
     *,
     redrawn: np.ndarray | None = None,
+    recolour: Recolour | None = None,
 ) -> np.ndarray:
     """Put only the edit into the original picture: the change from reconstruction to edit.
 
@@ -276,6 +347,9 @@ def paste_back(
             (a hard edge) to 0.5.
         redrawn: None, or an ``r x r`` float array in 0..1: where the edit drew new content
             that should cover the picture's.
+        recolour: None, or the edit as colour maps of the picture's own regions
+            (:class:`Recolour`), which then make the change instead of the difference (and
+            ``redrawn``): for an edit that only recolours.
 
     Returns:
         A new ``HxWx3`` uint8 array, the original's size.
@@ -291,12 +365,13 @@ def paste_back(
     _check_inside(box, width, height)
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
+    _check_recolour(recolour, reconstruction)
     _check_feather(feather)
 
     result = original.copy()
     region = original[box.y : box.bottom, box.x : box.right]
     result[box.y : box.bottom, box.x : box.right] = _edited_region(
-        region, reconstruction, edited, float(feather), redrawn=redrawn
+        region, reconstruction, edited, float(feather), redrawn=redrawn, recolour=recolour
     )
     return result
 
@@ -308,6 +383,7 @@ def paste_back_region(
     feather: float = DEFAULT_FEATHER,
     *,
     redrawn: np.ndarray | None = None,
+    recolour: Recolour | None = None,
     work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
@@ -324,9 +400,12 @@ def paste_back_region(
     _check_rgb(region, "region")
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
+    _check_recolour(recolour, reconstruction)
     _check_feather(feather)
     _check_work_side(work_side)
-    return _edited_region(region, reconstruction, edited, float(feather), redrawn, work_side)
+    return _edited_region(
+        region, reconstruction, edited, float(feather), redrawn, work_side, recolour
+    )
 
 
 def _edited_region(
@@ -336,15 +415,20 @@ def _edited_region(
     feather: float,
     redrawn: np.ndarray | None = None,
     work_side: int = EDGE_WORK_SIDE,
+    recolour: Recolour | None = None,
 ) -> np.ndarray:
     """The box's pixels plus the feathered, resized difference (a new uint8 array); where
-    ``redrawn``, blended towards the edited render instead."""
+    ``redrawn``, blended towards the edited render instead; with ``recolour``, recoloured
+    instead (:func:`_recoloured`)."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     if not difference.any():
         return region.copy()
     height, width = region.shape[:2]
     mask = _feather_mask(width, height, feather)[:, :, None]
     picture = region.astype(np.float32)
+    if recolour is not None:
+        picture += mask * _recoloured(region, recolour, work_side)
+        return _to_pixels(picture)
     if redrawn is None or not redrawn.any():
         change = _follow_edges(region, reconstruction, difference, work_side)
         change *= mask
@@ -374,6 +458,67 @@ def _edited_region(
         picture[y0:y1, x0:x1] *= (1.0 - shown)[:, :, None]
     picture += change
     return _to_pixels(picture)
+
+
+def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:
+    """The change (H x W x 3 float32) :class:`Recolour` makes to the box's pixels ``region``:
+    its region shares brought to the box by the picture's colours (:func:`_guided`), at most 1
+    in all, then per region ``share * (gain * pixel + offset - pixel)``."""
+    height, width = region.shape[:2]
+    shares = _guided(_shrunk(region, work_side), recolour.regions)
+    total = shares.sum(axis=2, keepdims=True)
+    shares /= np.maximum(total, 1.0)
+    picture = region.astype(np.float32)
+    change = np.zeros_like(picture)
+    for k, (gain, offset) in enumerate(zip(*recolour.maps.transpose(2, 0, 1), strict=True)):
+        share = _resize_difference(
+            shares[:, :, k : k + 1], width, height, Image.Resampling.BILINEAR
+        )
+        change += share * (picture * (gain - 1.0) + offset)
+    return change
+
+
+def _guided(region: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Region shares (r x r x K, found on the crop: the box shrunk to r x r) at the size of
+    ``region`` (H x W x 3 uint8, the box's pixels), by the picture's own colours: a guided
+    filter's upsampling (He and Sun, "Fast guided filter", 2015). Around each crop pixel
+    (:data:`GUIDE_RADIUS`) the shares are fitted as a linear function of the crop's colours;
+    the fits, averaged and enlarged, are applied to each picture pixel's colour. So a strand
+    of hair half a crop pixel wide, whose crop pixel is half hair and half shirt (share 0.5),
+    is all hair where the picture draws it and none beside it. H x W x K in 0..1."""
+    height, width = region.shape[:2]
+    r = shares.shape[0]
+    crop = np.asarray(Image.fromarray(region).resize((r, r), _RESAMPLE), np.float32) / 255.0
+    p = np.asarray(shares, np.float32)
+    mean_i, mean_p = _box_mean(crop), _box_mean(p)
+    outer = np.einsum("yxc,yxd->yxcd", crop, crop).reshape(r, r, 9)
+    spread = _box_mean(outer).reshape(r, r, 3, 3) - np.einsum("yxc,yxd->yxcd", mean_i, mean_i)
+    joint = np.einsum("yxc,yxk->yxck", crop, p).reshape(r, r, -1)
+    together = _box_mean(joint).reshape(r, r, 3, -1) - np.einsum("yxc,yxk->yxck", mean_i, mean_p)
+    a = np.linalg.solve(spread + GUIDE_EPS * np.eye(3, dtype=np.float32), together)  # r,r,3,K
+    b = mean_p - np.einsum("yxc,yxck->yxk", mean_i, a)
+    k = p.shape[2]
+    fits = np.concatenate([_box_mean(a.reshape(r, r, 3 * k)), _box_mean(b)], axis=2)
+    fits = _resize_difference(fits.astype(np.float32), width, height, Image.Resampling.BILINEAR)
+    colour = region.astype(np.float32) / 255.0
+    found = np.einsum("yxc,yxck->yxk", colour, fits[:, :, : 3 * k].reshape(height, width, 3, k))
+    found += fits[:, :, 3 * k :]
+    np.clip(found, 0.0, 1.0, out=found)
+    found[found < GUIDE_FLOOR] = 0.0  # pixels far from every region keep their exact values
+    return found
+
+
+def _box_mean(values: np.ndarray) -> np.ndarray:
+    """Each pixel's mean over the square of :data:`GUIDE_RADIUS` around it (h x w x C; edges
+    repeated)."""
+    n = GUIDE_RADIUS
+    h, w = values.shape[:2]
+    padded = np.pad(values, ((n, n), (n, n), (0, 0)), mode="edge")
+    total = np.zeros_like(values, dtype=np.float32)
+    for dy in range(2 * n + 1):
+        for dx in range(2 * n + 1):
+            total += padded[dy : dy + h, dx : dx + w]
+    return total / float((2 * n + 1) ** 2)
 
 
 def _window(first: int, last: int, small: int, large: int) -> tuple[int, int]:
@@ -412,6 +557,7 @@ def paste_back_picture(
     feather: float = DEFAULT_FEATHER,
     *,
     redrawn: np.ndarray | None = None,
+    recolour: Recolour | None = None,
 ) -> Picture:
     """:func:`paste_back` on a :class:`~nfe_core.imageio.Picture`.
 
@@ -425,7 +571,9 @@ def paste_back_picture(
     """
     if not isinstance(picture, Picture):
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
-    pixels = paste_back(to_array(picture), box, reconstruction, edited, feather, redrawn=redrawn)
+    pixels = paste_back(
+        to_array(picture), box, reconstruction, edited, feather, redrawn=redrawn, recolour=recolour
+    )
     return dataclasses.replace(picture, rgb=from_array(pixels))
 
 
@@ -577,6 +725,17 @@ def _check_redrawn(redrawn: object, reconstruction: np.ndarray) -> None:
         raise ValueError(f"redrawn: expected a float map in 0..1, got dtype {redrawn.dtype}")
     if not np.isfinite(redrawn).all() or redrawn.min() < 0.0 or redrawn.max() > 1.0:
         raise ValueError("redrawn: expected values from 0 to 1 (no NaN or infinite values)")
+
+
+def _check_recolour(recolour: object, reconstruction: np.ndarray) -> None:
+    if recolour is None:
+        return
+    if not isinstance(recolour, Recolour):
+        raise ValueError(f"recolour: expected a Recolour, got {type(recolour).__name__}")
+    if recolour.side != reconstruction.shape[0]:
+        raise ValueError(
+            f"recolour: its regions are {recolour.side} px, the renders {reconstruction.shape[0]}"
+        )
 
 
 def _check_work_side(work_side: object) -> None:

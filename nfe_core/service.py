@@ -35,7 +35,7 @@ from nfe_core.bundle import Bundle, default_bundle_path, load_bundle
 from nfe_core.defaults import DEFAULT_TRUNCATION
 from nfe_core.editing import Boundaries, EditError
 from nfe_core.edits import Edit, attribute_title
-from nfe_core.facebox import FaceBox, paste_back_picture
+from nfe_core.facebox import FaceBox, Recolour, paste_back_picture
 from nfe_core.imageio import Picture
 from nfe_core.inversion import DEFAULT_STEPS, DEFAULT_TUNE_STEPS
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
@@ -48,6 +48,7 @@ from nfe_core.pipeline import (
     face_generator,
     invert_picture,
     model_record,
+    recolour_map,
     redrawn_map,
     render,
     unedited_regions,
@@ -72,7 +73,9 @@ __all__ = [
 class Rendered:
     """One render of a face with edits: the picture ``R x R x 3`` uint8, the edited W+
     latent, how long it took, the ``serial`` of the request it answers, and where the edit
-    drew another part of the face (``R x R`` in 0..1, for :func:`compose`; None: nowhere).
+    drew another part of the face (``R x R`` in 0..1, for :func:`compose`; None: nowhere), or
+    for an edit that only recolours, the recolour :func:`compose` makes on the picture
+    (:func:`~nfe_core.pipeline.recolour_map`: given the picture's crop).
     """
 
     image: np.ndarray
@@ -80,6 +83,7 @@ class Rendered:
     seconds: float
     serial: int = 0
     redrawn: np.ndarray | None = None
+    recolour: Recolour | None = None
 
 
 def available_devices() -> list[str]:
@@ -154,18 +158,25 @@ def attribute_specs(
 
 
 def compose(
-    picture: Picture, face: Face, edited: np.ndarray, redrawn: np.ndarray | None = None
+    picture: Picture,
+    face: Face,
+    edited: np.ndarray,
+    redrawn: np.ndarray | None = None,
+    recolour: Recolour | None = None,
 ) -> Picture:
     """``picture`` with only the edit (``edited`` minus the face's reconstruction) pasted
     into the face box, feathered, and opaque where ``redrawn`` (``Rendered.redrawn``) says
-    the edit drew a new part of the face; untouched pixels keep their exact values.
+    the edit drew a new part of the face; made on the picture's own regions with
+    ``recolour`` (``Rendered.recolour``); untouched pixels keep their exact values.
 
     Raises:
         ValueError: the face was not inverted from a picture of this size.
     """
     if face.box is None:
         raise ValueError("this face was generated, not inverted from a picture")
-    return paste_back_picture(picture, face.box, face.reconstruction, edited, redrawn=redrawn)
+    return paste_back_picture(
+        picture, face.box, face.reconstruction, edited, redrawn=redrawn, recolour=recolour
+    )
 
 
 class EditorModel:
@@ -310,12 +321,15 @@ class EditorModel:
         state: EditState | Sequence[Edit],
         layers: tuple[int, int] | None = None,
         serial: int = 0,
+        crop: np.ndarray | None = None,
     ) -> Rendered:
         """``face`` with the edits of ``state`` applied in order, rendered with fixed noise and
         kept to the regions the edited attributes draw (the model's segmenter, when it has one);
         class targets land where the model's classifier sees the class (landed once per face
         and kept, so dragging a slider renders one face). No edits: the reconstruction
-        itself (so a picture pastes back unchanged).
+        itself (so a picture pastes back unchanged). ``crop``: the picture's face box as
+        the model saw it (``R x R x 3`` uint8), for an edit that only recolours to be made on
+        the picture's own regions (``Rendered.recolour``).
 
         Raises:
             EditError: the model cannot make one of the edits (e.g. after a model switch).
@@ -344,10 +358,14 @@ class EditorModel:
             self.bundle, latent, edits, generator, before=face.reconstruction,
             regions=self._regions[1], layers=layers, memo=self._landings,
         )  # fmt: skip
-        image = found.image
-        redrawn = redrawn_map(self.bundle, face.reconstruction, image, self._regions[1])
+        image, before, regions = found.image, face.reconstruction, self._regions[1]
+        recolour = None
+        if crop is not None:
+            recolour = recolour_map(self.bundle, crop, before, image, edits, regions)
+        redrawn = None if recolour is not None else redrawn_map(self.bundle, before, image, regions)
         edited = found.latent.detach().float().cpu().numpy().copy()
-        return Rendered(image, edited, time.perf_counter() - started, serial, redrawn)
+        seconds = time.perf_counter() - started
+        return Rendered(image, edited, seconds, serial, redrawn, recolour)
 
     def _generator_for(self, face: Face) -> Generator:
         """The generator that draws ``face``: the model's, or its tuned copy (made once per

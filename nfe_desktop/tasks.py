@@ -30,7 +30,14 @@ from nfe_desktop.workers import Task
 if TYPE_CHECKING:
     from nfe_core.batch import BatchSummary
     from nfe_core.project import Project
-    from nfe_core.service import EditorModel
+    from nfe_core.service import EditorModel, Rendered
+
+
+def _model_crop(picture: Picture, box: FaceBox, side: int) -> np.ndarray:
+    """The face box of ``picture`` as the model sees it: ``side x side x 3`` uint8."""
+    from nfe_core.pipeline import face_crop  # torch: loaded with the model, not at start-up
+
+    return face_crop(picture, box, side)[1]
 
 
 def face_qimage(pixels: np.ndarray) -> QImage:
@@ -91,9 +98,10 @@ class FaceRegion:
     preview: np.ndarray
     alpha_full: Image.Image | None
     alpha_preview: Image.Image | None
+    crop: np.ndarray  # the box as the model saw it (side x side): recolours find its regions
 
     @classmethod
-    def of(cls, picture: Picture, box: FaceBox) -> FaceRegion:
+    def of(cls, picture: Picture, box: FaceBox, side: int) -> FaceRegion:
         area = (box.x, box.y, box.right, box.bottom)
         rgb = picture.rgb.crop(area)
         alpha = picture.alpha.crop(area) if picture.alpha is not None else None
@@ -103,7 +111,8 @@ class FaceRegion:
         small_alpha = alpha
         if alpha is not None and scale != 1.0:
             small_alpha = alpha.resize(size, Image.Resampling.LANCZOS)
-        return cls(box, np.asarray(rgb), np.asarray(small), alpha, small_alpha)
+        crop = _model_crop(picture, box, side)
+        return cls(box, np.asarray(rgb), np.asarray(small), alpha, small_alpha, crop)
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def invert(
     def task(progress: ProgressFn, should_stop: StopFn) -> NewFace:
         face = model.invert(picture, box, steps, progress, should_stop, tune_steps=tune_steps)
         assert face.box is not None
-        region = FaceRegion.of(picture, face.box)
+        region = FaceRegion.of(picture, face.box, len(face.reconstruction))
         return NewFace(face, face_qimage(face.reconstruction), region)
 
     return task
@@ -167,7 +176,8 @@ def render(
 
     def task(progress: ProgressFn, should_stop: StopFn) -> RenderView:
         started = time.perf_counter()
-        rendered = model.render(face, state, serial=serial)
+        crop = None if region is None else region.crop
+        rendered = model.render(face, state, serial=serial, crop=crop)
         if region is None:
             size = face.reconstruction.shape[1], face.reconstruction.shape[0]
             patch = face_qimage(rendered.image)
@@ -181,6 +191,7 @@ def render(
                 face.reconstruction,
                 rendered.image,
                 redrawn=rendered.redrawn,
+                recolour=rendered.recolour,
                 work_side=side,
             )
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
@@ -202,14 +213,14 @@ def describe_seen(seen: dict[str, tuple[str, float]]) -> str:
     )
 
 
-def compose_picture(picture: Picture | None, face: Face, pixels: Any, redrawn: Any = None) -> Any:
-    """The picture with the edited face pasted back (opaque where ``redrawn``: see
-    :func:`~nfe_core.service.compose`), or (no picture) the face as a Picture."""
+def compose_picture(picture: Picture | None, face: Face, rendered: Rendered) -> Any:
+    """The picture with the edited face pasted back (:func:`~nfe_core.service.compose`), or
+    (no picture) the face as a Picture."""
     if picture is None or face.box is None:
-        return Picture(rgb=Image.fromarray(pixels, "RGB"))
+        return Picture(rgb=Image.fromarray(rendered.image, "RGB"))
     from nfe_core.service import compose
 
-    return compose(picture, face, pixels, redrawn)
+    return compose(picture, face, rendered.image, rendered.redrawn, rendered.recolour)
 
 
 def export_picture(
@@ -226,10 +237,13 @@ def export_picture(
     atomically: a failed save leaves no file and changes no existing one."""
 
     def task(progress: ProgressFn, should_stop: StopFn) -> Path:
-        rendered = model.render(face, state)
+        crop = None
+        if picture is not None and face.box is not None and not face_only:
+            crop = _model_crop(picture, face.box, len(face.reconstruction))
+        rendered = model.render(face, state, crop=crop)
         if face_only:
             return save_image(rendered.image, path, quality=quality)
-        composed = compose_picture(picture, face, rendered.image, rendered.redrawn)
+        composed = compose_picture(picture, face, rendered)
         return save_picture(composed, path, quality=quality)
 
     return task
@@ -270,7 +284,7 @@ def load_project(path: Path) -> Task:
         face = session.face
         region = None
         if picture is not None and face is not None and face.box is not None:
-            region = FaceRegion.of(picture, face.box)
+            region = FaceRegion.of(picture, face.box, len(face.reconstruction))
         face_image = face_qimage(face.reconstruction) if face is not None else None
         return OpenedProject(path, project, image, face_image, region)
 

@@ -40,8 +40,9 @@ from nfe_core.models.config import check_resolution, config_from_dict, is_int
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 1024
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_UNSURE = 0.05  # a region probability below this is none: far pixels keep their exact values
+UNSURE = 0.05  # a region probability below this is none: far pixels keep their exact values
 _MIN_MATCH = 4.0  # pixels a region needs outside an edit for its colour to be matched
+_MAX_GAIN = 2.0  # the steepest colour map :func:`colour_maps` fits, per channel
 REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
@@ -265,7 +266,7 @@ def confine(
         # a recolour keeps the unedited face's shapes: its regions there, grown but not
         # feathered (what the GAN redraws beyond them pasted back as a glow)
         mask = p_before[:, own].sum(dim=1, keepdim=True)
-        mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
+        mask = torch.where(mask < UNSURE, torch.zeros_like(mask), mask)
         for _ in range(max(recolours[a] for a in attributes)):
             mask = F.max_pool2d(mask, 3, stride=1, padding=1)
         after = keep_shapes(before, after, p_before[:, own], p_after[:, own])
@@ -273,7 +274,7 @@ def confine(
         mask = torch.maximum(
             p_before[:, own].sum(dim=1, keepdim=True), p_after[:, own].sum(dim=1, keepdim=True)
         )
-        mask = torch.where(mask < _UNSURE, torch.zeros_like(mask), mask)
+        mask = torch.where(mask < UNSURE, torch.zeros_like(mask), mask)
         for _ in range(segmenter.config.grow):
             mask = F.max_pool2d(mask, 3, stride=1, padding=1)
         mask = F.avg_pool2d(F.pad(mask, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
@@ -306,6 +307,34 @@ def redrawn(
     other = 1.0 - torch.minimum(p_before, p_after).sum(dim=1)
     t = ((other - REDRAWN_FROM) / (REDRAWN_TO - REDRAWN_FROM)).clamp(0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+@torch.no_grad()
+def colour_maps(
+    before: Tensor, after: Tensor, p_before: Tensor, p_after: Tensor, minimum: float = _MIN_MATCH
+) -> Tensor:
+    """Per image and region, the colour map of a recolour: per channel the gain and offset
+    (least squares) taking ``before``'s colours to ``after``'s over the pixels both show the
+    region at, weighted by both probabilities: (N, K, 3, 2) as ``(gain, offset)``, as
+    :class:`~nfe_core.facebox.Recolour` wants them. Images (N, 3, R, R) in pixel units
+    (0..255, float); ``p_before``, ``p_after`` (N, K, R, R). A gain keeps to 0..:data:`_MAX_GAIN`
+    (a near-flat region would otherwise stretch its few shades far); a region of less than
+    ``minimum`` pixels' weight is left as it is (gain 1, offset 0)."""
+    weight = p_before * p_after
+    total = weight.sum(dim=(2, 3)).clamp_min(1e-6)[..., None]  # (N, K, 1)
+    mean_x = torch.einsum("nkhw,nchw->nkc", weight, before) / total
+    mean_y = torch.einsum("nkhw,nchw->nkc", weight, after) / total
+    centred_x = before[:, None] - mean_x[..., None, None]  # (N, K, C, R, R)
+    centred_y = after[:, None] - mean_y[..., None, None]
+    w = weight[:, :, None]
+    spread = (w * centred_x * centred_x).sum(dim=(3, 4)) / total
+    together = (w * centred_x * centred_y).sum(dim=(3, 4)) / total
+    gain = (together / spread.clamp_min(1.0)).clamp(0.0, _MAX_GAIN)  # spread: levels²
+    offset = mean_y - gain * mean_x
+    found = torch.stack([gain, offset], dim=-1)
+    same = torch.stack([torch.ones_like(gain), torch.zeros_like(offset)], dim=-1)
+    enough = weight.sum(dim=(2, 3))[..., None, None] >= minimum
+    return torch.where(enough, found, same)
 
 
 def _both_regions(

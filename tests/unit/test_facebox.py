@@ -12,6 +12,7 @@ from nfe_core.facebox import (
     DEFAULT_FEATHER,
     BoxError,
     FaceBox,
+    Recolour,
     clamp_box,
     crop_face,
     default_box,
@@ -521,3 +522,98 @@ def test_paste_back_refuses_a_bad_redrawn_map(redrawn: object, message: str) -> 
         paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, redrawn=redrawn)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         paste_back_region(picture, render, edited, redrawn=redrawn)  # type: ignore[arg-type]
+
+
+BROWN, LINE, SHIRT, PAGE = (120, 80, 50), (80, 50, 30), (40, 50, 90), (200, 200, 220)
+PINK = np.array([[1.2, 60.0], [0.8, -10.0], [1.5, 80.0]], np.float32)  # (gain, offset) per channel
+
+
+def _strands(side: int = 256, render_side: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """A page with a block of brown hair (a darker line across it) and, below it, two strands
+    half a render pixel wide over a dark shirt; and the hair's share of each render pixel (what
+    a segmenter that saw the crop perfectly would say)."""
+    k = side // 256
+    picture = np.empty((side, side, 3), np.uint8)
+    picture[:] = PAGE
+    picture[160 * k :] = SHIRT
+    hair = np.zeros((side, side), bool)
+    hair[40 * k : 120 * k, 60 * k : 196 * k] = True
+    for x in (72, 180):  # the strands: 4 px at 256, half of a 32 px render's pixel
+        hair[120 * k : 240 * k, x * k : (x + 4) * k] = True
+    picture[hair] = BROWN
+    picture[80 * k : 84 * k, 60 * k : 196 * k] = LINE
+    cell = side // render_side
+    shares = hair.reshape(render_side, cell, render_side, cell).mean(axis=(1, 3))
+    return picture, shares.astype(np.float32)[:, :, None]
+
+
+def test_a_recolour_is_made_on_the_pictures_own_pixels() -> None:
+    """Every strand the artist drew takes the colour map, even where the render's pixel is
+    mostly shirt; the shirt beside a strand and everything outside the hair keep their pixels;
+    the line across the hair stays darker than the hair (its shade is mapped, not painted)."""
+    picture, shares = _strands()
+    recolour = Recolour(regions=shares, maps=PINK[None])
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32)
+    edited = render.copy()
+    edited[0, 0] += 1  # any change: a recolour is made from its maps, not from the renders
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, recolour=recolour).astype(int)
+    pink = np.clip(np.rint(np.array(BROWN) * PINK[:, 0] + PINK[:, 1]), 0, 255)
+    line = np.clip(np.rint(np.array(LINE) * PINK[:, 0] + PINK[:, 1]), 0, 255)
+    np.testing.assert_allclose(pasted[130:230, 73:75].reshape(-1, 3).mean(axis=0), pink, atol=8)
+    np.testing.assert_allclose(pasted[50:75, 80:180].reshape(-1, 3).mean(axis=0), pink, atol=2)
+    np.testing.assert_allclose(pasted[81:83, 80:180].reshape(-1, 3).mean(axis=0), line, atol=6)
+    # the shirt three pixels from a strand, and the page away from the hair, as they were
+    beside = pasted[170:230, 79:86] - picture[170:230, 79:86]
+    assert np.abs(beside).max() <= 3, np.abs(beside).max()
+    assert np.array_equal(pasted[:30], picture[:30].astype(int))
+    # the difference of a render that recolours its hair leaves the strands brown
+    plain = render.astype(np.float32)
+    plain[shares[:, :, 0] > 0.9] = plain[shares[:, :, 0] > 0.9] * PINK[:, 0] + PINK[:, 1]
+    strands = paste_back(picture, box, render, np.clip(plain, 0, 255), feather=0)[130:230, 73:75]
+    assert (
+        np.abs(strands.astype(int) - pink).mean() > 3 * np.abs(pasted[130:230, 73:75] - pink).mean()
+    )
+    # the box alone gives the same; a render unchanged, the original
+    region = paste_back_region(picture, render, edited, feather=0, recolour=recolour)
+    assert np.array_equal(region, pasted.astype(np.uint8))
+    same = paste_back(picture, box, render, render, recolour=recolour)
+    assert np.array_equal(same, picture)
+
+
+def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
+    """Worked on at a smaller size and enlarged (a 1024 px box): the strands still change."""
+    picture, shares = _strands(1024)
+    render = crop_face(picture, FaceBox(0, 0, 1024, 1024), 32)
+    recolour = Recolour(regions=shares, maps=PINK[None])
+    pasted = paste_back(picture, FaceBox(0, 0, 1024, 1024), render, render + 1, feather=0,
+                        recolour=recolour).astype(int)  # fmt: skip
+    pink = np.clip(np.rint(np.array(BROWN) * PINK[:, 0] + PINK[:, 1]), 0, 255)
+    np.testing.assert_allclose(pasted[520:920, 292:300].reshape(-1, 3).mean(0), pink, atol=10)
+    assert np.array_equal(pasted[:120], picture[:120].astype(int))
+
+
+@pytest.mark.parametrize(
+    ("regions", "maps", "message"),
+    [
+        (np.zeros((32, 32), np.float32), np.zeros((1, 3, 2), np.float32), "r x r x K"),
+        (np.zeros((32, 16, 1), np.float32), np.zeros((1, 3, 2), np.float32), "r x r x K"),
+        (np.zeros((32, 32, 1), np.uint8), np.zeros((1, 3, 2), np.float32), "finite floats"),
+        (np.full((32, 32, 2), 0.6, np.float32), np.zeros((2, 3, 2), np.float32), "0 to 1"),
+        (np.full((32, 32, 1), -0.1, np.float32), np.zeros((1, 3, 2), np.float32), "0 to 1"),
+        (np.zeros((32, 32, 2), np.float32), np.zeros((1, 3, 2), np.float32), "2 x 3 x 2"),
+        (np.zeros((32, 32, 1), np.float32), np.full((1, 3, 2), np.inf, np.float32), "finite"),
+    ],
+)
+def test_a_bad_recolour_is_refused(regions: np.ndarray, maps: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Recolour(regions=regions, maps=maps)
+
+
+def test_paste_back_refuses_a_recolour_of_another_size() -> None:
+    picture, render, edited, _ = _hair_over_stripes(64)
+    other = Recolour(np.zeros((16, 16, 1), np.float32), np.ones((1, 3, 2), np.float32))
+    with pytest.raises(ValueError, match="16 px"):
+        paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, recolour=other)
+    with pytest.raises(ValueError, match="Recolour"):
+        paste_back_region(picture, render, edited, recolour="pink")  # type: ignore[arg-type]

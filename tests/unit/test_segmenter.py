@@ -24,6 +24,7 @@ from nfe_core.models.segmenter import (
     REDRAWN_TO,
     Segmenter,
     SegmenterConfig,
+    colour_maps,
     confine,
     match_regions,
     redrawn,
@@ -32,8 +33,10 @@ from nfe_core.pipeline import (
     confine_render,
     draw_edits,
     edit_inverted,
+    face_crop,
     invert_picture,
     paste,
+    recolour_map,
     redrawn_map,
     render,
     seer,
@@ -485,3 +488,91 @@ def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle
     saved = compose(picture, face, rendered.image, rendered.redrawn)
     plain = compose(picture, face, rendered.image)
     assert not np.array_equal(np.asarray(saved.rgb), np.asarray(plain.rgb))
+
+
+def test_colour_maps_fit_each_regions_change_of_colour() -> None:
+    rng = torch.Generator().manual_seed(0)
+    before = torch.rand(1, 3, 16, 16, generator=rng) * 255
+    gain, offset = torch.tensor([1.5, 0.5, 1.0]), torch.tensor([-20.0, 60.0, 5.0])
+    after = before * gain.view(1, 3, 1, 1) + offset.view(1, 3, 1, 1)
+    after[..., 8:] = before[..., 8:] + 40  # the right half: another region, shifted
+    regions = torch.zeros(1, 3, 16, 16)
+    regions[:, 0, :, :8] = 1
+    regions[:, 1, :, 8:] = 1
+    regions[:, 2, 0, 0], regions[:, 0, 0, 0] = 1, 0  # one pixel: too few to fit on
+    maps = colour_maps(before, after, regions, regions)
+    assert maps.shape == (1, 3, 3, 2)
+    torch.testing.assert_close(maps[0, 0, :, 0], gain, atol=1e-3, rtol=0)
+    torch.testing.assert_close(maps[0, 0, :, 1], offset, atol=0.1, rtol=0)
+    torch.testing.assert_close(maps[0, 1], torch.tensor([[1.0, 40.0]] * 3), atol=0.1, rtol=0)
+    assert torch.equal(maps[0, 2], torch.tensor([[1.0, 0.0]] * 3))
+    # a steeper change than the largest gain is held to it
+    steep = colour_maps(before, before * 5, regions, regions)
+    assert steep[0, 0, :, 0].max() == pytest.approx(2.0)
+
+
+class LeftHairWithASkinPatch(LeftHalfIsHair):
+    """The left half is hair but for skin (which glasses draw) where the red channel is high."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(images)
+        patch = (images[:, 0] > 0.6) & (images[:, 1] < -0.6)
+        logits[:, 1][patch] = 0.0
+        logits[:, 0][patch] = 0.0
+        logits[:, 2][patch] = 30.0
+        return logits
+
+
+def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, Bundle]) -> None:
+    """A hair colour edit is made on the hair the segmenter finds in the picture's crop, by the
+    colour change the renders show there: the command line, batch and the app alike. A red
+    patch in the hair (skin, which glasses draw) keeps its pixels, and so does everything the
+    segmenter does not call hair; edits that change more than colours paste the difference."""
+    net = LeftHairWithASkinPatch(config(recolours=[["hair_color", 0]]))
+    bundle = dataclasses.replace(bundles["hair"], segmenter=net)
+    pixels = np.random.default_rng(0).integers(60, 200, (64, 64, 3), dtype=np.uint8)
+    pixels[16:28, 8:20] = (255, 0, 0)  # the patch
+    picture = Picture(rgb=Image.fromarray(pixels))
+    box = FaceBox(0, 0, 64, 64)
+    inverted = invert_picture(bundle, picture, box, steps=2, tune_steps=0)
+    edits = parse_edits(["hair_color:blue=+3"])
+    edited = edit_inverted(bundle, inverted, edits)
+    assert edited.recolour is not None and edited.redrawn is None
+    crop = inverted.crop
+    expected = recolour_map(bundle, crop, inverted.reconstruction, edited.render, edits)
+    assert expected is not None
+    np.testing.assert_allclose(edited.recolour.maps, expected.maps, atol=1e-4)
+    shares = edited.recolour.regions[:, :, 0]
+    assert shares[16:, :14].min() > 0.99 and shares[:, 18:].max() == 0  # hair: the left half
+    assert shares[9:13, 5:9].max() < 0.01  # but the patch
+    pasted = np.asarray(paste(picture, inverted, edited.render, None, edited.recolour).rgb)
+    changed = np.any(pasted != pixels, axis=2)
+    assert changed[30:56, 8:28].mean() > 0.9  # the hair, inside the feathered edge
+    # beyond two crop pixels (the guided fits' reach) of the hair the picture is as it was
+    assert not changed[:, 40:].any() and not changed[20:24, 12:16].any()
+    # maps fitted on the renders' hair: the render's own change is what the hair takes
+    left = slice(None), slice(0, 16)
+    drawn = inverted.reconstruction[left].reshape(-1, 3).astype(np.float64)
+    mapped = drawn * edited.recolour.maps[0, :, 0] + edited.recolour.maps[0, :, 1]
+    assert (
+        np.abs(mapped - edited.render[left].reshape(-1, 3)).mean()
+        < np.abs(drawn - edited.render[left].reshape(-1, 3)).mean()
+    )
+    # an edit that changes more than colours, or none: no recolour
+    assert edit_inverted(bundle, inverted, parse_edits(["glasses=+3"])).recolour is None
+    both = parse_edits(["hair_color:blue=+3", "glasses=+3"])
+    assert edit_inverted(bundle, inverted, both).recolour is None
+    assert edit_inverted(bundle, inverted, []).recolour is None
+    # the app: given the picture's crop its render carries the recolour, and saves with it
+    model = EditorModel(bundle)
+    face = model.invert(picture, box, steps=2, tune_steps=0)
+    _, app_crop = face_crop(picture, box, 32)
+    np.testing.assert_array_equal(app_crop, crop)
+    rendered = model.render(face, edits, crop=app_crop)
+    assert rendered.recolour is not None and rendered.redrawn is None
+    saved = compose(picture, face, rendered.image, rendered.redrawn, rendered.recolour)
+    assert np.array_equal(
+        np.asarray(saved.rgb), np.asarray(paste(picture, inverted, rendered.image, None,
+                                                rendered.recolour).rgb)
+    )  # fmt: skip
+    assert model.render(face, edits).recolour is None  # no crop: a generated face's way
