@@ -16,9 +16,9 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   region over the picture (longer hair over the background), a ``redrawn`` map from the
   model's segmenter makes it opaque: there the edited render itself is blended in, so the
   picture's background does not show through the new hair. An edit that only recolours
-  (hair or eye colour) is made on the picture itself instead (a :class:`Recolour`): the
-  regions the model's segmenter finds in the picture's own crop, brought to the box along
-  its edges, each take a colour map fitted on the renders, so every strand the artist drew
+  (hair colour) is made on the picture itself instead (a :class:`Recolour`): the regions the
+  model's segmenter finds in the picture's own crop, brought to the box by the picture's
+  colours, each take a colour map fitted on the renders, so every strand the artist drew
   changes colour and keeps its shading and line work.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
@@ -103,13 +103,16 @@ class Recolour:
     channel, a gain and an offset (pixel units) taking the unedited render's colours there to
     the edited render's; and ``regions`` says how much each pixel of the picture's crop
     (the box at the model's size) shows each region. The paste-back brings ``regions`` to the
-    box along the picture's own edges (:func:`follow_edges`' upsampling, guided by the box
-    shrunk to the crop's size) and gives each pixel ``sum_k share_k * (gain_k * pixel +
-    offset_k)``, the rest of it unchanged.
+    box by the picture's own colours (:func:`_guided`) and gives each pixel ``sum_k share_k *
+    (gain_k * pixel + offset_k)``, the rest of it unchanged. Regions too small to fit a map
+    on (an iris at 64 px) are edited by the renders' difference as before: ``kept`` says
+    where it is still pasted.
 
     Attributes:
         regions: r x r x K float32 in 0..1, each pixel's shares summing to at most 1.
         maps: K x 3 x 2 float32, per region and channel ``(gain, offset)``.
+        kept: None, or r x r float32 in 0..1: the share of the renders' difference pasted
+            besides the maps at each render pixel (0 where the maps recolour); None: none.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -117,6 +120,7 @@ class Recolour:
 
     regions: np.ndarray
     maps: np.ndarray
+    kept: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         regions, maps = self.regions, self.maps
@@ -140,6 +144,16 @@ class Recolour:
             )
         if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
             raise ValueError("recolour: maps must be finite floats")
+        kept = self.kept
+        if kept is None:
+            return
+        if not isinstance(kept, np.ndarray) or kept.shape != regions.shape[:2]:
+            shape = getattr(kept, "shape", type(kept).__name__)
+            raise ValueError(f"recolour: kept must be {regions.shape[:2]}, got {shape}")
+        if not np.issubdtype(kept.dtype, np.floating) or not np.isfinite(kept).all():
+            raise ValueError("recolour: kept must be finite floats")
+        if kept.min() < 0.0 or kept.max() > 1.0:
+            raise ValueError("recolour: kept must be from 0 to 1")
 
     @property
     def side(self) -> int:
@@ -427,7 +441,10 @@ def _edited_region(
     mask = _feather_mask(width, height, feather)[:, :, None]
     picture = region.astype(np.float32)
     if recolour is not None:
-        picture += mask * _recoloured(region, recolour, work_side)
+        change = _recoloured(region, recolour, work_side)
+        if recolour.kept is not None and (rest := difference * recolour.kept[:, :, None]).any():
+            change += _follow_edges(region, reconstruction, rest, work_side)
+        picture += mask * change
         return _to_pixels(picture)
     if redrawn is None or not redrawn.any():
         change = _follow_edges(region, reconstruction, difference, work_side)

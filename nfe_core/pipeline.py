@@ -80,7 +80,8 @@ MIN_RECOLOUR_PIXELS = 32.0
 """The least a recoloured region must show in both renders (pixels' weight) for
 :func:`recolour_map` to fit its colour map on. At 64 px the hair shows on hundreds; an iris on
 about 6, where the fitted map turned green eyes teal and the judge read blue on 2 of 8 drawn
-pictures (benchmarks/bench_drawn_edits.py) against 7 with the difference pasted."""
+pictures (benchmarks/bench_drawn_edits.py) against 7 with the difference pasted: such a
+region keeps the difference."""
 
 
 class ModelNotReadyError(ValueError):
@@ -297,10 +298,11 @@ def recolour_map(
     the picture's own ``crop`` (the face box at the model's size, R x R x 3 uint8), less what
     other attributes draw there (a hair clip keeps its colours), each with the colour map
     that takes the unedited render ``before`` to the edited ``after`` in that region
-    (:func:`~nfe_core.models.segmenter.colour_maps`). None (the difference is pasted) without
-    a segmenter, for edits that change more than colours, or when a region is drawn on fewer
-    than :data:`MIN_RECOLOUR_PIXELS` pixels of both renders. ``regions``: ``before``'s
-    (:func:`unedited_regions`).
+    (:func:`~nfe_core.models.segmenter.colour_maps`). A region drawn on fewer than
+    :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) keeps the renders'
+    difference instead (``Recolour.kept``: 1 outside the mapped regions of ``before``). None
+    (the difference is pasted) without a segmenter, for edits that change more than colours,
+    or when no region is large enough. ``regions``: ``before``'s (:func:`unedited_regions`).
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through
@@ -322,18 +324,22 @@ def recolour_map(
     p_crop, p_after = found[:1], found[1:2]
     p_before = found[2:] if regions is None else regions.to(found)
     shown = (p_before[0, own] * p_after[0, own]).sum(dim=(1, 2))
-    if (shown < MIN_RECOLOUR_PIXELS).any():
-        return None  # a region too small to fit its colours on (the eyes): the difference
+    # a region too small to fit its colours on (the eyes) keeps the renders' difference
+    own = [k for k, n in zip(own, shown.tolist(), strict=True) if n >= MIN_RECOLOUR_PIXELS]
+    if not own:
+        return None
     pixels = pixels.permute(0, 3, 1, 2).float()
     maps = colour_maps(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])[0]
     shares = p_crop[0, own]
-    kept = segmenter.kept_channels(attributes)
-    if kept:
-        shares = shares * (1 - p_crop[0, kept].sum(dim=0)).clamp(0, 1)
+    others = segmenter.kept_channels(attributes)
+    if others:
+        shares = shares * (1 - p_crop[0, others].sum(dim=0)).clamp(0, 1)
     shares = torch.where(shares < UNSURE, torch.zeros_like(shares), shares)
+    kept = (p_before[0, own].sum(dim=0) < UNSURE).float()
     return Recolour(
         regions=shares.permute(1, 2, 0).float().cpu().numpy().copy(),
         maps=maps.float().cpu().numpy().copy(),
+        kept=kept.cpu().numpy().copy(),
     )
 
 
