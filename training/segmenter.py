@@ -51,7 +51,7 @@ from nfe_core.models.segmenter import Segmenter, SegmenterConfig
 from training.gan.data import derive_seed
 from training.synth.params import face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
-from training.synth.schema import ATTRIBUTE_RECOLOURS, ATTRIBUTE_REGIONS
+from training.synth.schema import ATTRIBUTE_RECOLOURS, ATTRIBUTE_REGIONS, ATTRIBUTE_SPILLS
 
 Log = Callable[[str], None]
 METRICS_FILE = "metrics.json"
@@ -120,8 +120,14 @@ class SegmenterOptions:
         """The segmenter this run trains for a ``resolution`` px generator."""
         owners = tuple(ATTRIBUTE_REGIONS.items())
         recolours = tuple(ATTRIBUTE_RECOLOURS.items())
+        spills = tuple(ATTRIBUTE_SPILLS.items())
         return SegmenterConfig(
-            resolution, REGION_NAMES, owners, channels=self.channels, recolours=recolours
+            resolution,
+            REGION_NAMES,
+            owners,
+            channels=self.channels,
+            recolours=recolours,
+            spills=spills,
         )
 
 
@@ -450,7 +456,10 @@ def trusted_owners(
         if (attribute_iou.get(a) or 0.0) >= minimum and a not in whole
     )
     recolours = tuple((a, n) for a, n in config.recolours if a in dict(owners))
-    trusted = Segmenter(dataclasses.replace(config, owners=owners, recolours=recolours))
+    spills = tuple((a, r) for a, r in config.spills if a in dict(owners))
+    trusted = Segmenter(
+        dataclasses.replace(config, owners=owners, recolours=recolours, spills=spills)
+    )
     trusted.load_state_dict(segmenter.state_dict())
     return trusted.to(next(segmenter.parameters()).device).eval().requires_grad_(False)
 

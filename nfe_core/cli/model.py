@@ -136,6 +136,12 @@ def _info_lines(record: dict) -> list[str]:
             recolours = [attribute for attribute, _ in network["config"].get("recolours", ())]
             if recolours:
                 line += f" ({', '.join(recolours)}: in the face's own shapes)"
+            spills = [
+                f"{attribute} also the {' and '.join(regions)}"
+                for attribute, regions in network["config"].get("spills", ())
+            ]
+            if spills:
+                line += f" ({'; '.join(spills)})"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

@@ -84,6 +84,10 @@ class SegmenterConfig:
     grow: int = 1  # pixels an edit's area grows by beyond its regions
     # (attribute, pixels) of the owners that change colours, not shapes: see confine
     recolours: tuple[tuple[str, int], ...] = ()
+    # (attribute, regions) an owner's edit may also change without drawing them: the GAN's
+    # blush and glasses tint the face's skin. Unlike the owned regions, other attributes'
+    # edits do not keep them (see Segmenter.kept_channels)
+    spills: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -125,6 +129,18 @@ class SegmenterConfig:
         if len({a for a, _ in recolours}) != len(recolours):
             raise ValueError("recolours: an attribute appears twice")
         object.__setattr__(self, "recolours", tuple(recolours))
+        spills = []
+        for attribute, spilt in _pairs(self.spills, "spills", "[attribute, [region, ...]]"):
+            if attribute not in {a for a, _ in owners}:
+                raise ValueError(f"spills: {attribute!r} is not one of the owners")
+            spilt = _names(spilt, f"spills: the regions of {attribute!r}")
+            unknown = [d for d in spilt if d not in regions]
+            if unknown:
+                raise ValueError(f"spills: {attribute!r} names unknown regions {unknown}")
+            spills.append((attribute, spilt))
+        if len({a for a, _ in spills}) != len(spills):
+            raise ValueError("spills: an attribute appears twice")
+        object.__setattr__(self, "spills", tuple(spills))
 
     @property
     def owned(self) -> dict[str, tuple[str, ...]]:
@@ -138,6 +154,7 @@ class SegmenterConfig:
         d["owners"] = [[a, list(r)] for a, r in self.owners]
         d["channels"] = list(self.channels)
         d["recolours"] = [[a, n] for a, n in self.recolours]
+        d["spills"] = [[a, list(r)] for a, r in self.spills]
         return d
 
     @classmethod
@@ -203,21 +220,23 @@ class Segmenter(nn.Module):
             self.train(was_training)
 
     def channels(self, attributes: Iterable[str]) -> list[int] | None:
-        """The region channels ``attributes`` draw; None when one of them has no regions here
-        (an edit of it may change anything)."""
-        owned = self.config.owned
+        """The region channels ``attributes`` draw or spill over (the config's ``spills``);
+        None when one of them has no regions here (an edit of it may change anything)."""
+        owned, spills = self.config.owned, dict(self.config.spills)
         wanted: set[str] = set()
         for attribute in attributes:
             if attribute not in owned:
                 return None
-            wanted.update(owned[attribute])
+            wanted.update(owned[attribute] + spills.get(attribute, ()))
         return [i for i, name in enumerate(self.config.regions) if name in wanted]
 
     def kept_channels(self, attributes: Iterable[str]) -> list[int]:
         """The region channels that attributes other than ``attributes`` draw, less those
-        ``attributes`` draw too: an edit of ``attributes`` leaves them as they are."""
+        ``attributes`` draw or spill over: an edit of ``attributes`` leaves them as they
+        are. What another attribute only spills over (the skin) is not kept."""
         edited = set(attributes)
         mine = {r for a, drawn in self.config.owners if a in edited for r in drawn}
+        mine |= {r for a, spilt in self.config.spills if a in edited for r in spilt}
         theirs = {r for a, drawn in self.config.owners if a not in edited for r in drawn}
         return [i for i, name in enumerate(self.config.regions) if name in theirs - mine]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,37 @@ def test_recolours_are_read_back_and_checked() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             config(recolours=bad)
+
+
+def test_spills_are_read_back_checked_and_changed_but_not_kept() -> None:
+    """A region an attribute spills over (glasses tint the skin) is part of its edits' area,
+    and, unlike the regions it draws, not kept by other attributes' edits."""
+    c = config(spills=[["glasses", ["background"]]])
+    assert c.spills == (("glasses", ("background",)),)
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    old = c.to_dict()
+    del old["spills"]
+    assert SegmenterConfig.from_dict(old).spills == ()  # a bundle from before spills
+    for bad, message in (
+        ([["mouth", ["skin"]]], "not one of the owners"),
+        ([["glasses", ["nose"]]], "unknown regions"),
+        ([["glasses", ["skin"]], ["glasses", ["hair"]]], "twice"),
+        ("glasses", "pair"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            config(spills=bad)
+    net = LeftHalfIsHair(c)
+    plain = LeftHalfIsHair(config())
+    assert net.channels(["glasses"]) == [0, 2] and plain.channels(["glasses"]) == [2]
+    assert net.kept_channels(["hair_color"]) == [2]  # the skin glasses draw; not the background
+    assert net.kept_channels(["glasses"]) == [1]
+    before = torch.full((1, 3, 32, 32), -0.5)
+    after = torch.full((1, 3, 32, 32), 0.5)
+    # glasses change the background (the right half) they spill over, and not the hair
+    spilt = confine(net, before, after, ["glasses"])
+    assert torch.equal(spilt[..., 17:], after[..., 17:])
+    assert torch.equal(spilt[..., :15], before[..., :15])
+    assert torch.equal(confine(plain, before, after, ["glasses"]), before)  # no skin here
 
 
 def test_a_recolour_keeps_the_unedited_faces_shapes() -> None:
@@ -450,13 +482,23 @@ def test_the_apps_renders_are_kept_to_the_edited_regions(bundles: dict[str, Bund
 
 
 def test_nfe_info_says_which_edits_are_kept_to_their_regions(
-    bundles: dict[str, Bundle], capsys: pytest.CaptureFixture[str]
+    bundles: dict[str, Bundle], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from nfe_core.cli.main import main
 
     assert main(["info", str(bundles["hair"].root)]) == 0
     out = capsys.readouterr().out
     assert "keeps edits of hair_color, glasses to their regions" in out
+    spilt = dataclasses.replace(
+        bundles["hair"].segmenter.config, spills=(("glasses", ("background",)),)
+    )
+    net = Segmenter(spilt)
+    net.load_state_dict(bundles["hair"].segmenter.state_dict())
+    root = tmp_path / "spilt"
+    shutil.copytree(bundles["hair"].root, root)
+    resave_bundle(load_bundle(root, "cpu"), segmenter=net)
+    assert main(["info", str(root)]) == 0
+    assert "(glasses also the background)" in capsys.readouterr().out
 
 
 def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:

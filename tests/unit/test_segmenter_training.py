@@ -27,7 +27,7 @@ from training.segmenter import (
 )
 from training.synth.params import face_rng, sample_face
 from training.synth.render import REGION_NAMES, Region, render_face
-from training.synth.schema import ATTRIBUTE_BY_NAME, ATTRIBUTE_REGIONS
+from training.synth.schema import ATTRIBUTE_BY_NAME, ATTRIBUTE_REGIONS, ATTRIBUTE_SPILLS
 
 # a run that learns in about a second at 32 px on 2 cores
 TINY = SegmenterOptions(
@@ -160,6 +160,10 @@ def test_only_the_areas_it_finds_keep_their_edits():
     kept = trusted_owners(net, found, 0.0, whole=("blush", "glasses"))
     assert set(kept.config.owned) == set(ATTRIBUTE_REGIONS) - {"blush", "glasses"}
     assert kept.channels(["glasses"]) is None and kept.channels(["mouth"]) is not None
+    # the skin blush and glasses spill over goes with them
+    assert dict(net.config.spills) == ATTRIBUTE_SPILLS
+    assert dict(kept.config.spills) == {}
+    assert dict(trusted.config.spills) == {"glasses": ("skin",)}
 
 
 def test_whole_names_attributes_with_regions():

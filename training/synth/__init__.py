@@ -5,6 +5,7 @@ from training.synth.render import REGION_NAMES, Region, RenderedFace, render_fac
 from training.synth.schema import (
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
+    ATTRIBUTE_SPILLS,
     ATTRIBUTES,
     EYE_COLORS,
     HAIR_COLORS,
@@ -15,6 +16,7 @@ __all__ = [
     "ATTRIBUTES",
     "ATTRIBUTE_RECOLOURS",
     "ATTRIBUTE_REGIONS",
+    "ATTRIBUTE_SPILLS",
     "EYE_COLORS",
     "HAIR_COLORS",
     "REGION_NAMES",
