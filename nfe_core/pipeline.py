@@ -70,6 +70,7 @@ __all__ = [
     "invert_picture",
     "model_record",
     "paste",
+    "paste_maps",
     "recolour_map",
     "redrawn_map",
     "render",
@@ -341,6 +342,28 @@ def recolour_map(
         maps=maps.float().cpu().numpy().copy(),
         kept=kept.cpu().numpy().copy(),
     )
+
+
+def paste_maps(
+    bundle: Bundle,
+    before: np.ndarray,
+    after: np.ndarray,
+    edits: Sequence[Edit],
+    crop: np.ndarray | None = None,
+    regions: Tensor | None = None,
+) -> tuple[np.ndarray | None, Recolour | None]:
+    """What the paste-back of the edit ``before`` -> ``after`` needs beside the renders, as
+    ``(redrawn, recolour)``: given the picture's ``crop``, for edits that only recolour, the
+    recolour made on the picture (:func:`recolour_map`; then no redrawn map); otherwise where
+    the edit drew another part of the face (:func:`redrawn_map`). ``regions``: ``before``'s
+    (:func:`unedited_regions`), found here when not given (once for both)."""
+    if regions is None:
+        regions = unedited_regions(bundle, before)
+    if crop is not None:
+        recolour = recolour_map(bundle, crop, before, after, edits, regions)
+        if recolour is not None:
+            return None, recolour
+    return redrawn_map(bundle, before, after, regions), None
 
 
 def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
@@ -635,10 +658,8 @@ def edit_inverted(
     moved = found.latent.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, before.copy(), found.edits)
-    recolour = recolour_map(bundle, inverted.crop, before, found.image, edits)
-    if recolour is not None:
-        return Edited(moved, found.image, found.edits, recolour=recolour)
-    return Edited(moved, found.image, found.edits, redrawn_map(bundle, before, found.image))
+    anew, recolour = paste_maps(bundle, before, found.image, edits, inverted.crop)
+    return Edited(moved, found.image, found.edits, anew, recolour)
 
 
 def paste(

@@ -48,8 +48,7 @@ from nfe_core.pipeline import (
     face_generator,
     invert_picture,
     model_record,
-    recolour_map,
-    redrawn_map,
+    paste_maps,
     render,
     unedited_regions,
 )
@@ -358,11 +357,10 @@ class EditorModel:
             self.bundle, latent, edits, generator, before=face.reconstruction,
             regions=self._regions[1], layers=layers, memo=self._landings,
         )  # fmt: skip
-        image, before, regions = found.image, face.reconstruction, self._regions[1]
-        recolour = None
-        if crop is not None:
-            recolour = recolour_map(self.bundle, crop, before, image, edits, regions)
-        redrawn = None if recolour is not None else redrawn_map(self.bundle, before, image, regions)
+        image = found.image
+        redrawn, recolour = paste_maps(
+            self.bundle, face.reconstruction, image, edits, crop, self._regions[1]
+        )
         edited = found.latent.detach().float().cpu().numpy().copy()
         seconds = time.perf_counter() - started
         return Rendered(image, edited, seconds, serial, redrawn, recolour)

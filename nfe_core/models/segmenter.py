@@ -63,6 +63,23 @@ def _names(value: object, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _attribute_regions(
+    value: object, key: str, regions: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[[attribute, [region, ...]], ...]`` of config field ``key`` checked: names, regions
+    among ``regions``, each attribute once."""
+    found = []
+    for attribute, named in _pairs(value, key, "[attribute, [region, ...]]"):
+        named = _names(named, f"{key}: the regions of {attribute!r}")
+        unknown = [d for d in named if d not in regions]
+        if unknown:
+            raise ValueError(f"{key}: {attribute!r} names unknown regions {unknown}")
+        found.append((_names([attribute], f"{key}: attribute")[0], named))
+    if len({a for a, _ in found}) != len(found):
+        raise ValueError(f"{key}: an attribute appears twice")
+    return tuple(found)
+
+
 def _pairs(value: object, key: str, shape: str) -> list[tuple[Any, Any]]:
     """``value`` as a list of two-item pairs, or a ValueError naming ``key`` and ``shape``."""
     if not isinstance(value, list | tuple):
@@ -93,16 +110,8 @@ class SegmenterConfig:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
         regions = _names(self.regions, "regions")
         object.__setattr__(self, "regions", regions)
-        owners = []
-        for attribute, drawn in _pairs(self.owners, "owners", "[attribute, [region, ...]]"):
-            drawn = _names(drawn, f"owners: the regions of {attribute!r}")
-            unknown = [d for d in drawn if d not in regions]
-            if unknown:
-                raise ValueError(f"owners: {attribute!r} names unknown regions {unknown}")
-            owners.append((_names([attribute], "owners: attribute")[0], drawn))
-        if len({a for a, _ in owners}) != len(owners):
-            raise ValueError("owners: an attribute appears twice")
-        object.__setattr__(self, "owners", tuple(owners))
+        owners = _attribute_regions(self.owners, "owners", regions)
+        object.__setattr__(self, "owners", owners)
         channels = self.channels
         if (
             not isinstance(channels, list | tuple)
@@ -129,18 +138,11 @@ class SegmenterConfig:
         if len({a for a, _ in recolours}) != len(recolours):
             raise ValueError("recolours: an attribute appears twice")
         object.__setattr__(self, "recolours", tuple(recolours))
-        spills = []
-        for attribute, spilt in _pairs(self.spills, "spills", "[attribute, [region, ...]]"):
+        spills = _attribute_regions(self.spills, "spills", regions)
+        for attribute, _ in spills:
             if attribute not in {a for a, _ in owners}:
                 raise ValueError(f"spills: {attribute!r} is not one of the owners")
-            spilt = _names(spilt, f"spills: the regions of {attribute!r}")
-            unknown = [d for d in spilt if d not in regions]
-            if unknown:
-                raise ValueError(f"spills: {attribute!r} names unknown regions {unknown}")
-            spills.append((attribute, spilt))
-        if len({a for a, _ in spills}) != len(spills):
-            raise ValueError("spills: an attribute appears twice")
-        object.__setattr__(self, "spills", tuple(spills))
+        object.__setattr__(self, "spills", spills)
 
     @property
     def owned(self) -> dict[str, tuple[str, ...]]:
