@@ -790,10 +790,15 @@ the GAN's; E epochs.
 Held-out figures (on --test-count faces drawn with another seed) go to WORK/metrics.json and
 into the bundle's training record: per region the IoU and accuracy on pure pixels, the soft
 error, and per attribute the IoU of its area; an attribute whose area scores below 0.5, or
-that --whole names, is left out of the segmenter, so its edits stay whole. The segmenter goes
-into the bundle, replacing
-one it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels
-and leaves the bundle as it was."""
+that --whole names, is left out of the segmenter, so its edits stay whole.
+
+Then it measures the class palettes: on 3,000 of the bundle's generated faces
+(--palette-faces) that its classifier reads surely, the colours each eye colour is drawn with
+in the iris (mean and spread per channel); an eye colour target then takes its class's
+colours there, as the model draws them (--palettes-only: just this, with the bundle's own
+segmenter). The segmenter goes into the bundle, replacing one it had; the bundle's report is
+cleared (run 'nfe-train report'
+again). Ctrl+C cancels and leaves the bundle as it was."""
 
 
 def _add_segmenter(sub: argparse._SubParsersAction) -> None:
@@ -848,6 +853,18 @@ def _add_segmenter(sub: argparse._SubParsersAction) -> None:
         metavar="ATTR",
         help="attributes whose edits are left whole however well their area is found",
     )
+    p.add_argument(
+        "--palette-faces",
+        type=positive_int,
+        default=3000,
+        metavar="N",
+        help="generated faces the class palettes are measured on (default: 3000)",
+    )
+    p.add_argument(
+        "--palettes-only",
+        action="store_true",
+        help="only measure the class palettes (eye colours) with the bundle's own segmenter",
+    )
     add_seed_option(p, "the faces, the data order and the initial weights")
     add_device_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -866,6 +883,7 @@ def _segmenter(args: argparse.Namespace) -> int:
         batch_size=args.batch,
         seed=args.seed,
         whole=tuple(args.whole),
+        palette_faces=args.palette_faces,
     )
     work = args.work or args.model.with_name(args.model.name + "-segmenter")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
@@ -888,9 +906,19 @@ def _segmenter(args: argparse.Namespace) -> int:
                 render_progress=bar("rendering", "face"),
                 should_stop=stop.is_set,
                 log=log,
+                palettes_only=args.palettes_only,
             )
     finally:
         torch.set_num_threads(threads)  # 'nfe-train all' runs the next stage in this process
+    if args.palettes_only:
+        classes = result.metrics["palettes"]["classes"]
+        print(
+            f"measured the class palettes in {result.seconds:.0f} s ("
+            + ("; ".join(f"{a}: {len(c)} classes" for a, c in classes.items()) or "none")
+            + f"); wrote them into {result.bundle} and {work / 'metrics.json'}",
+            file=sys.stderr,
+        )
+        return 0
     metrics = result.metrics["metrics"]
     print(
         f"trained the segmenter in {result.seconds:.0f} s; held out: pure-pixel accuracy "

@@ -51,7 +51,7 @@ from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
-from nfe_core.models.segmenter import confine
+from nfe_core.models.segmenter import confine, to_palette
 from nfe_core.pipeline import draw_edits, land_edits
 from nfe_core.sampling import images_to_uint8, pixels_to_images, tile_frames
 from training.gan.data import derive_seed
@@ -342,8 +342,9 @@ def edit_scores(
                 ]
             )
             drawn = renderer.images(edited)
+            named = [classes[int(t)] for t in targets]
             after = read_labels(
-                judge, confined(bundle, images, drawn, attribute), options.batch_size
+                judge, confined(bundle, images, drawn, attribute, named), options.batch_size
             )
             success, unchanged, stayed = _kept(after, before, attribute, targets)
             if not suffix and bundle.segmenter is not None:
@@ -412,25 +413,34 @@ def edit_as_app(
     return moved if moved.ndim == 2 else moved.unsqueeze(0).expand(num_ws, -1)
 
 
-def confined(bundle: Bundle, before: Tensor, after: Tensor, attribute: str) -> Tensor:
+def confined(
+    bundle: Bundle,
+    before: Tensor,
+    after: Tensor,
+    attribute: str,
+    targets: Sequence[str | None] | None = None,
+) -> Tensor:
     """Edited renders ``after`` kept to ``attribute``'s regions by the model's segmenter, as
-    the app shows them (:func:`nfe_core.pipeline.confine_render`): images (N, 3, R, R) in
-    -1..1 on the CPU; ``after`` itself when the model has no segmenter."""
+    the app shows them (:func:`nfe_core.pipeline.confine_render`), and where ``targets``
+    names each one's class target, painted in its palette
+    (:func:`nfe_core.pipeline.in_palettes`): images (N, 3, R, R) in -1..1 on the CPU;
+    ``after`` itself when the model has no segmenter."""
     segmenter = bundle.segmenter
     if segmenter is None:
         return after
     step = 100
-    return torch.cat(
-        [
-            confine(
-                segmenter,
-                before[i : i + step].to(bundle.device),
-                after[i : i + step].to(bundle.device),
-                [attribute],
-            ).cpu()
-            for i in range(0, len(after), step)
-        ]
-    )
+    out = []
+    for i in range(0, len(after), step):
+        kept = confine(
+            segmenter,
+            before[i : i + step].to(bundle.device),
+            after[i : i + step].to(bundle.device),
+            [attribute],
+        )
+        if targets is not None:
+            kept = to_palette(segmenter, kept, attribute, targets[i : i + step])
+        out.append(kept.cpu())
+    return torch.cat(out)
 
 
 def psnr_db(a: Tensor, b: Tensor) -> Tensor:
@@ -597,7 +607,8 @@ def edit_strips(
         for w in ws:
             frames = renderer.images(torch.stack([edit_as_app(bundle, w, e) for e in edits]))
             face = renderer.images(w[None]).expand_as(frames)
-            rows.append(images_to_uint8(confined(bundle, face, frames, attribute)))
+            targets = [e[0].target if e else None for e in edits]
+            rows.append(images_to_uint8(confined(bundle, face, frames, attribute, targets)))
         path = out / f"strip_{attribute}.png"
         save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
         written.append(path)

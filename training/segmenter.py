@@ -32,7 +32,7 @@ import math
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,15 +43,26 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from nfe_core.bundle import load_bundle, resave_bundle
+from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.device import resolve_device
 from nfe_core.fileio import write_atomically
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
-from nfe_core.models.segmenter import Segmenter, SegmenterConfig
+from nfe_core.models.segmenter import (
+    PALETTE_SURE,
+    Segmenter,
+    SegmenterConfig,
+    Swatch,
+    Swatches,
+)
 from training.gan.data import derive_seed
 from training.synth.params import face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
-from training.synth.schema import ATTRIBUTE_RECOLOURS, ATTRIBUTE_REGIONS, ATTRIBUTE_SPILLS
+from training.synth.schema import (
+    ATTRIBUTE_PALETTES,
+    ATTRIBUTE_RECOLOURS,
+    ATTRIBUTE_REGIONS,
+    ATTRIBUTE_SPILLS,
+)
 
 Log = Callable[[str], None]
 METRICS_FILE = "metrics.json"
@@ -83,9 +94,14 @@ class SegmenterOptions:
     # class (judged) on 0.46 and 0.66 of 100 sampled faces against 0.88 and 0.99 whole: the
     # judge reads those attributes from more of the face than the regions drawn for them
     whole: tuple[str, ...] = ()
+    # the class palettes (see class_palettes): generated faces measured, the annotator's
+    # least probability for a face to count, and the fewest faces a class needs
+    palette_faces: int = 3000
+    palette_confidence: float = 0.9
+    palette_min_faces: int = 20
 
     def __post_init__(self) -> None:
-        for name in ("count", "epochs", "batch_size", "test_count"):
+        for name in ("count", "epochs", "batch_size", "test_count", "palette_faces"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
@@ -103,6 +119,18 @@ class SegmenterOptions:
             raise ValueError(f"workers must be a whole number or None, got {self.workers!r}")
         if not 0 <= self.min_area_iou <= 1:
             raise ValueError(f"min_area_iou must be from 0 to 1, got {self.min_area_iou!r}")
+        if not 0 < self.palette_confidence < 1:
+            raise ValueError(
+                f"palette_confidence must be between 0 and 1, got {self.palette_confidence!r}"
+            )
+        if (
+            isinstance(self.palette_min_faces, bool)
+            or not isinstance(self.palette_min_faces, int)
+            or self.palette_min_faces < 1
+        ):
+            raise ValueError(
+                f"palette_min_faces must be a positive whole number, got {self.palette_min_faces!r}"
+            )
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "whole", tuple(self.whole))
         unknown = [a for a in self.whole if a not in ATTRIBUTE_REGIONS]
@@ -457,11 +485,101 @@ def trusted_owners(
     )
     recolours = tuple((a, n) for a, n in config.recolours if a in dict(owners))
     spills = tuple((a, r) for a, r in config.spills if a in dict(owners))
-    trusted = Segmenter(
-        dataclasses.replace(config, owners=owners, recolours=recolours, spills=spills)
+    palettes = tuple(p for p in config.palettes if p[0] in dict(recolours))
+    return reconfigured(
+        segmenter, owners=owners, recolours=recolours, spills=spills, palettes=palettes
     )
-    trusted.load_state_dict(segmenter.state_dict())
-    return trusted.to(next(segmenter.parameters()).device).eval().requires_grad_(False)
+
+
+def reconfigured(segmenter: Segmenter, **changes: Any) -> Segmenter:
+    """``segmenter``'s weights under its config with ``changes`` (eval mode, frozen, on its
+    device)."""
+    again = Segmenter(dataclasses.replace(segmenter.config, **changes))
+    again.load_state_dict(segmenter.state_dict())
+    return again.to(next(segmenter.parameters()).device).eval().requires_grad_(False)
+
+
+# --------------------------------------------------------------------------------------------
+# The class palettes
+
+
+@torch.no_grad()
+def class_palettes(
+    bundle: Bundle,
+    segmenter: Segmenter,
+    options: SegmenterOptions,
+    *,
+    wanted: Mapping[str, str] = ATTRIBUTE_PALETTES,
+    should_stop: StopFn | None = None,
+) -> tuple[tuple[str, str, Swatches], ...]:
+    """The colours the bundle's generator draws each class of the ``wanted`` attributes
+    with (default :data:`ATTRIBUTE_PALETTES`: attribute -> region), in their region, for the
+    segmenter config's ``palettes``: on ``options.palette_faces`` generated faces (seeded, no
+    truncation) that the bundle's annotator reads as a class with at least
+    ``palette_confidence``, the mean over faces of each face's mean and spread per channel
+    over the pixels ``segmenter`` surely shows the region at (at least 4 of them). A class
+    read on fewer than ``palette_min_faces`` such faces gets no swatch; an attribute the
+    annotator does not read, or that the segmenter does not recolour, no palette. Colours in
+    0..255."""
+    classifier = bundle.classifier
+    if classifier is None:
+        return ()
+    recolours = dict(segmenter.config.recolours)
+    measured = [
+        (a, region)
+        for a, region in wanted.items()
+        if a in recolours and region in segmenter.config.regions and a in classifier.config.classes
+    ]
+    if not measured:
+        return ()
+    generator = bundle.generator
+    device = next(generator.parameters()).device
+    segmenter = segmenter.to(device)
+    seed = derive_seed(options.seed, _SALT, 3)
+    z = torch.randn(
+        options.palette_faces,
+        generator.config.z_dim,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    sums: dict[str, dict[int, list[Tensor]]] = {a: {} for a, _ in measured}
+    for start in range(0, len(z), options.batch_size):
+        check_stop(should_stop)
+        w = generator.mapping(z[start : start + options.batch_size].to(device))
+        images = generator.synthesis(w, noise_mode="const").float().clamp(-1, 1)
+        probs = classifier.predict(images)
+        regions = segmenter.probabilities(images)
+        pixels = (images + 1) * 127.5
+        for attribute, region in measured:
+            sure = (regions[:, segmenter.config.regions.index(region)] >= PALETTE_SURE).float()
+            count = sure.sum(dim=(1, 2))
+            total = count.clamp_min(1.0)[:, None]
+            mean = torch.einsum("nhw,nchw->nc", sure, pixels) / total
+            centred = pixels - mean[..., None, None]
+            spread = (torch.einsum("nhw,nchw->nc", sure, centred * centred) / total).sqrt()
+            best, label = probs[attribute].max(dim=1)
+            counted = (best >= options.palette_confidence) & (count >= 4)
+            for i in torch.nonzero(counted).flatten().tolist():
+                faces = sums[attribute].setdefault(int(label[i]), [])
+                faces.append(torch.stack([mean[i], spread[i]]))
+    found = []
+    for attribute, region in measured:
+        classes = classifier.config.classes[attribute]
+        swatches = []
+        for k, name in enumerate(classes):
+            faces = sums[attribute].get(k, [])
+            if len(faces) < options.palette_min_faces:
+                continue
+            mean, spread = torch.stack(faces).mean(dim=0).cpu()
+            swatches.append((name, _triple(mean.clamp(0, 255)), _triple(spread.clamp(0, 128))))
+        if swatches:
+            found.append((attribute, region, tuple(swatches)))
+    return tuple(found)
+
+
+def _triple(values: Tensor) -> Swatch:
+    """Three values as an RGB :data:`Swatch`, to two decimals."""
+    r, g, b = (round(float(v), 2) for v in values.tolist())
+    return (r, g, b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,37 +603,61 @@ def add_segmenter(
     render_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     log: Log | None = None,
+    palettes_only: bool = False,
 ) -> SegmenterResult:
     """Train a segmenter for bundle ``model`` and write it into the bundle, replacing one it
-    had; the run's record (options, seeds, metrics, library versions) goes to
+    had, with the class palettes measured with it on the bundle's faces (:func:`class_palettes`);
+    the run's record (options, seeds, metrics, library versions) goes to
     ``work/metrics.json`` and into the bundle's ``training["segmenter"]``. The bundle's
     report is cleared (edits kept to their regions change its figures). A cancelled run
-    leaves the bundle and ``work`` as they were."""
+    leaves the bundle and ``work`` as they were. ``palettes_only``: measure the palettes with
+    the bundle's own segmenter, without training one (ValueError when it has none)."""
     started = time.perf_counter()
     bundle = load_bundle(model, "cpu")  # a bad bundle fails before minutes of rendering
     work = Path(work)
     if work.exists() and not work.is_dir():
         raise ValueError(f"--work: {work} is a file, not a folder")
-    segmenter, metrics = train_segmenter(
-        bundle.resolution,
-        options,
-        device=device,
-        progress=progress,
-        render_progress=render_progress,
-        should_stop=should_stop,
-        log=log,
-    )
-    train_seed, test_seed = options.render_seeds()
-    record = {
-        "options": dataclasses.asdict(options),
-        "render_seeds": {"train": train_seed, "test": test_seed},
-        "metrics": metrics,
-        "versions": {"torch": torch.__version__, "numpy": np.__version__},
+    if palettes_only:
+        if bundle.segmenter is None:
+            raise ValueError(f"{bundle.root}: the bundle has no segmenter to measure palettes with")
+        segmenter = bundle.segmenter
+        record = dict(bundle.training.get("segmenter") or {})
+    else:
+        segmenter, metrics = train_segmenter(
+            bundle.resolution,
+            options,
+            device=device,
+            progress=progress,
+            render_progress=render_progress,
+            should_stop=should_stop,
+            log=log,
+        )
+        train_seed, test_seed = options.render_seeds()
+        record = {
+            "options": dataclasses.asdict(options),
+            "render_seeds": {"train": train_seed, "test": test_seed},
+            "metrics": metrics,
+            "versions": {"torch": torch.__version__, "numpy": np.__version__},
+        }
+    palettes = class_palettes(bundle, segmenter, options, should_stop=should_stop)
+    segmenter = reconfigured(segmenter.cpu(), palettes=palettes)
+    record["palettes"] = {
+        "faces": options.palette_faces,
+        "confidence": options.palette_confidence,
+        "min_faces": options.palette_min_faces,
+        "seed": derive_seed(options.seed, _SALT, 3),
+        "classes": {a: [c for c, _, _ in swatches] for a, _, swatches in palettes},
     }
+    if log is not None:
+        for attribute, region, swatches in palettes:
+            log(
+                f"{attribute} palette ({region}): "
+                + ", ".join(f"{c} {tuple(round(v) for v in mean)}" for c, mean, _ in swatches)
+            )
     text = json.dumps(record, indent=2) + "\n"
     work.mkdir(parents=True, exist_ok=True)
     write_atomically(work / METRICS_FILE, lambda stream: stream.write(text.encode("utf-8")))
     training = dict(bundle.training)
     training["segmenter"] = record
-    resave_bundle(bundle, segmenter=segmenter.cpu(), training=training, report=None)
+    resave_bundle(bundle, segmenter=segmenter, training=training, report=None)
     return SegmenterResult(bundle.root, record, time.perf_counter() - started)

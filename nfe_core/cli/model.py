@@ -142,6 +142,12 @@ def _info_lines(record: dict) -> list[str]:
             ]
             if spills:
                 line += f" ({'; '.join(spills)})"
+            palettes = [
+                f"{attribute} targets in their class's colours in the {region}"
+                for attribute, region, _ in network["config"].get("palettes", ())
+            ]
+            if palettes:
+                line += f" ({'; '.join(palettes)})"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

@@ -43,6 +43,16 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 UNSURE = 0.05  # a region probability below this is none: far pixels keep their exact values
 _MIN_MATCH = 4.0  # pixels a region needs outside an edit for its colour to be matched
 _MAX_GAIN = 2.0  # the steepest colour map :func:`colour_maps` fits, per channel
+PALETTE_SURE = 0.5
+"""A face's own colours in a palette's region (:func:`to_palette`) are measured on the pixels
+it shows the region at with at least this probability (the blurred rim mixes in the eye's
+white and lines)."""
+PALETTE_REACH = 2.0
+"""A pixel takes a palette's colours by its probability of showing the region times this (at
+most 1): at 64 px the segmenter gives an iris's rim pixels 0.3-0.5. On 300 sampled faces of
+the default model (judged, eye colour targets, the rest kept) 1 reached the target on 0.843,
+2 on 0.887, others kept on 0.86 either way (0.713 and 0.863 without the palette)."""
+_PALETTE_GAIN = (0.3, 2.0)  # the least and most a face's spread of colours is scaled by
 REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
@@ -90,6 +100,58 @@ def _pairs(value: object, key: str, shape: str) -> list[tuple[Any, Any]]:
     return [(first, second) for first, second in value]
 
 
+Swatch = tuple[float, float, float]
+"""An RGB triple in 0..255 pixel units: a class's mean colour, or its spread, per channel."""
+Swatches = tuple[tuple[str, Swatch, Swatch], ...]
+"""A palette's ``(class, mean, spread)`` per class."""
+
+
+def _swatch(value: object, what: str, largest: float) -> Swatch:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 3
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        or not all(0 <= v <= largest for v in value)
+    ):
+        raise ValueError(f"{what} must be three numbers from 0 to {largest:g}, got {value!r}")
+    return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def _palettes(
+    value: object, recolours: tuple[tuple[str, int], ...], regions: tuple[str, ...]
+) -> tuple[tuple[str, str, Swatches], ...]:
+    """The config's ``palettes`` checked: ``[[attribute, region, [[class, mean, spread],
+    ...]], ...]`` for attributes among the ``recolours``, a region among ``regions``, each
+    attribute and class once, colours in pixel units."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"palettes must be a list of [attribute, region, swatches], got {value!r}")
+    found = []
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 3:
+            raise ValueError(f"palettes: expected [attribute, region, swatches], got {item!r}")
+        attribute, region, swatches = item
+        if attribute not in dict(recolours):
+            raise ValueError(f"palettes: {attribute!r} is not one of the recolours")
+        if region not in regions:
+            raise ValueError(f"palettes: {attribute!r} names unknown region {region!r}")
+        if not isinstance(swatches, list | tuple) or not swatches:
+            raise ValueError(f"palettes: {attribute!r} needs [class, mean, spread] swatches")
+        checked = []
+        for swatch in swatches:
+            if not isinstance(swatch, list | tuple) or len(swatch) != 3:
+                raise ValueError(f"palettes: expected [class, mean, spread], got {swatch!r}")
+            name = _names([swatch[0]], f"palettes: a class of {attribute!r}")[0]
+            what = f"palettes: {attribute}={name}"
+            mean = _swatch(swatch[1], f"{what}: the mean", 255.0)
+            spread = _swatch(swatch[2], f"{what}: the spread", 128.0)
+            checked.append((name, mean, spread))
+        _names([c for c, _, _ in checked], f"palettes: the classes of {attribute!r}")
+        found.append((attribute, region, tuple(checked)))
+    if len({a for a, _, _ in found}) != len(found):
+        raise ValueError("palettes: an attribute appears twice")
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class SegmenterConfig:
     """Architecture of a `Segmenter` and what its regions mean; stored beside its weights."""
@@ -105,6 +167,10 @@ class SegmenterConfig:
     # blush and glasses tint the face's skin. Unlike the owned regions, other attributes'
     # edits do not keep them (see Segmenter.kept_channels)
     spills: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (attribute, region, ((class, mean, spread), ...)): the colours (RGB, 0..255; mean and
+    # spread per channel) the model draws each class of a recolouring attribute with in that
+    # region, measured on its own faces; a class target takes them (see to_palette)
+    palettes: tuple[tuple[str, str, Swatches], ...] = ()
 
     def __post_init__(self) -> None:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -143,6 +209,7 @@ class SegmenterConfig:
             if attribute not in {a for a, _ in owners}:
                 raise ValueError(f"spills: {attribute!r} is not one of the owners")
         object.__setattr__(self, "spills", spills)
+        object.__setattr__(self, "palettes", _palettes(self.palettes, recolours, regions))
 
     @property
     def owned(self) -> dict[str, tuple[str, ...]]:
@@ -157,7 +224,18 @@ class SegmenterConfig:
         d["channels"] = list(self.channels)
         d["recolours"] = [[a, n] for a, n in self.recolours]
         d["spills"] = [[a, list(r)] for a, r in self.spills]
+        d["palettes"] = [
+            [a, region, [[c, list(mean), list(spread)] for c, mean, spread in swatches]]
+            for a, region, swatches in self.palettes
+        ]
         return d
+
+    def palette(self, attribute: str) -> tuple[str, dict[str, tuple[Swatch, Swatch]]] | None:
+        """``attribute``'s palette as ``(region, {class: (mean, spread)})``; None without."""
+        for name, region, swatches in self.palettes:
+            if name == attribute:
+                return region, {c: (mean, spread) for c, mean, spread in swatches}
+        return None
 
     @classmethod
     def from_dict(cls, d: object) -> SegmenterConfig:
@@ -308,6 +386,61 @@ def confine(
     after = match_regions(before, after, p_before[:, others], p_after[:, others], 1 - mask)
     mask = mask.to(before.dtype)
     return torch.where(mask > 0, before + mask * (after - before), before)
+
+
+@torch.no_grad()
+def to_palette(
+    segmenter: Segmenter,
+    images: Tensor,
+    attribute: str,
+    targets: Iterable[str | None],
+    regions: Tensor | None = None,
+) -> Tensor:
+    """``images`` (N, 3, R, R) in -1..1 with the region of ``attribute``'s palette (the
+    config's ``palettes``: the iris for eye colour) in each target class's colours: per
+    channel, the face's colours there (mean and spread over the pixels it shows the region
+    at surely, :data:`PALETTE_SURE`) moved to the class's as the model draws it, each pixel
+    by its probability of showing the region (times :data:`PALETTE_REACH`, at most 1). The
+    shading and highlights within it stay (its spread is scaled, not replaced). An image
+    whose target is None or a class the palette lacks, or without the region, stays as it
+    is; so do all of them when ``attribute`` has no palette.
+
+    The 64 px default model draws eyes of two or three hues, and an eye colour edit often
+    leaves a muddle that one reader sees as the target and another as not: on 300 sampled
+    faces an eye colour target reached its class (judged) on 0.713 of them without this and
+    0.887 with it, others kept on 0.863 and 0.86. ``regions``: ``images``' region
+    probabilities (N, regions, R, R) when the caller has them."""
+    targets = list(targets)
+    if len(targets) != len(images):
+        raise ValueError(f"{len(images)} images but {len(targets)} targets")
+    found = segmenter.config.palette(attribute)
+    if found is None:
+        return images
+    region, swatches = found
+    chosen = [i for i, t in enumerate(targets) if t is not None and t in swatches]
+    if not chosen:
+        return images
+    picked = images[chosen]
+    regions = segmenter.probabilities(picked) if regions is None else regions[chosen]
+    p = regions[:, segmenter.config.regions.index(region)].to(images.dtype)  # (n, R, R)
+    sure = (p >= PALETTE_SURE).to(images.dtype)
+    sure = torch.where(sure.sum(dim=(1, 2), keepdim=True) >= 1.0, sure, p)
+    total = sure.sum(dim=(1, 2)).clamp_min(1e-6)[:, None]  # (n, 1)
+    mean = torch.einsum("nhw,nchw->nc", sure, picked) / total
+    centred = picked - mean[..., None, None]
+    spread = (torch.einsum("nhw,nchw->nc", sure, centred * centred) / total).sqrt()
+    swatch = torch.tensor(
+        [swatches[targets[i]] for i in chosen], dtype=images.dtype, device=images.device
+    )  # (n, 2, 3) in pixel units
+    mean_to = swatch[:, 0] / 127.5 - 1.0
+    spread_to = swatch[:, 1] / 127.5
+    gain = (spread_to / spread.clamp_min(0.02)).clamp(*_PALETTE_GAIN)
+    painted = mean_to[..., None, None] + centred * gain[..., None, None]
+    weight = (p * PALETTE_REACH).clamp(max=1.0)[:, None]
+    weight = torch.where(p[:, None] < UNSURE, torch.zeros_like(weight), weight)
+    out = images.clone()
+    out[chosen] = (picked + weight * (painted - picked)).clamp(-1, 1)
+    return out
 
 
 @torch.no_grad()

@@ -29,12 +29,14 @@ from nfe_core.models.segmenter import (
     confine,
     match_regions,
     redrawn,
+    to_palette,
 )
 from nfe_core.pipeline import (
     confine_render,
     draw_edits,
     edit_inverted,
     face_crop,
+    in_palettes,
     invert_picture,
     paste,
     recolour_map,
@@ -213,6 +215,75 @@ def test_spills_are_read_back_checked_and_changed_but_not_kept() -> None:
     assert torch.equal(spilt[..., 17:], after[..., 17:])
     assert torch.equal(spilt[..., :15], before[..., :15])
     assert torch.equal(confine(plain, before, after, ["glasses"]), before)  # no skin here
+
+
+BLUE, BLUE_SPREAD = (40.0, 60.0, 200.0), (10.0, 12.0, 20.0)
+PALETTE = [
+    [
+        "hair_color",
+        "hair",
+        [["blue", list(BLUE), list(BLUE_SPREAD)], ["pink", [230, 120, 180], [8] * 3]],
+    ]
+]
+
+
+def paletted(net: Segmenter) -> Segmenter:
+    """``net``'s weights with hair colour recoloured and given :data:`PALETTE`."""
+    again = type(net)(config(recolours=[["hair_color", 0]], palettes=PALETTE))
+    again.load_state_dict(net.state_dict())
+    return again.eval()
+
+
+def test_palettes_are_read_back_and_checked() -> None:
+    c = config(recolours=[["hair_color", 0]], palettes=PALETTE)
+    assert c.palette("hair_color") == (
+        "hair",
+        {"blue": (BLUE, BLUE_SPREAD), "pink": ((230.0, 120.0, 180.0), (8.0, 8.0, 8.0))},
+    )
+    assert c.palette("glasses") is None
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    old = c.to_dict()
+    del old["palettes"]
+    assert SegmenterConfig.from_dict(old).palettes == ()  # a bundle from before palettes
+    swatch = ["blue", [1, 2, 3], [1, 1, 1]]
+    for bad, message in (
+        ([["glasses", "skin", [swatch]]], "not one of the recolours"),
+        ([["hair_color", "nose", [swatch]]], "unknown region"),
+        ([["hair_color", "hair", []]], "swatches"),
+        ([["hair_color", "hair", [["blue", [1, 2], [1, 1, 1]]]]], "three numbers"),
+        ([["hair_color", "hair", [["blue", [1, 2, 300], [1, 1, 1]]]]], "0 to 255"),
+        ([["hair_color", "hair", [["blue", [1, 2, 3], [1, -1, 1]]]]], "0 to 128"),
+        ([["hair_color", "hair", [["blue", [1, 2, True], [1, 1, 1]]]]], "three numbers"),
+        ([["hair_color", "hair", [swatch, swatch]]], "repeats"),
+        ([["hair_color", "hair", [swatch]], ["hair_color", "hair", [swatch]]], "twice"),
+        ([["hair_color", "hair"]], "expected"),
+        ("hair_color", "list"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            config(recolours=[["hair_color", 0]], palettes=bad)
+
+
+def test_a_class_target_takes_its_colours_in_the_palettes_region() -> None:
+    """The hair (left half) of a face sent to blue takes blue's mean and spread, its shading
+    kept; the background, a face with no target and a class the palette lacks stay."""
+    net = paletted(LeftHalfIsHair(config()))
+    images = torch.zeros(3, 3, 32, 32)
+    images[:, 0] = torch.linspace(-0.6, 0.2, 32)[:, None]  # shaded down the rows
+    images[:, 1], images[:, 2] = -0.3, 0.1
+    out = to_palette(net, images, "hair_color", ["blue", None, "green"])
+    hair = (out[0, :, :, :16] + 1) * 127.5
+    assert torch.allclose(hair.mean(dim=(1, 2)), torch.tensor(BLUE), atol=0.5)
+    # the red channel's shading is scaled to blue's spread, in the same order
+    assert abs(float(hair[0].std(unbiased=False)) - BLUE_SPREAD[0]) < 0.5
+    assert bool((hair[0, 1:, 0] > hair[0, :-1, 0]).all())
+    assert torch.equal(out[0, :, :, 16:], images[0, :, :, 16:])
+    assert torch.equal(out[1:], images[1:])
+    assert to_palette(net, images, "glasses", ["true"] * 3) is images  # no palette
+    with pytest.raises(ValueError, match="3 images but 2 targets"):
+        to_palette(net, images, "hair_color", ["blue", "pink"])
+    # a face without the region (background everywhere) stays as it is
+    nowhere = paletted(segmenter_sure_of("background"))
+    assert torch.equal(to_palette(nowhere, images, "hair_color", ["blue"] * 3), images)
 
 
 def test_a_recolour_keeps_the_unedited_faces_shapes() -> None:
@@ -499,6 +570,36 @@ def test_nfe_info_says_which_edits_are_kept_to_their_regions(
     resave_bundle(load_bundle(root, "cpu"), segmenter=net)
     assert main(["info", str(root)]) == 0
     assert "(glasses also the background)" in capsys.readouterr().out
+
+
+def test_class_targets_are_drawn_in_their_palettes(
+    bundles: dict[str, Bundle], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """What the user gets of hair_color=blue (the CLI, the app, the report's inverted faces:
+    draw_edits) is painted in blue's colours; a strength edit is not."""
+    from nfe_core.cli.main import main
+
+    root = tmp_path / "paletted"
+    shutil.copytree(bundles["hair"].root, root)
+    segmenter = bundles["hair"].segmenter
+    assert segmenter is not None
+    resave_bundle(load_bundle(root, "cpu"), segmenter=paletted(segmenter))
+    bundle = load_bundle(root, "cpu")
+    latent = torch.zeros(bundle.generator.num_ws, 32)
+    blue = draw_edits(bundle, latent, [Edit("hair_color", target="blue")])
+    mean = blue.image.reshape(-1, 3).mean(axis=0)  # hair everywhere
+    assert np.allclose(mean, BLUE, atol=1.5)  # a few dark pixels clip at 0
+    plain = draw_edits(bundles["hair"], latent, [Edit("hair_color", target="blue")])
+    assert np.array_equal(in_palettes(bundle, plain.image, blue.edits), blue.image)
+    assert not np.allclose(plain.image.reshape(-1, 3).mean(axis=0), BLUE, atol=10.0)
+    strength = parse_edits(["hair_color:blue=+2"])
+    assert np.array_equal(
+        draw_edits(bundle, latent, strength).image,
+        draw_edits(bundles["hair"], latent, strength).image,
+    )
+    assert in_palettes(bundles["hair"], plain.image, blue.edits) is plain.image  # no palette
+    assert main(["info", str(root)]) == 0
+    assert "(hair_color targets in their class's colours in the hair)" in capsys.readouterr().out
 
 
 def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:

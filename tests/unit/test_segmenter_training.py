@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,12 +15,14 @@ import torch
 from nfe_core.bundle import load_bundle, resave_bundle
 from nfe_core.jobs import Cancelled
 from nfe_core.models.segmenter import SegmenterConfig
-from tests.tiny import save_editing_bundle
+from tests.tiny import save_editing_bundle, segmenter_sure_of
 from training.cli import main
 from training.segmenter import (
     SegmenterOptions,
     augment,
+    class_palettes,
     flip,
+    reconfigured,
     render_regions,
     soft_cross_entropy,
     train_segmenter,
@@ -219,3 +222,99 @@ def test_a_bad_model_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert "error:" in capsys.readouterr().err
     assert main(["segmenter", "--model", str(tmp_path), "--whole", "nose"]) == 2
     assert "nose is not an attribute with regions" in capsys.readouterr().err
+
+
+class TwoColourFaces(torch.nn.Module):
+    """A 'generator' whose faces are red (z[0] > 0) or blue, the red ones shaded down the
+    rows in their red channel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = SimpleNamespace(z_dim=4)
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # where it runs
+
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+    def synthesis(self, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        assert noise_mode == "const"
+        red = (w[:, 0] > 0)[:, None, None, None]
+        images = torch.where(
+            red,
+            torch.tensor([0.6, -0.6, -0.6])[None, :, None, None],
+            torch.tensor([-0.6, -0.2, 0.8])[None, :, None, None],
+        ).expand(len(w), 3, 32, 32)
+        shade = torch.zeros(1, 3, 32, 32)
+        shade[0, 0] = torch.linspace(-0.2, 0.2, 32)[:, None]
+        return images + red * shade
+
+
+class ReadsRedAsPink:
+    """A classifier that reads red faces as pink hair and others as blue, surely."""
+
+    config = SimpleNamespace(classes={"hair_color": ("black", "blue", "pink")})
+
+    def predict(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        pink = images[:, 0].mean(dim=(1, 2)) > 0
+        probs = torch.full((len(images), 3), 0.025)
+        probs[pink, 2] = probs[~pink, 1] = 0.95
+        return {"hair_color": probs}
+
+
+def test_palettes_are_the_colours_the_model_draws_each_class_with():
+    hair = reconfigured(segmenter_sure_of("hair"), recolours=(("hair_color", 0),))
+    bundle = SimpleNamespace(generator=TwoColourFaces(), classifier=ReadsRedAsPink())
+    options = SegmenterOptions(palette_faces=40, palette_min_faces=1, batch_size=16)
+    wanted = {"hair_color": "hair"}
+    palettes = class_palettes(bundle, hair, options, wanted=wanted)
+    assert [(a, r, [c for c, _, _ in swatches]) for a, r, swatches in palettes] == [
+        ("hair_color", "hair", ["blue", "pink"])  # no face reads black: no swatch
+    ]
+    swatches = {c: (mean, spread) for c, mean, spread in palettes[0][2]}
+    assert np.allclose(swatches["pink"][0], (204.0, 51.0, 51.0), atol=0.01)
+    assert np.allclose(swatches["blue"][0], (51.0, 102.0, 229.5), atol=0.01)
+    shading = float(torch.linspace(-0.2, 0.2, 32).std(unbiased=False)) * 127.5
+    assert np.allclose(swatches["pink"][1], (shading, 0.0, 0.0), atol=0.01)
+    assert swatches["blue"][1] == (0.0, 0.0, 0.0)
+    # it goes into the segmenter's config as it is
+    assert reconfigured(hair, palettes=palettes).config.palette("hair_color") == (
+        "hair",
+        swatches,
+    )
+    assert class_palettes(bundle, hair, options, wanted=wanted) == palettes  # seeded
+    # no region, too few faces, an attribute not recoloured or not read: no palette
+    nowhere = reconfigured(segmenter_sure_of("background"), recolours=(("hair_color", 0),))
+    assert class_palettes(bundle, nowhere, options, wanted=wanted) == ()
+    few = dataclasses.replace(options, palette_min_faces=41)
+    assert class_palettes(bundle, hair, few, wanted=wanted) == ()
+    assert class_palettes(bundle, segmenter_sure_of("hair"), options, wanted=wanted) == ()
+    assert class_palettes(bundle, hair, options, wanted={"eye_color": "iris"}) == ()
+    unread = SimpleNamespace(generator=bundle.generator, classifier=None)
+    assert class_palettes(unread, hair, options, wanted=wanted) == ()
+
+
+def test_palettes_only_measures_with_the_bundles_own_segmenter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    model = save_editing_bundle(tmp_path / "model", encoder=False)
+    argv = ["segmenter", "--model", str(model), "--palettes-only", "--quiet"]
+    assert main(argv) == 2
+    assert "has no segmenter to measure palettes with" in capsys.readouterr().err
+    segmenter = segmenter_sure_of("hair")
+    resave_bundle(
+        load_bundle(model),
+        segmenter=segmenter,
+        report={"frechet_distance": 1.0},
+        training={"segmenter": {"metrics": {"pixel_accuracy": 0.9}}},
+    )
+    assert main(argv) == 0
+    assert "measured the class palettes" in capsys.readouterr().err
+    bundle = load_bundle(model)
+    assert bundle.segmenter is not None and bundle.report is None
+    for name, value in segmenter.state_dict().items():  # the same weights
+        assert torch.equal(bundle.segmenter.state_dict()[name], value)
+    # the tiny model's classifier reads no eye colour: nothing to measure
+    assert bundle.segmenter.config.palettes == ()
+    record = bundle.training["segmenter"]
+    assert record["metrics"] == {"pixel_accuracy": 0.9}  # the training record is kept
+    assert record["palettes"]["classes"] == {} and record["palettes"]["faces"] == 3000

@@ -48,6 +48,7 @@ count = 24
 test_count = 8
 epochs = 1
 batch = 8
+palette_faces = 32
 
 [finish]
 float16 = true

@@ -105,5 +105,12 @@ ATTRIBUTE_RECOLOURS: dict[str, int] = {"hair_color": 0, "eye_color": 1}
 # 0.15 (whole, the edits recoloured shirts and hair).
 ATTRIBUTE_SPILLS: dict[str, tuple[str, ...]] = {"blush": ("skin",), "glasses": ("skin",)}
 
+# The recolouring attributes whose class targets take the colours the model draws the class
+# with, in this region (the segmenter's ``palettes``, measured on the model's own faces by
+# ``nfe-train segmenter``): the 64 px GAN draws eyes of two or three hues, and an eye colour
+# edit often left a muddle the judge did not read as the target (0.713 -> 0.887 of 300
+# sampled faces with the iris in the class's colours; see nfe_core.models.segmenter).
+ATTRIBUTE_PALETTES: dict[str, str] = {"eye_color": "iris"}
+
 # Extra label column: the continuous hair length behind the ``hair_length`` class.
 HAIR_LENGTH_VALUE = "hair_length_value"
