@@ -797,8 +797,7 @@ Then it measures the class palettes: on 3,000 of the bundle's generated faces
 in the iris (mean and spread per channel); an eye colour target then takes its class's
 colours there, as the model draws them (--palettes-only: just this, with the bundle's own
 segmenter). The segmenter goes into the bundle, replacing one it had; the bundle's report is
-cleared (run 'nfe-train report'
-again). Ctrl+C cancels and leaves the bundle as it was."""
+cleared (run 'nfe-train report' again). Ctrl+C cancels and leaves the bundle as it was."""
 
 
 def _add_segmenter(sub: argparse._SubParsersAction) -> None:
