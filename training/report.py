@@ -45,14 +45,13 @@ import torch
 from torch import Tensor, nn
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
-from nfe_core.editing import Edit, apply
+from nfe_core.editing import Edit
 from nfe_core.fileio import write_atomically
 from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
-from nfe_core.models.segmenter import confine, to_palette
-from nfe_core.pipeline import draw_edits, land_edits
+from nfe_core.pipeline import draw_edits
 from nfe_core.sampling import images_to_uint8, pixels_to_images, tile_frames
 from training.gan.data import derive_seed
 from training.gan.losses import mirror_halves
@@ -302,11 +301,14 @@ def edit_scores(
     class-target edits (each face to a class the judge says it does not have) that the judge
     then reads as the target (``edit_success``), and the share of faces whose other
     attributes it reads unchanged (``preservation``), and each of them separately
-    (``preservation_by_attribute``); ``..._unconditional`` without keeping. The edited faces
-    are judged as the app shows them: kept to the attribute's regions when the model has a
-    segmenter (:func:`confined`); then ``..._unconfined`` are the conditional figures of the
-    whole renders."""
-    images = renderer.images(ws)
+    (``preservation_by_attribute``); ``..._unconditional`` without keeping. The faces and
+    their edits are judged as the app shows them: 8-bit, drawn by
+    :func:`~nfe_core.pipeline.draw_edits` (kept to the attribute's regions when the model
+    has a segmenter, class targets in their palettes); then ``..._unconfined`` are the
+    conditional figures of the whole renders."""
+    pixels = images_to_uint8(renderer.images(ws))
+    images = pixels_to_images(torch.from_numpy(pixels))
+    regions = _regions(bundle, images, options.batch_size)
     before = read_labels(judge, images, options.batch_size)
     judged = judge.config.classes
     figures: dict[str, dict[str, Any]] = {
@@ -333,24 +335,26 @@ def edit_scores(
         others = [name for name in judged if name != attribute]
         kept = tuple(name for name in others if name in bundle.boundaries.attributes)
         for suffix, preserve in (("", kept), ("_unconditional", ())):
-            edited = torch.stack(
-                [
-                    edit_as_app(
-                        bundle, w, [Edit(attribute, target=classes[int(t)], preserve=preserve)]
-                    )
-                    for w, t in zip(ws, targets, strict=True)
-                ]
-            )
-            drawn = renderer.images(edited)
-            named = [classes[int(t)] for t in targets]
-            after = read_labels(
-                judge, confined(bundle, images, drawn, attribute, named), options.batch_size
-            )
+            drawn = [
+                draw_edits(
+                    bundle,
+                    w,
+                    [Edit(attribute, target=classes[int(t)], preserve=preserve)],
+                    before=pixels[i],
+                    regions=None if regions is None else regions[i : i + 1],
+                )
+                for i, (w, t) in enumerate(zip(ws, targets, strict=True))
+            ]
+            shown = pixels_to_images(torch.from_numpy(np.stack([d.image for d in drawn])))
+            after = read_labels(judge, shown, options.batch_size)
             success, unchanged, stayed = _kept(after, before, attribute, targets)
             if not suffix and bundle.segmenter is not None:
-                whole, kept_whole, _ = _kept(
-                    read_labels(judge, drawn, options.batch_size), before, attribute, targets
+                latents = torch.stack([_w_plus(bundle, d.latent) for d in drawn])
+                renders = pixels_to_images(
+                    torch.from_numpy(images_to_uint8(renderer.images(latents)))
                 )
+                readings = read_labels(judge, renders, options.batch_size)
+                whole, kept_whole, _ = _kept(readings, before, attribute, targets)
                 figures["edit_success_unconfined"][attribute] = round(float(whole), 4)
                 figures["preservation_unconfined"][attribute] = round(
                     float(kept_whole.float().mean()), 4
@@ -400,47 +404,26 @@ def classifiers_agree(
     }
 
 
-def edit_as_app(
-    bundle: Bundle, latent: Tensor, edits: list[Edit], generator: Generator | None = None
-) -> Tensor:
-    """``latent`` edited as the app and the command line edit it: class targets land where
-    the bundle's annotator (not the judge) sees the class on the renders of ``generator``
-    (default: the model's; an inverted face's tuned one). Always W+ (num_ws, w_dim), so
-    that faces edited in some rows and faces left in W stack alike."""
+def _w_plus(bundle: Bundle, latent: Tensor) -> Tensor:
+    """``latent`` as W+ (num_ws, w_dim) on the CPU, so that faces edited in some rows and
+    faces left in W stack alike."""
     num_ws = bundle.generator.num_ws
-    landed = land_edits(bundle, latent, edits, generator=generator)
-    moved = apply(latent, landed, bundle.boundaries, num_ws=num_ws)
-    return moved if moved.ndim == 2 else moved.unsqueeze(0).expand(num_ws, -1)
+    latent = latent.detach().float().cpu()
+    return latent if latent.ndim == 2 else latent.unsqueeze(0).expand(num_ws, -1)
 
 
-def confined(
-    bundle: Bundle,
-    before: Tensor,
-    after: Tensor,
-    attribute: str,
-    targets: Sequence[str | None] | None = None,
-) -> Tensor:
-    """Edited renders ``after`` kept to ``attribute``'s regions by the model's segmenter, as
-    the app shows them (:func:`nfe_core.pipeline.confine_render`), and where ``targets``
-    names each one's class target, painted in its palette
-    (:func:`nfe_core.pipeline.in_palettes`): images (N, 3, R, R) in -1..1 on the CPU;
-    ``after`` itself when the model has no segmenter."""
+def _regions(bundle: Bundle, images: Tensor, batch_size: int) -> Tensor | None:
+    """The model's segmenter's region probabilities (N, regions, R, R) of ``images`` (N, 3,
+    R, R) in -1..1, on the bundle's device; None without a segmenter."""
     segmenter = bundle.segmenter
     if segmenter is None:
-        return after
-    step = 100
-    out = []
-    for i in range(0, len(after), step):
-        kept = confine(
-            segmenter,
-            before[i : i + step].to(bundle.device),
-            after[i : i + step].to(bundle.device),
-            [attribute],
-        )
-        if targets is not None:
-            kept = to_palette(segmenter, kept, attribute, targets[i : i + step])
-        out.append(kept.cpu())
-    return torch.cat(out)
+        return None
+    return torch.cat(
+        [
+            segmenter.probabilities(images[i : i + batch_size].to(bundle.device))
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
 def psnr_db(a: Tensor, b: Tensor) -> Tensor:
@@ -605,10 +588,8 @@ def edit_strips(
             edits = [[]] + [[Edit(attribute, target=c, preserve=kept)] for c in info.classes]
         rows = []
         for w in ws:
-            frames = renderer.images(torch.stack([edit_as_app(bundle, w, e) for e in edits]))
-            face = renderer.images(w[None]).expand_as(frames)
-            targets = [e[0].target if e else None for e in edits]
-            rows.append(images_to_uint8(confined(bundle, face, frames, attribute, targets)))
+            face = images_to_uint8(renderer.images(w[None]))[0]
+            rows.append(np.stack([draw_edits(bundle, w, e, before=face).image for e in edits]))
         path = out / f"strip_{attribute}.png"
         save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
         written.append(path)
@@ -886,7 +867,8 @@ def markdown(figures: dict[str, Any], name: str, pictures: list[str]) -> str:
     if whole:
         lines += [
             "Edits are judged as the app shows them: kept by the model's segmenter to the "
-            "regions the edited attribute draws. The whole renders, before that (others kept): "
+            "regions the edited attribute draws, class targets with a palette (eye colour) "
+            "painted in their class's colours. The whole renders, before that (others kept): "
             + "; ".join(
                 f"{a} success {figures['edit_success_unconfined'][a]:.4f}, preservation {v:.4f}"
                 for a, v in whole.items()
