@@ -43,7 +43,8 @@ def picture_face(model: EditorModel, size: int) -> tuple[FaceRegion | None, Face
     pixels = rng.integers(0, 256, (height, size, 3), dtype=np.uint8)
     box = default_box(size, height)
     inverted = Face(face.latent, face.reconstruction, "picture", face.model, box=box)
-    return FaceRegion.of(Picture(rgb=Image.fromarray(pixels)), box), inverted
+    picture = Picture(rgb=Image.fromarray(pixels))
+    return FaceRegion.of(picture, box, model.info.resolution), inverted
 
 
 def main() -> None:
@@ -51,6 +52,9 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="bundle folder (default: the bundled)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 512, 2048, 4096])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--target", default=None, metavar="ATTR", help="class target to time (default: the first)"
+    )
     args = parser.parse_args()
     model = EditorModel.load(args.model, "cpu")
     attribute = model.info.attributes[0]
@@ -80,12 +84,15 @@ def main() -> None:
         name = "face only" if size == 0 else f"{size}x{size * 3 // 4}"
         drag, release = (statistics.median(timings[p]) for p in (True, False))
         print(f"{name:>12}  {drag:8.1f}  {release:10.1f}  {statistics.median(model_ms):17.1f}")
-    class_targets(model, args.runs)
+    class_targets(model, args.runs, args.target)
 
 
-def class_targets(model: EditorModel, runs: int) -> None:
-    """Median model ms with a class target: set, then a slider dragged after and before it."""
-    target = next((a for a in model.info.attributes if len(a.classes) > 2), None)
+def class_targets(model: EditorModel, runs: int, name: str | None = None) -> None:
+    """Median model ms with a class target (``name``, default the first categorical
+    attribute): set, then a slider dragged after and before it."""
+    target = next(
+        (a for a in model.info.attributes if len(a.classes) > 2 and name in (None, a.name)), None
+    )
     slider = next((a for a in model.info.attributes if a.direction is not None), None)
     if target is None or slider is None:
         print("no categorical attribute and slider to time a class target with")
