@@ -51,7 +51,7 @@ from nfe_core.imageio import from_array, save_image
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models import Generator
 from nfe_core.models.classifier import AttributeClassifier
-from nfe_core.pipeline import draw_edits
+from nfe_core.pipeline import draw_edits, unedited_regions
 from nfe_core.sampling import images_to_uint8, pixels_to_images, tile_frames
 from training.gan.data import derive_seed
 from training.gan.losses import mirror_halves
@@ -589,7 +589,12 @@ def edit_strips(
         rows = []
         for w in ws:
             face = images_to_uint8(renderer.images(w[None]))[0]
-            rows.append(np.stack([draw_edits(bundle, w, e, before=face).image for e in edits]))
+            regions = unedited_regions(bundle, face)  # once per face, not per frame
+            rows.append(
+                np.stack(
+                    [draw_edits(bundle, w, e, before=face, regions=regions).image for e in edits]
+                )
+            )
         path = out / f"strip_{attribute}.png"
         save_image(from_array(tile_frames(np.stack(rows), min_side=96)), path)
         written.append(path)

@@ -53,6 +53,7 @@ from nfe_core.models.segmenter import (
     SegmenterConfig,
     Swatch,
     Swatches,
+    region_colours,
 )
 from training.gan.data import derive_seed
 from training.synth.params import face_rng, sample_face
@@ -101,7 +102,8 @@ class SegmenterOptions:
     palette_min_faces: int = 20
 
     def __post_init__(self) -> None:
-        for name in ("count", "epochs", "batch_size", "test_count", "palette_faces"):
+        whole_numbers = ("count", "epochs", "batch_size", "test_count")
+        for name in (*whole_numbers, "palette_faces", "palette_min_faces"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
@@ -122,14 +124,6 @@ class SegmenterOptions:
         if not 0 < self.palette_confidence < 1:
             raise ValueError(
                 f"palette_confidence must be between 0 and 1, got {self.palette_confidence!r}"
-            )
-        if (
-            isinstance(self.palette_min_faces, bool)
-            or not isinstance(self.palette_min_faces, int)
-            or self.palette_min_faces < 1
-        ):
-            raise ValueError(
-                f"palette_min_faces must be a positive whole number, got {self.palette_min_faces!r}"
             )
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "whole", tuple(self.whole))
@@ -552,10 +546,7 @@ def class_palettes(
         for attribute, region in measured:
             sure = (regions[:, segmenter.config.regions.index(region)] >= PALETTE_SURE).float()
             count = sure.sum(dim=(1, 2))
-            total = count.clamp_min(1.0)[:, None]
-            mean = torch.einsum("nhw,nchw->nc", sure, pixels) / total
-            centred = pixels - mean[..., None, None]
-            spread = (torch.einsum("nhw,nchw->nc", sure, centred * centred) / total).sqrt()
+            mean, spread = region_colours(pixels, sure)
             best, label = probs[attribute].max(dim=1)
             counted = (best >= options.palette_confidence) & (count >= 4)
             for i in torch.nonzero(counted).flatten().tolist():

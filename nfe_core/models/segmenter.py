@@ -425,10 +425,8 @@ def to_palette(
     p = regions[:, segmenter.config.regions.index(region)].to(images.dtype)  # (n, R, R)
     sure = (p >= PALETTE_SURE).to(images.dtype)
     sure = torch.where(sure.sum(dim=(1, 2), keepdim=True) >= 1.0, sure, p)
-    total = sure.sum(dim=(1, 2)).clamp_min(1e-6)[:, None]  # (n, 1)
-    mean = torch.einsum("nhw,nchw->nc", sure, picked) / total
+    mean, spread = region_colours(picked, sure)
     centred = picked - mean[..., None, None]
-    spread = (torch.einsum("nhw,nchw->nc", sure, centred * centred) / total).sqrt()
     swatch = torch.tensor(
         [swatches[targets[i]] for i in chosen], dtype=images.dtype, device=images.device
     )  # (n, 2, 3) in pixel units
@@ -441,6 +439,18 @@ def to_palette(
     out = images.clone()
     out[chosen] = (picked + weight * (painted - picked)).clamp(-1, 1)
     return out
+
+
+def region_colours(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
+    """Per image and channel, the mean and spread (standard deviation) of ``images``' (N, 3,
+    R, R) colours over a region, each pixel counted by ``weight`` (N, R, R): (N, 3) each,
+    in the images' units; 0 and 0 for a region of no weight. Used by :func:`to_palette` and
+    to measure the palettes (``training.segmenter.class_palettes``)."""
+    total = weight.sum(dim=(1, 2)).clamp_min(1e-6)[:, None]
+    mean = torch.einsum("nhw,nchw->nc", weight, images) / total
+    centred = images - mean[..., None, None]
+    spread = (torch.einsum("nhw,nchw->nc", weight, centred * centred) / total).sqrt()
+    return mean, spread
 
 
 @torch.no_grad()
