@@ -91,7 +91,14 @@ def main() -> None:
                 others = [k for k in KEPT if k != attribute]
                 edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
                 page = np.asarray(
-                    paste(picture, inverted, edited.render, edited.redrawn, edited.recolour).rgb
+                    paste(
+                        picture,
+                        inverted,
+                        edited.render,
+                        edited.redrawn,
+                        edited.recolour,
+                        edited.reshape,
+                    ).rgb
                 )
                 face = crop_face(page, box, bundle.resolution)
                 cells.append(crop_face(page, box, SHOW_CELL))

@@ -273,7 +273,9 @@ def _edit_one(
     if inverted.cancelled:
         return None
     edited = edit_inverted(bundle, inverted, edits, layers)
-    result = paste(picture, inverted, edited.render, edited.redrawn, edited.recolour)
+    result = paste(
+        picture, inverted, edited.render, edited.redrawn, edited.recolour, edited.reshape
+    )
     target = _claim(out, name)
     try:
         save_picture(result, target, quality=quality)

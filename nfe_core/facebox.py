@@ -45,6 +45,7 @@ __all__ = [
     "BoxError",
     "FaceBox",
     "Recolour",
+    "Reshape",
     "clamp_box",
     "crop_face",
     "default_box",
@@ -84,6 +85,9 @@ than about its square root, the shares are spread rather than fitted to them."""
 GUIDE_FLOOR = 0.02
 """Shares below this are none (the fits leave a trace of every region everywhere)."""
 
+COVER_STEEPNESS = 8.0
+"""A :class:`Reshape`'s cover, enlarged to the box, goes from 0 to 1 over this fraction of its
+range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
 _MAX_FEATHER = 0.5
 _RESAMPLE = Image.Resampling.LANCZOS
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -159,6 +163,59 @@ class Recolour:
     def side(self) -> int:
         """The crop's side r."""
         return int(self.regions.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Reshape:
+    """An edit that changes shapes (hair length, an open mouth), as :func:`paste_back` makes it
+    on the picture: opaque where it drew or removed a part of the picture, in the picture's
+    colours; elsewhere the renders' difference, only over the picture's own regions of the
+    edit (:func:`~nfe_core.models.segmenter.reshaped`).
+
+    Pasted as a difference blended towards the enlarged render, long hair drawn at 64 px was
+    a soft, half see-through shape over the page with orange tips, and shorter hair left a
+    ghost of its outline (benchmarks/bench_drawn_edits.py --show). The paste-back enlarges
+    ``cover`` and cuts it along its middle (:data:`COVER_STEEPNESS`): crisp edges.
+
+    Attributes:
+        cover: r x r float32 in 0..1: where ``drawn`` covers the picture.
+        drawn: r x r x 3 float32, pixel units (0..255): what covers it.
+        kept: r x r float32 in 0..1: the share of the renders' difference pasted at each
+            render pixel outside the cover.
+
+    Raises:
+        ValueError: an array has the wrong shape, type or values.
+    """
+
+    cover: np.ndarray
+    drawn: np.ndarray
+    kept: np.ndarray
+
+    def __post_init__(self) -> None:
+        cover = self.cover
+        if (
+            not isinstance(cover, np.ndarray)
+            or cover.ndim != 2
+            or cover.shape[0] != cover.shape[1]
+            or cover.shape[0] < 1
+        ):
+            shape = getattr(cover, "shape", type(cover).__name__)
+            raise ValueError(f"reshape: cover must be an r x r array, got {shape}")
+        for name, bounds in (("cover", (0.0, 1.0)), ("drawn", (0.0, 255.0)), ("kept", (0.0, 1.0))):
+            value = getattr(self, name)
+            want = cover.shape + ((3,) if name == "drawn" else ())
+            if not isinstance(value, np.ndarray) or value.shape != want:
+                shape = getattr(value, "shape", type(value).__name__)
+                raise ValueError(f"reshape: {name} must be {want}, got {shape}")
+            if not np.issubdtype(value.dtype, np.floating) or not np.isfinite(value).all():
+                raise ValueError(f"reshape: {name} must be finite floats")
+            if value.min() < bounds[0] or value.max() > bounds[1]:
+                raise ValueError(f"reshape: {name} must be from {bounds[0]:g} to {bounds[1]:g}")
+
+    @property
+    def side(self) -> int:
+        """The renders' side r."""
+        return int(self.cover.shape[0])
 
 
 class BoxError(ValueError):
@@ -329,6 +386,7 @@ def paste_back(
     *,
     redrawn: np.ndarray | None = None,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
 ) -> np.ndarray:
     """Put only the edit into the original picture: the change from reconstruction to edit.
 
@@ -364,6 +422,9 @@ def paste_back(
         recolour: None, or the edit as colour maps of the picture's own regions
             (:class:`Recolour`), which then make the change instead of the difference (and
             ``redrawn``): for an edit that only recolours.
+        reshape: None, or the edit as a :class:`Reshape` of the picture (drawn and removed
+            parts covered, the difference kept to the picture's regions of the edit), which
+            then makes the change instead of ``redrawn``: for an edit that changes shapes.
 
     Returns:
         A new ``HxWx3`` uint8 array, the original's size.
@@ -380,12 +441,19 @@ def paste_back(
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
     _check_recolour(recolour, reconstruction)
+    _check_reshape(reshape, reconstruction)
     _check_feather(feather)
 
     result = original.copy()
     region = original[box.y : box.bottom, box.x : box.right]
     result[box.y : box.bottom, box.x : box.right] = _edited_region(
-        region, reconstruction, edited, float(feather), redrawn=redrawn, recolour=recolour
+        region,
+        reconstruction,
+        edited,
+        float(feather),
+        redrawn=redrawn,
+        recolour=recolour,
+        reshape=reshape,
     )
     return result
 
@@ -398,6 +466,7 @@ def paste_back_region(
     *,
     redrawn: np.ndarray | None = None,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
     work_side: int = EDGE_WORK_SIDE,
 ) -> np.ndarray:
     """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
@@ -415,10 +484,11 @@ def paste_back_region(
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
     _check_recolour(recolour, reconstruction)
+    _check_reshape(reshape, reconstruction)
     _check_feather(feather)
     _check_work_side(work_side)
     return _edited_region(
-        region, reconstruction, edited, float(feather), redrawn, work_side, recolour
+        region, reconstruction, edited, float(feather), redrawn, work_side, recolour, reshape
     )
 
 
@@ -430,10 +500,11 @@ def _edited_region(
     redrawn: np.ndarray | None = None,
     work_side: int = EDGE_WORK_SIDE,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
 ) -> np.ndarray:
     """The box's pixels plus the feathered, resized difference (a new uint8 array); where
     ``redrawn``, blended towards the edited render instead; with ``recolour``, recoloured
-    instead (:func:`_recoloured`)."""
+    instead (:func:`_recoloured`); with ``reshape``, reshaped instead (:func:`_reshaped`)."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     if not difference.any():
         return region.copy()
@@ -446,6 +517,8 @@ def _edited_region(
             change += _follow_edges(region, reconstruction, rest, work_side)
         picture += mask * change
         return _to_pixels(picture)
+    if reshape is not None:
+        return _to_pixels(_reshaped(region, reconstruction, difference, mask, reshape, work_side))
     if redrawn is None or not redrawn.any():
         change = _follow_edges(region, reconstruction, difference, work_side)
         change *= mask
@@ -475,6 +548,48 @@ def _edited_region(
         picture[y0:y1, x0:x1] *= (1.0 - shown)[:, :, None]
     picture += change
     return _to_pixels(picture)
+
+
+def _reshaped(
+    region: np.ndarray,
+    reconstruction: np.ndarray,
+    difference: np.ndarray,
+    mask: np.ndarray,
+    reshape: Reshape,
+    work_side: int,
+) -> np.ndarray:
+    """The box's pixels (H x W x 3 float32) with :class:`Reshape`'s edit, feathered by
+    ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
+    then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
+    window the cover reaches."""
+    height, width = region.shape[:2]
+    picture = region.astype(np.float32)
+    rest = difference * reshape.kept[:, :, None]
+    if rest.any():
+        picture += mask * _follow_edges(region, reconstruction, rest, work_side)
+    r = reshape.side
+    rows, cols = (
+        np.flatnonzero(reshape.cover.any(axis=1)),
+        np.flatnonzero(reshape.cover.any(axis=0)),
+    )
+    if not len(rows):
+        return picture
+    y0, y1 = _window(rows[0] - 1, rows[-1] + 1, r, height)
+    x0, x1 = _window(cols[0] - 1, cols[-1] + 1, r, width)
+    window = (x0, y0, x1, y1)
+    cover = _resize_window(reshape.cover, width, height, window, Image.Resampling.BICUBIC)
+    t = np.clip((cover - 0.5) * COVER_STEEPNESS + 0.5, 0.0, 1.0)
+    cover = t * t * (3.0 - 2.0 * t) * mask[y0:y1, x0:x1, 0]
+    drawn = np.stack(
+        [
+            _resize_window(reshape.drawn[:, :, c], width, height, window, Image.Resampling.BICUBIC)
+            for c in range(3)
+        ],
+        axis=2,
+    )
+    part = picture[y0:y1, x0:x1]
+    part += cover[:, :, None] * (drawn - part)
+    return picture
 
 
 def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:
@@ -547,15 +662,20 @@ def _window(first: int, last: int, small: int, large: int) -> tuple[int, int]:
 
 
 def _resize_window(
-    values: np.ndarray, width: int, height: int, window: tuple[int, int, int, int]
+    values: np.ndarray,
+    width: int,
+    height: int,
+    window: tuple[int, int, int, int],
+    resample: Image.Resampling = Image.Resampling.BILINEAR,
 ) -> np.ndarray:
-    """The ``window`` (x0, y0, x1, y1) of ``values`` (h x w float32) resized bilinearly to
-    ``height x width``, without resizing the rest: the same pixels as the whole resize."""
+    """The ``window`` (x0, y0, x1, y1) of ``values`` (h x w float32) resized to ``height x
+    width`` (bilinear, or ``resample``), without resizing the rest: the same pixels as the
+    whole resize."""
     x0, y0, x1, y1 = window
     sx, sy = values.shape[1] / width, values.shape[0] / height
     source = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
     image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
-    resized = image.resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR, box=source)
+    resized = image.resize((x1 - x0, y1 - y0), resample, box=source)
     return np.asarray(resized, dtype=np.float32).copy()
 
 
@@ -575,6 +695,7 @@ def paste_back_picture(
     *,
     redrawn: np.ndarray | None = None,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
 ) -> Picture:
     """:func:`paste_back` on a :class:`~nfe_core.imageio.Picture`.
 
@@ -589,7 +710,14 @@ def paste_back_picture(
     if not isinstance(picture, Picture):
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
     pixels = paste_back(
-        to_array(picture), box, reconstruction, edited, feather, redrawn=redrawn, recolour=recolour
+        to_array(picture),
+        box,
+        reconstruction,
+        edited,
+        feather,
+        redrawn=redrawn,
+        recolour=recolour,
+        reshape=reshape,
     )
     return dataclasses.replace(picture, rgb=from_array(pixels))
 
@@ -752,6 +880,17 @@ def _check_recolour(recolour: object, reconstruction: np.ndarray) -> None:
     if recolour.side != reconstruction.shape[0]:
         raise ValueError(
             f"recolour: its regions are {recolour.side} px, the renders {reconstruction.shape[0]}"
+        )
+
+
+def _check_reshape(reshape: object, reconstruction: np.ndarray) -> None:
+    if reshape is None:
+        return
+    if not isinstance(reshape, Reshape):
+        raise ValueError(f"reshape: expected a Reshape, got {type(reshape).__name__}")
+    if reshape.side != reconstruction.shape[0]:
+        raise ValueError(
+            f"reshape: its maps are {reshape.side} px, the renders {reconstruction.shape[0]}"
         )
 
 

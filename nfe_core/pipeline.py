@@ -33,6 +33,7 @@ from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import (
     FaceBox,
     Recolour,
+    Reshape,
     clamp_box,
     crop_face,
     default_box,
@@ -50,7 +51,14 @@ from nfe_core.inversion import (
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.latent import model_fingerprint
 from nfe_core.models import Generator
-from nfe_core.models.segmenter import UNSURE, colour_maps, confine, redrawn, to_palette
+from nfe_core.models.segmenter import (
+    UNSURE,
+    colour_maps,
+    confine,
+    redrawn,
+    reshaped,
+    to_palette,
+)
 from nfe_core.sampling import images_to_uint8, pixels_to_images
 
 __all__ = [
@@ -60,6 +68,7 @@ __all__ = [
     "Edited",
     "Inverted",
     "ModelNotReadyError",
+    "PasteMaps",
     "check_can_edit",
     "check_can_invert",
     "confine_render",
@@ -75,6 +84,7 @@ __all__ = [
     "recolour_map",
     "redrawn_map",
     "render",
+    "reshape_map",
 ]
 
 _TRANSPARENT_BACKGROUND = (255, 255, 255)  # what the GAN sees behind transparent pixels
@@ -84,6 +94,13 @@ MIN_RECOLOUR_PIXELS = 32.0
 about 6, where the fitted map turned green eyes teal and the judge read blue on 2 of 8 drawn
 pictures (benchmarks/bench_drawn_edits.py) against 7 with the difference pasted: such a
 region keeps the difference."""
+
+MIN_RESHAPE_PIXELS = 32.0
+"""The least the edited regions must show in the picture's crop or the edited render (pixels'
+weight) for :func:`reshape_map` to cut them out. An open mouth at 64 px shows on about 5,
+which cut out was a dot the judge read as open on 2 of 8 drawn pictures
+(benchmarks/bench_drawn_edits.py), against 8 with the difference pasted; the hair shows on
+700-1,000."""
 
 
 class ModelNotReadyError(ValueError):
@@ -148,14 +165,16 @@ class Edited(NamedTuple):
     as applied (class targets landed, :func:`land_edits`), and where the render drew another
     part of the face than the reconstruction (:func:`redrawn_map`; None: nowhere, or the
     model has no segmenter), or for edits that only recolour, the recolour the paste-back
-    makes on the picture itself (:func:`recolour_map`; then no ``redrawn``), for
-    :func:`paste`."""
+    makes on the picture itself (:func:`recolour_map`; then no ``redrawn``), or for edits
+    that change shapes, the reshape it makes on the picture (:func:`reshape_map`; then no
+    ``redrawn`` either), for :func:`paste`."""
 
     latent: Tensor
     render: np.ndarray
     edits: list[Edit]
     redrawn: np.ndarray | None = None
     recolour: Recolour | None = None
+    reshape: Reshape | None = None
 
 
 def check_can_invert(bundle: Bundle) -> None:
@@ -372,6 +391,52 @@ def recolour_map(
     )
 
 
+def reshape_map(
+    bundle: Bundle,
+    crop: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    edits: Sequence[Edit],
+    regions: Tensor | None = None,
+) -> Reshape | None:
+    """How :func:`paste` makes ``edits`` on the picture when they change shapes (hair length,
+    mouth, accessory): drawn and removed parts covered in the picture's colours, the renders'
+    difference kept to the picture's own regions of the edit
+    (:func:`~nfe_core.models.segmenter.reshaped`), given the picture's ``crop`` (the face box
+    at the model's size) and the unedited and edited renders (all R x R x 3 uint8). None
+    (the difference is pasted, :func:`redrawn_map`) without a segmenter, for edits it
+    cannot keep to shapes (blush, glasses: they tint the skin) and for regions too small to
+    cut out (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s (:func:`unedited_regions`)."""
+    segmenter = bundle.segmenter
+    if segmenter is None or not edits:
+        return None
+    shapes = {crop.shape, before.shape, after.shape}
+    if len(shapes) != 1:
+        raise ValueError(f"crop, before and after differ in shape: {sorted(shapes)}")
+    images = pixels_to_images(torch.from_numpy(np.stack([crop, before, after])))
+    images = images.to(bundle.device)
+    attributes = [edit.attribute for edit in edits]
+    found = reshaped(
+        segmenter, images[:1], images[1:2], images[2:], attributes, regions, MIN_RESHAPE_PIXELS
+    )
+    if found is None:
+        return None
+    return Reshape(
+        cover=found.cover[0].float().cpu().numpy().copy(),
+        drawn=found.drawn[0].permute(1, 2, 0).float().cpu().numpy().copy(),
+        kept=found.kept[0].float().cpu().numpy().copy(),
+    )
+
+
+class PasteMaps(NamedTuple):
+    """What :func:`paste` needs beside the renders (:func:`paste_maps`): at most one of them
+    is not None."""
+
+    redrawn: np.ndarray | None = None
+    recolour: Recolour | None = None
+    reshape: Reshape | None = None
+
+
 def paste_maps(
     bundle: Bundle,
     before: np.ndarray,
@@ -379,19 +444,23 @@ def paste_maps(
     edits: Sequence[Edit],
     crop: np.ndarray | None = None,
     regions: Tensor | None = None,
-) -> tuple[np.ndarray | None, Recolour | None]:
-    """What the paste-back of the edit ``before`` -> ``after`` needs beside the renders, as
-    ``(redrawn, recolour)``: given the picture's ``crop``, for edits that only recolour, the
-    recolour made on the picture (:func:`recolour_map`; then no redrawn map); otherwise where
-    the edit drew another part of the face (:func:`redrawn_map`). ``regions``: ``before``'s
-    (:func:`unedited_regions`), found here when not given (once for both)."""
+) -> PasteMaps:
+    """What the paste-back of the edit ``before`` -> ``after`` needs beside the renders:
+    given the picture's ``crop``, for edits that only recolour, the recolour made on the
+    picture (:func:`recolour_map`), for edits that change shapes, the reshape made on it
+    (:func:`reshape_map`); otherwise (no crop, or edits that tint the skin) where the edit
+    drew another part of the face (:func:`redrawn_map`). ``regions``: ``before``'s
+    (:func:`unedited_regions`), found here when not given (once for all)."""
     if regions is None:
         regions = unedited_regions(bundle, before)
     if crop is not None:
         recolour = recolour_map(bundle, crop, before, after, edits, regions)
         if recolour is not None:
-            return None, recolour
-    return redrawn_map(bundle, before, after, regions), None
+            return PasteMaps(recolour=recolour)
+        reshape = reshape_map(bundle, crop, before, after, edits, regions)
+        if reshape is not None:
+            return PasteMaps(reshape=reshape)
+    return PasteMaps(redrawn=redrawn_map(bundle, before, after, regions))
 
 
 def face_generator(bundle: Bundle, tuned: Mapping[str, Tensor] | None) -> Generator:
@@ -688,8 +757,8 @@ def edit_inverted(
     moved = found.latent.detach().to("cpu", torch.float32)
     if torch.equal(moved, inverted.latent):
         return Edited(moved, before.copy(), found.edits)
-    anew, recolour = paste_maps(bundle, before, found.image, edits, inverted.crop)
-    return Edited(moved, found.image, found.edits, anew, recolour)
+    maps = paste_maps(bundle, before, found.image, edits, inverted.crop)
+    return Edited(moved, found.image, found.edits, *maps)
 
 
 def paste(
@@ -698,11 +767,12 @@ def paste(
     edited_render: np.ndarray,
     redrawn: np.ndarray | None = None,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
 ) -> Picture:
     """``picture`` with only the edit pasted back into the face box (feathered at its edges);
     opaque where ``redrawn`` (``Edited.redrawn``) says the edit drew a new part of the face;
-    made on the picture's own regions with ``recolour`` (``Edited.recolour``)
-    (:func:`~nfe_core.facebox.paste_back`).
+    made on the picture's own regions with ``recolour`` (``Edited.recolour``) or ``reshape``
+    (``Edited.reshape``) (:func:`~nfe_core.facebox.paste_back`).
 
     The result has the picture's size, alpha and ICC profile; pixels the edit does not
     change, and all pixels outside the box, keep their exact values.
@@ -725,4 +795,5 @@ def paste(
         edited_render,
         redrawn=redrawn,
         recolour=recolour,
+        reshape=reshape,
     )

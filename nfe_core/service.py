@@ -35,7 +35,7 @@ from nfe_core.bundle import Bundle, default_bundle_path, load_bundle
 from nfe_core.defaults import DEFAULT_TRUNCATION
 from nfe_core.editing import Boundaries, EditError
 from nfe_core.edits import Edit, attribute_title
-from nfe_core.facebox import FaceBox, Recolour, paste_back_picture
+from nfe_core.facebox import FaceBox, Recolour, Reshape, paste_back_picture
 from nfe_core.imageio import Picture
 from nfe_core.inversion import DEFAULT_STEPS, DEFAULT_TUNE_STEPS
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
@@ -74,7 +74,8 @@ class Rendered:
     latent, how long it took, the ``serial`` of the request it answers, and where the edit
     drew another part of the face (``R x R`` in 0..1, for :func:`compose`; None: nowhere), or
     for an edit that only recolours, the recolour :func:`compose` makes on the picture
-    (:func:`~nfe_core.pipeline.recolour_map`: given the picture's crop).
+    (:func:`~nfe_core.pipeline.recolour_map`: given the picture's crop), or for one that
+    changes shapes, the reshape it makes on it (:func:`~nfe_core.pipeline.reshape_map`).
     """
 
     image: np.ndarray
@@ -83,6 +84,7 @@ class Rendered:
     serial: int = 0
     redrawn: np.ndarray | None = None
     recolour: Recolour | None = None
+    reshape: Reshape | None = None
 
 
 def available_devices() -> list[str]:
@@ -162,11 +164,13 @@ def compose(
     edited: np.ndarray,
     redrawn: np.ndarray | None = None,
     recolour: Recolour | None = None,
+    reshape: Reshape | None = None,
 ) -> Picture:
     """``picture`` with only the edit (``edited`` minus the face's reconstruction) pasted
     into the face box, feathered, and opaque where ``redrawn`` (``Rendered.redrawn``) says
     the edit drew a new part of the face; made on the picture's own regions with
-    ``recolour`` (``Rendered.recolour``); untouched pixels keep their exact values.
+    ``recolour`` (``Rendered.recolour``) or ``reshape`` (``Rendered.reshape``); untouched
+    pixels keep their exact values.
 
     Raises:
         ValueError: the face was not inverted from a picture of this size.
@@ -174,7 +178,13 @@ def compose(
     if face.box is None:
         raise ValueError("this face was generated, not inverted from a picture")
     return paste_back_picture(
-        picture, face.box, face.reconstruction, edited, redrawn=redrawn, recolour=recolour
+        picture,
+        face.box,
+        face.reconstruction,
+        edited,
+        redrawn=redrawn,
+        recolour=recolour,
+        reshape=reshape,
     )
 
 
@@ -358,12 +368,10 @@ class EditorModel:
             regions=self._regions[1], layers=layers, memo=self._landings,
         )  # fmt: skip
         image = found.image
-        redrawn, recolour = paste_maps(
-            self.bundle, face.reconstruction, image, edits, crop, self._regions[1]
-        )
+        maps = paste_maps(self.bundle, face.reconstruction, image, edits, crop, self._regions[1])
         edited = found.latent.detach().float().cpu().numpy().copy()
         seconds = time.perf_counter() - started
-        return Rendered(image, edited, seconds, serial, redrawn, recolour)
+        return Rendered(image, edited, seconds, serial, *maps)
 
     def _generator_for(self, face: Face) -> Generator:
         """The generator that draws ``face``: the model's, or its tuned copy (made once per

@@ -192,6 +192,7 @@ def render(
                 rendered.image,
                 redrawn=rendered.redrawn,
                 recolour=rendered.recolour,
+                reshape=rendered.reshape,
                 work_side=side,
             )
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
@@ -220,7 +221,9 @@ def compose_picture(picture: Picture | None, face: Face, rendered: Rendered) -> 
         return Picture(rgb=Image.fromarray(rendered.image, "RGB"))
     from nfe_core.service import compose
 
-    return compose(picture, face, rendered.image, rendered.redrawn, rendered.recolour)
+    return compose(
+        picture, face, rendered.image, rendered.redrawn, rendered.recolour, rendered.reshape
+    )
 
 
 def export_picture(

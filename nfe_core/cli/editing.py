@@ -448,7 +448,10 @@ def _edit_picture(
         for line in _step_lines(start, steps, bundle.boundaries, args.layers, num_ws):
             sys.stderr.write(line + "\n")
     out: Path = args.out
-    save_picture(paste(picture, inverted, edited.render, edited.redrawn, edited.recolour), out)
+    pasted = paste(
+        picture, inverted, edited.render, edited.redrawn, edited.recolour, edited.reshape
+    )
+    save_picture(pasted, out)
     _note_jpeg_alpha(out, picture)
     if args.save_latent is not None:
         base = inverted.source_record(str(args.image))

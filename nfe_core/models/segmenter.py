@@ -29,7 +29,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +57,16 @@ REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
 outlines."""
+COVER_BLUR = 0.7
+""":func:`reshaped`'s cover is blurred by this many render pixels (a Gaussian's sigma) before
+the paste-back enlarges it and cuts along its middle: edges that follow the shape rather
+than the render's pixel grid."""
+DRAWN_REACH = 0.05
+"""The colours :func:`reshaped` draws a region in are the picture's near each pixel: within a
+Gaussian of this share of the side (3.2 px at 64 px), so a gradient background stays one."""
+DRAWN_SHADING = 0.7
+"""The render's shading is drawn at this share of the picture's variation: the GAN's strands
+at 64 px, enlarged, are mostly noise."""
 REDRAWN_TO = 0.6
 """From this share on, :func:`redrawn` says 1 (smoothstep between). On the 8 drawn pictures of
 benchmarks/bench_drawn_edits.py, 0..1 without the ramp kept the other attributes on 44 of 48
@@ -471,6 +481,162 @@ def redrawn(
     other = 1.0 - torch.minimum(p_before, p_after).sum(dim=1)
     t = ((other - REDRAWN_FROM) / (REDRAWN_TO - REDRAWN_FROM)).clamp(0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+class Reshaped(NamedTuple):
+    """:func:`reshaped`'s answer, per image: where the edit drew or removed a part of the
+    picture (``cover``, (N, R, R) in 0..1), the edited render in the picture's colours to draw
+    there (``drawn``, (N, 3, R, R) in pixel units, 0..255), and where the renders' difference
+    still applies (``kept``, (N, R, R) in 0..1: the picture's own regions of the edit)."""
+
+    cover: Tensor
+    drawn: Tensor
+    kept: Tensor
+
+
+@torch.no_grad()
+def reshaped(
+    segmenter: Segmenter,
+    picture: Tensor,
+    before: Tensor,
+    after: Tensor,
+    attributes: Iterable[str],
+    before_regions: Tensor | None = None,
+    minimum: float = 0.0,
+) -> Reshaped | None:
+    """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
+    renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
+    is made on the picture: None when an edited attribute has no regions here or spills over
+    others (blush, glasses: a tint, not a shape), when every one is one of the config's
+    ``recolours`` (they keep shapes), or when in every image the regions of the others show
+    on fewer than ``minimum`` pixels (their probabilities' sum) in both the picture and
+    ``after`` (an open mouth at 64 px: too small to cut out).
+
+    ``cover``: where the regions of the edited attributes that change shapes grew in ``after`` beyond both the
+    picture's and ``before``'s (longer hair over the shirt), or shrank in ``after`` from
+    both (shorter hair, and the picture's outline of it), blurred by :data:`COVER_BLUR`
+    pixels for the paste-back to cut along its middle. ``drawn``: ``after`` with each
+    region's colours made the picture's: per region, its mean colour near each pixel in the
+    picture (within about :data:`DRAWN_REACH` of the side; the region's mean where the
+    picture has none near) plus the render's shading, the pixel's distance from the region's
+    local mean in ``after`` along the direction its colours vary most in ``before``, scaled
+    to the picture's variation along its own (times :data:`DRAWN_SHADING`). The edited
+    attributes' own regions keep ``after``'s colours unless the config's ``recolours`` name
+    another attribute, not edited, that colours them (hair length's hair: hair colour's).
+    The GAN draws long hair's tips orange and the background behind shorter hair in its own
+    blurred colours; pasted as a difference the tips were orange streaks over the shirt, and
+    the removed hair stayed as a ghost of its outline. ``kept``: the edited attributes' regions
+    in the picture, where the difference of the renders is still pasted (nowhere else: the
+    GAN's soft strands tinted the shirt beside them)."""
+    attributes = list(attributes)
+    owned, spills = segmenter.config.owned, dict(segmenter.config.spills)
+    if not attributes or any(a not in owned or a in spills for a in attributes):
+        return None
+    if not before.shape == after.shape == picture.shape:
+        raise ValueError(
+            f"picture {tuple(picture.shape)}, before {tuple(before.shape)} and after "
+            f"{tuple(after.shape)} differ"
+        )
+    names = segmenter.config.regions
+    recolours = dict(segmenter.config.recolours)
+    shaped = [a for a in attributes if a not in recolours]  # an eye colour edit keeps shapes
+    if not shaped:
+        return None
+    own = [k for k, r in enumerate(names) if any(r in owned[a] for a in attributes)]
+    shape = [k for k, r in enumerate(names) if any(r in owned[a] for a in shaped)]
+    if before_regions is None:
+        p_pic, p_before, p_after = segmenter.probabilities(
+            torch.cat([picture, before, after])
+        ).chunk(3)
+    else:
+        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
+        p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
+    pc, pb, pa = (p[:, shape].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
+    shown = torch.maximum(pc.sum(dim=(1, 2, 3)), pa.sum(dim=(1, 2, 3)))
+    if bool((shown < minimum).all()):
+        return None
+    grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1)
+    gone = (torch.minimum(pc, pb) - pa).clamp(0, 1)
+    gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
+    cover = _blurred((grown + gone).clamp(0, 1), COVER_BLUR).clamp(0, 1)
+    pixels = [(x.float() + 1) * 127.5 for x in (picture, before, after)]
+    # the colours of a region the edit draws are the picture's where the config says which
+    # attribute colours it (hair: hair colour) and that one is not edited too
+    coloured = {r for a in recolours if a not in attributes for r in owned[a]}
+    drawn_own = {r for a in attributes for r in owned[a]}
+    mapped = [k for k, name in enumerate(names) if name not in drawn_own or name in coloured]
+    drawn = _in_picture_colours(
+        *pixels, p_pic[:, mapped], p_before[:, mapped], p_after[:, mapped], 1 - cover
+    )
+    return Reshaped(cover[:, 0], drawn, p_pic[:, own].sum(dim=1).clamp(0, 1))
+
+
+def _in_picture_colours(
+    picture: Tensor,
+    before: Tensor,
+    after: Tensor,
+    p_pic: Tensor,
+    p_before: Tensor,
+    p_after: Tensor,
+    free: Tensor,
+) -> Tensor:
+    """:func:`reshaped`'s ``drawn``: ``after`` (N, 3, R, R, pixel units) with the colours of
+    K regions (probabilities (N, K, R, R) in each image) made ``picture``'s; ``free`` (N, 1,
+    R, R): where the picture's own colours may be sampled (outside the cover)."""
+    reach = DRAWN_REACH * picture.shape[-1]
+    both = p_pic * p_before  # the pixels both show a region at: its colours compared there
+    sure = (both > 0.25).float() * both
+    enough = sure.sum(dim=(2, 3)) >= _MIN_MATCH  # (N, K)
+    axis_p, spread_p = _colour_axis(picture, sure)  # (N, K, 3), (N, K)
+    axis_r, spread_r = _colour_axis(before, sure)
+    weight_p = p_pic * free
+    local_p = _blurred(torch.einsum("nkhw,nchw->nkchw", weight_p, picture).flatten(1, 2), reach)
+    share_p = _blurred(weight_p, reach)
+    local_p = local_p.unflatten(1, (p_pic.shape[1], 3)) / share_p.clamp_min(1e-6)[:, :, None]
+    mean_p = (
+        torch.einsum("nkhw,nchw->nkc", sure, picture)
+        / sure.sum(dim=(2, 3)).clamp_min(1e-6)[..., None]
+    )
+    there = (share_p / 0.05).clamp(0, 1)[:, :, None]
+    base = there * local_p + (1 - there) * mean_p[..., None, None]
+    local_r = _blurred(torch.einsum("nkhw,nchw->nkchw", p_after, after).flatten(1, 2), reach)
+    local_r = (
+        local_r.unflatten(1, (p_after.shape[1], 3))
+        / _blurred(p_after, reach).clamp_min(1e-6)[:, :, None]
+    )
+    shade = torch.einsum("nkchw,nkc->nkhw", after[:, None] - local_r, axis_r)
+    shade = shade * (DRAWN_SHADING * spread_p / spread_r.clamp_min(1.0))[..., None, None]
+    colours = base + shade[:, :, None] * axis_p[..., None, None]  # (N, K, 3, R, R)
+    weight = p_after * enough[..., None, None].float()
+    total = weight.sum(dim=1, keepdim=True)
+    mixed = torch.einsum("nkhw,nkchw->nchw", weight, colours)
+    return (mixed + (1 - total).clamp_min(0) * after).clamp(0, 255)
+
+
+def _colour_axis(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
+    """Per image and region (``weight`` (N, K, R, R)), the direction ``images``' (N, 3, R, R)
+    colours vary most along there (unit, pointing to lighter) and their spread along it:
+    (N, K, 3), (N, K)."""
+    total = weight.sum(dim=(2, 3)).clamp_min(1e-6)
+    mean = torch.einsum("nkhw,nchw->nkc", weight, images) / total[..., None]
+    centred = images[:, None] - mean[..., None, None]  # (N, K, 3, R, R)
+    covariance = torch.einsum("nkhw,nkchw,nkdhw->nkcd", weight, centred, centred)
+    values, vectors = torch.linalg.eigh(covariance / total[..., None, None])
+    axis = vectors[..., -1]
+    axis = torch.where(axis.sum(dim=-1, keepdim=True) < 0, -axis, axis)
+    return axis, values[..., -1].clamp_min(0).sqrt()
+
+
+def _blurred(maps: Tensor, sigma: float) -> Tensor:
+    """``maps`` (N, C, H, W) blurred by a Gaussian of ``sigma`` pixels (edges repeated)."""
+    radius = max(1, round(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=maps.dtype, device=maps.device)
+    kernel = torch.exp(-(x * x) / (2 * sigma * sigma))
+    kernel = kernel / kernel.sum()
+    c = maps.shape[1]
+    padded = F.pad(maps, (radius, radius, radius, radius), mode="replicate")
+    rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(rows, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
 @torch.no_grad()

@@ -603,8 +603,10 @@ def test_class_targets_are_drawn_in_their_palettes(
 
 
 def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:
-    """Command line, batch and app paste an edit with the map of what it drew anew."""
-    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(config()))
+    """Command line, batch and app paste an edit with the map of what it drew anew (one that
+    spills over the skin: it is not cut out of the picture, see the reshape test)."""
+    spills = config(spills=[["hair_color", ["skin"]]])
+    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(spills))
     pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
     picture = Picture(rgb=Image.fromarray(pixels))
     box = FaceBox(0, 0, 40, 40)
