@@ -512,22 +512,25 @@ def reshaped(
     on fewer than ``minimum`` pixels (their probabilities' sum) in both the picture and
     ``after`` (an open mouth at 64 px: too small to cut out).
 
-    ``cover``: where the regions of the edited attributes that change shapes grew in ``after`` beyond both the
-    picture's and ``before``'s (longer hair over the shirt), or shrank in ``after`` from
-    both (shorter hair, and the picture's outline of it), blurred by :data:`COVER_BLUR`
-    pixels for the paste-back to cut along its middle. ``drawn``: ``after`` with each
-    region's colours made the picture's: per region, its mean colour near each pixel in the
-    picture (within about :data:`DRAWN_REACH` of the side; the region's mean where the
-    picture has none near) plus the render's shading, the pixel's distance from the region's
-    local mean in ``after`` along the direction its colours vary most in ``before``, scaled
-    to the picture's variation along its own (times :data:`DRAWN_SHADING`). The edited
-    attributes' own regions keep ``after``'s colours unless the config's ``recolours`` name
-    another attribute, not edited, that colours them (hair length's hair: hair colour's).
-    The GAN draws long hair's tips orange and the background behind shorter hair in its own
-    blurred colours; pasted as a difference the tips were orange streaks over the shirt, and
-    the removed hair stayed as a ghost of its outline. ``kept``: the edited attributes' regions
-    in the picture, where the difference of the renders is still pasted (nowhere else: the
-    GAN's soft strands tinted the shirt beside them)."""
+    ``cover``: where the regions of the edited attributes that change shapes grew in
+    ``after`` beyond both the picture's and ``before``'s (longer hair over the shirt), or
+    shrank in ``after`` from both (shorter hair, and the picture's outline of it), blurred
+    by :data:`COVER_BLUR` pixels for the paste-back to cut along its middle.
+
+    ``drawn``: ``after`` with each region's colours made the picture's: per region, its
+    mean colour near each pixel in the picture (within about :data:`DRAWN_REACH` of the
+    side; the region's mean where the picture has none near) plus the render's shading, the
+    pixel's distance from the region's local mean in ``after`` along the direction its
+    colours vary most in ``before``, scaled to the picture's variation along its own (times
+    :data:`DRAWN_SHADING`). The edited attributes' own regions keep ``after``'s colours
+    unless the config's ``recolours`` name another attribute, not edited, that colours them
+    (hair length's hair: hair colour's). The GAN draws long hair's tips orange and the
+    background behind shorter hair in its own blurred colours; pasted as a difference the
+    tips were orange streaks over the shirt, and the removed hair stayed as a ghost of its
+    outline.
+
+    ``kept``: the edited attributes' regions in the picture, where the difference of the
+    renders is still pasted (nowhere else: the GAN's soft strands tinted the shirt beside them)."""
     attributes = list(attributes)
     owned, spills = segmenter.config.owned, dict(segmenter.config.spills)
     if not attributes or any(a not in owned or a in spills for a in attributes):
@@ -568,7 +571,10 @@ def reshaped(
     drawn = _in_picture_colours(
         *pixels, p_pic[:, mapped], p_before[:, mapped], p_after[:, mapped], 1 - cover
     )
-    return Reshaped(cover[:, 0], drawn, p_pic[:, own].sum(dim=1).clamp(0, 1))
+    kept = p_pic[:, own].sum(dim=1).clamp(0, 1)
+    # far pixels are exactly none: the picture keeps its values, the paste-back its window
+    cover, kept = (torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept))
+    return Reshaped(cover, drawn, kept)
 
 
 def _in_picture_colours(

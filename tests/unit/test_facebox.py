@@ -13,6 +13,7 @@ from nfe_core.facebox import (
     BoxError,
     FaceBox,
     Recolour,
+    Reshape,
     clamp_box,
     crop_face,
     default_box,
@@ -643,3 +644,92 @@ def test_paste_back_refuses_a_recolour_of_another_size() -> None:
         paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, recolour=other)
     with pytest.raises(ValueError, match="Recolour"):
         paste_back_region(picture, render, edited, recolour="pink")  # type: ignore[arg-type]
+
+
+def _reshape_case(side: int = 256) -> tuple[np.ndarray, ...]:
+    """Stripes with an edit that draws a brown block over them (cover 1 there), changes the
+    top left corner (inside ``kept``) and the bottom right one (outside it)."""
+    picture, render, edited, block = _hair_over_stripes(side)
+    edited[:4, :4] += 30  # inside kept: pasted as the difference
+    edited[-4:, -4:] -= 30  # outside kept and the cover: dropped
+    kept = np.zeros((32, 32), np.float32)
+    kept[:8, :8] = 1.0
+    drawn = np.empty((32, 32, 3), np.float32)
+    drawn[:] = (110, 70, 50)
+    return picture, render, edited, Reshape(cover=block, drawn=drawn, kept=kept)
+
+
+@pytest.mark.parametrize("side", [256, 1024])
+def test_a_reshape_covers_its_cover_crisply_and_keeps_the_rest(side: int) -> None:
+    """Hair drawn over the page covers it in the drawn colours, with an edge of a pixel or
+    two (not the 8 of the enlarged render); the renders' difference is pasted only where
+    ``kept`` says; every other pixel keeps its exact value."""
+    picture, render, edited, reshape = _reshape_case(side)
+    box = FaceBox(0, 0, side, side)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape)
+    k = side // 256
+    inside = pasted[66 * k : 190 * k, 66 * k : 190 * k].reshape(-1, 3)
+    assert np.abs(inside.astype(int) - (110, 70, 50)).max() <= 1  # opaque, one flat brown
+    # the block's edge (at 64 px of 256): the picture up to a pixel or two before it
+    row = 128 * k
+    edge = 64 * k
+    np.testing.assert_array_equal(pasted[row, : edge - 2 * k], picture[row, : edge - 2 * k])
+    assert np.abs(pasted[row, edge + 2 * k].astype(int) - (110, 70, 50)).max() <= 1
+    changed = np.any(pasted != picture, axis=2)
+    assert changed[: 16 * k, : 16 * k].all()  # kept: the difference pasted
+    assert not changed[-48 * k :, -48 * k :].any()  # not kept: dropped
+    assert not changed[: 40 * k, 48 * k :].any()  # nothing else touched
+    # the region form is the same; an edit that changes nothing gives the picture back
+    region = paste_back_region(picture, render, edited, feather=0, reshape=reshape)
+    np.testing.assert_array_equal(region, pasted)
+    same = paste_back(picture, box, render, render, reshape=reshape)
+    np.testing.assert_array_equal(same, picture)
+    # feathered at the box's edges like every paste-back
+    feathered = paste_back(picture, box, render, edited, reshape=reshape)
+    assert np.array_equal(feathered[0, 0], picture[0, 0])
+
+
+def test_a_reshape_without_a_cover_pastes_only_what_it_keeps() -> None:
+    picture, render, edited, reshape = _reshape_case(256)
+    bare = Reshape(np.zeros_like(reshape.cover), reshape.drawn, reshape.kept)
+    pasted = paste_back(picture, FaceBox(0, 0, 256, 256), render, edited, reshape=bare)
+    changed = np.any(pasted != picture, axis=2)
+    assert changed[20:30, 20:30].all() and not changed[72:, :].any()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("cover", np.zeros((32, 16), np.float32), "r x r"),
+        ("cover", np.zeros((32, 32), np.uint8), "finite floats"),
+        ("cover", np.full((32, 32), 1.5, np.float32), "0 to 1"),
+        ("drawn", np.zeros((32, 32), np.float32), r"\(32, 32, 3\)"),
+        ("drawn", np.full((32, 32, 3), 300.0, np.float32), "0 to 255"),
+        ("drawn", np.full((32, 32, 3), np.nan, np.float32), "finite"),
+        ("kept", np.zeros((16, 16), np.float32), r"\(32, 32\)"),
+        ("kept", np.full((32, 32), -0.5, np.float32), "0 to 1"),
+        ("kept", [[0.0]], r"\(32, 32\)"),
+    ],
+)
+def test_a_bad_reshape_is_refused(field: str, value: object, message: str) -> None:
+    fields = {
+        "cover": np.zeros((32, 32), np.float32),
+        "drawn": np.zeros((32, 32, 3), np.float32),
+        "kept": np.zeros((32, 32), np.float32),
+    }
+    fields[field] = value  # type: ignore[assignment]
+    with pytest.raises(ValueError, match=message):
+        Reshape(**fields)
+
+
+def test_paste_back_refuses_a_reshape_of_another_size() -> None:
+    picture, render, edited, _ = _hair_over_stripes(64)
+    small = Reshape(
+        np.zeros((16, 16), np.float32),
+        np.zeros((16, 16, 3), np.float32),
+        np.zeros((16, 16), np.float32),
+    )
+    with pytest.raises(ValueError, match="16 px"):
+        paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, reshape=small)
+    with pytest.raises(ValueError, match="Reshape"):
+        paste_back_region(picture, render, edited, reshape="longer")  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from nfe_core.models.segmenter import (
     confine,
     match_regions,
     redrawn,
+    reshaped,
     to_palette,
 )
 from nfe_core.pipeline import (
@@ -42,6 +43,7 @@ from nfe_core.pipeline import (
     recolour_map,
     redrawn_map,
     render,
+    reshape_map,
     seer,
 )
 from nfe_core.sampling import pixels_to_images
@@ -163,6 +165,61 @@ def test_redrawn_says_where_the_edit_drew_another_region() -> None:
     )
     with pytest.raises(ValueError, match="differ"):
         redrawn(net, before, before[..., :16])
+
+
+def _lengths(hair_to: int, value: float) -> torch.Tensor:
+    """A 32 px image of background (-0.5) with hair of ``value`` on its left ``hair_to``
+    columns (BrightIsHair sees it)."""
+    image = torch.full((1, 3, 32, 32), -0.5)
+    image[..., :hair_to] = value
+    return image
+
+
+def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> None:
+    """Longer hair covers the picture where neither it nor the unedited render had hair, in
+    the picture's hair colour (hair colour colours the hair, and is not edited); shorter hair
+    uncovers the picture's hair and its outline, drawn in the picture's background colour; the
+    difference is kept to the picture's hair."""
+    owners = (("hair_color", ("hair",)), ("hair_length", ("hair",)), ("glasses", ("skin",)))
+    net = BrightIsHair(
+        SegmenterConfig(32, REGIONS, owners, channels=(8, 8, 16), recolours=[["hair_color", 0]])
+    )
+    picture, before = _lengths(8, 0.6), _lengths(8, 0.5)  # the render's hair a little darker
+    longer = _lengths(16, 0.9)
+    found = reshaped(net, picture, before, longer, ["hair_length"])
+    assert found is not None
+    cover, drawn, kept = (x[0].numpy() for x in found)
+    assert cover.shape == kept.shape == (32, 32) and drawn.shape == (3, 32, 32)
+    assert cover[:, 9:15].min() > 0.99  # the new hair
+    assert cover[:, :7].max() < 0.01 and cover[:, 17:].max() < 0.01
+    picture_hair = (0.6 + 1) * 127.5
+    np.testing.assert_allclose(drawn[:, :, :16], picture_hair, atol=0.5)  # not the render's
+    np.testing.assert_allclose(drawn[:, :, 17:], (-0.5 + 1) * 127.5, atol=0.5)
+    np.testing.assert_array_equal(kept, (picture[0, 0] > 0).float().numpy())
+    # edited together with hair colour: the hair keeps the render's colours
+    both = reshaped(net, picture, before, longer, ["hair_length", "hair_color"])
+    assert both is not None
+    np.testing.assert_allclose(both.drawn[0, :, :, 9:15], (0.9 + 1) * 127.5, atol=0.5)
+    # shorter: the removed hair and the pixel of outline beyond it are covered
+    shorter = reshaped(net, picture, before, _lengths(4, 0.5), ["hair_length"])
+    assert shorter is not None
+    assert shorter.cover[0, :, 5:8].min() > 0.9 and shorter.cover[0, :, 8].min() > 0.5
+    assert shorter.cover[0, :, :3].max() < 0.01
+    assert shorter.cover[0, :, 11:].max() < 0.01
+    np.testing.assert_allclose(shorter.drawn[0, :, :, 4:9], (-0.5 + 1) * 127.5, atol=0.5)
+    # the unedited render's regions may be given (one segmenter pass fewer): the same
+    given = reshaped(net, picture, before, longer, ["hair_length"], net.probabilities(before))
+    assert given is not None and torch.allclose(given.cover, found.cover)
+    # none: for edits that keep shapes, tint the skin, have no regions or too few pixels
+    assert reshaped(net, picture, before, longer, ["hair_color"]) is None
+    spilling = SegmenterConfig(32, REGIONS, owners, spills=[["hair_length", ["skin"]]])
+    assert reshaped(BrightIsHair(spilling), picture, before, longer, ["hair_length"]) is None
+    assert reshaped(net, picture, before, longer, ["mouth"]) is None
+    assert reshaped(net, picture, before, longer, []) is None
+    assert reshaped(net, picture, before, longer, ["hair_length"], minimum=32 * 17) is None
+    assert reshaped(net, picture, before, longer, ["hair_length"], minimum=32 * 15) is not None
+    with pytest.raises(ValueError, match="differ"):
+        reshaped(net, picture, before, longer[..., :16], ["hair_length"])
 
 
 def test_recolours_are_read_back_and_checked() -> None:
@@ -633,6 +690,41 @@ def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle
     saved = compose(picture, face, rendered.image, rendered.redrawn)
     plain = compose(picture, face, rendered.image)
     assert not np.array_equal(np.asarray(saved.rgb), np.asarray(plain.rgb))
+
+
+def test_a_shape_edit_is_cut_out_of_the_picture(bundles: dict[str, Bundle]) -> None:
+    """Command line, batch and app paste an edit that changes shapes (here hair colour, which
+    this segmenter's config does not call a recolour) as a reshape of the picture, not the
+    redrawn map; the app's saved picture is the command line's."""
+    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(config()))
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    picture = Picture(rgb=Image.fromarray(pixels))
+    box = FaceBox(0, 0, 40, 40)
+    inverted = invert_picture(bundle, picture, box, steps=2, tune_steps=0)
+    edits = parse_edits(["hair_color:blue=+3"])
+    edited = edit_inverted(bundle, inverted, edits)
+    assert edited.reshape is not None and edited.redrawn is None and edited.recolour is None
+    expected = reshape_map(bundle, inverted.crop, inverted.reconstruction, edited.render, edits)
+    assert expected is not None
+    np.testing.assert_allclose(edited.reshape.cover, expected.cover, atol=1e-6)
+    np.testing.assert_allclose(edited.reshape.drawn, expected.drawn, atol=1e-4)
+    cut = np.asarray(paste(picture, inverted, edited.render, reshape=edited.reshape).rgb)
+    assert not np.array_equal(cut, np.asarray(paste(picture, inverted, edited.render).rgb))
+    # the app: given the crop its render carries the reshape; without one (a generated
+    # face), the redrawn map
+    model = EditorModel(bundle)
+    face = model.invert(picture, box, steps=2, tune_steps=0)
+    rendered = model.render(face, edits, crop=inverted.crop)
+    assert rendered.reshape is not None and rendered.redrawn is None
+    saved = compose(picture, face, rendered.image, reshape=rendered.reshape)
+    same = paste(picture, inverted, rendered.image, reshape=rendered.reshape)
+    np.testing.assert_array_equal(np.asarray(saved.rgb), np.asarray(same.rgb))
+    assert model.render(face, edits).reshape is None
+    # too few pixels of the edited regions: the difference, with the redrawn map
+    small = dataclasses.replace(bundle, segmenter=segmenter_sure_of("background"))
+    crop = inverted.crop
+    before = inverted.reconstruction
+    assert reshape_map(small, crop, before, edited.render, edits) is None
 
 
 def test_colour_maps_fit_each_regions_change_of_colour() -> None:
