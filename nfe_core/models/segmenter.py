@@ -529,8 +529,10 @@ def reshaped(
     tips were orange streaks over the shirt, and the removed hair stayed as a ghost of its
     outline.
 
-    ``kept``: the edited attributes' regions in the picture, where the difference of the
-    renders is still pasted (nowhere else: the GAN's soft strands tinted the shirt beside them)."""
+    ``kept``: the edited attributes' regions in the picture, less those whose colours
+    ``drawn`` takes from the picture (a length edit leaves the hair the artist drew as it
+    was), where the difference of the renders is still pasted (nowhere else: the GAN's soft
+    strands tinted the shirt beside them)."""
     attributes = list(attributes)
     owned, spills = segmenter.config.owned, dict(segmenter.config.spills)
     if not attributes or any(a not in owned or a in spills for a in attributes):
@@ -571,7 +573,8 @@ def reshaped(
     drawn = _in_picture_colours(
         *pixels, p_pic[:, mapped], p_before[:, mapped], p_after[:, mapped], 1 - cover
     )
-    kept = p_pic[:, own].sum(dim=1).clamp(0, 1)
+    changed = [k for k in own if names[k] not in coloured]
+    kept = p_pic[:, changed].sum(dim=1).clamp(0, 1)
     # far pixels are exactly none: the picture keeps its values, the paste-back its window
     cover, kept = (torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept))
     return Reshaped(cover, drawn, kept)

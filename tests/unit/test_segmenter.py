@@ -179,7 +179,7 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     """Longer hair covers the picture where neither it nor the unedited render had hair, in
     the picture's hair colour (hair colour colours the hair, and is not edited); shorter hair
     uncovers the picture's hair and its outline, drawn in the picture's background colour; the
-    difference is kept to the picture's hair."""
+    picture's own hair keeps its pixels, unless the hair colour is edited too."""
     owners = (("hair_color", ("hair",)), ("hair_length", ("hair",)), ("glasses", ("skin",)))
     net = BrightIsHair(
         SegmenterConfig(32, REGIONS, owners, channels=(8, 8, 16), recolours=[["hair_color", 0]])
@@ -195,11 +195,13 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     picture_hair = (0.6 + 1) * 127.5
     np.testing.assert_allclose(drawn[:, :, :16], picture_hair, atol=0.5)  # not the render's
     np.testing.assert_allclose(drawn[:, :, 17:], (-0.5 + 1) * 127.5, atol=0.5)
-    np.testing.assert_array_equal(kept, (picture[0, 0] > 0).float().numpy())
-    # edited together with hair colour: the hair keeps the render's colours
+    assert not kept.any()  # the picture's hair stays as it was drawn
+    # edited together with hair colour: the hair keeps the render's colours, and the
+    # difference is pasted on the picture's hair
     both = reshaped(net, picture, before, longer, ["hair_length", "hair_color"])
     assert both is not None
     np.testing.assert_allclose(both.drawn[0, :, :, 9:15], (0.9 + 1) * 127.5, atol=0.5)
+    np.testing.assert_array_equal(both.kept[0].numpy(), (picture[0, 0] > 0).float().numpy())
     # shorter: the removed hair and the pixel of outline beyond it are covered
     shorter = reshaped(net, picture, before, _lengths(4, 0.5), ["hair_length"])
     assert shorter is not None
