@@ -519,15 +519,17 @@ def reshaped(
 
     ``drawn``: ``after`` with each region's colours made the picture's: per region, its
     mean colour near each pixel in the picture (within about :data:`DRAWN_REACH` of the
-    side; the region's mean where the picture has none near) plus the render's shading, the
-    pixel's distance from the region's local mean in ``after`` along the direction its
-    colours vary most in ``before``, scaled to the picture's variation along its own (times
-    :data:`DRAWN_SHADING`). The edited attributes' own regions keep ``after``'s colours
-    unless the config's ``recolours`` name another attribute, not edited, that colours them
-    (hair length's hair: hair colour's). The GAN draws long hair's tips orange and the
-    background behind shorter hair in its own blurred colours; pasted as a difference the
-    tips were orange streaks over the shirt, and the removed hair stayed as a ghost of its
-    outline.
+    side; the region's mean where the picture has none near), and in the grown regions plus
+    the render's shading, the pixel's distance from the region's local mean in ``after``
+    along the direction its colours vary most in ``before``, scaled to the picture's
+    variation along its own (times :data:`DRAWN_SHADING`). The edited attributes' own
+    regions keep ``after``'s colours unless the config's ``recolours`` name another
+    attribute, not edited, that colours them (hair length's hair: hair colour's). Grown
+    pixels show only the grown regions and removed ones only the others, and both reach a
+    few pixels beyond the cover, so that its cut is the hair's edge. The GAN draws long
+    hair's tips orange and the background behind shorter hair in its own blurred colours;
+    pasted as a difference the tips were orange streaks over the shirt, and the removed hair
+    stayed as a ghost of its outline.
 
     ``kept``: the edited attributes' regions in the picture, less those whose colours
     ``drawn`` takes from the picture (a length edit leaves the hair the artist drew as it
@@ -563,16 +565,26 @@ def reshaped(
     grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1)
     gone = (torch.minimum(pc, pb) - pa).clamp(0, 1)
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
-    cover = _blurred((grown + gone).clamp(0, 1), COVER_BLUR).clamp(0, 1)
+    changes = (grown + gone).clamp(0, 1)
+    cover = _blurred(changes, COVER_BLUR).clamp(0, 1)
     pixels = [(x.float() + 1) * 127.5 for x in (picture, before, after)]
     # the colours of a region the edit draws are the picture's where the config says which
     # attribute colours it (hair: hair colour) and that one is not edited too
     coloured = {r for a in recolours if a not in attributes for r in owned[a]}
     drawn_own = {r for a in attributes for r in owned[a]}
-    mapped = [k for k, name in enumerate(names) if name not in drawn_own or name in coloured]
-    drawn = _in_picture_colours(
-        *pixels, p_pic[:, mapped], p_before[:, mapped], p_after[:, mapped], 1 - cover
-    )
+    mapped = [name not in drawn_own or name in coloured for name in names]
+    # what shorter hair uncovers takes the picture's colours near it and not the render's
+    # shading: there the GAN draws a halo of the hair it removed
+    shading = [DRAWN_SHADING if k in shape else 0.0 for k in range(len(names))]
+    colours = _in_picture_colours(*pixels, p_pic, p_before, p_after, 1 - cover, mapped, shading)
+    others = [k for k in range(len(names)) if k not in shape]
+    # grown pixels show the grown regions only, removed ones the others: so the hair's edge
+    # is where the cover cuts it, not a blend of hair and page a render pixel wide
+    grown_share = grown / (grown + gone).clamp_min(1e-6)
+    grown_colours = _mixed(colours, p_after, shape, pixels[2])
+    uncovered = _mixed(colours, p_after, others, pixels[2])
+    drawn = uncovered + grown_share * (grown_colours - uncovered)
+    drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
     changed = [k for k in own if names[k] not in coloured]
     kept = p_pic[:, changed].sum(dim=1).clamp(0, 1)
     # far pixels are exactly none: the picture keeps its values, the paste-back its window
@@ -588,14 +600,20 @@ def _in_picture_colours(
     p_before: Tensor,
     p_after: Tensor,
     free: Tensor,
+    mapped: list[bool],
+    shading: list[float],
 ) -> Tensor:
-    """:func:`reshaped`'s ``drawn``: ``after`` (N, 3, R, R, pixel units) with the colours of
-    K regions (probabilities (N, K, R, R) in each image) made ``picture``'s; ``free`` (N, 1,
-    R, R): where the picture's own colours may be sampled (outside the cover)."""
+    """:func:`reshaped`'s colours per region: (N, K, 3, R, R) in pixel units, ``after`` (N, 3,
+    R, R) made ``picture``'s in each region ``mapped`` says (and shown in both the picture and
+    ``before``, probabilities (N, K, R, R) in each image), ``after`` itself in the others;
+    ``free`` (N, 1, R, R): where the picture's own colours may be sampled (outside the
+    cover); ``shading``: per region, the share of the picture's variation the render's
+    shading is drawn at."""
     reach = DRAWN_REACH * picture.shape[-1]
     both = p_pic * p_before  # the pixels both show a region at: its colours compared there
-    sure = (both > 0.25).float() * both
+    sure = (both > 0.8).float() * both  # its inside: an edge pixel mixes in its neighbour
     enough = sure.sum(dim=(2, 3)) >= _MIN_MATCH  # (N, K)
+    enough &= torch.tensor(mapped, device=enough.device)
     axis_p, spread_p = _colour_axis(picture, sure)  # (N, K, 3), (N, K)
     axis_r, spread_r = _colour_axis(before, sure)
     weight_p = p_pic * free
@@ -614,12 +632,34 @@ def _in_picture_colours(
         / _blurred(p_after, reach).clamp_min(1e-6)[:, :, None]
     )
     shade = torch.einsum("nkchw,nkc->nkhw", after[:, None] - local_r, axis_r)
-    shade = shade * (DRAWN_SHADING * spread_p / spread_r.clamp_min(1.0))[..., None, None]
+    gain = torch.tensor(shading, device=spread_p.device) * spread_p / spread_r.clamp_min(1.0)
+    shade = shade * gain[..., None, None]
+    shade = shade * (2 * p_after).clamp(max=1)  # a pixel half another region: its shading
     colours = base + shade[:, :, None] * axis_p[..., None, None]  # (N, K, 3, R, R)
-    weight = p_after * enough[..., None, None].float()
-    total = weight.sum(dim=1, keepdim=True)
-    mixed = torch.einsum("nkhw,nkchw->nchw", weight, colours)
-    return (mixed + (1 - total).clamp_min(0) * after).clamp(0, 255)
+    own = after[:, None].expand_as(colours)
+    return torch.where(enough[..., None, None, None], colours, own).clamp(0, 255)
+
+
+def _mixed(colours: Tensor, p: Tensor, channels: list[int], fallback: Tensor) -> Tensor:
+    """The colours (N, K, 3, R, R) of ``channels`` mixed by their probabilities ``p`` (N, K,
+    R, R) normalised over those channels: (N, 3, R, R); ``fallback`` where none shows."""
+    if not channels:
+        return fallback
+    weight = p[:, channels]
+    total = weight.sum(dim=1)
+    mixed = torch.einsum("nkhw,nkchw->nchw", weight, colours[:, channels])
+    mixed = mixed / total.clamp_min(1e-6)[:, None]
+    return torch.where(total[:, None] > 1e-3, mixed, fallback)
+
+
+def _spread_out(drawn: Tensor, inside: Tensor) -> Tensor:
+    """``drawn`` (N, 3, R, R) with the pixels outside ``inside`` (N, 1, R, R, 0 or 1) taking
+    the colours of the inside pixels near them: an enlargement of it then keeps the inside's
+    colours up to the cover's edge instead of blending in what lies beyond."""
+    share = _blurred(inside, 1.5)
+    near = _blurred(drawn * inside, 1.5) / share.clamp_min(1e-6)
+    outside = (inside == 0) & (share > 1e-3)
+    return torch.where(outside, near, drawn)
 
 
 def _colour_axis(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
