@@ -67,6 +67,9 @@ Gaussian of this share of the side (3.2 px at 64 px), so a gradient background s
 DRAWN_SHADING = 0.7
 """The render's shading is drawn at this share of the picture's variation: the GAN's strands
 at 64 px, enlarged, are mostly noise."""
+DRAWN_SHADING_BLUR = 1.0
+"""...and taken from the render blurred by this many render pixels (a Gaussian's sigma): its
+broad light and shade, without the strands' mottle."""
 REDRAWN_TO = 0.6
 """From this share on, :func:`redrawn` says 1 (smoothstep between). On the 8 drawn pictures of
 benchmarks/bench_drawn_edits.py, 0..1 without the ramp kept the other attributes on 44 of 48
@@ -520,9 +523,10 @@ def reshaped(
     ``drawn``: ``after`` with each region's colours made the picture's: per region, its
     mean colour near each pixel in the picture (within about :data:`DRAWN_REACH` of the
     side; the region's mean where the picture has none near), and in the grown regions plus
-    the render's shading, the pixel's distance from the region's local mean in ``after``
-    along the direction its colours vary most in ``before``, scaled to the picture's
-    variation along its own (times :data:`DRAWN_SHADING`). The edited attributes' own
+    the render's shading, the pixel's distance (blurred by :data:`DRAWN_SHADING_BLUR`) from
+    the region's local mean in ``after`` along the direction its colours vary most in
+    ``before``, scaled to the picture's variation along its own (times
+    :data:`DRAWN_SHADING`). The edited attributes' own
     regions keep ``after``'s colours unless the config's ``recolours`` name another
     attribute, not edited, that colours them (hair length's hair: hair colour's). Grown
     pixels show only the grown regions and removed ones only the others, and both reach a
@@ -631,7 +635,8 @@ def _in_picture_colours(
         local_r.unflatten(1, (p_after.shape[1], 3))
         / _blurred(p_after, reach).clamp_min(1e-6)[:, :, None]
     )
-    shade = torch.einsum("nkchw,nkc->nkhw", after[:, None] - local_r, axis_r)
+    smooth = _blurred(after, DRAWN_SHADING_BLUR)  # the GAN's strands enlarged are noise
+    shade = torch.einsum("nkchw,nkc->nkhw", smooth[:, None] - local_r, axis_r)
     gain = torch.tensor(shading, device=spread_p.device) * spread_p / spread_r.clamp_min(1.0)
     shade = shade * gain[..., None, None]
     shade = shade * (2 * p_after).clamp(max=1)  # a pixel half another region: its shading
