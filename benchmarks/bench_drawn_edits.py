@@ -1,6 +1,6 @@
 """Class edits on pictures the size of an illustration, as the app and ``nfe edit`` make them.
 
-    python benchmarks/bench_drawn_edits.py [--model BUNDLE] [--pictures 8]
+    python benchmarks/bench_drawn_edits.py [--model BUNDLE] [--pictures 8 | --seeds S ...]
                                            [--targets hair_color=pink ...] [--threads 2]
                                            [--show sheet.png]
 
@@ -59,6 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="bundle (default: the default)")
     parser.add_argument("--pictures", type=int, default=8, help="pictures (seeds 1..N)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=None, metavar="S", help="these pictures instead"
+    )
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--show", type=Path, default=None, metavar="PNG", help="write a sheet")
@@ -76,12 +79,13 @@ def main() -> None:
         found = read_labels(judge, pixels_to_images(pixels[None]), batch_size=1)
         return {name: classes[name][int(index)] for name, index in found.items()}
 
+    seeds = args.seeds or list(range(1, args.pictures + 1))
     targets = [t.partition("=") for t in args.targets]
     tally = {t: np.zeros(4, dtype=int) for t in args.targets}  # hit, kept; render, pasted
-    print(f"# {bundle.name} ({bundle.resolution} px), {args.pictures} drawn pictures")
+    print(f"# {bundle.name} ({bundle.resolution} px), {len(seeds)} drawn pictures")
     sheet: list[np.ndarray] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(1, args.pictures + 1):
+        for seed in seeds:
             picture = load_image(make_picture(Path(tmp) / f"{seed}.png", seed))
             cells = [crop_face(np.asarray(picture.rgb), box, SHOW_CELL)]
             inverted = invert_picture(bundle, picture, box)
@@ -113,7 +117,7 @@ def main() -> None:
     if args.show is not None:
         Image.fromarray(np.concatenate(sheet, axis=0)).save(args.show)
         print(f"wrote {args.show}: per row the face box as drawn, then " + ", ".join(args.targets))
-    n = args.pictures
+    n = len(seeds)
     print("\n| target | reached: render / pasted | others kept: render / pasted |")
     print("|---|---|---|")
     for text, (hit_r, kept_r, hit_p, kept_p) in tally.items():

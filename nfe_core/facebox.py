@@ -88,6 +88,19 @@ GUIDE_FLOOR = 0.02
 COVER_STEEPNESS = 8.0
 """A :class:`Reshape`'s cover, enlarged to the box, goes from 0 to 1 over this fraction of its
 range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
+PAGE_SURE = 0.95
+"""A box pixel whose crop pixel shows the page with at least this share (enlarged) is page to
+copy from: not the anti-aliased edge of the hair or the shirt."""
+PAGE_SEARCH_SIDE = 128
+"""The longest side the box is shrunk to when looking for the shift the page repeats by."""
+PAGE_MIN_SHIFT = 3
+"""...of at least this many pixels at that size (shorter ones match any page)."""
+PAGE_SHIFT_COST = 0.05
+"""A longer shift must match better by this much (squared levels) per pixel of it: a plain
+page is continued from next door, a gradient along itself rather than across."""
+PAGE_MATCH = 8.0
+"""A page that matches itself shifted no better than this (root mean squared levels per
+channel) does not repeat (a drawn landscape): the cover keeps the drawn colours there."""
 _MAX_FEATHER = 0.5
 _RESAMPLE = Image.Resampling.LANCZOS
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -177,11 +190,18 @@ class Reshape:
     ghost of its outline (benchmarks/bench_drawn_edits.py --show). The paste-back enlarges
     ``cover`` and cuts it along its middle (:data:`COVER_STEEPNESS`): crisp edges.
 
+    Where the cover uncovers the page (shorter hair), the picture's own page is continued
+    into it when it repeats (:func:`_page_fill`: a plain colour, a gradient, stripes, dots):
+    the GAN's drawing there was a flat patch of the page's mean colour.
+
     Attributes:
         cover: r x r float32 in 0..1: where ``drawn`` covers the picture.
         drawn: r x r x 3 float32, pixel units (0..255): what covers it.
         kept: r x r float32 in 0..1: the share of the renders' difference pasted at each
             render pixel outside the cover.
+        page: None, or r x r float32 in 0..1: how surely each crop pixel shows the page.
+        uncovered: None (with ``page``), or r x r float32 in 0..1: the share of the cover
+            that shows the page, filled from the picture's page where it repeats.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -190,6 +210,8 @@ class Reshape:
     cover: np.ndarray
     drawn: np.ndarray
     kept: np.ndarray
+    page: np.ndarray | None = None
+    uncovered: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         cover = self.cover
@@ -201,7 +223,11 @@ class Reshape:
         ):
             shape = getattr(cover, "shape", type(cover).__name__)
             raise ValueError(f"reshape: cover must be an r x r array, got {shape}")
-        for name, bounds in (("cover", (0.0, 1.0)), ("drawn", (0.0, 255.0)), ("kept", (0.0, 1.0))):
+        if (self.page is None) != (self.uncovered is None):
+            raise ValueError("reshape: page and uncovered come together")
+        fields = ["cover", "drawn", "kept"] + ([] if self.page is None else ["page", "uncovered"])
+        for name in fields:
+            bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
             want = cover.shape + ((3,) if name == "drawn" else ())
             if not isinstance(value, np.ndarray) or value.shape != want:
@@ -587,9 +613,89 @@ def _reshaped(
         ],
         axis=2,
     )
+    if reshape.page is not None and reshape.uncovered is not None and reshape.uncovered.any():
+        uncovered = _resize_window(reshape.uncovered, width, height, window) > 0.5
+        target = np.zeros((height, width), bool)
+        target[y0:y1, x0:x1] = uncovered & (cover > 0)
+        page = _resize_difference(
+            reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
+        )
+        source = page[:, :, 0] > PAGE_SURE
+        source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
+        filled, done = _page_fill(region, source, target)
+        drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
     part = picture[y0:y1, x0:x1]
     part += cover[:, :, None] * (drawn - part)
     return picture
+
+
+def _page_fill(
+    region: np.ndarray, source: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The picture's page continued into ``target`` (H x W bool) from ``source`` (H x W bool,
+    where ``region``, the box's pixels, surely shows the page): the shift the page repeats
+    by (:func:`_page_shift`; none: nothing filled), and each target pixel takes the first
+    source pixel one, two, ... shifts away on either side. Returns the colours (H x W x 3
+    float32) and where they were found (H x W bool)."""
+    height, width = target.shape
+    filled = np.zeros((height, width, 3), np.float32)
+    done = np.zeros((height, width), bool)
+    shift = _page_shift(region, source)
+    if shift is None:
+        return filled, done
+    dy, dx = shift
+    ty, tx = np.nonzero(target)
+    for k in range(1, int(np.ceil(max(height, width) / np.hypot(dy, dx))) + 1):
+        for sign in (1, -1):
+            left = np.flatnonzero(~done[ty, tx])
+            if not len(left):
+                return filled, done
+            y, x = ty[left] + sign * k * dy, tx[left] + sign * k * dx
+            inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+            left, y, x = left[inside], y[inside], x[inside]
+            good = source[y, x]
+            filled[ty[left[good]], tx[left[good]]] = region[y[good], x[good]]
+            done[ty[left[good]], tx[left[good]]] = True
+    return filled, done
+
+
+def _page_shift(region: np.ndarray, source: np.ndarray) -> tuple[int, int] | None:
+    """The shift (dy, dx; box pixels) by which the picture's page (``source``, H x W bool,
+    in ``region``) repeats itself: over the box shrunk to :data:`PAGE_SEARCH_SIDE`, the
+    shift of at least :data:`PAGE_MIN_SHIFT` pixels whose mean squared colour difference
+    between the page and the page shifted (over at least a fifth of it) plus
+    :data:`PAGE_SHIFT_COST` per pixel of shift is least (a plain page: the shortest; a
+    gradient: along it; stripes and dots: their period). Found for all shifts at once as
+    correlations (FFT). None when the page does not repeat to within
+    :data:`PAGE_MATCH` levels, or there is too little of it."""
+    height, width = source.shape
+    scale = max(1.0, max(height, width) / PAGE_SEARCH_SIDE)
+    w, h = max(1, round(width / scale)), max(1, round(height / scale))
+    colours = np.asarray(Image.fromarray(region).resize((w, h), Image.Resampling.BOX), np.float64)
+    shrunk = Image.fromarray(source.astype(np.float32)).resize((w, h), Image.Resampling.BOX)
+    mask = (np.asarray(shrunk) > 0.99).astype(np.float64)
+    if mask.sum() < 16:
+        return None
+
+    def correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """sum over x of a(x) b(x + d), for every shift d (2h - 1 x 2w - 1, d = 0 centred)."""
+        spectrum = np.conj(np.fft.rfft2(a, (2 * h, 2 * w))) * np.fft.rfft2(b, (2 * h, 2 * w))
+        return np.fft.fftshift(np.fft.irfft2(spectrum, (2 * h, 2 * w)))[1:, 1:]
+
+    power = (colours**2).sum(axis=2) * mask
+    overlap = correlate(mask, mask)
+    apart = correlate(power, mask) + correlate(mask, power)
+    for c in range(3):
+        apart -= 2 * correlate(colours[:, :, c] * mask, colours[:, :, c] * mask)
+    ys, xs = np.mgrid[-(h - 1) : h, -(w - 1) : w]
+    length = np.hypot(ys, xs)
+    usable = (overlap >= 0.2 * mask.sum()) & (length >= PAGE_MIN_SHIFT)
+    error = np.maximum(apart, 0.0) / np.maximum(overlap, 1e-6) / 3.0  # per channel
+    score = np.where(usable, error + PAGE_SHIFT_COST * length, np.inf)
+    best = np.unravel_index(np.argmin(score), score.shape)
+    if not np.isfinite(score[best]) or error[best] > PAGE_MATCH**2:
+        return None
+    return round(ys[best] * height / h), round(xs[best] * width / w)
 
 
 def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:

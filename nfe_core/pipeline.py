@@ -425,6 +425,8 @@ def reshape_map(
         cover=found.cover[0].float().cpu().numpy().copy(),
         drawn=found.drawn[0].permute(1, 2, 0).float().cpu().numpy().copy(),
         kept=found.kept[0].float().cpu().numpy().copy(),
+        page=found.page[0].float().cpu().numpy().copy(),
+        uncovered=found.uncovered[0].float().cpu().numpy().copy(),
     )
 
 

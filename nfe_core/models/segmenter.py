@@ -53,6 +53,9 @@ most 1): at 64 px the segmenter gives an iris's rim pixels 0.3-0.5. On 300 sampl
 the default model (judged, eye colour targets, the rest kept) 1 reached the target on 0.843,
 2 on 0.887, others kept on 0.86 either way (0.713 and 0.863 without the palette)."""
 _PALETTE_GAIN = (0.3, 2.0)  # the least and most a face's spread of colours is scaled by
+PAGE_REGION = "background"
+"""The region that is the page behind the face: what shorter hair uncovers of it,
+:func:`reshaped` marks for the paste-back to fill with the picture's own page."""
 REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
@@ -490,11 +493,16 @@ class Reshaped(NamedTuple):
     """:func:`reshaped`'s answer, per image: where the edit drew or removed a part of the
     picture (``cover``, (N, R, R) in 0..1), the edited render in the picture's colours to draw
     there (``drawn``, (N, 3, R, R) in pixel units, 0..255), and where the renders' difference
-    still applies (``kept``, (N, R, R) in 0..1: the picture's own regions of the edit)."""
+    still applies (``kept``, (N, R, R) in 0..1: the picture's own regions of the edit); the
+    picture's page (:data:`PAGE_REGION`, ``page``) and the part of the cover that shows the
+    page where the edit removed something (``uncovered``), for the paste-back to fill with
+    the picture's own page (both (N, R, R) in 0..1; zeros without such a region)."""
 
     cover: Tensor
     drawn: Tensor
     kept: Tensor
+    page: Tensor
+    uncovered: Tensor
 
 
 @torch.no_grad()
@@ -569,6 +577,11 @@ def reshaped(
     grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1)
     gone = (torch.minimum(pc, pb) - pa).clamp(0, 1)
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
+    if PAGE_REGION in names:
+        page = p_pic[:, names.index(PAGE_REGION)]
+        uncovered = gone[:, 0] * p_after[:, names.index(PAGE_REGION)]
+    else:
+        page = uncovered = torch.zeros_like(gone[:, 0])
     changes = (grown + gone).clamp(0, 1)
     cover = _blurred(changes, COVER_BLUR).clamp(0, 1)
     pixels = [(x.float() + 1) * 127.5 for x in (picture, before, after)]
@@ -586,14 +599,16 @@ def reshaped(
     # is where the cover cuts it, not a blend of hair and page a render pixel wide
     grown_share = grown / (grown + gone).clamp_min(1e-6)
     grown_colours = _mixed(colours, p_after, shape, pixels[2])
-    uncovered = _mixed(colours, p_after, others, pixels[2])
-    drawn = uncovered + grown_share * (grown_colours - uncovered)
+    behind = _mixed(colours, p_after, others, pixels[2])
+    drawn = behind + grown_share * (grown_colours - behind)
     drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
     changed = [k for k in own if names[k] not in coloured]
     kept = p_pic[:, changed].sum(dim=1).clamp(0, 1)
     # far pixels are exactly none: the picture keeps its values, the paste-back its window
-    cover, kept = (torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept))
-    return Reshaped(cover, drawn, kept)
+    cover, kept, uncovered = (
+        torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept, uncovered)
+    )
+    return Reshaped(cover, drawn, kept, page.clamp(0, 1), uncovered.clamp(0, 1))
 
 
 def _in_picture_colours(

@@ -733,3 +733,66 @@ def test_paste_back_refuses_a_reshape_of_another_size() -> None:
         paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, reshape=small)
     with pytest.raises(ValueError, match="Reshape"):
         paste_back_region(picture, render, edited, reshape="longer")  # type: ignore[arg-type]
+
+
+def _page_with_hair(page: np.ndarray) -> tuple[np.ndarray, np.ndarray, Reshape, np.ndarray]:
+    """``page`` (256 px) with a block of brown hair over its middle, its render, the reshape
+    of an edit that removes the hair (the block covered, drawn grey, marked as uncovered
+    page) and the edited render."""
+    picture = page.copy()
+    picture[64:192, 96:160] = (110, 70, 50)
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
+    block = np.zeros((32, 32), np.float32)
+    block[8:24, 12:20] = 1.0
+    reshape = Reshape(
+        cover=block,
+        drawn=np.full((32, 32, 3), 128.0, np.float32),
+        kept=np.zeros((32, 32), np.float32),
+        page=1.0 - block,
+        uncovered=block,
+    )
+    edited = render.copy()
+    edited[8:24, 12:20] = 128.0
+    return picture, render, reshape, edited
+
+
+@pytest.mark.parametrize("kind", ["stripes", "gradient", "plain"])
+def test_shorter_hair_uncovers_the_pictures_own_page(kind: str) -> None:
+    """Where the edit removes hair from a page that repeats itself (stripes, a gradient, one
+    colour), the page is continued into the hole from the picture, not drawn in the render's
+    flat colour."""
+    ys, xs = np.mgrid[:256, :256]
+    if kind == "stripes":
+        stripes = (((xs + ys) // 12) % 2 == 0)[:, :, None]
+        page = np.where(stripes, (215, 180, 200), (150, 130, 160)).astype(np.uint8)
+    elif kind == "gradient":
+        page = np.stack([ys * 0.5 + 60, ys * 0.3 + 100, 200 + 0 * ys], axis=2).astype(np.uint8)
+    else:
+        page = np.full((256, 256, 3), (167, 187, 181), np.uint8)
+    picture, render, reshape, edited = _page_with_hair(page)
+    pasted = paste_back(
+        picture, FaceBox(0, 0, 256, 256), render, edited, feather=0, reshape=reshape
+    )
+    hole = (slice(72, 184), slice(104, 152))  # inside the block, away from its cut edge
+    assert np.abs(pasted[hole].astype(int) - page[hole]).max() <= 1
+    # without the page maps, the drawn grey
+    bare = Reshape(reshape.cover, reshape.drawn, reshape.kept)
+    grey = paste_back(picture, FaceBox(0, 0, 256, 256), render, edited, feather=0, reshape=bare)
+    assert np.abs(grey[hole].astype(int) - 128).max() <= 1
+
+
+def test_a_page_that_does_not_repeat_is_not_copied() -> None:
+    page = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    picture, render, reshape, edited = _page_with_hair(page)
+    pasted = paste_back(
+        picture, FaceBox(0, 0, 256, 256), render, edited, feather=0, reshape=reshape
+    )
+    assert np.abs(pasted[72:184, 104:152].astype(int) - 128).max() <= 1
+
+
+def test_page_and_uncovered_come_together() -> None:
+    zeros = np.zeros((32, 32), np.float32)
+    with pytest.raises(ValueError, match="together"):
+        Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, page=zeros)
+    with pytest.raises(ValueError, match=r"uncovered must be \(32, 32\)"):
+        Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, zeros, np.zeros((16, 16)))

@@ -188,7 +188,7 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     longer = _lengths(16, 0.9)
     found = reshaped(net, picture, before, longer, ["hair_length"])
     assert found is not None
-    cover, drawn, kept = (x[0].numpy() for x in found)
+    cover, drawn, kept = (x[0].numpy() for x in (found.cover, found.drawn, found.kept))
     assert cover.shape == kept.shape == (32, 32) and drawn.shape == (3, 32, 32)
     assert cover[:, 9:15].min() > 0.99  # the new hair
     assert cover[:, :7].max() < 0.01 and cover[:, 17:].max() < 0.01
@@ -210,6 +210,12 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     assert shorter.cover[0, :, :3].max() < 0.01
     assert shorter.cover[0, :, 11:].max() < 0.01
     np.testing.assert_allclose(shorter.drawn[0, :, :, 4:9], (-0.5 + 1) * 127.5, atol=0.5)
+    # what it uncovers is the page (the background), for the paste-back to continue it
+    assert shorter.uncovered[0, :, 4:9].min() > 0.99 and shorter.uncovered[0, :, 10:].max() == 0
+    np.testing.assert_allclose(
+        shorter.page[0].numpy(), (picture[0, 0] < 0).float().numpy(), atol=1e-6
+    )
+    assert not found.uncovered.any()  # longer hair uncovers nothing
     # the unedited render's regions may be given (one segmenter pass fewer): the same
     given = reshaped(net, picture, before, longer, ["hair_length"], net.probabilities(before))
     assert given is not None and torch.allclose(given.cover, found.cover)
