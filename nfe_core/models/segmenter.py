@@ -53,6 +53,11 @@ most 1): at 64 px the segmenter gives an iris's rim pixels 0.3-0.5. On 300 sampl
 the default model (judged, eye colour targets, the rest kept) 1 reached the target on 0.843,
 2 on 0.887, others kept on 0.86 either way (0.713 and 0.863 without the palette)."""
 _PALETTE_GAIN = (0.3, 2.0)  # the least and most a face's spread of colours is scaled by
+RESHAPE_MOVED = (4.0, 12.0)
+"""A pixel the edit changed in the render by less than the first (levels, in the most changed
+channel) is not cut out by :func:`reshaped` however its regions changed, from the second on
+it is (smoothstep between): on a dark-skinned drawn picture the segmenter read the neck as
+hair after ``hair_length=short`` and a hair-brown patch was drawn over it."""
 PAGE_REGION = "background"
 """The region that is the page behind the face: what shorter hair uncovers of it,
 :func:`reshaped` marks for the paste-back to fill with the picture's own page."""
@@ -525,8 +530,9 @@ def reshaped(
 
     ``cover``: where the regions of the edited attributes that change shapes grew in
     ``after`` beyond both the picture's and ``before``'s (longer hair over the shirt), or
-    shrank in ``after`` from both (shorter hair, and the picture's outline of it), blurred
-    by :data:`COVER_BLUR` pixels for the paste-back to cut along its middle.
+    shrank in ``after`` from both (shorter hair, and the picture's outline of it), and the
+    render changed (:data:`RESHAPE_MOVED`), blurred by :data:`COVER_BLUR` pixels for the
+    paste-back to cut along its middle.
 
     ``drawn``: ``after`` with each region's colours made the picture's: per region, its
     mean colour near each pixel in the picture (within about :data:`DRAWN_REACH` of the
@@ -574,8 +580,13 @@ def reshaped(
     shown = torch.maximum(pc.sum(dim=(1, 2, 3)), pa.sum(dim=(1, 2, 3)))
     if bool((shown < minimum).all()):
         return None
-    grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1)
-    gone = (torch.minimum(pc, pb) - pa).clamp(0, 1)
+    # where the render hardly changed, a region that changed is the segmenter's doubt (brown
+    # skin read as brown hair), not a new part of the face
+    moved = (after - before).abs().amax(dim=1, keepdim=True) * 127.5
+    t = ((moved - RESHAPE_MOVED[0]) / (RESHAPE_MOVED[1] - RESHAPE_MOVED[0])).clamp(0, 1)
+    moved = t * t * (3 - 2 * t)
+    grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1) * moved
+    gone = (torch.minimum(pc, pb) - pa).clamp(0, 1) * moved
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
     if PAGE_REGION in names:
         page = p_pic[:, names.index(PAGE_REGION)]
