@@ -604,8 +604,8 @@ def _reshaped(
     x0, x1 = _window(cols[0] - 1, cols[-1] + 1, r, width)
     window = (x0, y0, x1, y1)
     cover = _resize_window(reshape.cover, width, height, window, Image.Resampling.BICUBIC)
-    t = np.clip((cover - 0.5) * COVER_STEEPNESS + 0.5, 0.0, 1.0)
-    cover = t * t * (3.0 - 2.0 * t) * mask[y0:y1, x0:x1, 0]
+    half = 0.5 / COVER_STEEPNESS
+    cover = _smoothstep(cover, 0.5 - half, 0.5 + half) * mask[y0:y1, x0:x1, 0]
     drawn = np.stack(
         [
             _resize_window(reshape.drawn[:, :, c], width, height, window, Image.Resampling.BICUBIC)
@@ -951,8 +951,13 @@ def _edge_ramp(length: int, ramp: float) -> np.ndarray:
         return np.ones(length, dtype=np.float32)
     centres = np.arange(length, dtype=np.float64) + 0.5
     distance = np.minimum(centres, length - centres)
-    t = np.clip(distance / ramp, 0.0, 1.0)
-    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+    return _smoothstep(distance, 0.0, ramp).astype(np.float32)
+
+
+def _smoothstep(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """0 up to ``low``, 1 from ``high``, a smoothstep between."""
+    t = np.clip((x - low) / (high - low), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
 def _check_renders(reconstruction: np.ndarray, other: np.ndarray, name: str = "edited") -> None:

@@ -490,7 +490,12 @@ def redrawn(
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
     p_before, p_after = _both_regions(segmenter, before, after, before_regions)
     other = 1.0 - torch.minimum(p_before, p_after).sum(dim=1)
-    t = ((other - REDRAWN_FROM) / (REDRAWN_TO - REDRAWN_FROM)).clamp(0.0, 1.0)
+    return _smoothstep(other, REDRAWN_FROM, REDRAWN_TO)
+
+
+def _smoothstep(x: Tensor, low: float, high: float) -> Tensor:
+    """0 up to ``low``, 1 from ``high``, a smoothstep between."""
+    t = ((x - low) / (high - low)).clamp(0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
@@ -582,9 +587,7 @@ def reshaped(
         return None
     # where the render hardly changed, a region that changed is the segmenter's doubt (brown
     # skin read as brown hair), not a new part of the face
-    moved = (after - before).abs().amax(dim=1, keepdim=True) * 127.5
-    t = ((moved - RESHAPE_MOVED[0]) / (RESHAPE_MOVED[1] - RESHAPE_MOVED[0])).clamp(0, 1)
-    moved = t * t * (3 - 2 * t)
+    moved = _smoothstep((after - before).abs().amax(dim=1, keepdim=True) * 127.5, *RESHAPE_MOVED)
     grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1) * moved
     gone = (torch.minimum(pc, pb) - pa).clamp(0, 1) * moved
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
