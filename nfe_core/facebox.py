@@ -19,7 +19,10 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   (hair colour) is made on the picture itself instead (a :class:`Recolour`): the regions the
   model's segmenter finds in the picture's own crop, brought to the box by the picture's
   colours, each take a colour map fitted on the renders, so every strand the artist drew
-  changes colour and keeps its shading and line work.
+  changes colour and keeps its shading and line work. An edit that changes shapes (hair
+  length) is cut out of the picture (a :class:`Reshape`): new or removed parts covered with a
+  crisp edge in the picture's own colours, the page behind removed hair continued from the
+  picture where it repeats, the picture's own hair left as it was drawn.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
 :func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
