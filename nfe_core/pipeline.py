@@ -11,8 +11,9 @@ Three steps, each a plain function on a loaded :class:`~nfe_core.bundle.Bundle`:
 3. :func:`paste` - put only the edit back into the picture (the difference between the edited
    render and the reconstruction; for an edit that only recolours, the colour change made on
    the picture's own regions, :func:`recolour_map`; for one that changes shapes, the parts
-   it draws or removes cut out of the picture, :func:`reshape_map`), keeping the picture's
-   size, alpha and ICC profile. An edit that changes nothing returns the original pixels bit for bit.
+   it draws or removes cut out of the picture, :func:`reshape_map`), keeping the
+   picture's size, alpha and ICC profile. An edit that changes nothing returns the original
+   pixels bit for bit.
 
 The networks run on the bundle's device; what comes back is numpy ``uint8`` pixels and CPU
 latents, so callers need no torch. Nothing here knows about Qt or files.
