@@ -98,11 +98,12 @@ pictures (benchmarks/bench_drawn_edits.py) against 7 with the difference pasted:
 region keeps the difference."""
 
 MIN_RESHAPE_PIXELS = 32.0
-"""The least the edited regions must show in the picture's crop or the edited render (pixels'
-weight) for :func:`reshape_map` to cut them out. An open mouth at 64 px shows on about 5,
-which cut out was a dot the judge read as open on 2 of 8 drawn pictures
-(benchmarks/bench_drawn_edits.py), against 8 with the difference pasted; the hair shows on
-700-1,000."""
+"""Edited regions that show on fewer pixels (weight) in the picture's crop and the edited
+render are cut out generously by :func:`reshape_map` (their change scaled to its peak and
+grown by a pixel): an open mouth at 64 px shows on about 5, and cut at half its probability
+it was a dot the judge read as open on 2 of 8 drawn pictures (benchmarks/bench_drawn_edits.py;
+4 scaled to its peak; 8 scaled and grown, as with the difference pasted, a red smudge over
+the chin); a bow 2 of 8 pasted as the difference, 4 cut out. The hair shows on 700-1,000."""
 
 
 class ModelNotReadyError(ValueError):
@@ -407,8 +408,9 @@ def reshape_map(
     (:func:`~nfe_core.models.segmenter.reshaped`), given the picture's ``crop`` (the face box
     at the model's size) and the unedited and edited renders (all R x R x 3 uint8). None
     (the difference is pasted, :func:`redrawn_map`) without a segmenter, for edits it
-    cannot keep to shapes (blush, glasses: they tint the skin) and for regions too small to
-    cut out (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s (:func:`unedited_regions`)."""
+    cannot keep to shapes (blush, glasses: they tint the skin); small regions are cut out
+    generously (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s
+    (:func:`unedited_regions`)."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return None

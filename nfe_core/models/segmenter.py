@@ -58,6 +58,9 @@ RESHAPE_MOVED = (4.0, 12.0)
 channel) is not cut out by :func:`reshaped` however its regions changed, from the second on
 it is (smoothstep between): on a dark-skinned drawn picture the segmenter read the neck as
 hair after ``hair_length=short`` and a hair-brown patch was drawn over it."""
+SMALL_PEAK = 0.3
+"""A small region's change is scaled to its peak when that is at least this (below, it is
+the segmenter's doubt, not a drawn part)."""
 PAGE_REGION = "background"
 """The region that is the page behind the face: what shorter hair uncovers of it,
 :func:`reshaped` marks for the paste-back to fill with the picture's own page."""
@@ -528,10 +531,12 @@ def reshaped(
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
     is made on the picture: None when an edited attribute has no regions here or spills over
-    others (blush, glasses: a tint, not a shape), when every one is one of the config's
-    ``recolours`` (they keep shapes), or when in every image the regions of the others show
-    on fewer than ``minimum`` pixels (their probabilities' sum) in both the picture and
-    ``after`` (an open mouth at 64 px: too small to cut out).
+    others (blush, glasses: a tint, not a shape), or when every one is one of the config's
+    ``recolours`` (they keep shapes). Where the regions of the others show on fewer than
+    ``minimum`` pixels (their probabilities' sum) in both the picture and ``after`` (an open
+    mouth at 64 px shows on about 5), their change is scaled to its peak (when that is at
+    least :data:`SMALL_PEAK`) and grown by a pixel before it is cut: cut at half its
+    probability, an open mouth was a dot.
 
     ``cover``: where the regions of the edited attributes that change shapes grew in
     ``after`` beyond both the picture's and ``before``'s (longer hair over the shirt), or
@@ -582,9 +587,11 @@ def reshaped(
         p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
         p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
     pc, pb, pa = (p[:, shape].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
-    shown = torch.maximum(pc.sum(dim=(1, 2, 3)), pa.sum(dim=(1, 2, 3)))
-    if bool((shown < minimum).all()):
-        return None
+    # regions too small to cut at half their probability (an open mouth at 64 px) are cut
+    # generously: their change scaled to its peak and grown by a pixel
+    small = (torch.maximum(pc.sum(dim=(1, 2, 3)), pa.sum(dim=(1, 2, 3))) < minimum)[
+        :, None, None, None
+    ]
     # where the render hardly changed, a region that changed is the segmenter's doubt (brown
     # skin read as brown hair), not a new part of the face
     moved = _smoothstep((after - before).abs().amax(dim=1, keepdim=True) * 127.5, *RESHAPE_MOVED)
@@ -597,6 +604,10 @@ def reshaped(
     else:
         page = uncovered = torch.zeros_like(gone[:, 0])
     changes = (grown + gone).clamp(0, 1)
+    if bool(small.any()):
+        peak = changes.amax(dim=(2, 3), keepdim=True).clamp_min(SMALL_PEAK)
+        grown = torch.where(small, F.max_pool2d((grown / peak).clamp(0, 1), 3, 1, 1), grown)
+        changes = torch.where(small, F.max_pool2d((changes / peak).clamp(0, 1), 3, 1, 1), changes)
     cover = _blurred(changes, COVER_BLUR).clamp(0, 1)
     pixels = [(x.float() + 1) * 127.5 for x in (picture, before, after)]
     # the colours of a region the edit draws are the picture's where the config says which
