@@ -469,8 +469,8 @@ def paste_back(
     _check_inside(box, width, height)
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
-    _check_recolour(recolour, reconstruction)
-    _check_reshape(reshape, reconstruction)
+    _check_maps(recolour, Recolour, reconstruction)
+    _check_maps(reshape, Reshape, reconstruction)
     _check_feather(feather)
 
     result = original.copy()
@@ -512,8 +512,8 @@ def paste_back_region(
     _check_rgb(region, "region")
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
-    _check_recolour(recolour, reconstruction)
-    _check_reshape(reshape, reconstruction)
+    _check_maps(recolour, Recolour, reconstruction)
+    _check_maps(reshape, Reshape, reconstruction)
     _check_feather(feather)
     _check_work_side(work_side)
     return _edited_region(
@@ -986,26 +986,19 @@ def _check_redrawn(redrawn: object, reconstruction: np.ndarray) -> None:
         raise ValueError("redrawn: expected values from 0 to 1 (no NaN or infinite values)")
 
 
-def _check_recolour(recolour: object, reconstruction: np.ndarray) -> None:
-    if recolour is None:
+def _check_maps(
+    maps: object, kind: type[Recolour] | type[Reshape], reconstruction: np.ndarray
+) -> None:
+    """``maps`` is None, or a ``kind`` (:class:`Recolour`, :class:`Reshape`) of the renders'
+    side."""
+    if maps is None:
         return
-    if not isinstance(recolour, Recolour):
-        raise ValueError(f"recolour: expected a Recolour, got {type(recolour).__name__}")
-    if recolour.side != reconstruction.shape[0]:
-        raise ValueError(
-            f"recolour: its regions are {recolour.side} px, the renders {reconstruction.shape[0]}"
-        )
-
-
-def _check_reshape(reshape: object, reconstruction: np.ndarray) -> None:
-    if reshape is None:
-        return
-    if not isinstance(reshape, Reshape):
-        raise ValueError(f"reshape: expected a Reshape, got {type(reshape).__name__}")
-    if reshape.side != reconstruction.shape[0]:
-        raise ValueError(
-            f"reshape: its maps are {reshape.side} px, the renders {reconstruction.shape[0]}"
-        )
+    name = kind.__name__.lower()
+    if not isinstance(maps, kind):
+        raise ValueError(f"{name}: expected a {kind.__name__}, got {type(maps).__name__}")
+    side = reconstruction.shape[0]
+    if maps.side != side:
+        raise ValueError(f"{name}: its maps are {maps.side} px, the renders {side}")
 
 
 def _check_work_side(work_side: object) -> None:

@@ -658,23 +658,12 @@ def _in_picture_colours(
     sure = (both > 0.8).float() * both  # its inside: an edge pixel mixes in its neighbour
     enough = sure.sum(dim=(2, 3)) >= _MIN_MATCH  # (N, K)
     enough &= torch.tensor(mapped, device=enough.device)
-    axis_p, spread_p = _colour_axis(picture, sure)  # (N, K, 3), (N, K)
-    axis_r, spread_r = _colour_axis(before, sure)
-    weight_p = p_pic * free
-    local_p = _blurred(torch.einsum("nkhw,nchw->nkchw", weight_p, picture).flatten(1, 2), reach)
-    share_p = _blurred(weight_p, reach)
-    local_p = local_p.unflatten(1, (p_pic.shape[1], 3)) / share_p.clamp_min(1e-6)[:, :, None]
-    mean_p = (
-        torch.einsum("nkhw,nchw->nkc", sure, picture)
-        / sure.sum(dim=(2, 3)).clamp_min(1e-6)[..., None]
-    )
+    axis_p, spread_p, mean_p = _colour_axis(picture, sure)  # (N, K, 3), (N, K), (N, K, 3)
+    axis_r, spread_r, _ = _colour_axis(before, sure)
+    local_p, share_p = _local_means(picture, p_pic * free, reach)
     there = (share_p / 0.05).clamp(0, 1)[:, :, None]
     base = there * local_p + (1 - there) * mean_p[..., None, None]
-    local_r = _blurred(torch.einsum("nkhw,nchw->nkchw", p_after, after).flatten(1, 2), reach)
-    local_r = (
-        local_r.unflatten(1, (p_after.shape[1], 3))
-        / _blurred(p_after, reach).clamp_min(1e-6)[:, :, None]
-    )
+    local_r, _ = _local_means(after, p_after, reach)
     smooth = _blurred(after, DRAWN_SHADING_BLUR)  # the GAN's strands enlarged are noise
     shade = torch.einsum("nkchw,nkc->nkhw", smooth[:, None] - local_r, axis_r)
     gain = torch.tensor(shading, device=spread_p.device) * spread_p / spread_r.clamp_min(1.0)
@@ -701,16 +690,24 @@ def _spread_out(drawn: Tensor, inside: Tensor) -> Tensor:
     """``drawn`` (N, 3, R, R) with the pixels outside ``inside`` (N, 1, R, R, 0 or 1) taking
     the colours of the inside pixels near them: an enlargement of it then keeps the inside's
     colours up to the cover's edge instead of blending in what lies beyond."""
-    share = _blurred(inside, 1.5)
-    near = _blurred(drawn * inside, 1.5) / share.clamp_min(1e-6)
+    near, share = _local_means(drawn, inside, 1.5)
     outside = (inside == 0) & (share > 1e-3)
-    return torch.where(outside, near, drawn)
+    return torch.where(outside, near[:, 0], drawn)
 
 
-def _colour_axis(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
+def _local_means(images: Tensor, weight: Tensor, sigma: float) -> tuple[Tensor, Tensor]:
+    """Per region (``weight`` (N, K, R, R)), the mean colour of ``images`` (N, 3, R, R) near
+    each pixel, its pixels counted by their weight within a Gaussian of ``sigma`` pixels:
+    (N, K, 3, R, R); and the blurred weight (N, K, R, R) (how much of the region is near)."""
+    share = _blurred(weight, sigma)
+    total = _blurred(torch.einsum("nkhw,nchw->nkchw", weight, images).flatten(1, 2), sigma)
+    return total.unflatten(1, (weight.shape[1], 3)) / share.clamp_min(1e-6)[:, :, None], share
+
+
+def _colour_axis(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Per image and region (``weight`` (N, K, R, R)), the direction ``images``' (N, 3, R, R)
-    colours vary most along there (unit, pointing to lighter) and their spread along it:
-    (N, K, 3), (N, K)."""
+    colours vary most along there (unit, pointing to lighter), their spread along it and
+    their mean: (N, K, 3), (N, K), (N, K, 3)."""
     total = weight.sum(dim=(2, 3)).clamp_min(1e-6)
     mean = torch.einsum("nkhw,nchw->nkc", weight, images) / total[..., None]
     centred = images[:, None] - mean[..., None, None]  # (N, K, 3, R, R)
@@ -718,7 +715,7 @@ def _colour_axis(images: Tensor, weight: Tensor) -> tuple[Tensor, Tensor]:
     values, vectors = torch.linalg.eigh(covariance / total[..., None, None])
     axis = vectors[..., -1]
     axis = torch.where(axis.sum(dim=-1, keepdim=True) < 0, -axis, axis)
-    return axis, values[..., -1].clamp_min(0).sqrt()
+    return axis, values[..., -1].clamp_min(0).sqrt(), mean
 
 
 def _blurred(maps: Tensor, sigma: float) -> Tensor:

@@ -33,6 +33,8 @@ from nfe_core.models.segmenter import (
     to_palette,
 )
 from nfe_core.pipeline import (
+    Edited,
+    Inverted,
     confine_render,
     draw_edits,
     edit_inverted,
@@ -671,17 +673,23 @@ def test_class_targets_are_drawn_in_their_palettes(
     assert "(hair_color targets in their class's colours in the hair)" in capsys.readouterr().out
 
 
-def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:
-    """Command line, batch and app paste an edit with the map of what it drew anew (one that
-    spills over the skin: it is not cut out of the picture, see the reshape test)."""
-    spills = config(spills=[["hair_color", ["skin"]]])
-    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(spills))
+def _noise_edited(bundle: Bundle) -> tuple[Picture, FaceBox, Inverted, list[Edit], Edited]:
+    """A 40 px picture of noise, its whole box, the face inverted from it (2 steps, no
+    tuning), ``hair_color:blue=+3`` and that edit of the face."""
     pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
     picture = Picture(rgb=Image.fromarray(pixels))
     box = FaceBox(0, 0, 40, 40)
     inverted = invert_picture(bundle, picture, box, steps=2, tune_steps=0)
     edits = parse_edits(["hair_color:blue=+3"])
-    edited = edit_inverted(bundle, inverted, edits)
+    return picture, box, inverted, edits, edit_inverted(bundle, inverted, edits)
+
+
+def test_an_edit_that_redraws_regions_is_pasted_opaque(bundles: dict[str, Bundle]) -> None:
+    """Command line, batch and app paste an edit with the map of what it drew anew (one that
+    spills over the skin: it is not cut out of the picture, see the reshape test)."""
+    spills = config(spills=[["hair_color", ["skin"]]])
+    bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(spills))
+    picture, box, inverted, edits, edited = _noise_edited(bundle)
     expected = redrawn_map(bundle, inverted.reconstruction, edited.render)
     assert expected is not None and edited.redrawn is not None
     np.testing.assert_array_equal(edited.redrawn, expected)
@@ -709,12 +717,7 @@ def test_a_shape_edit_is_cut_out_of_the_picture(bundles: dict[str, Bundle]) -> N
     this segmenter's config does not call a recolour) as a reshape of the picture, not the
     redrawn map; the app's saved picture is the command line's."""
     bundle = dataclasses.replace(bundles["hair"], segmenter=BrightIsHair(config()))
-    pixels = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
-    picture = Picture(rgb=Image.fromarray(pixels))
-    box = FaceBox(0, 0, 40, 40)
-    inverted = invert_picture(bundle, picture, box, steps=2, tune_steps=0)
-    edits = parse_edits(["hair_color:blue=+3"])
-    edited = edit_inverted(bundle, inverted, edits)
+    picture, box, inverted, edits, edited = _noise_edited(bundle)
     assert edited.reshape is not None and edited.redrawn is None and edited.recolour is None
     expected = reshape_map(bundle, inverted.crop, inverted.reconstruction, edited.render, edits)
     assert expected is not None
