@@ -94,6 +94,10 @@ range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
 PAGE_SURE = 0.95
 """A box pixel whose crop pixel shows the page with at least this share (enlarged) is page to
 copy from: not the anti-aliased edge of the hair or the shirt."""
+STRANDS_SURE = 0.95
+"""How surely a box pixel must show the picture's hair to be continued into longer hair."""
+STRANDS_BAND = 4.0
+"""How far up (render pixels) the picture's hair above longer hair is taken its colours from."""
 PAGE_SEARCH_SIDE = 128
 """The longest side the box is shrunk to when looking for the shift the page repeats by."""
 PAGE_MIN_SHIFT = 3
@@ -195,7 +199,9 @@ class Reshape:
 
     Where the cover uncovers the page (shorter hair), the picture's own page is continued
     into it when it repeats (:func:`_page_fill`: a plain colour, a gradient, stripes, dots):
-    the GAN's drawing there was a flat patch of the page's mean colour.
+    the GAN's drawing there was a flat patch of the page's mean colour. Where it draws longer
+    hair, the picture's own strands above are continued down into it (:func:`_strands`):
+    drawn in the picture's colours with the GAN's shading, the new hair was a mottled blob.
 
     Attributes:
         cover: r x r float32 in 0..1: where ``drawn`` covers the picture.
@@ -205,6 +211,10 @@ class Reshape:
         page: None, or r x r float32 in 0..1: how surely each crop pixel shows the page.
         uncovered: None (with ``page``), or r x r float32 in 0..1: the share of the cover
             that shows the page, filled from the picture's page where it repeats.
+        strands: None, or r x r float32 in 0..1: how surely each crop pixel shows the
+            picture's own regions of the edit that grew (its hair).
+        grown: None (with ``strands``), or r x r float32 in 0..1: the share of the cover
+            that shows them grown, where the picture's strands above are continued.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -215,6 +225,8 @@ class Reshape:
     kept: np.ndarray
     page: np.ndarray | None = None
     uncovered: np.ndarray | None = None
+    strands: np.ndarray | None = None
+    grown: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         cover = self.cover
@@ -226,9 +238,12 @@ class Reshape:
         ):
             shape = getattr(cover, "shape", type(cover).__name__)
             raise ValueError(f"reshape: cover must be an r x r array, got {shape}")
-        if (self.page is None) != (self.uncovered is None):
-            raise ValueError("reshape: page and uncovered come together")
-        fields = ["cover", "drawn", "kept"] + ([] if self.page is None else ["page", "uncovered"])
+        fields = ["cover", "drawn", "kept"]
+        for pair in (("page", "uncovered"), ("strands", "grown")):
+            given = [getattr(self, name) is not None for name in pair]
+            if given[0] != given[1]:
+                raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
+            fields += list(pair) if given[0] else []
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
@@ -627,6 +642,26 @@ def _reshaped(
         source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
         filled, done = _page_fill(region, source, target)
         drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
+    if reshape.strands is not None and reshape.grown is not None and reshape.grown.any():
+        grown = _resize_window(reshape.grown, width, height, window) > 0.5
+        target = np.zeros((height, width), bool)
+        target[y0:y1, x0:x1] = grown & (cover > 0)
+        strands = _resize_difference(
+            reshape.strands[:, :, None], width, height, Image.Resampling.BILINEAR
+        )
+        source = strands[:, :, 0] > STRANDS_SURE
+        source[y0:y1, x0:x1] &= cover <= 0
+        # the gap above new hair is filled when it is the picture's hair edge or page
+        between = strands[:, :, 0]
+        if reshape.page is not None:
+            page = _resize_difference(
+                reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
+            )
+            between = between + page[:, :, 0]
+        band = max(1, round(STRANDS_BAND * height / r))
+        filled, done = _strands(region, source, target, between > 0.5, band)
+        drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
+        cover = np.maximum(cover, done[y0:y1, x0:x1] * mask[y0:y1, x0:x1, 0])
     part = picture[y0:y1, x0:x1]
     part += cover[:, :, None] * (drawn - part)
     return picture
@@ -659,6 +694,48 @@ def _page_fill(
             good = source[y, x]
             filled[ty[left[good]], tx[left[good]]] = region[y[good], x[good]]
             done[ty[left[good]], tx[left[good]]] = True
+    return filled, done
+
+
+def _strands(
+    region: np.ndarray, source: np.ndarray, target: np.ndarray, gaps: np.ndarray, band: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The picture's strands continued down into ``target`` (H x W bool): per column, the
+    median colour of the ``band`` lowest ``source`` pixels (H x W bool) above the column's
+    first target pixel, drawn there and over the gap between them when it is at most
+    ``band`` pixels, all of them ``gaps`` (H x W bool: the page between the picture's strand
+    tips, their outline; not the skin of a face between); a column with none above takes
+    the nearest column's that has. Returns the colours (H x W x 3 float32) and where they
+    were found (H x W bool)."""
+    height, width = target.shape
+    filled = np.zeros((height, width, 3), np.float32)
+    done = np.zeros((height, width), bool)
+    columns = np.flatnonzero(target.any(axis=0))
+    if not len(columns):
+        return filled, done
+    window = slice(columns[0], columns[-1] + 1)  # the columns as one slice: no gathers
+    wanted = target[:, window]
+    rows = np.arange(height)[:, None]
+    start = np.argmax(wanted, axis=0)  # each column's first target pixel
+    above = source[:, window] & (rows < start)
+    found = above.any(axis=0) & wanted.any(axis=0)
+    if not found.any():
+        return filled, done
+    last = height - 1 - np.argmax(above[::-1], axis=0)  # the lowest source pixel above
+    across = np.arange(len(start))
+    near = last - np.arange(band)[:, None]  # (band, C): the rows of the band
+    usable = (near >= 0) & source[near.clip(0), across + columns[0]] & found
+    values = np.where(usable[..., None], region[near.clip(0), across + columns[0]], np.nan)
+    colours = np.nanmedian(values[:, found], axis=0)  # (F, 3)
+    # a column with none above takes the nearest column's colours that has
+    nearest = np.abs(np.flatnonzero(found)[None, :] - across[:, None]).argmin(axis=1)
+    colours = colours[nearest].astype(np.float32)
+    blocked = np.cumsum(~gaps[:, window], axis=0)
+    between = blocked[np.maximum(start - 1, 0), across] - blocked[last, across]
+    bridged = found & (start - last <= band) & (between == 0)
+    wanted = wanted | (bridged & (rows > last) & (rows < start))
+    done[:, window] = wanted
+    filled[:, window] = np.where(wanted[..., None], colours, 0.0)
     return filled, done
 
 

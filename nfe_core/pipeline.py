@@ -431,6 +431,8 @@ def reshape_map(
         kept=found.kept[0].float().cpu().numpy().copy(),
         page=found.page[0].float().cpu().numpy().copy(),
         uncovered=found.uncovered[0].float().cpu().numpy().copy(),
+        strands=found.strands[0].float().cpu().numpy().copy(),
+        grown=found.grown[0].float().cpu().numpy().copy(),
     )
 
 

@@ -509,13 +509,18 @@ class Reshaped(NamedTuple):
     still applies (``kept``, (N, R, R) in 0..1: the picture's own regions of the edit); the
     picture's page (:data:`PAGE_REGION`, ``page``) and the part of the cover that shows the
     page where the edit removed something (``uncovered``), for the paste-back to fill with
-    the picture's own page (both (N, R, R) in 0..1; zeros without such a region)."""
+    the picture's own page (both (N, R, R) in 0..1; zeros without such a region); the
+    picture's own regions of the edit that grew (``strands``: its hair) and the share of the
+    cover that shows them grown (``grown``), for the paste-back to continue the picture's
+    strands into (both (N, R, R) in 0..1)."""
 
     cover: Tensor
     drawn: Tensor
     kept: Tensor
     page: Tensor
     uncovered: Tensor
+    strands: Tensor
+    grown: Tensor
 
 
 @torch.no_grad()
@@ -633,7 +638,14 @@ def reshaped(
     cover, kept, uncovered = (
         torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept, uncovered)
     )
-    return Reshaped(cover, drawn, kept, page.clamp(0, 1), uncovered.clamp(0, 1))
+    # the grown part of the regions whose colours stay the picture's (its hair through a
+    # length edit) continues the picture's strands
+    strand = [k for k in shape if names[k] in coloured]
+    strands = p_pic[:, strand].sum(dim=1).clamp(0, 1)
+    strands = torch.where(strands < UNSURE, torch.zeros_like(strands), strands)
+    grown = grown_share * (changes > 0) * p_after[:, strand].sum(dim=1, keepdim=True) / pa
+    grown = torch.where(cover > 0, grown[:, 0].nan_to_num(0.0).clamp(0, 1), 0.0)
+    return Reshaped(cover, drawn, kept, page.clamp(0, 1), uncovered.clamp(0, 1), strands, grown)
 
 
 def _in_picture_colours(

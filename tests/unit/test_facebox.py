@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -790,9 +791,53 @@ def test_a_page_that_does_not_repeat_is_not_copied() -> None:
     assert np.abs(pasted[72:184, 104:152].astype(int) - 128).max() <= 1
 
 
+def test_longer_hair_continues_the_pictures_strands() -> None:
+    """New hair below the picture's hair takes, column by column, the colours of the
+    picture's strands just above it (not the drawn colour), also over the page between the
+    old tips and the new hair; columns beside the picture's hair take the nearest strand's;
+    the rest of the picture stays."""
+    picture = np.full((256, 256, 3), (170, 190, 220), np.uint8)  # a plain page
+    strands = np.where((np.arange(128) // 4 % 2 == 0)[:, None], (120, 72, 48), (90, 50, 30))
+    picture[:96, 64:192] = strands.astype(np.uint8)  # hair in vertical strands, 4 px wide
+    picture[96:104, 64:192] = (40, 20, 10)  # its tips' outline
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
+    hair = np.zeros((32, 32), np.float32)
+    hair[:12, 8:24] = 1.0
+    grown = np.zeros((32, 32), np.float32)
+    grown[14:26, 6:24] = 1.0  # below the hair (a render pixel of page between) and beside it
+    drawn = np.full((32, 32, 3), (200, 0, 200), np.float32)
+    page = np.clip(1.0 - hair - grown, 0.0, 1.0)
+    reshape = Reshape(grown, drawn, np.zeros_like(grown), page, np.zeros_like(grown), hair, grown)
+    edited = render.copy()
+    edited[14:26, 6:24] = (200, 0, 200)
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    below = pasted[120:200, 72:184]  # the hair's edge columns are not surely hair
+    np.testing.assert_array_equal(below, np.broadcast_to(strands[8:120], below.shape))
+    # the outline and the page between the tips and the new hair are hair now
+    assert (pasted[100:120, 72:184] == pasted[150, 72:184]).all()
+    # beside the hair, the nearest strand's colour
+    assert (pasted[120:200, 50:64] == pasted[150, 64]).all()
+    assert tuple(pasted[150, 64]) in {tuple(strands[0]), tuple(strands[4])}
+    untouched = np.ones((256, 256), bool)
+    untouched[96:212, 44:196] = False  # the new hair and its cut edge
+    np.testing.assert_array_equal(pasted[untouched], picture[untouched])
+    # a gap that is not the page (the skin of a face between) stays
+    skin = dataclasses.replace(reshape, page=np.zeros_like(grown))
+    apart = paste_back(picture, box, render, edited, feather=0, reshape=skin)
+    np.testing.assert_array_equal(apart[100:108, 72:184], picture[100:108, 72:184])
+    np.testing.assert_array_equal(apart[120:200, 72:184], pasted[120:200, 72:184])
+    # without the strands, the drawn colour
+    bare = Reshape(grown, drawn, np.zeros_like(grown))
+    flat = paste_back(picture, box, render, edited, feather=0, reshape=bare)
+    assert (np.abs(flat[120:200, 64:192].astype(int) - (200, 0, 200)) <= 1).all()
+
+
 def test_page_and_uncovered_come_together() -> None:
     zeros = np.zeros((32, 32), np.float32)
     with pytest.raises(ValueError, match="together"):
         Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, page=zeros)
+    with pytest.raises(ValueError, match="strands and grown come together"):
+        Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, grown=zeros)
     with pytest.raises(ValueError, match=r"uncovered must be \(32, 32\)"):
         Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, zeros, np.zeros((16, 16)))

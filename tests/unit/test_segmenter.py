@@ -199,10 +199,15 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     # and a few pixels beyond the cover, so that the enlarged cover cuts hair, not a blend
     np.testing.assert_allclose(drawn[:, :, 16:19], picture_hair, atol=0.5)
     assert not kept.any()  # the picture's hair stays as it was drawn
+    # for the paste-back to continue the picture's strands: its hair, and the new hair
+    np.testing.assert_allclose(found.strands[0].numpy(), (picture[0, 0] > 0).float().numpy())
+    assert found.grown[0, :, 9:15].min() > 0.99
+    assert found.grown[0, :, :8].max() == 0 and found.grown[0, :, 17:].max() == 0
     # edited together with hair colour: the hair keeps the render's colours, and the
     # difference is pasted on the picture's hair
     both = reshaped(net, picture, before, longer, ["hair_length", "hair_color"])
     assert both is not None
+    assert not both.grown.any()  # new hair in the new colour: no strands of the old
     np.testing.assert_allclose(both.drawn[0, :, :, 9:15], (0.9 + 1) * 127.5, atol=0.5)
     np.testing.assert_array_equal(both.kept[0].numpy(), (picture[0, 0] > 0).float().numpy())
     # shorter: the removed hair and the pixel of outline beyond it are covered
@@ -218,6 +223,7 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
         shorter.page[0].numpy(), (picture[0, 0] < 0).float().numpy(), atol=1e-6
     )
     assert not found.uncovered.any()  # longer hair uncovers nothing
+    assert not shorter.grown.any()  # nor does shorter hair grow any
     # the unedited render's regions may be given (one segmenter pass fewer): the same
     given = reshaped(net, picture, before, longer, ["hair_length"], net.probabilities(before))
     assert given is not None and torch.allclose(given.cover, found.cover)
