@@ -407,9 +407,10 @@ def reshape_map(
     difference kept to the picture's own regions of the edit
     (:func:`~nfe_core.models.segmenter.reshaped`), given the picture's ``crop`` (the face box
     at the model's size) and the unedited and edited renders (all R x R x 3 uint8). None
-    (the difference is pasted, :func:`redrawn_map`) without a segmenter, for edits it
-    cannot keep to shapes (blush, glasses: they tint the skin); small regions are cut out
-    generously (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s
+    (the difference is pasted, :func:`redrawn_map`) without a segmenter or for edits it has
+    no regions of; edits that tint the skin (blush, glasses) cut nothing and keep their
+    difference near their regions; small regions are cut out generously
+    (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s
     (:func:`unedited_regions`)."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
@@ -455,10 +456,11 @@ def paste_maps(
 ) -> PasteMaps:
     """What the paste-back of the edit ``before`` -> ``after`` needs beside the renders:
     given the picture's ``crop``, for edits that only recolour, the recolour made on the
-    picture (:func:`recolour_map`), for edits that change shapes, the reshape made on it
-    (:func:`reshape_map`); otherwise (no crop, or edits that tint the skin) where the edit
-    drew another part of the face (:func:`redrawn_map`). ``regions``: ``before``'s
-    (:func:`unedited_regions`), found here when not given (once for all)."""
+    picture (:func:`recolour_map`), for edits that change shapes or tint the skin, the
+    reshape made on it (:func:`reshape_map`); otherwise (no crop, or edits the segmenter has
+    no regions of) where the edit drew another part of the face (:func:`redrawn_map`).
+    ``regions``: ``before``'s (:func:`unedited_regions`), found here when not given (once for
+    all)."""
     if regions is None:
         regions = unedited_regions(bundle, before)
     if crop is not None:

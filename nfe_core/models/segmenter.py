@@ -535,9 +535,11 @@ def reshaped(
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
-    is made on the picture: None when an edited attribute has no regions here or spills over
-    others (blush, glasses: a tint, not a shape), or when every one is one of the config's
-    ``recolours`` (they keep shapes). Where the regions of the others show on fewer than
+    is made on the picture: None when an edited attribute has no regions here, or when every
+    one is one of the config's ``recolours`` (they keep shapes); for an edit that spills over
+    others (blush, glasses: a tint, not a shape), nothing cut out and the renders' difference
+    kept near its own regions (:func:`_tinted`: the GAN's tint of the whole skin, pasted,
+    darkened whole faces). Where the regions of the others show on fewer than
     ``minimum`` pixels (their probabilities' sum) in both the picture and ``after`` (an open
     mouth at 64 px shows on about 5), their change is scaled to its peak (when that is at
     least :data:`SMALL_PEAK`) and grown by a pixel before it is cut: cut at half its
@@ -570,13 +572,15 @@ def reshaped(
     strands tinted the shirt beside them)."""
     attributes = list(attributes)
     owned, spills = segmenter.config.owned, dict(segmenter.config.spills)
-    if not attributes or any(a not in owned or a in spills for a in attributes):
+    if not attributes or any(a not in owned for a in attributes):
         return None
     if not before.shape == after.shape == picture.shape:
         raise ValueError(
             f"picture {tuple(picture.shape)}, before {tuple(before.shape)} and after "
             f"{tuple(after.shape)} differ"
         )
+    if any(a in spills for a in attributes):
+        return _tinted(segmenter, picture, before, after, attributes, before_regions)
     names = segmenter.config.regions
     recolours = dict(segmenter.config.recolours)
     shaped = [a for a in attributes if a not in recolours]  # an eye colour edit keeps shapes
@@ -646,6 +650,43 @@ def reshaped(
     grown = grown_share * (changes > 0) * p_after[:, strand].sum(dim=1, keepdim=True) / pa
     grown = torch.where(cover > 0, grown[:, 0].nan_to_num(0.0).clamp(0, 1), 0.0)
     return Reshaped(cover, drawn, kept, page.clamp(0, 1), uncovered.clamp(0, 1), strands, grown)
+
+
+TINT_REACH = 1
+"""Render pixels beyond its own regions (in the picture and both renders) that an edit which
+tints the skin (blush, glasses) changes the picture by."""
+
+
+def _tinted(
+    segmenter: Segmenter,
+    picture: Tensor,
+    before: Tensor,
+    after: Tensor,
+    attributes: list[str],
+    before_regions: Tensor | None,
+) -> Reshaped:
+    """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
+    out, the renders' difference kept to the edited attributes' own regions in the picture
+    and both renders, grown by :data:`TINT_REACH` pixels and feathered by one."""
+    owned = segmenter.config.owned
+    names = segmenter.config.regions
+    own = [k for k, r in enumerate(names) if any(r in owned[a] for a in attributes)]
+    if before_regions is None:
+        p_pic, p_before, p_after = segmenter.probabilities(
+            torch.cat([picture, before, after])
+        ).chunk(3)
+    else:
+        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
+        p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
+    area = torch.stack([p[:, own].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after)])
+    kept = area.amax(dim=0).clamp(0, 1)
+    for _ in range(TINT_REACH):
+        kept = F.max_pool2d(kept, 3, stride=1, padding=1)
+    kept = _blurred(kept, 1.0).clamp(0, 1)[:, 0]
+    kept = torch.where(kept < UNSURE, torch.zeros_like(kept), kept)
+    zeros = torch.zeros_like(kept)
+    drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
+    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros)
 
 
 def _in_picture_colours(
