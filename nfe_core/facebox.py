@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from nfe_core.imageio import Picture, from_array, to_array
 
@@ -94,6 +94,8 @@ range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
 PAGE_SURE = 0.95
 """A box pixel whose crop pixel shows the page with at least this share (enlarged) is page to
 copy from: not the anti-aliased edge of the hair or the shirt."""
+LINE_SUPERSAMPLE = 4
+"""A :class:`Line` is drawn at this many times the box's size and shrunk: antialiased."""
 STRANDS_SURE = 0.95
 """How surely a box pixel must show the picture's hair to be continued into longer hair."""
 STRANDS_BAND = 4.0
@@ -186,6 +188,52 @@ class Recolour:
 
 
 @dataclass(frozen=True, eq=False)
+class Line:
+    """A line :func:`paste_back` draws over the picture, antialiased at its size: glasses'
+    frames fitted to what the edit drew (:func:`~nfe_core.models.segmenter.reshaped`).
+
+    Attributes:
+        points: K x 2 float (K >= 2): its points (x, y) in render pixels (0 is the first
+            pixel's centre), joined in order.
+        width: its width in render pixels, more than 0.
+        colour: 3 numbers, pixel units (0..255).
+
+    Raises:
+        ValueError: a field has the wrong shape, type or values.
+    """
+
+    points: np.ndarray
+    width: float
+    colour: tuple[float, float, float]
+
+    def __post_init__(self) -> None:
+        points = self.points
+        if (
+            not isinstance(points, np.ndarray)
+            or points.ndim != 2
+            or points.shape[0] < 2
+            or points.shape[1] != 2
+            or not np.issubdtype(points.dtype, np.floating)
+            or not np.isfinite(points).all()
+        ):
+            shape = getattr(points, "shape", type(points).__name__)
+            raise ValueError(f"line: points must be K x 2 finite floats (K >= 2), got {shape}")
+        width = self.width
+        if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 64:
+            raise ValueError(f"line: width must be 0 to 64 render pixels, got {width!r}")
+        colour = self.colour
+        if (
+            not isinstance(colour, tuple)
+            or len(colour) != 3
+            or not all(
+                isinstance(c, int | float) and not isinstance(c, bool) and 0 <= c <= 255
+                for c in colour
+            )
+        ):
+            raise ValueError(f"line: colour must be 3 numbers from 0 to 255, got {colour!r}")
+
+
+@dataclass(frozen=True, eq=False)
 class Reshape:
     """An edit that changes shapes (hair length, an open mouth), as :func:`paste_back` makes it
     on the picture: opaque where it drew or removed a part of the picture, in the picture's
@@ -215,6 +263,7 @@ class Reshape:
             picture's own regions of the edit that grew (its hair).
         grown: None (with ``strands``), or r x r float32 in 0..1: the share of the cover
             that shows them grown, where the picture's strands above are continued.
+        lines: the :class:`Line` s drawn over the picture last (glasses' frames).
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -227,8 +276,11 @@ class Reshape:
     uncovered: np.ndarray | None = None
     strands: np.ndarray | None = None
     grown: np.ndarray | None = None
+    lines: tuple[Line, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
+            raise ValueError("reshape: lines must be a tuple of Line")
         cover = self.cover
         if (
             not isinstance(cover, np.ndarray)
@@ -605,8 +657,7 @@ def _reshaped(
     """The box's pixels (H x W x 3 float32) with :class:`Reshape`'s edit, feathered by
     ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
     then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
-    window the cover reaches."""
-    height, width = region.shape[:2]
+    window the cover reaches; then its lines."""
     picture = region.astype(np.float32)
     rest = difference * reshape.kept[:, :, None]
     if rest.any():
@@ -616,8 +667,26 @@ def _reshaped(
         np.flatnonzero(reshape.cover.any(axis=1)),
         np.flatnonzero(reshape.cover.any(axis=0)),
     )
-    if not len(rows):
-        return picture
+    if len(rows):
+        _cut(picture, region, mask, reshape, rows, cols)
+    for line in reshape.lines:
+        _draw_line(picture, line, r, mask)
+    return picture
+
+
+def _cut(
+    picture: np.ndarray,
+    region: np.ndarray,
+    mask: np.ndarray,
+    reshape: Reshape,
+    rows: np.ndarray,
+    cols: np.ndarray,
+) -> None:
+    """:func:`_reshaped`'s cut: ``drawn`` (enlarged, bicubic) over the crisp ``cover`` of
+    ``picture`` (the box's pixels, H x W x 3 float32, changed in place; ``region``: as they
+    were), in the window of the cover's ``rows`` and ``cols``."""
+    height, width = region.shape[:2]
+    r = reshape.side
     y0, y1 = _window(rows[0] - 1, rows[-1] + 1, r, height)
     x0, x1 = _window(cols[0] - 1, cols[-1] + 1, r, width)
     window = (x0, y0, x1, y1)
@@ -664,7 +733,31 @@ def _reshaped(
         cover = np.maximum(cover, done[y0:y1, x0:x1] * mask[y0:y1, x0:x1, 0])
     part = picture[y0:y1, x0:x1]
     part += cover[:, :, None] * (drawn - part)
-    return picture
+
+
+def _draw_line(picture: np.ndarray, line: Line, side: int, mask: np.ndarray) -> None:
+    """``line`` (render pixels of a ``side`` px render) drawn over ``picture`` (the box's
+    pixels, H x W x 3 float32, in place), antialiased (drawn at :data:`LINE_SUPERSAMPLE`
+    times the size and shrunk), feathered by ``mask`` (H x W x 1)."""
+    height, width = picture.shape[:2]
+    scale = np.array([width / side, height / side])
+    points = (line.points + 0.5) * scale  # box pixels, edges at 0
+    if len(points) > 2 and np.allclose(points[0], points[-1]):
+        points = np.concatenate([points, points[1:2]])  # a closed line: joined round there too
+    thick = line.width * scale.mean()
+    x0, y0 = np.floor(points.min(axis=0) - thick).astype(int).clip(0)
+    x1, y1 = np.ceil(points.max(axis=0) + thick).astype(int)
+    x1, y1 = min(int(x1), width), min(int(y1), height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    k = LINE_SUPERSAMPLE
+    canvas = Image.new("L", ((x1 - x0) * k, (y1 - y0) * k), 0)
+    at = [(float(x), float(y)) for x, y in (points - (x0, y0)) * k]
+    ImageDraw.Draw(canvas).line(at, fill=255, width=max(1, round(thick * k)), joint="curve")
+    shrunk = canvas.resize((x1 - x0, y1 - y0), Image.Resampling.BOX)
+    alpha = np.asarray(shrunk, np.float32)[:, :, None] / 255.0 * mask[y0:y1, x0:x1]
+    part = picture[y0:y1, x0:x1]
+    part += alpha * (np.asarray(line.colour, np.float32) - part)
 
 
 def _page_fill(

@@ -34,6 +34,7 @@ from nfe_core.bundle import Bundle
 from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import (
     FaceBox,
+    Line,
     Recolour,
     Reshape,
     clamp_box,
@@ -434,6 +435,7 @@ def reshape_map(
         uncovered=found.uncovered[0].float().cpu().numpy().copy(),
         strands=found.strands[0].float().cpu().numpy().copy(),
         grown=found.grown[0].float().cpu().numpy().copy(),
+        lines=tuple(Line(*line) for line in (found.lines or [[]])[0]),
     )
 
 

@@ -63,6 +63,7 @@ from training.synth.schema import (
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
+    STROKE_REGIONS,
 )
 
 Log = Callable[[str], None]
@@ -150,6 +151,7 @@ class SegmenterOptions:
             channels=self.channels,
             recolours=recolours,
             spills=spills,
+            strokes=STROKE_REGIONS,
         )
 
 
@@ -480,8 +482,15 @@ def trusted_owners(
     recolours = tuple((a, n) for a, n in config.recolours if a in dict(owners))
     spills = tuple((a, r) for a, r in config.spills if a in dict(owners))
     palettes = tuple(p for p in config.palettes if p[0] in dict(recolours))
+    drawn = {r for _, named in owners for r in named}
+    strokes = tuple(r for r in config.strokes if r in drawn)
     return reconfigured(
-        segmenter, owners=owners, recolours=recolours, spills=spills, palettes=palettes
+        segmenter,
+        owners=owners,
+        recolours=recolours,
+        spills=spills,
+        palettes=palettes,
+        strokes=strokes,
     )
 
 

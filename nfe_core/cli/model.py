@@ -148,6 +148,9 @@ def _info_lines(record: dict) -> list[str]:
             ]
             if palettes:
                 line += f" ({'; '.join(palettes)})"
+            strokes = network["config"].get("strokes", ())
+            if strokes:
+                line += f" ({' and '.join(strokes)} drawn as lines on pictures)"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

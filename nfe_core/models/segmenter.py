@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -195,6 +196,9 @@ class SegmenterConfig:
     # spread per channel) the model draws each class of a recolouring attribute with in that
     # region, measured on its own faces; a class target takes them (see to_palette)
     palettes: tuple[tuple[str, str, Swatches], ...] = ()
+    # regions drawn as line work (glasses' frames): on a picture, an edit that draws them
+    # draws lines fitted to them at the picture's size (see reshaped)
+    strokes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -234,6 +238,11 @@ class SegmenterConfig:
                 raise ValueError(f"spills: {attribute!r} is not one of the owners")
         object.__setattr__(self, "spills", spills)
         object.__setattr__(self, "palettes", _palettes(self.palettes, recolours, regions))
+        strokes = _names(self.strokes, "strokes") if self.strokes else ()
+        drawn = {r for _, named in owners for r in named}
+        if any(r not in drawn for r in strokes):
+            raise ValueError(f"strokes: {list(strokes)} are not all regions an owner draws")
+        object.__setattr__(self, "strokes", strokes)
 
     @property
     def owned(self) -> dict[str, tuple[str, ...]]:
@@ -248,6 +257,7 @@ class SegmenterConfig:
         d["channels"] = list(self.channels)
         d["recolours"] = [[a, n] for a, n in self.recolours]
         d["spills"] = [[a, list(r)] for a, r in self.spills]
+        d["strokes"] = list(self.strokes)
         d["palettes"] = [
             [a, region, [[c, list(mean), list(spread)] for c, mean, spread in swatches]]
             for a, region, swatches in self.palettes
@@ -502,6 +512,15 @@ def _smoothstep(x: Tensor, low: float, high: float) -> Tensor:
     return t * t * (3.0 - 2.0 * t)
 
 
+class StrokeLine(NamedTuple):
+    """A line to draw over the picture (:func:`reshaped`): ``points`` (K, 2) as (x, y) in
+    render pixels, ``width`` in render pixels, ``colour`` RGB in 0..255."""
+
+    points: np.ndarray
+    width: float
+    colour: tuple[float, float, float]
+
+
 class Reshaped(NamedTuple):
     """:func:`reshaped`'s answer, per image: where the edit drew or removed a part of the
     picture (``cover``, (N, R, R) in 0..1), the edited render in the picture's colours to draw
@@ -512,7 +531,8 @@ class Reshaped(NamedTuple):
     the picture's own page (both (N, R, R) in 0..1; zeros without such a region); the
     picture's own regions of the edit that grew (``strands``: its hair) and the share of the
     cover that shows them grown (``grown``), for the paste-back to continue the picture's
-    strands into (both (N, R, R) in 0..1)."""
+    strands into (both (N, R, R) in 0..1); per image, the lines to draw over it (``lines``:
+    glasses' frames, :func:`_outlines`), None for none."""
 
     cover: Tensor
     drawn: Tensor
@@ -521,6 +541,7 @@ class Reshaped(NamedTuple):
     uncovered: Tensor
     strands: Tensor
     grown: Tensor
+    lines: list[list[StrokeLine]] | None = None
 
 
 @torch.no_grad()
@@ -539,11 +560,12 @@ def reshaped(
     one is one of the config's ``recolours`` (they keep shapes); for an edit that spills over
     others (blush, glasses: a tint, not a shape), nothing cut out and the renders' difference
     kept near its own regions (:func:`_tinted`: the GAN's tint of the whole skin, pasted,
-    darkened whole faces). Where the regions of the others show on fewer than
-    ``minimum`` pixels (their probabilities' sum) in both the picture and ``after`` (an open
-    mouth at 64 px shows on about 5), their change is scaled to its peak (when that is at
-    least :data:`SMALL_PEAK`) and grown by a pixel before it is cut: cut at half its
-    probability, an open mouth was a dot.
+    darkened whole faces); edited with others, those are cut out as below and the tint joins
+    them (in the app every edit of a face is made at once). Where the regions of the others
+    show on fewer than ``minimum`` pixels (their probabilities' sum) in both the picture and
+    ``after`` (an open mouth at 64 px shows on about 5), their change is scaled to its peak
+    (when that is at least :data:`SMALL_PEAK`) and grown by a pixel before it is cut: cut at
+    half its probability, an open mouth was a dot.
 
     ``cover``: where the regions of the edited attributes that change shapes grew in
     ``after`` beyond both the picture's and ``before``'s (longer hair over the shirt), or
@@ -579,8 +601,31 @@ def reshaped(
             f"picture {tuple(picture.shape)}, before {tuple(before.shape)} and after "
             f"{tuple(after.shape)} differ"
         )
-    if any(a in spills for a in attributes):
-        return _tinted(segmenter, picture, before, after, attributes, before_regions)
+    tinting = [a for a in attributes if a in spills]
+    rest = [a for a in attributes if a not in spills]
+    cut = _cut_out(segmenter, picture, before, after, rest, before_regions, minimum)
+    if not tinting:
+        return cut
+    # the others' regions in the picture take their difference when none is cut (hair colour)
+    also = [] if cut is not None else rest
+    tint = _tinted(segmenter, picture, before, after, tinting, before_regions, also)
+    if cut is None:
+        return tint
+    return cut._replace(kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines)
+
+
+def _cut_out(
+    segmenter: Segmenter,
+    picture: Tensor,
+    before: Tensor,
+    after: Tensor,
+    attributes: list[str],
+    before_regions: Tensor | None,
+    minimum: float,
+) -> Reshaped | None:
+    """:func:`reshaped` for edits that do not spill over other regions; None when every one
+    is a recolour (or there are none)."""
+    owned = segmenter.config.owned
     names = segmenter.config.regions
     recolours = dict(segmenter.config.recolours)
     shaped = [a for a in attributes if a not in recolours]  # an eye colour edit keeps shapes
@@ -653,6 +698,14 @@ def reshaped(
 
 
 TINT_REACH = 1
+STROKE_FLOOR = 0.3
+"""Pixels of an edit's line regions (glasses) under this share of their peak are not fitted."""
+STROKE_MIN_WEIGHT = 3.0
+"""The least weight (pixels, by probability) of each of the two frames fitted."""
+STROKE_POINTS = 48
+"""Points along each fitted frame."""
+STROKE_WIDTH = (0.5, 1.0)
+"""Fitted lines' width in render pixels: the frames' pixels over their length, kept to this."""
 """Render pixels beyond its own regions (in the picture and both renders) that an edit which
 tints the skin (blush, glasses) changes the picture by."""
 
@@ -664,10 +717,14 @@ def _tinted(
     after: Tensor,
     attributes: list[str],
     before_regions: Tensor | None,
+    also: list[str],
 ) -> Reshaped:
     """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
     out, the renders' difference kept to the edited attributes' own regions in the picture
-    and both renders, grown by :data:`TINT_REACH` pixels and feathered by one."""
+    and both renders, grown by :data:`TINT_REACH` pixels and feathered by one, and to the
+    picture's own regions of the attributes ``also`` edited (a hair colour edit with them).
+    The config's ``strokes`` (glasses' frames) the edit drew are drawn as lines fitted to
+    them instead (:func:`_outlines`), where they fit."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
     own = [k for k, r in enumerate(names) if any(r in owned[a] for a in attributes)]
@@ -678,15 +735,158 @@ def _tinted(
     else:
         p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
         p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
-    area = torch.stack([p[:, own].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after)])
-    kept = area.amax(dim=0).clamp(0, 1)
-    for _ in range(TINT_REACH):
-        kept = F.max_pool2d(kept, 3, stride=1, padding=1)
-    kept = _blurred(kept, 1.0).clamp(0, 1)[:, 0]
-    kept = torch.where(kept < UNSURE, torch.zeros_like(kept), kept)
-    zeros = torch.zeros_like(kept)
+
+    def near(channels: list[int]) -> Tensor:
+        area = torch.stack(
+            [p[:, channels].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after)]
+        )
+        kept = area.amax(dim=0).clamp(0, 1)
+        for _ in range(TINT_REACH):
+            kept = F.max_pool2d(kept, 3, stride=1, padding=1)
+        kept = _blurred(kept, 1.0).clamp(0, 1)[:, 0]
+        return torch.where(kept < UNSURE, torch.zeros_like(kept), kept)
+
+    strokes = [k for k in own if names[k] in segmenter.config.strokes]
+    kept = near([k for k in own if k not in strokes])
+    others = [k for k, r in enumerate(names) if any(r in owned[a] for a in also)]
+    if others:
+        kept = torch.maximum(kept, p_pic[:, others].sum(dim=1).clamp(0, 1))
     drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
-    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros)
+    lines: list[list[StrokeLine]] = [[] for _ in range(len(after))]
+    if strokes:
+        line = p_after[:, strokes].sum(dim=1)
+        new = (line - p_pic[:, strokes].sum(dim=1)).clamp(0, 1)
+        weight = line**4  # the lines' cores: their edges mix in the skin
+        colours = (
+            torch.einsum("nhw,nchw->nc", weight, drawn)
+            / weight.sum(dim=(1, 2)).clamp_min(1e-6)[:, None]
+        )
+        unfit = near(strokes)
+        spills = dict(segmenter.config.spills)
+        under = [k for k, r in enumerate(names) if any(r in spills.get(a, ()) for a in attributes)]
+        faces = p_pic[:, under].sum(dim=1).float().cpu().numpy() if under else None
+        for i in range(len(after)):
+            face = None if faces is None else faces[i]
+            found = _outlines(new[i].float().cpu().numpy(), face)
+            colour = tuple(float(c) for c in colours[i].tolist())
+            lines[i] = [StrokeLine(points, width, colour) for points, width in found]
+            if not found:  # drawn as a tint, as the other regions
+                kept[i] = torch.maximum(kept[i], unfit[i])
+    zeros = torch.zeros_like(kept)
+    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros, lines)
+
+
+def _outlines(weight: np.ndarray, face: np.ndarray | None) -> list[tuple[np.ndarray, float]]:
+    """Glasses' frames fitted to ``weight`` (R x R in 0..1: where an edit drew them): the
+    pixels of more than :data:`STROKE_FLOOR` of its peak split in two by x (two-means) and
+    an ellipse fitted to each (:func:`_ellipse`), unless one fitted to them all has nearly
+    all of them on its outline (one frame); of two not side by side, the heavier. Both
+    frames take the axes of the heavier one (the GAN often draws one frame whole and an arc
+    of the other); with one frame, the other is its mirror image about the middle of
+    ``face`` (R x R in 0..1: the skin the glasses sit on) in its rows. Each is then centred
+    on what it holds that is not skin (:func:`_held`: the eye). A bridge joins their inner
+    sides a little above their middles. Returns (points (K, 2) as (x, y), width) per line,
+    in render pixels; none where no pair fits (too few pixels, a frame under 1.5 pixels or
+    over a fifth of the side across)."""
+    side = weight.shape[0]
+    peak = float(np.sort(weight, axis=None)[-16:].mean())  # a frame's core is a few pixels
+    if peak < SMALL_PEAK:
+        return []
+    ys, xs = np.nonzero(weight > STROKE_FLOOR * peak)
+    w = np.minimum(weight[ys, xs] / peak, 1.0)
+    at = np.stack([xs, ys], axis=1).astype(np.float64)
+    centres = np.quantile(xs, [0.25, 0.75])
+    right = xs > centres.mean()
+    for _ in range(10):
+        if right.all() or not right.any():
+            break
+        centres = np.array(
+            [np.average(xs[~right], weights=w[~right]), np.average(xs[right], weights=w[right])]
+        )
+        right = np.abs(xs - centres[0]) > np.abs(xs - centres[1])
+    frames = [f for f in (_ellipse(at[~right], w[~right]), _ellipse(at[right], w[right])) if f]
+    whole = _ellipse(at, w)
+    if whole is not None:
+        # one frame split in two: its pixels lie on the outline of the one fitted to all
+        reach = np.sqrt((((at - whole[0]) / whole[1]) ** 2).sum(axis=1))
+        if w[np.abs(reach - 1) < 0.4].sum() > 0.85 * w.sum():
+            frames = [whole]
+    if len(frames) == 2 and abs(frames[1][0][1] - frames[0][0][1]) > frames[0][1][1]:
+        frames = [max(frames, key=lambda f: f[2])]  # not side by side
+    if not frames:
+        return []
+    heavier = max(frames, key=lambda f: f[2])
+    axes = heavier[1]
+    if axes.min() < 1.5 or axes.max() > side / 5:
+        return []
+    centres = [f[0] for f in frames]
+    if len(centres) == 1:
+        middle = _middle(face, heavier[0][1], axes[1])
+        if middle is None:
+            return []
+        twin = np.array([2 * middle - centres[0][0], centres[0][1]])
+        if abs(twin[0] - centres[0][0]) < 2 * axes[0]:
+            return []
+        centres.append(twin)
+    if face is not None:  # each frame around what it holds that is not skin: the eye
+        centres = [_held(face, centre, axes) for centre in centres]
+    centres.sort(key=lambda c: c[0])
+    turn = np.linspace(0, 2 * np.pi, STROKE_POINTS + 1)
+    ring = np.stack([np.cos(turn) * axes[0], np.sin(turn) * axes[1]], axis=1)
+    lines = [centre + ring for centre in centres]
+    bridge = np.stack(
+        [centres[0] + (axes[0], -0.3 * axes[1]), centres[1] + (-axes[0], -0.3 * axes[1])]
+    )
+    length = 2 * float(np.linalg.norm(np.diff(ring, axis=0), axis=1).sum())
+    width = float(np.clip(sum(f[2] for f in frames) * 2 / len(frames) / length, *STROKE_WIDTH))
+    return [(line.astype(np.float32), width) for line in [*lines, bridge]]
+
+
+def _ellipse(
+    points: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The axis-aligned ellipse whose outline ``points`` (K, 2) weighted by ``weights`` (K,)
+    draw: their mean and, per axis, the square root of twice their variance (an outline's),
+    fitted again without the points past 1.6 times it (a bridge, an arm), twice. Returns
+    (centre, semi-axes, the weight it kept); None under :data:`STROKE_MIN_WEIGHT`."""
+    for _ in range(3):
+        if weights.sum() < STROKE_MIN_WEIGHT:
+            return None
+        centre = np.average(points, axis=0, weights=weights)
+        spread = np.average((points - centre) ** 2, axis=0, weights=weights)
+        axes = np.sqrt(2 * np.maximum(spread, 1e-6))
+        inside = np.sqrt((((points - centre) / axes) ** 2).sum(axis=1)) < 1.6
+        points, weights = points[inside], weights[inside]
+    if weights.sum() < STROKE_MIN_WEIGHT:
+        return None
+    return centre, axes, float(weights.sum())
+
+
+def _held(face: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """``centre`` moved to the middle of what the ellipse there (semi-axes ``axes``) holds
+    that is not ``face`` (R x R in 0..1: the skin): the eye a frame is around. As it is when
+    that is under :data:`STROKE_MIN_WEIGHT` pixels."""
+    ys, xs = np.mgrid[: face.shape[0], : face.shape[1]]
+    inside = ((xs - centre[0]) / axes[0]) ** 2 + ((ys - centre[1]) / axes[1]) ** 2 < 1.0
+    held = (1.0 - face) * inside
+    if held.sum() < STROKE_MIN_WEIGHT:
+        return centre
+    return np.array([np.average(xs, weights=held), np.average(ys, weights=held)])
+
+
+def _middle(face: np.ndarray | None, row: float, reach: float) -> float | None:
+    """The middle column of ``face`` (R x R in 0..1) in the rows ``row`` +- ``reach``: the
+    median over those rows of the mean of its first and last pixel over 0.5; None where it
+    shows in none of them."""
+    if face is None:
+        return None
+    top, bottom = max(0, int(row - reach)), min(face.shape[0], int(row + reach) + 1)
+    middles = []
+    for line in face[top:bottom] > 0.5:
+        found = np.flatnonzero(line)
+        if len(found):
+            middles.append((found[0] + found[-1]) / 2)
+    return float(np.median(middles)) if middles else None
 
 
 def _in_picture_colours(

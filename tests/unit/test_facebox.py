@@ -13,6 +13,7 @@ from nfe_core.facebox import (
     DEFAULT_FEATHER,
     BoxError,
     FaceBox,
+    Line,
     Recolour,
     Reshape,
     clamp_box,
@@ -841,3 +842,50 @@ def test_page_and_uncovered_come_together() -> None:
         Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, grown=zeros)
     with pytest.raises(ValueError, match=r"uncovered must be \(32, 32\)"):
         Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, zeros, np.zeros((16, 16)))
+
+
+def test_a_reshapes_lines_are_drawn_crisp_at_the_pictures_size() -> None:
+    """Glasses' frames fitted at the render's size are drawn at the box's: antialiased
+    lines of their width in their colour along their points; nothing else changes."""
+    picture = np.full((512, 512, 3), (230, 190, 170), np.uint8)  # skin
+    render = np.full((32, 32, 3), (230, 190, 170), np.float32)
+    turn = np.linspace(0, 2 * np.pi, 49)
+    ring = np.stack([16 + 6 * np.cos(turn), 16 + 4 * np.sin(turn)], axis=1).astype(np.float32)
+    line = Line(ring, 0.5, (40.0, 30.0, 30.0))
+    zeros = np.zeros((32, 32), np.float32)
+    reshape = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, lines=(line,))
+    edited = render.copy()
+    edited[16, 22] = (40, 30, 30)  # the render's frame (not kept: drawn by the line alone)
+    box = FaceBox(0, 0, 512, 512)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    # on the line (x = 16 + 6 render px at its middle row: box 16.5 * 16 + 96 = 360): dark
+    row = int(16.5 * 16)
+    assert (np.abs(pasted[row, 358:363] - (40, 30, 30)) <= 2).all()
+    # its width is half a render pixel (8 box pixels), its edges antialiased
+    dark = np.abs(pasted[row, 340:380] - (40, 30, 30)).max(axis=1) <= 2
+    assert 5 <= dark.sum() <= 9
+    assert ((pasted[row, 340:380, 0] > 45) & (pasted[row, 340:380, 0] < 225)).any()
+    np.testing.assert_array_equal(pasted[row, 200:320], picture[row, 200:320])  # inside
+    np.testing.assert_array_equal(pasted[:150], picture[:150])  # far away
+    np.testing.assert_array_equal(pasted[:, 400:], picture[:, 400:])
+
+
+@pytest.mark.parametrize(
+    ("points", "width", "colour", "message"),
+    [
+        (np.zeros((1, 2), np.float32), 1.0, (0.0, 0.0, 0.0), "K x 2"),
+        (np.zeros((3, 3), np.float32), 1.0, (0.0, 0.0, 0.0), "K x 2"),
+        (np.zeros((3, 2), np.int64), 1.0, (0.0, 0.0, 0.0), "K x 2"),
+        (np.full((3, 2), np.nan, np.float32), 1.0, (0.0, 0.0, 0.0), "K x 2"),
+        (np.zeros((3, 2), np.float32), 0.0, (0.0, 0.0, 0.0), "width"),
+        (np.zeros((3, 2), np.float32), True, (0.0, 0.0, 0.0), "width"),
+        (np.zeros((3, 2), np.float32), 1.0, (0.0, 0.0), "colour"),
+        (np.zeros((3, 2), np.float32), 1.0, (0.0, 0.0, 300.0), "colour"),
+    ],
+)
+def test_a_bad_line_is_refused(points: object, width: object, colour: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Line(points, width, colour)  # type: ignore[arg-type]
+    zeros = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match="tuple of Line"):
+        Reshape(zeros, np.zeros((8, 8, 3), np.float32), zeros, lines=["ring"])  # type: ignore[arg-type]

@@ -237,6 +237,18 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     assert tint.kept[0, :, :14].min() > 0.99 and tint.kept[0, :, 16].min() > 0.3
     assert tint.kept[0, :, 20:].max() == 0
     np.testing.assert_allclose(tint.drawn[0].numpy(), ((longer[0] + 1) * 127.5).numpy())
+    # edited with a shape edit, that is cut out as alone and the tint joins it; with a
+    # recolour, the recoloured regions of the picture take the difference as well
+    over = (*owners[:2], ("glasses", ("background",)))  # glasses drawn over the background
+    tints = SegmenterConfig(
+        32, REGIONS, over, recolours=[["hair_color", 0]], spills=[["glasses", ["skin"]]]
+    )
+    both_kinds = reshaped(BrightIsHair(tints), picture, before, longer, ["hair_length", "glasses"])
+    assert both_kinds is not None and torch.equal(both_kinds.cover, found.cover)
+    assert both_kinds.kept[0, :, 20:].min() > 0.99  # near the glasses, their difference
+    recoloured = reshaped(BrightIsHair(tints), picture, before, longer, ["hair_color", "glasses"])
+    assert recoloured is not None and not recoloured.cover.any()
+    assert recoloured.kept[0, :, :8].min() > 0.99  # the picture's hair
     assert reshaped(net, picture, before, longer, ["mouth"]) is None
     assert reshaped(net, picture, before, longer, []) is None
     # regions too small to cut at half their probability are cut a pixel wider
@@ -850,3 +862,107 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
                                                 rendered.recolour).rgb)
     )  # fmt: skip
     assert model.render(face, edits).recolour is None  # no crop: a generated face's way
+
+
+GLASSES_REGIONS = ("background", "skin", "glasses")
+
+
+class DarkIsGlasses(Segmenter):
+    """Says: a dark pixel is glasses, a very light one background, the rest skin."""
+
+    def __init__(self, strokes: tuple[str, ...] = ("glasses",)) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                GLASSES_REGIONS,
+                (("glasses", ("glasses",)),),
+                channels=(8, 8, 16),
+                spills=(("glasses", ("skin",)),),
+                strokes=strokes,
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        mean = images.mean(dim=1)
+        logits = torch.zeros(images.shape[0], 3, *images.shape[2:])
+        logits[:, 0][mean > 0.8] = 30.0
+        logits[:, 2][mean < -0.5] = 30.0
+        logits[:, 1][(mean <= 0.8) & (mean >= -0.5)] = 30.0
+        return logits
+
+
+def _face_with_rings(*centres: tuple[float, float], axes: tuple[float, float] = (6, 4)):
+    """A 64 px face (skin from column 12 to 51, a light page beside it) and the same face
+    with a dark ring of ``axes`` around each of ``centres`` (x, y)."""
+    face = torch.full((1, 3, 64, 64), 0.2)
+    face[..., :12] = 1.0
+    face[..., 52:] = 1.0
+    rings = face.clone()
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    for cx, cy in centres:
+        reach = (((xs - cx) / axes[0]) ** 2 + ((ys - cy) / axes[1]) ** 2).sqrt()
+        rings[..., (reach - 1).abs() < 0.12] = -1.0
+    return face, rings
+
+
+def test_glasses_on_a_picture_are_drawn_as_lines_fitted_to_them() -> None:
+    """An edit that draws the config's strokes (glasses' frames) gets lines fitted to them
+    for the paste-back to draw at the picture's size: an ellipse around each frame and a
+    bridge; one frame is mirrored about the face's middle; frames too faint to fit are a
+    tint near them, as without strokes."""
+    net = DarkIsGlasses()
+    face, rings = _face_with_rings((22, 30), (42, 30))
+    found = reshaped(net, face, face, rings, ["glasses"])
+    assert found is not None and found.lines is not None
+    assert not found.cover.any() and not found.kept.any()  # the lines, no tint
+    lines = found.lines[0]
+    assert len(lines) == 3
+    for line, centre in zip(lines, ((22, 30), (42, 30)), strict=False):
+        np.testing.assert_allclose(line.points.mean(axis=0), centre, atol=0.7)
+        extent = (line.points.max(axis=0) - line.points.min(axis=0)) / 2
+        np.testing.assert_allclose(extent, (6, 4), atol=1.0)
+        assert 0.5 <= line.width <= 1.0
+        assert max(line.colour) < 5  # the rings' dark
+    bridge = lines[2].points
+    assert bridge.shape == (2, 2) and 27 <= bridge[0, 0] < bridge[1, 0] <= 37
+    # one frame: its twin about the face's middle (column 31.5)
+    _, one = _face_with_rings((22, 30))
+    single = reshaped(net, face, face, one, ["glasses"])
+    assert single is not None and single.lines is not None and len(single.lines[0]) == 3
+    np.testing.assert_allclose(single.lines[0][1].points.mean(axis=0), (41, 30), atol=0.7)
+    # without strokes in the config, or too faint: no lines, the difference near the frames
+    plain = reshaped(DarkIsGlasses(strokes=()), face, face, rings, ["glasses"])
+    assert plain is not None and plain.lines == [[]] and plain.kept[0, 30, 16] > 0.5
+    faint = face.clone()
+    faint[..., 28:32, 20:24] = -1.0  # a dot, not a frame
+    dot = reshaped(net, face, face, faint, ["glasses"])
+    assert dot is not None and dot.lines == [[]] and dot.kept[0, 30, 22] > 0.5
+
+
+def test_strokes_are_read_back_and_checked() -> None:
+    c = config(strokes=["hair"])
+    assert c.strokes == ("hair",)
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    old = c.to_dict()
+    del old["strokes"]
+    assert SegmenterConfig.from_dict(old).strokes == ()  # a bundle from before strokes
+    with pytest.raises(ValueError, match="not all regions an owner draws"):
+        config(strokes=["background"])
+    with pytest.raises(ValueError, match="strokes"):
+        config(strokes=["Hair"])
+
+
+def test_nfe_info_says_which_regions_are_drawn_as_lines(
+    bundles: dict[str, Bundle], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from nfe_core.cli.main import main
+
+    segmenter = bundles["hair"].segmenter
+    assert segmenter is not None
+    net = Segmenter(dataclasses.replace(segmenter.config, strokes=("hair",)))
+    net.load_state_dict(segmenter.state_dict())
+    root = tmp_path / "lines"
+    shutil.copytree(bundles["hair"].root, root)
+    resave_bundle(load_bundle(root, "cpu"), segmenter=net)
+    assert main(["info", str(root)]) == 0
+    assert "(hair drawn as lines on pictures)" in capsys.readouterr().out

@@ -30,7 +30,12 @@ from training.segmenter import (
 )
 from training.synth.params import face_rng, sample_face
 from training.synth.render import REGION_NAMES, Region, render_face
-from training.synth.schema import ATTRIBUTE_BY_NAME, ATTRIBUTE_REGIONS, ATTRIBUTE_SPILLS
+from training.synth.schema import (
+    ATTRIBUTE_BY_NAME,
+    ATTRIBUTE_REGIONS,
+    ATTRIBUTE_SPILLS,
+    STROKE_REGIONS,
+)
 
 # a run that learns in about a second at 32 px on 2 cores
 TINY = SegmenterOptions(
@@ -167,6 +172,9 @@ def test_only_the_areas_it_finds_keep_their_edits():
     assert dict(net.config.spills) == ATTRIBUTE_SPILLS
     assert dict(kept.config.spills) == {}
     assert dict(trusted.config.spills) == {"glasses": ("skin",)}
+    # and the frames drawn as lines with glasses
+    assert net.config.strokes == trusted.config.strokes == STROKE_REGIONS
+    assert kept.config.strokes == ()
 
 
 def test_whole_names_attributes_with_regions():

@@ -105,6 +105,11 @@ ATTRIBUTE_RECOLOURS: dict[str, int] = {"hair_color": 0, "eye_color": 1}
 # 0.15 (whole, the edits recoloured shirts and hair).
 ATTRIBUTE_SPILLS: dict[str, tuple[str, ...]] = {"blush": ("skin",), "glasses": ("skin",)}
 
+# Regions drawn as line work (the segmenter's ``strokes``): on a picture, an edit that draws
+# them draws lines fitted to them at the picture's size. The 64 px GAN draws glasses' frames a
+# pixel wide; pasted as the renders' difference they were dark smudges over the eyes.
+STROKE_REGIONS: tuple[str, ...] = ("glasses",)
+
 # The recolouring attributes whose class targets take the colours the model draws the class
 # with, in this region (the segmenter's ``palettes``, measured on the model's own faces by
 # ``nfe-train segmenter``): the 64 px GAN draws eyes of two or three hues, and an eye colour
