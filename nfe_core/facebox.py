@@ -94,6 +94,9 @@ range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
 PAGE_SURE = 0.95
 """A box pixel whose crop pixel shows the page with at least this share (enlarged) is page to
 copy from: not the anti-aliased edge of the hair or the shirt."""
+HUE_GATE = 0.3
+"""A pixel whose chroma along a :class:`Recolour`'s hue is this share of the hue's own takes
+its map whole; less, in proportion (none across or against it)."""
 LINE_SUPERSAMPLE = 4
 """A :class:`Line` is drawn at this many times the box's size and shrunk: antialiased."""
 STRANDS_SURE = 0.95
@@ -125,20 +128,25 @@ class Recolour:
     strands of long hair over the shirt stayed brown through ``hair_color=pink``, and a
     difference pasted at 64 px left a pink haze beside the hair
     (benchmarks/bench_drawn_edits.py --show). So a recolour is pasted as colour maps: each
-    recoloured region (hair; or eye white, iris, pupil and highlight) has, per colour
-    channel, a gain and an offset (pixel units) taking the unedited render's colours there to
-    the edited render's; and ``regions`` says how much each pixel of the picture's crop
-    (the box at the model's size) shows each region. The paste-back brings ``regions`` to the
-    box by the picture's own colours (:func:`_guided`) and gives each pixel ``sum_k share_k *
-    (gain_k * pixel + offset_k)``, the rest of it unchanged. Regions too small to fit a map
-    on (an iris at 64 px) are edited by the renders' difference as before: ``kept`` says
-    where it is still pasted.
+    recoloured region (hair; or eye white, iris, pupil and highlight) has an affine colour
+    map (a 3 x 3 matrix and an offset, pixel units) taking the unedited render's colours
+    there to the edited render's (per channel for the hair; a turn of the hue for the eyes);
+    and ``regions`` says how much each pixel of the picture's crop (the box at the model's
+    size) shows each region. The paste-back brings ``regions`` to the box by the picture's
+    own colours (:func:`_guided`) and gives each pixel ``sum_k share_k * (matrix_k @ pixel
+    + offset_k)``, the rest of it unchanged. ``kept`` says where the renders' difference is
+    still pasted.
 
     Attributes:
         regions: r x r x K float32 in 0..1, each pixel's shares summing to at most 1.
-        maps: K x 3 x 2 float32, per region and channel ``(gain, offset)``.
+        maps: K x 3 x 4 float32, per region the matrix (``[:, :, :3]``) and the offset
+            (``[:, :, 3]``) of its map.
         kept: None, or r x r float32 in 0..1: the share of the renders' difference pasted
             besides the maps at each render pixel (0 where the maps recolour); None: none.
+        hues: None, or K x 3 float32 in 0..255: per region, the colour whose hue its map
+            turns (an iris's mean), or grey (0, 0, 0) for none: a pixel takes the map by
+            how much its chroma lies along that colour's (:data:`HUE_GATE`), so the bluish
+            white of an eye beside a brown iris is not turned yellow with it.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -147,9 +155,21 @@ class Recolour:
     regions: np.ndarray
     maps: np.ndarray
     kept: np.ndarray | None = None
+    hues: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         regions, maps = self.regions, self.maps
+        hues = self.hues
+        if hues is not None and (
+            not isinstance(hues, np.ndarray)
+            or hues.shape != (regions.shape[2], 3)
+            or not np.issubdtype(hues.dtype, np.floating)
+            or not np.isfinite(hues).all()
+            or hues.min() < 0.0
+            or hues.max() > 255.0
+        ):
+            shape = getattr(hues, "shape", type(hues).__name__)
+            raise ValueError(f"recolour: hues must be K x 3 colours (0..255), got {shape}")
         if (
             not isinstance(regions, np.ndarray)
             or regions.ndim != 3
@@ -163,10 +183,10 @@ class Recolour:
             raise ValueError("recolour: regions must be finite floats")
         if regions.min() < 0.0 or regions.sum(axis=2).max() > 1.0 + 1e-4:
             raise ValueError("recolour: each pixel's region shares must be from 0 to 1 in all")
-        if not isinstance(maps, np.ndarray) or maps.shape != (regions.shape[2], 3, 2):
+        if not isinstance(maps, np.ndarray) or maps.shape != (regions.shape[2], 3, 4):
             shape = getattr(maps, "shape", type(maps).__name__)
             raise ValueError(
-                f"recolour: maps must be {regions.shape[2]} x 3 x 2 (one per region), got {shape}"
+                f"recolour: maps must be {regions.shape[2]} x 3 x 4 (one per region), got {shape}"
             )
         if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
             raise ValueError("recolour: maps must be finite floats")
@@ -874,18 +894,25 @@ def _page_shift(region: np.ndarray, source: np.ndarray) -> tuple[int, int] | Non
 def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:
     """The change (H x W x 3 float32) :class:`Recolour` makes to the box's pixels ``region``:
     its region shares brought to the box by the picture's colours (:func:`_guided`), at most 1
-    in all, then per region ``share * (gain * pixel + offset - pixel)``."""
+    in all, then per region ``share * (matrix @ pixel + offset - pixel)``."""
     height, width = region.shape[:2]
     shares = _guided(_shrunk(region, work_side), recolour.regions)
     total = shares.sum(axis=2, keepdims=True)
     shares /= np.maximum(total, 1.0)
     picture = region.astype(np.float32)
     change = np.zeros_like(picture)
-    for k, (gain, offset) in enumerate(zip(*recolour.maps.transpose(2, 0, 1), strict=True)):
+    chroma = picture - picture.mean(axis=2, keepdims=True)
+    for k, affine in enumerate(recolour.maps.astype(np.float32)):
         share = _resize_difference(
             shares[:, :, k : k + 1], width, height, Image.Resampling.BILINEAR
         )
-        change += share * (picture * (gain - 1.0) + offset)
+        if recolour.hues is not None:
+            hue = recolour.hues[k] - recolour.hues[k].mean()
+            strength = float(np.linalg.norm(hue))
+            if strength > 1.0:  # a turned hue: each pixel by how much it has of it
+                along = chroma @ (hue / strength).astype(np.float32)
+                share = share * np.clip(along / (HUE_GATE * strength), 0.0, 1.0)[:, :, None]
+        change += share * (picture @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
     return change
 
 

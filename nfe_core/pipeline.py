@@ -58,6 +58,7 @@ from nfe_core.models.segmenter import (
     UNSURE,
     colour_maps,
     confine,
+    hue_turns,
     redrawn,
     reshaped,
     to_palette,
@@ -351,15 +352,19 @@ def recolour_map(
     other attributes draw there (a hair clip keeps its colours), each with the colour map
     that takes the unedited render ``before`` to the edited ``after`` in that region
     (:func:`~nfe_core.models.segmenter.colour_maps`). A region drawn on fewer than
-    :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) keeps the renders'
-    difference instead (``Recolour.kept``: 1 outside the mapped regions of ``before``). None
-    (the difference is pasted) without a segmenter, for edits that change more than colours,
-    or when no region is large enough. ``regions``: ``before``'s (:func:`unedited_regions`).
+    :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead
+    (:func:`~nfe_core.models.segmenter.hue_turns`: from its mean colours, sure where a fit of
+    its few shades is not). ``Recolour.kept``: 1 outside the mapped regions of ``before``,
+    where the renders' difference is pasted. None (the difference is pasted) without a
+    segmenter or for edits that change more than colours. ``regions``: ``before``'s
+    (:func:`unedited_regions`).
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through
     ``hair_color=pink``, and the difference pasted from 64 px tinted the shirt, skin and
-    background beside the hair."""
+    background beside the hair; pasted as the difference, eyes took a glow over the skin
+    beside them and muddy colours where the difference met the picture's pupil and
+    highlights."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return None
@@ -376,22 +381,24 @@ def recolour_map(
     p_crop, p_after = found[:1], found[1:2]
     p_before = found[2:] if regions is None else regions.to(found)
     shown = (p_before[0, own] * p_after[0, own]).sum(dim=(1, 2))
-    # a region too small to fit its colours on (the eyes) keeps the renders' difference
-    own = [k for k, n in zip(own, shown.tolist(), strict=True) if n >= MIN_RECOLOUR_PIXELS]
-    if not own:
-        return None
     pixels = pixels.permute(0, 3, 1, 2).float()
-    maps = colour_maps(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])[0]
+    fitted = colour_maps(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])[0]
+    # a region too small to fit its colours on (the eyes) has its hue turned, from the
+    # picture's own colour to the edited render's: at the model's size the turned picture
+    # shows what the render does (the inversion's iris is greyer than the picture's)
+    turned, hues = hue_turns(pixels[:1], pixels[1:2], p_crop[:, own], p_after[:, own])
+    fits = shown >= MIN_RECOLOUR_PIXELS
+    maps = torch.where(fits[:, None, None], fitted, turned[0])
+    hues = torch.where(fits[:, None], torch.zeros_like(hues[0]), hues[0])
     shares = p_crop[0, own]
     others = segmenter.kept_channels(attributes)
     if others:
         shares = shares * (1 - p_crop[0, others].sum(dim=0)).clamp(0, 1)
     shares = torch.where(shares < UNSURE, torch.zeros_like(shares), shares)
-    kept = (p_before[0, own].sum(dim=0) < UNSURE).float()
     return Recolour(
         regions=shares.permute(1, 2, 0).float().cpu().numpy().copy(),
         maps=maps.float().cpu().numpy().copy(),
-        kept=kept.cpu().numpy().copy(),
+        hues=hues.float().cpu().numpy().copy(),
     )
 
 

@@ -989,10 +989,11 @@ def colour_maps(
 ) -> Tensor:
     """Per image and region, the colour map of a recolour: per channel the gain and offset
     (least squares) taking ``before``'s colours to ``after``'s over the pixels both show the
-    region at, weighted by both probabilities: (N, K, 3, 2) as ``(gain, offset)``, as
-    :class:`~nfe_core.facebox.Recolour` wants them. Images (N, 3, R, R) in pixel units
-    (0..255, float); ``p_before``, ``p_after`` (N, K, R, R). A gain keeps to 0..:data:`_MAX_GAIN`
-    (a near-flat region would otherwise stretch its few shades far); a region of less than
+    region at, weighted by both probabilities: (N, K, 3, 4), as
+    :class:`~nfe_core.facebox.Recolour` wants them (a 3 x 3 matrix, here the gains on its
+    diagonal, and the offsets). Images (N, 3, R, R) in pixel units (0..255, float);
+    ``p_before``, ``p_after`` (N, K, R, R). A gain keeps to 0..:data:`_MAX_GAIN` (a
+    near-flat region would otherwise stretch its few shades far); a region of less than
     ``minimum`` pixels' weight is left as it is (gain 1, offset 0)."""
     weight = p_before * p_after
     total = weight.sum(dim=(2, 3)).clamp_min(1e-6)[..., None]  # (N, K, 1)
@@ -1004,11 +1005,82 @@ def colour_maps(
     spread = (w * centred_x * centred_x).sum(dim=(3, 4)) / total
     together = (w * centred_x * centred_y).sum(dim=(3, 4)) / total
     gain = (together / spread.clamp_min(1.0)).clamp(0.0, _MAX_GAIN)  # spread: levels²
-    offset = mean_y - gain * mean_x
-    found = torch.stack([gain, offset], dim=-1)
-    same = torch.stack([torch.ones_like(gain), torch.zeros_like(offset)], dim=-1)
-    enough = weight.sum(dim=(2, 3))[..., None, None] >= minimum
-    return torch.where(enough, found, same)
+    enough = weight.sum(dim=(2, 3))[..., None] >= minimum
+    gain = torch.where(enough, gain, torch.ones_like(gain))
+    offset = torch.where(enough, mean_y - gain * mean_x, torch.zeros_like(gain))
+    return torch.cat([torch.diag_embed(gain), offset[..., None]], dim=-1)
+
+
+_YCBCR = torch.tensor(
+    [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]
+)
+"""RGB to luma and chroma (BT.601, full range, no offsets): a linear map."""
+
+HUE_MIN_CHROMA = 10.0
+"""A mean colour with less chroma (levels) than this has no hue: :func:`hue_turns` adds the
+edited mean's chroma to it instead of turning it, and leaves a region grey in both as it is
+(an eye's white: shifted towards the edited render's, the whites of blue eyes turned
+cream)."""
+HUE_MAX_GAIN = 4.0
+"""The most a :func:`hue_turns` map scales the chroma by."""
+
+
+def hue_turns(
+    before: Tensor, after: Tensor, p_before: Tensor, p_after: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Per image and region, the recolour that turns the hue of ``before``'s mean colour
+    there to ``after``'s (a rotation of the chroma plane), scales its chroma to ``after``'s
+    (at most :data:`HUE_MAX_GAIN` times) and shifts its luma by the difference: (N, K, 3, 4)
+    as :func:`colour_maps`. Each colour keeps its place among the region's colours: a
+    pupil stays dark, a highlight light, an iris's shading its shading. For regions too
+    small for :func:`colour_maps` (an iris at 64 px is a few pixels): their means are sure
+    where a fit of their few shades is not. A grey mean (under :data:`HUE_MIN_CHROMA`: a
+    grey iris) has the edited mean's chroma added instead; a region grey in both, or that
+    either image does not show, is left as it is. Images (N, 3, R,
+    R) in pixel units; each mean weighted by the squared probabilities ``p_before``,
+    ``p_after`` (N, K, R, R): the region's inside, not its edge mixed with its neighbours.
+    Returns the maps and ``before``'s means (N, K, 3), zeros where left as it is: the hues
+    the maps turn (:class:`~nfe_core.facebox.Recolour`'s ``hues``)."""
+    means = []
+    for image, p in ((before, p_before), (after, p_after)):
+        weight = p * p
+        total = weight.sum(dim=(2, 3))
+        means.append(
+            torch.einsum("nkhw,nchw->nkc", weight, image) / total.clamp_min(1e-6)[..., None]
+        )
+    shown = (p_before * p_before).sum(dim=(2, 3)).minimum((p_after * p_after).sum(dim=(2, 3)))
+    rgb = _YCBCR.to(before)
+    (yb, *cb), (ya, *ca) = ((m @ rgb.T).unbind(-1) for m in means)
+    cb, ca = torch.stack(cb, dim=-1), torch.stack(ca, dim=-1)  # (N, K, 2)
+    nb, na = cb.norm(dim=-1), ca.norm(dim=-1)
+    turn = torch.atan2(ca[..., 1], ca[..., 0]) - torch.atan2(cb[..., 1], cb[..., 0])
+    scale = (na / nb.clamp_min(1e-6)).clamp(max=HUE_MAX_GAIN)
+    cos, sin = torch.cos(turn) * scale, torch.sin(turn) * scale
+    # a grey mean has no hue to turn: the edited one's chroma is added instead
+    grey = nb < HUE_MIN_CHROMA
+    one, zero = torch.ones_like(cos), torch.zeros_like(cos)
+    cos, sin = torch.where(grey, one, cos), torch.where(grey, zero, sin)
+    matrix = torch.stack(
+        [
+            torch.stack([one, zero, zero], dim=-1),
+            torch.stack([zero, cos, -sin], dim=-1),
+            torch.stack([zero, sin, cos], dim=-1),
+        ],
+        dim=-2,
+    )  # (N, K, 3, 3) on luma and chroma
+    added = torch.where(grey[..., None], ca - cb, torch.zeros_like(ca))
+    shift = torch.stack([ya - yb, *added.unbind(-1)], dim=-1)
+    back = torch.linalg.inv(rgb)
+    affine = torch.cat(
+        [back @ matrix @ rgb, (shift @ back.T)[..., None]], dim=-1
+    )  # (N, K, 3, 4) on RGB
+    same = torch.cat(
+        [torch.eye(3).to(before).expand_as(affine[..., :3]), torch.zeros_like(affine[..., 3:])],
+        dim=-1,
+    )
+    turned = (shown > 1e-3) & ((nb >= HUE_MIN_CHROMA) | (na >= HUE_MIN_CHROMA))
+    hues = torch.where((turned & ~grey)[..., None], means[0], torch.zeros_like(means[0]))
+    return torch.where(turned[..., None, None], affine, same), hues
 
 
 def _both_regions(

@@ -529,6 +529,7 @@ def test_paste_back_refuses_a_bad_redrawn_map(redrawn: object, message: str) -> 
 
 BROWN, LINE, SHIRT, PAGE = (120, 80, 50), (80, 50, 30), (40, 50, 90), (200, 200, 220)
 PINK = np.array([[1.2, 60.0], [0.8, -10.0], [1.5, 80.0]], np.float32)  # (gain, offset) per channel
+PINK_MAP = np.concatenate([np.diag(PINK[:, 0]), PINK[:, 1:]], axis=1)  # as a Recolour's map
 
 
 def _strands(side: int = 256, render_side: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -555,7 +556,7 @@ def test_a_recolour_is_made_on_the_pictures_own_pixels() -> None:
     mostly shirt; the shirt beside a strand and everything outside the hair keep their pixels;
     the line across the hair stays darker than the hair (its shade is mapped, not painted)."""
     picture, shares = _strands()
-    recolour = Recolour(regions=shares, maps=PINK[None])
+    recolour = Recolour(regions=shares, maps=PINK_MAP[None])
     render = crop_face(picture, FaceBox(0, 0, 256, 256), 32)
     edited = render.copy()
     edited[0, 0] += 1  # any change: a recolour is made from its maps, not from the renders
@@ -588,7 +589,7 @@ def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
     """Worked on at a smaller size and enlarged (a 1024 px box): the strands still change."""
     picture, shares = _strands(1024)
     render = crop_face(picture, FaceBox(0, 0, 1024, 1024), 32)
-    recolour = Recolour(regions=shares, maps=PINK[None])
+    recolour = Recolour(regions=shares, maps=PINK_MAP[None])
     pasted = paste_back(picture, FaceBox(0, 0, 1024, 1024), render, render + 1, feather=0,
                         recolour=recolour).astype(int)  # fmt: skip
     pink = np.clip(np.rint(np.array(BROWN) * PINK[:, 0] + PINK[:, 1]), 0, 255)
@@ -596,9 +597,8 @@ def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
     assert np.array_equal(pasted[:120], picture[:120].astype(int))
 
 
-def test_what_a_recolour_cannot_map_is_pasted_as_the_difference() -> None:
-    """Regions too small for a colour map (the eyes at 64 px) keep the renders' difference,
-    pasted where ``kept`` says; the maps recolour the rest."""
+def test_what_a_recolour_does_not_map_is_pasted_as_the_difference() -> None:
+    """Where ``kept`` says, the renders' difference is pasted; the maps recolour the rest."""
     picture, shares = _strands()
     box = FaceBox(0, 0, 256, 256)
     render = crop_face(picture, box, 32).astype(np.float32)
@@ -606,32 +606,33 @@ def test_what_a_recolour_cannot_map_is_pasted_as_the_difference() -> None:
     edited[2:6, 2:6] += 40  # the "eyes": a change the maps do not make
     kept = np.zeros((32, 32), np.float32)
     kept[:8, :8] = 1
-    both = Recolour(regions=shares, maps=PINK[None], kept=kept)
+    both = Recolour(regions=shares, maps=PINK_MAP[None], kept=kept)
     pasted = paste_back(picture, box, render, edited, feather=0, recolour=both).astype(int)
     alone = paste_back(picture, box, render, edited, feather=0).astype(int)
     maps = paste_back(
-        picture, box, render, edited, feather=0, recolour=Recolour(shares, PINK[None])
+        picture, box, render, edited, feather=0, recolour=Recolour(shares, PINK_MAP[None])
     )
     np.testing.assert_array_equal(pasted[:36, :36], alone[:36, :36])  # the eyes: the difference
     assert (alone[16:48, 16:48] != picture[16:48, 16:48]).all()
     np.testing.assert_array_equal(pasted[64:], maps[64:])  # the hair: the maps
     assert np.array_equal(maps[:30], picture[:30])  # without kept: no difference at all
     with pytest.raises(ValueError, match="kept must be"):
-        Recolour(regions=shares, maps=PINK[None], kept=np.full((32, 32), 2.0, np.float32))
+        Recolour(regions=shares, maps=PINK_MAP[None], kept=np.full((32, 32), 2.0, np.float32))
     with pytest.raises(ValueError, match="kept must be"):
-        Recolour(regions=shares, maps=PINK[None], kept=np.ones((16, 16), np.float32))
+        Recolour(regions=shares, maps=PINK_MAP[None], kept=np.ones((16, 16), np.float32))
 
 
 @pytest.mark.parametrize(
     ("regions", "maps", "message"),
     [
-        (np.zeros((32, 32), np.float32), np.zeros((1, 3, 2), np.float32), "r x r x K"),
-        (np.zeros((32, 16, 1), np.float32), np.zeros((1, 3, 2), np.float32), "r x r x K"),
-        (np.zeros((32, 32, 1), np.uint8), np.zeros((1, 3, 2), np.float32), "finite floats"),
-        (np.full((32, 32, 2), 0.6, np.float32), np.zeros((2, 3, 2), np.float32), "0 to 1"),
-        (np.full((32, 32, 1), -0.1, np.float32), np.zeros((1, 3, 2), np.float32), "0 to 1"),
-        (np.zeros((32, 32, 2), np.float32), np.zeros((1, 3, 2), np.float32), "2 x 3 x 2"),
-        (np.zeros((32, 32, 1), np.float32), np.full((1, 3, 2), np.inf, np.float32), "finite"),
+        (np.zeros((32, 32), np.float32), np.zeros((1, 3, 4), np.float32), "r x r x K"),
+        (np.zeros((32, 16, 1), np.float32), np.zeros((1, 3, 4), np.float32), "r x r x K"),
+        (np.zeros((32, 32, 1), np.uint8), np.zeros((1, 3, 4), np.float32), "finite floats"),
+        (np.full((32, 32, 2), 0.6, np.float32), np.zeros((2, 3, 4), np.float32), "0 to 1"),
+        (np.full((32, 32, 1), -0.1, np.float32), np.zeros((1, 3, 4), np.float32), "0 to 1"),
+        (np.zeros((32, 32, 2), np.float32), np.zeros((1, 3, 4), np.float32), "2 x 3 x 4"),
+        (np.zeros((32, 32, 1), np.float32), np.zeros((1, 3, 2), np.float32), "1 x 3 x 4"),
+        (np.zeros((32, 32, 1), np.float32), np.full((1, 3, 4), np.inf, np.float32), "finite"),
     ],
 )
 def test_a_bad_recolour_is_refused(regions: np.ndarray, maps: np.ndarray, message: str) -> None:
@@ -641,7 +642,7 @@ def test_a_bad_recolour_is_refused(regions: np.ndarray, maps: np.ndarray, messag
 
 def test_paste_back_refuses_a_recolour_of_another_size() -> None:
     picture, render, edited, _ = _hair_over_stripes(64)
-    other = Recolour(np.zeros((16, 16, 1), np.float32), np.ones((1, 3, 2), np.float32))
+    other = Recolour(np.zeros((16, 16, 1), np.float32), np.ones((1, 3, 4), np.float32))
     with pytest.raises(ValueError, match="16 px"):
         paste_back(picture, FaceBox(0, 0, 64, 64), render, edited, recolour=other)
     with pytest.raises(ValueError, match="Recolour"):
@@ -889,3 +890,36 @@ def test_a_bad_line_is_refused(points: object, width: object, colour: object, me
     zeros = np.zeros((8, 8), np.float32)
     with pytest.raises(ValueError, match="tuple of Line"):
         Reshape(zeros, np.zeros((8, 8, 3), np.float32), zeros, lines=["ring"])  # type: ignore[arg-type]
+
+
+def test_a_turned_hue_takes_only_the_pixels_that_have_it() -> None:
+    """A recolour with a hue (an iris's) changes each pixel by how much its chroma lies along
+    that hue's: the brown iris turns, the bluish white of the eye beside it and the grey
+    pupil in it keep their colours."""
+    picture = np.full((64, 64, 3), (225, 232, 245), np.uint8)  # the eye's bluish white
+    picture[16:48, 16:48] = (130, 80, 45)  # a brown iris
+    picture[28:36, 28:36] = (40, 40, 40)  # its pupil
+    shares = np.ones((8, 8, 1), np.float32)  # the whole crop shown as the iris (at worst)
+    swap = np.zeros((1, 3, 4), np.float32)
+    swap[0, :, :3] = np.eye(3)[[2, 1, 0]]  # red and blue swapped: brown to a blue
+    render = crop_face(picture, FaceBox(0, 0, 64, 64), 8).astype(np.float32)
+    edited = render + 1
+    box = FaceBox(0, 0, 64, 64)
+    hue = np.array([[130.0, 80.0, 45.0]], np.float32)
+    gated = Recolour(shares, swap, hues=hue)
+    pasted = paste_back(picture, box, render, edited, feather=0, recolour=gated).astype(int)
+    np.testing.assert_array_equal(pasted[20, 20], (45, 80, 130))  # the iris turned
+    np.testing.assert_array_equal(pasted[4, 4], picture[4, 4])  # the white kept
+    np.testing.assert_array_equal(pasted[32, 32], picture[32, 32])  # the pupil kept
+    # without its hue, the map takes every pixel it is given
+    whole = paste_back(picture, box, render, edited, feather=0, recolour=Recolour(shares, swap))
+    np.testing.assert_array_equal(whole[4, 4], (245, 232, 225))
+    # a grey hue (none) gates nothing
+    grey = Recolour(shares, swap, hues=np.full((1, 3), 128.0, np.float32))
+    np.testing.assert_array_equal(
+        paste_back(picture, box, render, edited, feather=0, recolour=grey), whole
+    )
+    with pytest.raises(ValueError, match="hues must be"):
+        Recolour(shares, swap, hues=np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="hues must be"):
+        Recolour(shares, swap, hues=np.full((1, 3), 300.0, np.float32))

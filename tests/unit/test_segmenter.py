@@ -27,6 +27,7 @@ from nfe_core.models.segmenter import (
     SegmenterConfig,
     colour_maps,
     confine,
+    hue_turns,
     match_regions,
     redrawn,
     reshaped,
@@ -784,14 +785,48 @@ def test_colour_maps_fit_each_regions_change_of_colour() -> None:
     regions[:, 1, :, 8:] = 1
     regions[:, 2, 0, 0], regions[:, 0, 0, 0] = 1, 0  # one pixel: too few to fit on
     maps = colour_maps(before, after, regions, regions)
-    assert maps.shape == (1, 3, 3, 2)
-    torch.testing.assert_close(maps[0, 0, :, 0], gain, atol=1e-3, rtol=0)
-    torch.testing.assert_close(maps[0, 0, :, 1], offset, atol=0.1, rtol=0)
-    torch.testing.assert_close(maps[0, 1], torch.tensor([[1.0, 40.0]] * 3), atol=0.1, rtol=0)
-    assert torch.equal(maps[0, 2], torch.tensor([[1.0, 0.0]] * 3))
+    assert maps.shape == (1, 3, 3, 4)  # per region a matrix (the gains on its diagonal), offsets
+    torch.testing.assert_close(maps[0, 0, :, :3], torch.diag(gain), atol=1e-3, rtol=0)
+    torch.testing.assert_close(maps[0, 0, :, 3], offset, atol=0.1, rtol=0)
+    shifted = torch.cat([torch.eye(3), torch.full((3, 1), 40.0)], dim=1)
+    torch.testing.assert_close(maps[0, 1], shifted, atol=0.1, rtol=0)
+    assert torch.equal(maps[0, 2], torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1))
     # a steeper change than the largest gain is held to it
     steep = colour_maps(before, before * 5, regions, regions)
-    assert steep[0, 0, :, 0].max() == pytest.approx(2.0)
+    assert torch.diagonal(steep[0, 0, :, :3]).max() == pytest.approx(2.0)
+
+
+def test_hue_turns_take_a_regions_mean_colour_to_the_edited_ones() -> None:
+    """A region's mean colour is turned onto the edited mean (its hue turned, its chroma
+    scaled, its luma shifted), and each of its colours keeps its place: the grey pupil
+    stays grey; a grey mean gets the edited chroma added; a region grey in both, or shown
+    in neither, is left as it is."""
+    brown, blue = torch.tensor([130.0, 80.0, 45.0]), torch.tensor([50.0, 100.0, 200.0])
+    before = torch.full((1, 3, 8, 8), 128.0)  # grey: the top half
+    after = torch.full((1, 3, 8, 8), 130.0)
+    regions = torch.zeros(1, 4, 8, 8)
+    regions[:, 0, 4:, :4] = 1.0  # the iris: brown, then blue
+    before[..., 4:, :4], after[..., 4:, :4] = brown.view(3, 1, 1), blue.view(3, 1, 1)
+    regions[:, 1, :4] = 1.0  # a region grey in both
+    regions[:, 2, 4:, 4:] = 1.0  # grey, then blue
+    before[..., 4:, 4:], after[..., 4:, 4:] = 120.0, blue.view(3, 1, 1)
+    maps, hues = hue_turns(before, after, regions, regions)
+    assert maps.shape == (1, 4, 3, 4) and hues.shape == (1, 4, 3)
+
+    def mapped(k: int, colour: torch.Tensor) -> torch.Tensor:
+        return maps[0, k, :, :3] @ colour + maps[0, k, :, 3]
+
+    mean_b, mean_a = brown, blue
+    torch.testing.assert_close(mapped(0, mean_b), mean_a, atol=0.5, rtol=0)
+    grey = torch.full((3,), 40.0)
+    assert float(mapped(0, grey).std()) < 1.0  # no chroma in, none out
+    torch.testing.assert_close(hues[0, 0], mean_b, atol=1e-3, rtol=0)
+    identity = torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1)
+    torch.testing.assert_close(maps[0, 1], identity, atol=1e-5, rtol=0)  # grey in both
+    assert hues[0, 1].abs().max() == 0
+    assert float(mapped(2, grey).std()) > 20  # grey before: the blue's chroma added
+    assert hues[0, 2].abs().max() == 0  # a shift, not a turn: no hue to gate by
+    torch.testing.assert_close(maps[0, 3], identity)  # shown in neither
 
 
 class LeftHairWithASkinPatch(LeftHalfIsHair):
@@ -828,9 +863,8 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     shares = edited.recolour.regions[:, :, 0]
     assert shares[16:, :14].min() > 0.99 and shares[:, 18:].max() == 0  # hair: the left half
     assert shares[9:13, 5:9].max() < 0.01  # but the patch
-    # the renders' difference is pasted only outside the hair they drew (none here)
-    kept = edited.recolour.kept
-    assert kept is not None and kept[:, 16:].min() == 1 and kept[:, :16].max() == 0
+    # no difference is pasted: every region of the edit is mapped
+    assert edited.recolour.kept is None
     pasted = np.asarray(paste(picture, inverted, edited.render, None, edited.recolour).rgb)
     changed = np.any(pasted != pixels, axis=2)
     assert changed[30:56, 8:28].mean() > 0.9  # the hair, inside the feathered edge
@@ -839,7 +873,7 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     # maps fitted on the renders' hair: the render's own change is what the hair takes
     left = slice(None), slice(0, 16)
     drawn = inverted.reconstruction[left].reshape(-1, 3).astype(np.float64)
-    mapped = drawn * edited.recolour.maps[0, :, 0] + edited.recolour.maps[0, :, 1]
+    mapped = drawn @ edited.recolour.maps[0, :, :3].T + edited.recolour.maps[0, :, 3]
     assert (
         np.abs(mapped - edited.render[left].reshape(-1, 3)).mean()
         < np.abs(drawn - edited.render[left].reshape(-1, 3)).mean()
