@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from nfe_core.imageio import Picture, from_array, to_array
 
@@ -720,6 +720,7 @@ def _cut(
         ],
         axis=2,
     )
+    continued = np.zeros(cover.shape, bool)  # what the picture's own page or hair fills
     if reshape.page is not None and reshape.uncovered is not None and reshape.uncovered.any():
         uncovered = _resize_window(reshape.uncovered, width, height, window) > 0.5
         target = np.zeros((height, width), bool)
@@ -731,6 +732,7 @@ def _cut(
         source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
         filled, done = _page_fill(region, source, target)
         drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
+        continued |= done[y0:y1, x0:x1]
     if reshape.strands is not None and reshape.grown is not None and reshape.grown.any():
         grown = _resize_window(reshape.grown, width, height, window) > 0.5
         target = np.zeros((height, width), bool)
@@ -751,6 +753,18 @@ def _cut(
         filled, done = _strands(region, source, target, between > 0.5, band)
         drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
         cover = np.maximum(cover, done[y0:y1, x0:x1] * mask[y0:y1, x0:x1, 0])
+        continued |= done[y0:y1, x0:x1] | grown
+    if reshape.strands is not None and reshape.strands.any():
+        # where the picture's hair goes, the cover keeps to the picture's own edge of it: the
+        # neck beside removed hair keeps its pixels (drawn from a render pixel's mixed
+        # colours, its edge was a soft band of skin and page)
+        hair = _guided(region, reshape.strands[:, :, None])[y0:y1, x0:x1, 0]
+        near = np.asarray(
+            Image.fromarray((hair > 0.5).astype(np.uint8) * 255).filter(
+                ImageFilter.MaxFilter(2 * max(1, round(height / r / 4)) + 1)
+            )
+        )
+        cover = np.where(continued | (near > 0), cover, 0.0)
     part = picture[y0:y1, x0:x1]
     part += cover[:, :, None] * (drawn - part)
 

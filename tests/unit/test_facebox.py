@@ -923,3 +923,34 @@ def test_a_turned_hue_takes_only_the_pixels_that_have_it() -> None:
         Recolour(shares, swap, hues=np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="hues must be"):
         Recolour(shares, swap, hues=np.full((1, 3), 300.0, np.float32))
+
+
+def test_removed_hair_is_cut_along_the_pictures_own_edge_of_it() -> None:
+    """The cover of removed hair, a render pixel wider than the hair, leaves the picture's
+    pixels beside the hair that its page does not fill (the skin of a neck) as they were,
+    instead of drawing them from the render's mixed colours: a crisp edge, not a soft band."""
+    picture = np.full((256, 256, 3), (167, 187, 181), np.uint8)  # a plain page
+    picture[64:192, 96:128] = (110, 70, 50)  # hair
+    picture[64:192, 128:160] = (240, 205, 185)  # the neck beside it
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
+    hair = np.zeros((32, 32), np.float32)
+    hair[8:24, 12:16] = 1.0
+    skin = np.zeros((32, 32), np.float32)
+    skin[8:24, 16:20] = 1.0
+    cover = np.zeros((32, 32), np.float32)
+    cover[7:25, 11:17] = 1.0  # the hair and a render pixel around it: some of the neck
+    drawn = np.full((32, 32, 3), 128.0, np.float32)  # the render's mixed colours
+    uncovered = np.clip(cover - skin, 0, 1)
+    reshape = Reshape(
+        cover, drawn, np.zeros_like(cover), 1.0 - hair - skin, uncovered, hair, np.zeros_like(hair)
+    )
+    edited = render.copy()
+    edited[8:24, 12:16] = (167, 187, 181)
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape)
+    np.testing.assert_array_equal(pasted[72:184, 130:160], picture[72:184, 130:160])  # the neck
+    assert np.abs(pasted[72:184, 100:124].astype(int) - (167, 187, 181)).max() <= 1  # page
+    # without the picture's hair map, the cover's render pixel of neck is drawn grey
+    bare = dataclasses.replace(reshape, strands=None, grown=None)
+    grey = paste_back(picture, box, render, edited, feather=0, reshape=bare)
+    assert np.abs(grey[100, 130:134].astype(int) - 128).max() <= 2
