@@ -134,15 +134,12 @@ class Recolour:
     and ``regions`` says how much each pixel of the picture's crop (the box at the model's
     size) shows each region. The paste-back brings ``regions`` to the box by the picture's
     own colours (:func:`_guided`) and gives each pixel ``sum_k share_k * (matrix_k @ pixel
-    + offset_k)``, the rest of it unchanged. ``kept`` says where the renders' difference is
-    still pasted.
+    + offset_k)``, the rest of it unchanged.
 
     Attributes:
         regions: r x r x K float32 in 0..1, each pixel's shares summing to at most 1.
         maps: K x 3 x 4 float32, per region the matrix (``[:, :, :3]``) and the offset
             (``[:, :, 3]``) of its map.
-        kept: None, or r x r float32 in 0..1: the share of the renders' difference pasted
-            besides the maps at each render pixel (0 where the maps recolour); None: none.
         hues: None, or K x 3 float32 in 0..255: per region, the colour whose hue its map
             turns (an iris's mean), or grey (0, 0, 0) for none: a pixel takes the map by
             how much its chroma lies along that colour's (:data:`HUE_GATE`), so the bluish
@@ -154,7 +151,6 @@ class Recolour:
 
     regions: np.ndarray
     maps: np.ndarray
-    kept: np.ndarray | None = None
     hues: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -190,16 +186,6 @@ class Recolour:
             )
         if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
             raise ValueError("recolour: maps must be finite floats")
-        kept = self.kept
-        if kept is None:
-            return
-        if not isinstance(kept, np.ndarray) or kept.shape != regions.shape[:2]:
-            shape = getattr(kept, "shape", type(kept).__name__)
-            raise ValueError(f"recolour: kept must be {regions.shape[:2]}, got {shape}")
-        if not np.issubdtype(kept.dtype, np.floating) or not np.isfinite(kept).all():
-            raise ValueError("recolour: kept must be finite floats")
-        if kept.min() < 0.0 or kept.max() > 1.0:
-            raise ValueError("recolour: kept must be from 0 to 1")
 
     @property
     def side(self) -> int:
@@ -628,10 +614,7 @@ def _edited_region(
     mask = _feather_mask(width, height, feather)[:, :, None]
     picture = region.astype(np.float32)
     if recolour is not None:
-        change = _recoloured(region, recolour, work_side)
-        if recolour.kept is not None and (rest := difference * recolour.kept[:, :, None]).any():
-            change += _follow_edges(region, reconstruction, rest, work_side)
-        picture += mask * change
+        picture += mask * _recoloured(region, recolour, work_side)
         return _to_pixels(picture)
     if reshape is not None:
         return _to_pixels(_reshaped(region, reconstruction, difference, mask, reshape, work_side))

@@ -354,10 +354,9 @@ def recolour_map(
     (:func:`~nfe_core.models.segmenter.colour_maps`). A region drawn on fewer than
     :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead
     (:func:`~nfe_core.models.segmenter.hue_turns`: from its mean colours, sure where a fit of
-    its few shades is not). ``Recolour.kept``: 1 outside the mapped regions of ``before``,
-    where the renders' difference is pasted. None (the difference is pasted) without a
-    segmenter or for edits that change more than colours. ``regions``: ``before``'s
-    (:func:`unedited_regions`).
+    its few shades is not). No difference of the renders is pasted. None (the difference is
+    pasted) without a segmenter or for edits that change more than colours. ``regions``:
+    ``before``'s (:func:`unedited_regions`).
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through

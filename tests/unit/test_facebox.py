@@ -597,31 +597,6 @@ def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
     assert np.array_equal(pasted[:120], picture[:120].astype(int))
 
 
-def test_what_a_recolour_does_not_map_is_pasted_as_the_difference() -> None:
-    """Where ``kept`` says, the renders' difference is pasted; the maps recolour the rest."""
-    picture, shares = _strands()
-    box = FaceBox(0, 0, 256, 256)
-    render = crop_face(picture, box, 32).astype(np.float32)
-    edited = render.copy()
-    edited[2:6, 2:6] += 40  # the "eyes": a change the maps do not make
-    kept = np.zeros((32, 32), np.float32)
-    kept[:8, :8] = 1
-    both = Recolour(regions=shares, maps=PINK_MAP[None], kept=kept)
-    pasted = paste_back(picture, box, render, edited, feather=0, recolour=both).astype(int)
-    alone = paste_back(picture, box, render, edited, feather=0).astype(int)
-    maps = paste_back(
-        picture, box, render, edited, feather=0, recolour=Recolour(shares, PINK_MAP[None])
-    )
-    np.testing.assert_array_equal(pasted[:36, :36], alone[:36, :36])  # the eyes: the difference
-    assert (alone[16:48, 16:48] != picture[16:48, 16:48]).all()
-    np.testing.assert_array_equal(pasted[64:], maps[64:])  # the hair: the maps
-    assert np.array_equal(maps[:30], picture[:30])  # without kept: no difference at all
-    with pytest.raises(ValueError, match="kept must be"):
-        Recolour(regions=shares, maps=PINK_MAP[None], kept=np.full((32, 32), 2.0, np.float32))
-    with pytest.raises(ValueError, match="kept must be"):
-        Recolour(regions=shares, maps=PINK_MAP[None], kept=np.ones((16, 16), np.float32))
-
-
 @pytest.mark.parametrize(
     ("regions", "maps", "message"),
     [
