@@ -678,6 +678,14 @@ def _cut_out(
     # is where the cover cuts it, not a blend of hair and page a render pixel wide
     grown_share = grown / (grown + gone).clamp_min(1e-6)
     grown_colours = _mixed(colours, p_after, shape, pixels[2])
+    if bool(small.any()):
+        # a small new part (an open mouth) in one flat colour, its core's in the render: the
+        # GAN's few pixels of it enlarged were a blurred, mottled blob
+        core = pa**4
+        flat = (core * pixels[2]).sum(dim=(2, 3), keepdim=True) / core.sum(
+            dim=(2, 3), keepdim=True
+        ).clamp_min(1e-6)
+        grown_colours = torch.where(small, flat.expand_as(grown_colours), grown_colours)
     behind = _mixed(colours, p_after, others, pixels[2])
     drawn = behind + grown_share * (grown_colours - behind)
     drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
@@ -698,6 +706,8 @@ def _cut_out(
 
 
 TINT_REACH = 1
+"""Render pixels beyond its own regions (in the picture and both renders) that an edit which
+tints the skin (blush, glasses) changes the picture by."""
 STROKE_FLOOR = 0.3
 """Pixels of an edit's line regions (glasses) under this share of their peak are not fitted."""
 STROKE_MIN_WEIGHT = 3.0
@@ -706,8 +716,6 @@ STROKE_POINTS = 48
 """Points along each fitted frame."""
 STROKE_WIDTH = (0.5, 1.0)
 """Fitted lines' width in render pixels: the frames' pixels over their length, kept to this."""
-"""Render pixels beyond its own regions (in the picture and both renders) that an edit which
-tints the skin (blush, glasses) changes the picture by."""
 
 
 def _tinted(

@@ -255,6 +255,12 @@ def test_reshaped_cuts_out_what_a_shape_edit_drew_in_the_pictures_colours() -> N
     # regions too small to cut at half their probability are cut a pixel wider
     small = reshaped(net, picture, before, longer, ["hair_length"], minimum=32 * 17)
     assert small is not None and small.cover[0, :, 16].min() > 0.5 > found.cover[0, :, 16].max()
+    # and what they grew drawn in one flat colour, their core's in the render (an open
+    # mouth, not a blur); what they uncover in the colours behind them
+    np.testing.assert_allclose(small.drawn[0, :, :, 8:17].numpy(), (0.9 + 1) * 127.5, atol=0.5)
+    smaller = reshaped(net, picture, before, _lengths(4, 0.5), ["hair_length"], minimum=32 * 17)
+    assert smaller is not None
+    np.testing.assert_allclose(smaller.drawn[0, :, :, 4:9], (-0.5 + 1) * 127.5, atol=0.5)
     same = reshaped(net, picture, before, longer, ["hair_length"], minimum=32 * 15)
     assert same is not None and torch.equal(same.cover, found.cover)
     with pytest.raises(ValueError, match="differ"):
