@@ -352,11 +352,11 @@ def recolour_map(
     other attributes draw there (a hair clip keeps its colours), each with the colour map
     that takes the unedited render ``before`` to the edited ``after`` in that region
     (:func:`~nfe_core.models.segmenter.colour_maps`). A region drawn on fewer than
-    :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead
-    (:func:`~nfe_core.models.segmenter.hue_turns`: from its mean colours, sure where a fit of
-    its few shades is not). No difference of the renders is pasted. None (the difference is
-    pasted) without a segmenter or for edits that change more than colours. ``regions``:
-    ``before``'s (:func:`unedited_regions`).
+    :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead,
+    as the renders' mean colours turn (:func:`~nfe_core.models.segmenter.hue_turns`: means
+    are sure where a fit of its few shades is not). No difference of the renders is
+    pasted. None (the difference is pasted) without a segmenter or for edits that change
+    more than colours. ``regions``: ``before``'s (:func:`unedited_regions`).
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through
@@ -382,10 +382,9 @@ def recolour_map(
     shown = (p_before[0, own] * p_after[0, own]).sum(dim=(1, 2))
     pixels = pixels.permute(0, 3, 1, 2).float()
     fitted = colour_maps(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])[0]
-    # a region too small to fit its colours on (the eyes) has its hue turned, from the
-    # picture's own colour to the edited render's: at the model's size the turned picture
-    # shows what the render does (the inversion's iris is greyer than the picture's)
-    turned, hues = hue_turns(pixels[:1], pixels[1:2], p_crop[:, own], p_after[:, own])
+    # a region too small to fit its colours on (the eyes) has its hue turned as the renders'
+    # turns: a small move of a slider is a small change of the picture
+    turned, hues = hue_turns(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])
     fits = shown >= MIN_RECOLOUR_PIXELS
     maps = torch.where(fits[:, None, None], fitted, turned[0])
     hues = torch.where(fits[:, None], torch.zeros_like(hues[0]), hues[0])

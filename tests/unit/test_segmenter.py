@@ -833,6 +833,9 @@ def test_hue_turns_take_a_regions_mean_colour_to_the_edited_ones() -> None:
     assert float(mapped(2, grey).std()) > 20  # grey before: the blue's chroma added
     assert hues[0, 2].abs().max() == 0  # a shift, not a turn: no hue to gate by
     torch.testing.assert_close(maps[0, 3], identity)  # shown in neither
+    # no change, no turn: a small move of a slider is a small change of the picture
+    still, _ = hue_turns(before, before, regions, regions)
+    torch.testing.assert_close(still[0], identity.expand(4, 3, 4), atol=1e-4, rtol=0)
 
 
 class LeftHairWithASkinPatch(LeftHalfIsHair):
