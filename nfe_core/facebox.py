@@ -703,40 +703,42 @@ def _cut(
         ],
         axis=2,
     )
+
+    def enlarged(values: np.ndarray) -> np.ndarray:
+        """An r x r map at the box's size (bilinear)."""
+        return _resize_difference(values[:, :, None], width, height, Image.Resampling.BILINEAR)[
+            :, :, 0
+        ]
+
+    def covered(values: np.ndarray) -> np.ndarray:
+        """Where an r x r map is over half at the box's size and the cover covers."""
+        found = np.zeros((height, width), bool)
+        found[y0:y1, x0:x1] = (_resize_window(values, width, height, window) > 0.5) & (cover > 0)
+        return found
+
+    def take(filled: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """``drawn`` takes the ``filled`` colours where ``done``; ``done`` in the window."""
+        inside = done[y0:y1, x0:x1]
+        drawn[inside] = filled[y0:y1, x0:x1][inside]
+        return inside
+
+    page = None if reshape.page is None else enlarged(reshape.page)
     continued = np.zeros(cover.shape, bool)  # what the picture's own page or hair fills
-    if reshape.page is not None and reshape.uncovered is not None and reshape.uncovered.any():
-        uncovered = _resize_window(reshape.uncovered, width, height, window) > 0.5
-        target = np.zeros((height, width), bool)
-        target[y0:y1, x0:x1] = uncovered & (cover > 0)
-        page = _resize_difference(
-            reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
-        )
-        source = page[:, :, 0] > PAGE_SURE
+    if page is not None and reshape.uncovered is not None and reshape.uncovered.any():
+        source = page > PAGE_SURE
         source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
-        filled, done = _page_fill(region, source, target)
-        drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
-        continued |= done[y0:y1, x0:x1]
+        continued |= take(*_page_fill(region, source, covered(reshape.uncovered)))
     if reshape.strands is not None and reshape.grown is not None and reshape.grown.any():
-        grown = _resize_window(reshape.grown, width, height, window) > 0.5
-        target = np.zeros((height, width), bool)
-        target[y0:y1, x0:x1] = grown & (cover > 0)
-        strands = _resize_difference(
-            reshape.strands[:, :, None], width, height, Image.Resampling.BILINEAR
-        )
-        source = strands[:, :, 0] > STRANDS_SURE
+        target = covered(reshape.grown)
+        strands = enlarged(reshape.strands)
+        source = strands > STRANDS_SURE
         source[y0:y1, x0:x1] &= cover <= 0
         # the gap above new hair is filled when it is the picture's hair edge or page
-        between = strands[:, :, 0]
-        if reshape.page is not None:
-            page = _resize_difference(
-                reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
-            )
-            between = between + page[:, :, 0]
+        between = strands if page is None else strands + page
         band = max(1, round(STRANDS_BAND * height / r))
-        filled, done = _strands(region, source, target, between > 0.5, band)
-        drawn[done[y0:y1, x0:x1]] = filled[y0:y1, x0:x1][done[y0:y1, x0:x1]]
-        cover = np.maximum(cover, done[y0:y1, x0:x1] * mask[y0:y1, x0:x1, 0])
-        continued |= done[y0:y1, x0:x1] | grown
+        done = take(*_strands(region, source, target, between > 0.5, band))
+        cover = np.maximum(cover, done * mask[y0:y1, x0:x1, 0])
+        continued |= done | target[y0:y1, x0:x1]
     if reshape.strands is not None and reshape.strands.any():
         # where the picture's hair goes, the cover keeps to the picture's own edge of it: the
         # neck beside removed hair keeps its pixels (drawn from a render pixel's mixed

@@ -603,12 +603,21 @@ def reshaped(
         )
     tinting = [a for a in attributes if a in spills]
     rest = [a for a in attributes if a not in spills]
-    cut = _cut_out(segmenter, picture, before, after, rest, before_regions, minimum)
+    recolours = dict(segmenter.config.recolours)
+    if not tinting and all(a in recolours for a in rest):
+        return None  # an eye colour edit keeps shapes
+    # the regions of the picture and both renders, found once for the cut and the tint
+    if before_regions is None:
+        found = segmenter.probabilities(torch.cat([picture, before, after])).chunk(3)
+    else:
+        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
+        found = (p_pic, before_regions.to(p_pic).expand(len(after), -1, -1, -1), p_after)
+    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum)
     if not tinting:
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
     also = [] if cut is not None else rest
-    tint = _tinted(segmenter, picture, before, after, tinting, before_regions, also)
+    tint = _tinted(segmenter, after, tinting, found, also)
     if cut is None:
         return tint
     return cut._replace(kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines)
@@ -620,26 +629,21 @@ def _cut_out(
     before: Tensor,
     after: Tensor,
     attributes: list[str],
-    before_regions: Tensor | None,
+    regions: tuple[Tensor, Tensor, Tensor],
     minimum: float,
 ) -> Reshaped | None:
-    """:func:`reshaped` for edits that do not spill over other regions; None when every one
-    is a recolour (or there are none)."""
+    """:func:`reshaped` for edits that do not spill over other regions, given the region
+    probabilities of the picture and both renders; None when every one is a recolour (or
+    there are none)."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
     recolours = dict(segmenter.config.recolours)
     shaped = [a for a in attributes if a not in recolours]  # an eye colour edit keeps shapes
     if not shaped:
         return None
-    own = [k for k, r in enumerate(names) if any(r in owned[a] for a in attributes)]
-    shape = [k for k, r in enumerate(names) if any(r in owned[a] for a in shaped)]
-    if before_regions is None:
-        p_pic, p_before, p_after = segmenter.probabilities(
-            torch.cat([picture, before, after])
-        ).chunk(3)
-    else:
-        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
-        p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
+    own = _channels_of(names, owned, attributes)
+    shape = _channels_of(names, owned, shaped)
+    p_pic, p_before, p_after = regions
     pc, pb, pa = (p[:, shape].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
     # regions too small to cut at half their probability (an open mouth at 64 px) are cut
     # generously: their change scaled to its peak and grown by a pixel
@@ -718,13 +722,19 @@ STROKE_WIDTH = (0.5, 1.0)
 """Fitted lines' width in render pixels: the frames' pixels over their length, kept to this."""
 
 
+def _channels_of(
+    names: tuple[str, ...], regions_of: dict[str, tuple[str, ...]], attributes: list[str]
+) -> list[int]:
+    """The channels (indices into ``names``) of the regions ``regions_of`` gives any of
+    ``attributes`` (the config's ``owned`` or ``spills``; an attribute it lacks has none)."""
+    return [k for k, r in enumerate(names) if any(r in regions_of.get(a, ()) for a in attributes)]
+
+
 def _tinted(
     segmenter: Segmenter,
-    picture: Tensor,
-    before: Tensor,
     after: Tensor,
     attributes: list[str],
-    before_regions: Tensor | None,
+    regions: tuple[Tensor, Tensor, Tensor],
     also: list[str],
 ) -> Reshaped:
     """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
@@ -732,17 +742,12 @@ def _tinted(
     and both renders, grown by :data:`TINT_REACH` pixels and feathered by one, and to the
     picture's own regions of the attributes ``also`` edited (a hair colour edit with them).
     The config's ``strokes`` (glasses' frames) the edit drew are drawn as lines fitted to
-    them instead (:func:`_outlines`), where they fit."""
+    them instead (:func:`_outlines`), where they fit. ``regions``: the region probabilities
+    of the picture and both renders."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
-    own = [k for k, r in enumerate(names) if any(r in owned[a] for a in attributes)]
-    if before_regions is None:
-        p_pic, p_before, p_after = segmenter.probabilities(
-            torch.cat([picture, before, after])
-        ).chunk(3)
-    else:
-        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
-        p_before = before_regions.to(p_pic).expand(len(after), -1, -1, -1)
+    own = _channels_of(names, owned, attributes)
+    p_pic, p_before, p_after = regions
 
     def near(channels: list[int]) -> Tensor:
         area = torch.stack(
@@ -756,7 +761,7 @@ def _tinted(
 
     strokes = [k for k in own if names[k] in segmenter.config.strokes]
     kept = near([k for k in own if k not in strokes])
-    others = [k for k, r in enumerate(names) if any(r in owned[a] for a in also)]
+    others = _channels_of(names, owned, also)
     if others:
         kept = torch.maximum(kept, p_pic[:, others].sum(dim=1).clamp(0, 1))
     drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
@@ -771,7 +776,7 @@ def _tinted(
         )
         unfit = near(strokes)
         spills = dict(segmenter.config.spills)
-        under = [k for k, r in enumerate(names) if any(r in spills.get(a, ()) for a in attributes)]
+        under = _channels_of(names, spills, attributes)
         faces = p_pic[:, under].sum(dim=1).float().cpu().numpy() if under else None
         for i in range(len(after)):
             face = None if faces is None else faces[i]
