@@ -103,6 +103,24 @@ STRANDS_SURE = 0.95
 """How surely a box pixel must show the picture's hair to be continued into longer hair."""
 STRANDS_BAND = 4.0
 """How far up (render pixels) the picture's hair above longer hair is taken its colours from."""
+CLOSE_GROW = 0.5
+"""A part of the picture closed to a line (:func:`_close`) is filled grown by this many render
+pixels (its antialiased edge)..."""
+CLOSE_REACH = 1.5
+"""...and with the pixels within this many render pixels of it that differ from the skin around
+by more than :data:`CLOSE_CONTRAST` (an open mouth's outline running past its inside)."""
+CLOSE_CONTRAST = 30.0
+CLOSE_LENGTH = 0.75
+"""The line a part closes to is this share of the part's width (a closed mouth is narrower than
+an open one)..."""
+CLOSE_WIDTH = 0.12
+"""...its width in the middle this share of its length, tapering to :data:`CLOSE_TAPER` of that
+at its ends..."""
+CLOSE_TAPER = 0.3
+CLOSE_DARK = 0.15
+"""...in the part's darkest colour: the median of its darkest pixels (this share of them)."""
+FILL_SMOOTHING = 40
+"""Relaxation steps that smooth a filled hole after the pyramid fill (:func:`_fill_hole`)."""
 PAGE_SEARCH_SIDE = 128
 """The longest side the box is shrunk to when looking for the shift the page repeats by."""
 PAGE_MIN_SHIFT = 3
@@ -270,6 +288,10 @@ class Reshape:
         grown: None (with ``strands``), or r x r float32 in 0..1: the share of the cover
             that shows them grown, where the picture's strands above are continued.
         lines: the :class:`Line` s drawn over the picture last (glasses' frames).
+        closed: None, or r x r float32 in 0..1: how surely each crop pixel shows a small
+            part of the picture that the edit closes to a line (an open mouth closed): it is
+            filled from the skin around it and a line is drawn along its top edge
+            (:func:`_close`).
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -283,6 +305,7 @@ class Reshape:
     strands: np.ndarray | None = None
     grown: np.ndarray | None = None
     lines: tuple[Line, ...] = ()
+    closed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
@@ -302,6 +325,7 @@ class Reshape:
             if given[0] != given[1]:
                 raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
             fields += list(pair) if given[0] else []
+        fields += [] if self.closed is None else ["closed"]
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
@@ -660,7 +684,7 @@ def _reshaped(
     """The box's pixels (H x W x 3 float32) with :class:`Reshape`'s edit, feathered by
     ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
     then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
-    window the cover reaches; then its lines."""
+    window the cover reaches; the parts ``closed`` closed to a line; then its lines."""
     picture = region.astype(np.float32)
     rest = difference * reshape.kept[:, :, None]
     if rest.any():
@@ -672,6 +696,8 @@ def _reshaped(
     )
     if len(rows):
         _cut(picture, region, mask, reshape, rows, cols)
+    if reshape.closed is not None and reshape.closed.any():
+        _close(picture, region, mask, reshape.closed)
     for line in reshape.lines:
         _draw_line(picture, line, r, mask)
     return picture
@@ -756,27 +782,148 @@ def _cut(
 
 def _draw_line(picture: np.ndarray, line: Line, side: int, mask: np.ndarray) -> None:
     """``line`` (render pixels of a ``side`` px render) drawn over ``picture`` (the box's
-    pixels, H x W x 3 float32, in place), antialiased (drawn at :data:`LINE_SUPERSAMPLE`
-    times the size and shrunk), feathered by ``mask`` (H x W x 1)."""
+    pixels, H x W x 3 float32, in place) by :func:`_stroke`, feathered by ``mask``."""
     height, width = picture.shape[:2]
     scale = np.array([width / side, height / side])
     points = (line.points + 0.5) * scale  # box pixels, edges at 0
     if len(points) > 2 and np.allclose(points[0], points[-1]):
         points = np.concatenate([points, points[1:2]])  # a closed line: joined round there too
-    thick = line.width * scale.mean()
-    x0, y0 = np.floor(points.min(axis=0) - thick).astype(int).clip(0)
-    x1, y1 = np.ceil(points.max(axis=0) + thick).astype(int)
-    x1, y1 = min(int(x1), width), min(int(y1), height)
+    _stroke(picture, points, line.width * float(scale.mean()), line.colour, mask)
+
+
+def _stroke(
+    picture: np.ndarray,
+    points: np.ndarray,
+    width: float | np.ndarray,
+    colour: tuple[float, float, float] | np.ndarray,
+    mask: np.ndarray,
+) -> None:
+    """A line through ``points`` (K x 2, x and y in box pixels, edges at 0) drawn over
+    ``picture`` (H x W x 3 float32, in place) in ``colour``, antialiased (drawn at
+    :data:`LINE_SUPERSAMPLE` times the size and shrunk) and feathered by ``mask`` (H x W x
+    1): ``width`` pixels wide (round joins), or per point (K widths) as the outline of a
+    tapered stroke."""
+    height, width_px = picture.shape[:2]
+    widths = np.broadcast_to(np.asarray(width, np.float64), (len(points),))
+    reach = float(widths.max())
+    x0, y0 = np.floor(points.min(axis=0) - reach).astype(int).clip(0)
+    x1, y1 = np.ceil(points.max(axis=0) + reach).astype(int)
+    x1, y1 = min(int(x1), width_px), min(int(y1), height)
     if x1 <= x0 or y1 <= y0:
         return
     k = LINE_SUPERSAMPLE
     canvas = Image.new("L", ((x1 - x0) * k, (y1 - y0) * k), 0)
-    at = [(float(x), float(y)) for x, y in (points - (x0, y0)) * k]
-    ImageDraw.Draw(canvas).line(at, fill=255, width=max(1, round(thick * k)), joint="curve")
+    at = (points - (x0, y0)) * k
+    draw = ImageDraw.Draw(canvas)
+    if np.ndim(width) == 0:
+        draw.line(
+            [(float(x), float(y)) for x, y in at],
+            fill=255,
+            width=max(1, round(reach * k)),
+            joint="curve",
+        )
+    else:
+        along = np.gradient(at, axis=0)
+        along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-9)
+        side = np.stack([-along[:, 1], along[:, 0]], axis=1) * (widths * k / 2)[:, None]
+        outline = np.concatenate([at + side, (at - side)[::-1]])
+        draw.polygon([(float(x), float(y)) for x, y in outline], fill=255)
     shrunk = canvas.resize((x1 - x0, y1 - y0), Image.Resampling.BOX)
     alpha = np.asarray(shrunk, np.float32)[:, :, None] / 255.0 * mask[y0:y1, x0:x1]
     part = picture[y0:y1, x0:x1]
-    part += alpha * (np.asarray(line.colour, np.float32) - part)
+    part += alpha * (np.asarray(colour, np.float32) - part)
+
+
+def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np.ndarray) -> None:
+    """The parts of the picture ``closed`` says (r x r in 0..1: an open mouth) closed to a
+    line, in ``picture`` (the box's pixels so far, H x W x 3 float32, changed in place;
+    ``region``: as they were), feathered by ``mask`` (H x W x 1): each part (found at the
+    box's size by the picture's colours, :func:`_guided`), grown by :data:`CLOSE_GROW`
+    and by what differs from the skin around it within :data:`CLOSE_REACH`, is filled from
+    the pixels around it (:func:`_fill_hole`), and a tapered line is drawn along its top
+    edge, :data:`CLOSE_LENGTH` of its width, in its darkest colour (:data:`CLOSE_DARK`) -
+    as the procedural faces draw a closed mouth where the open one's upper lip was."""
+    height, width = region.shape[:2]
+    r = closed.shape[0]
+    scale = 0.5 * (height + width) / r  # box pixels per render pixel
+    part = _guided(region, closed[:, :, None])[:, :, 0] > 0.5
+    if not part.any():  # too faint for the picture's colours to find: as enlarged
+        part = _resize_difference(closed[:, :, None], width, height, Image.Resampling.BILINEAR)
+        part = part[:, :, 0] > 0.5
+        if not part.any():
+            return
+    ys, xs = np.nonzero(part)
+    grow = max(1, round(CLOSE_GROW * scale))
+    reach = max(2, round(CLOSE_REACH * scale))
+    y0, y1 = max(0, ys.min() - 2 * reach), min(height, ys.max() + 2 * reach + 1)
+    x0, x1 = max(0, xs.min() - 2 * reach), min(width, xs.max() + 2 * reach + 1)
+    here = part[y0:y1, x0:x1]
+    window = picture[y0:y1, x0:x1]
+
+    def grown(found: np.ndarray, by: int) -> np.ndarray:
+        image = Image.fromarray(found.astype(np.uint8) * 255)
+        return np.asarray(image.filter(ImageFilter.MaxFilter(2 * by + 1))) > 0
+
+    near = grown(here, reach)
+    around = grown(here, 2 * reach) & ~near
+    hole = grown(here, grow)
+    if around.any():
+        skin = np.median(window[around], axis=0)
+        hole |= grown(near & (np.abs(window - skin).max(axis=2) > CLOSE_CONTRAST), 1)
+    if hole.all():
+        return
+    inside = window[here]
+    luma = inside @ np.array([0.299, 0.587, 0.114], np.float32)
+    colour = np.median(inside[luma <= np.quantile(luma, CLOSE_DARK)], axis=0)
+    filled = _fill_hole(window, hole)
+    # the line along the part's top edge: a parabola fitted to each column's first pixel
+    rows, columns = np.nonzero(here)
+    across = np.unique(columns)
+    top = np.array([rows[columns == c].min() for c in across], np.float64)
+    middle, half = 0.5 * (across[0] + across[-1]), 0.5 * (across[-1] - across[0])
+    central = np.abs(across - middle) <= 0.8 * half + 0.5
+    degree = min(2, int(central.sum()) - 1)
+    fit = np.polyfit(across[central] - middle, top[central], degree) if degree > 0 else top[:1]
+    length = CLOSE_LENGTH * half
+    x = np.linspace(-length, length, 17)
+    points = np.stack([x + middle + 0.5, np.polyval(fit, x) + 0.5], axis=1)
+    t = np.linspace(-1.0, 1.0, len(x))
+    widths = max(1.0, CLOSE_WIDTH * 2 * length) * (CLOSE_TAPER + (1 - CLOSE_TAPER) * (1 - t * t))
+    _stroke(filled, points, widths, colour, np.ones(hole.shape + (1,), np.float32))
+    window += mask[y0:y1, x0:x1] * (filled - window)
+
+
+def _fill_hole(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """``values`` (h x w x C float32) with the ``hole`` pixels (h x w bool, not all) filled
+    smoothly from the others: each level of a pyramid of the known pixels' mean colours
+    (halved until one pixel) fills what it lacks from the level above, enlarged; then
+    :data:`FILL_SMOOTHING` steps of each hole pixel taking its four neighbours' mean
+    (a membrane over the hole). A new array."""
+    levels = [(values * ~hole[:, :, None], (~hole).astype(np.float32))]
+    while max(levels[-1][1].shape) > 1:
+        total, weight = levels[-1]
+        h, w = weight.shape
+        pad = ((0, h % 2), (0, w % 2))
+        total = np.pad(total, pad + ((0, 0),))
+        weight = np.pad(weight, pad)
+        sums = [
+            a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2] for a in (total, weight)
+        ]
+        levels.append((sums[0], sums[1]))
+    filled = levels[-1][0] / np.maximum(levels[-1][1], 1e-6)[:, :, None]
+    for total, weight in reversed(levels[:-1]):
+        h, w = weight.shape
+        above = _resize_difference(filled, w, h, Image.Resampling.BILINEAR)
+        known = np.minimum(weight, 1.0)[:, :, None]
+        mean = total / np.maximum(weight, 1e-6)[:, :, None]
+        filled = known * mean + (1 - known) * above
+    result = values.copy()
+    result[hole] = filled[hole]
+    for _ in range(FILL_SMOOTHING):
+        padded = np.pad(result, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        neighbours = padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+        result[hole] = 0.25 * neighbours[hole]
+    return result
 
 
 def _page_fill(

@@ -441,6 +441,7 @@ def reshape_map(
         strands=found.strands[0].float().cpu().numpy().copy(),
         grown=found.grown[0].float().cpu().numpy().copy(),
         lines=tuple(Line(*line) for line in (found.lines or [[]])[0]),
+        closed=None if found.closed is None else found.closed[0].float().cpu().numpy().copy(),
     )
 
 

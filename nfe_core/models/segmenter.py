@@ -65,6 +65,12 @@ the segmenter's doubt, not a drawn part)."""
 PAGE_REGION = "background"
 """The region that is the page behind the face: what shorter hair uncovers of it,
 :func:`reshaped` marks for the paste-back to fill with the picture's own page."""
+LINE_REGION = "line"
+"""The region of line work: where an edit removes a small part of the picture and draws line
+work over it instead (a closed mouth), the part closes to a line (:func:`_closing`)."""
+CLOSE_LINE = 0.25
+"""The least probability of line work the edited render draws over a removed small part of the
+picture for it to close to a line (the GAN's closed mouths at 64 px: 0.45 to 0.5)."""
 REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
@@ -532,7 +538,9 @@ class Reshaped(NamedTuple):
     picture's own regions of the edit that grew (``strands``: its hair) and the share of the
     cover that shows them grown (``grown``), for the paste-back to continue the picture's
     strands into (both (N, R, R) in 0..1); per image, the lines to draw over it (``lines``:
-    glasses' frames, :func:`_outlines`), None for none."""
+    glasses' frames, :func:`_outlines`), None for none; the picture's small parts the edit
+    closes to a line (``closed``, (N, R, R) in 0..1: an open mouth closed, :func:`_closing`),
+    None for none."""
 
     cover: Tensor
     drawn: Tensor
@@ -542,6 +550,7 @@ class Reshaped(NamedTuple):
     strands: Tensor
     grown: Tensor
     lines: list[list[StrokeLine]] | None = None
+    closed: Tensor | None = None
 
 
 @torch.no_grad()
@@ -591,7 +600,12 @@ def reshaped(
     ``kept``: the edited attributes' regions in the picture, less those whose colours
     ``drawn`` takes from the picture (a length edit leaves the hair the artist drew as it
     was), where the difference of the renders is still pasted (nowhere else: the GAN's soft
-    strands tinted the shirt beside them)."""
+    strands tinted the shirt beside them).
+
+    ``closed``: a small part of the picture the edit removes and draws line work over
+    instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
+    fills it from the skin around it and draws the line at the picture's size (the GAN's
+    closed mouth, enlarged, was a blurred square with a smudge in it)."""
     attributes = list(attributes)
     owned, spills = segmenter.config.owned, dict(segmenter.config.spills)
     if not attributes or any(a not in owned for a in attributes):
@@ -623,6 +637,40 @@ def reshaped(
     return cut._replace(kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines)
 
 
+def _closing(
+    names: tuple[str, ...],
+    p_pic: Tensor,
+    p_after: Tensor,
+    parts: list[list[int]],
+    minimum: float,
+) -> tuple[Tensor, Tensor]:
+    """Where the picture's small parts close to a line: of the ``parts`` (per shaped
+    attribute, its region channels), each that shows on fewer than ``minimum`` pixels in the
+    picture (its probabilities' sum), on less than half of that in ``after``, and under line
+    work the edited render draws (:data:`LINE_REGION` at :data:`CLOSE_LINE` or more within a
+    pixel of it): its probability in the picture ``p_pic``, (N, R, R) in 0..1 (zeros for
+    none); and which channels close, (N, K) bool."""
+    closed = torch.zeros_like(p_pic[:, 0])
+    closing = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
+    if LINE_REGION not in names or minimum <= 0:
+        return closed, closing
+    line = p_after[:, names.index(LINE_REGION)]
+    for channels in parts:
+        pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
+        area = pc.sum(dim=(1, 2))
+        near = F.max_pool2d(pc[:, None], 3, stride=1, padding=1)[:, 0] >= SMALL_PEAK
+        drawn = torch.where(near, line, torch.zeros_like(line)).amax(dim=(1, 2))
+        closes = (
+            (area < minimum)
+            & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
+            & (pa.sum(dim=(1, 2)) < 0.5 * area)
+            & (drawn >= CLOSE_LINE)
+        )
+        closed = torch.where(closes[:, None, None], torch.maximum(closed, pc), closed)
+        closing[:, channels] |= closes[:, None]
+    return closed.clamp(0, 1), closing
+
+
 def _cut_out(
     segmenter: Segmenter,
     picture: Tensor,
@@ -644,7 +692,15 @@ def _cut_out(
     own = _channels_of(names, owned, attributes)
     shape = _channels_of(names, owned, shaped)
     p_pic, p_before, p_after = regions
-    pc, pb, pa = (p[:, shape].sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
+    # a small part closed to a line (an open mouth) is filled and drawn by the paste-back:
+    # not cut (nor its difference kept)
+    parts = [_channels_of(names, owned, [a]) for a in shaped]
+    closed, closing = _closing(names, p_pic, p_after, parts, minimum)
+    closed = torch.where(closed < UNSURE, torch.zeros_like(closed), closed)
+    cut = torch.zeros_like(closing)
+    cut[:, shape] = True
+    cut = (cut & ~closing).to(p_pic)[:, :, None, None]
+    pc, pb, pa = ((p * cut).sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
     # regions too small to cut at half their probability (an open mouth at 64 px) are cut
     # generously: their change scaled to its peak and grown by a pixel
     small = (torch.maximum(pc.sum(dim=(1, 2, 3)), pa.sum(dim=(1, 2, 3))) < minimum)[
@@ -695,6 +751,7 @@ def _cut_out(
     drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
     changed = [k for k in own if names[k] not in coloured]
     kept = p_pic[:, changed].sum(dim=1).clamp(0, 1)
+    kept = kept * (F.max_pool2d(closed[:, None], 3, stride=1, padding=1)[:, 0] <= 0)
     # far pixels are exactly none: the picture keeps its values, the paste-back its window
     cover, kept, uncovered = (
         torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept, uncovered)
@@ -706,7 +763,16 @@ def _cut_out(
     strands = torch.where(strands < UNSURE, torch.zeros_like(strands), strands)
     grown = grown_share * (changes > 0) * p_after[:, strand].sum(dim=1, keepdim=True) / pa
     grown = torch.where(cover > 0, grown[:, 0].nan_to_num(0.0).clamp(0, 1), 0.0)
-    return Reshaped(cover, drawn, kept, page.clamp(0, 1), uncovered.clamp(0, 1), strands, grown)
+    return Reshaped(
+        cover,
+        drawn,
+        kept,
+        page.clamp(0, 1),
+        uncovered.clamp(0, 1),
+        strands,
+        grown,
+        closed=closed if bool(closed.any()) else None,
+    )
 
 
 TINT_REACH = 1

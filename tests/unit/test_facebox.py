@@ -687,6 +687,8 @@ def test_a_reshape_without_a_cover_pastes_only_what_it_keeps() -> None:
         ("kept", np.zeros((16, 16), np.float32), r"\(32, 32\)"),
         ("kept", np.full((32, 32), -0.5, np.float32), "0 to 1"),
         ("kept", [[0.0]], r"\(32, 32\)"),
+        ("closed", np.zeros((16, 16), np.float32), r"\(32, 32\)"),
+        ("closed", np.full((32, 32), 2.0, np.float32), "0 to 1"),
     ],
 )
 def test_a_bad_reshape_is_refused(field: str, value: object, message: str) -> None:
@@ -844,6 +846,53 @@ def test_a_reshapes_lines_are_drawn_crisp_at_the_pictures_size() -> None:
     np.testing.assert_array_equal(pasted[row, 200:320], picture[row, 200:320])  # inside
     np.testing.assert_array_equal(pasted[:150], picture[:150])  # far away
     np.testing.assert_array_equal(pasted[:, 400:], picture[:, 400:])
+
+
+def _open_mouth(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """A box of skin with an open mouth drawn in it (a dark red half-ellipse, flat on top,
+    its middle (side / 2, 0.6 side), 0.25 side wide) and where it lies (bool)."""
+    skin, red = (230, 190, 160), (120, 34, 44)
+    picture = np.full((side, side, 3), skin, np.uint8)
+    ys, xs = np.mgrid[0:side, 0:side] + 0.5
+    top, half = 0.6 * side, 0.125 * side
+    mouth = (((xs - side / 2) / half) ** 2 + ((ys - top) / (0.5 * half)) ** 2 <= 1) & (ys >= top)
+    picture[mouth] = red
+    return picture, mouth
+
+
+@pytest.mark.parametrize("side", [256, 512])
+def test_an_open_mouth_closes_to_a_line_in_its_own_colour(side: int) -> None:
+    """A part the edit closes to a line (an open mouth closed) is filled with the skin around
+    it and a tapered line is drawn along its top edge, three quarters of its width, in its
+    darkest colour; everything else keeps its pixels."""
+    picture, mouth = _open_mouth(side)
+    r = 32
+    shrunk = np.asarray(Image.fromarray(mouth.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    closed = (shrunk / 255.0).astype(np.float32)
+    zeros = np.zeros((r, r), np.float32)
+    reshape = Reshape(zeros, np.zeros((r, r, 3), np.float32), zeros, closed=closed)
+    render = np.full((r, r, 3), (230, 190, 160), np.float32)
+    edited = render.copy()
+    edited[19, 14:18] = (110, 40, 45)  # the render's closed mouth (not pasted: drawn anew)
+    box = FaceBox(0, 0, side, side)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    skin = np.array((230, 190, 160))
+    dark = np.abs(pasted - (120, 34, 44)).max(axis=2) <= 40
+    lower = mouth & (np.mgrid[0:side, 0:side][0] > 0.6 * side + 0.03 * side)
+    assert np.abs(pasted[lower] - skin).max() <= 3  # the inside is skin again
+    rows, columns = np.nonzero(dark)
+    assert len(rows), "no line"
+    # along the top edge, about three quarters of the mouth's width, a few pixels thick
+    assert abs(rows.mean() - 0.6 * side) <= 0.02 * side
+    width = columns.max() - columns.min() + 1
+    assert 0.6 * 0.25 * side <= width <= 0.8 * 0.25 * side
+    assert abs(columns.mean() - side / 2) <= 2
+    middle = dark[:, side // 2]
+    assert 1 <= middle.sum() <= 0.02 * side + 2
+    assert middle.sum() > dark[:, columns.min() + 1].sum()  # tapered towards the ends
+    far = np.ones((side, side), bool)
+    far[int(0.5 * side) : int(0.75 * side), int(0.3 * side) : int(0.7 * side)] = False
+    np.testing.assert_array_equal(pasted[far], picture[far])
 
 
 @pytest.mark.parametrize(

@@ -980,6 +980,55 @@ def test_glasses_on_a_picture_are_drawn_as_lines_fitted_to_them() -> None:
     assert dot is not None and dot.lines == [[]] and dot.kept[0, 30, 22] > 0.5
 
 
+MOUTH_REGIONS = ("background", "skin", "mouth", "line")
+
+
+class RedIsMouth(Segmenter):
+    """Says: a red pixel is mouth, a dark one line work, the rest skin."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SegmenterConfig(64, MOUTH_REGIONS, (("mouth", ("mouth",)),), channels=(8, 8, 16))
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        red = (images[:, 0] > 0.0) & (images[:, 1] < -0.4)
+        dark = images.mean(dim=1) < -0.6
+        logits = torch.zeros(images.shape[0], 4, *images.shape[2:])
+        logits[:, 2][red] = 30.0
+        logits[:, 3][dark & ~red] = 30.0
+        logits[:, 1][~red & ~dark] = 30.0
+        return logits
+
+
+def test_a_small_part_the_edit_draws_a_line_over_closes_to_a_line() -> None:
+    """An open mouth (a few pixels at the model's size) that the edited render closes to a
+    line is neither cut nor kept: it is ``closed``, for the paste-back to fill and draw at
+    the picture's size; closed to nothing (no line drawn over it), or not small, it is cut."""
+    net = RedIsMouth()
+    face = torch.full((1, 3, 64, 64), 0.4)  # skin
+    open_mouth = face.clone()
+    open_mouth[:, 0, 40:42, 30:34], open_mouth[:, 1:, 40:42, 30:34] = 0.5, -0.8
+    line = face.clone()
+    line[..., 40, 30:34] = -0.9  # the closed mouth's line
+    found = reshaped(net, open_mouth, open_mouth, line, ["mouth"], minimum=32.0)
+    assert found is not None and found.closed is not None
+    closed = found.closed[0].numpy()
+    assert closed[40:42, 30:34].min() > 0.99 and closed.sum() == pytest.approx(8, abs=0.1)
+    assert not found.cover.any() and not found.kept.any()
+    # closed to skin alone: cut out (covered with the skin around), as before
+    plain = reshaped(net, open_mouth, open_mouth, face, ["mouth"], minimum=32.0)
+    assert plain is not None and plain.closed is None and plain.cover[0, 40:42, 30:34].min() > 0.5
+    # a part as large as the minimum is not small: cut at half its probability
+    large = reshaped(net, open_mouth, open_mouth, line, ["mouth"], minimum=8.0)
+    assert large is not None and large.closed is None
+    # an edit that keeps the mouth open closes nothing
+    wider = open_mouth.clone()
+    wider[:, 0, 40:43, 29:35], wider[:, 1:, 40:43, 29:35] = 0.5, -0.8
+    opened = reshaped(net, open_mouth, open_mouth, wider, ["mouth"], minimum=32.0)
+    assert opened is not None and opened.closed is None
+
+
 def test_strokes_are_read_back_and_checked() -> None:
     c = config(strokes=["hair"])
     assert c.strokes == ("hair",)
