@@ -11,9 +11,10 @@ the other two of hair colour, hair length and eye colour preserved; the edit is 
 into the page. The bundle's judge (the classifier no label came from) then reads the face:
 on the edited render, and on the face box of the pasted page scaled to the model's size
 (what the artist gets). Prints per target: on how many pictures the judge reads the target
-class, and on how many it reads the two preserved attributes as before. ``--show`` also
-writes a sheet to look at: a row per picture, its face box as drawn and then pasted with
-each target.
+class, and on how many it reads the preserved attributes as before. A target of several
+edits made at once, as the app makes them, joins them with ``+``
+(``hair_color=pink+mouth=closed``): reached when every one is. ``--show`` also writes a
+sheet to look at: a row per picture, its face box as drawn and then pasted with each target.
 
 This is the check of issue 5's "done when" (pink hair on a real-size picture) over several
 pictures and targets; states of the same GAN differ on it more than the report's held-out
@@ -62,7 +63,7 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=None, metavar="S", help="these pictures instead"
     )
-    parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS")
+    parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS[+...]")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--show", type=Path, default=None, metavar="PNG", help="write a sheet")
     args = parser.parse_args()
@@ -80,7 +81,7 @@ def main() -> None:
         return {name: classes[name][int(index)] for name, index in found.items()}
 
     seeds = args.seeds or list(range(1, args.pictures + 1))
-    targets = [t.partition("=") for t in args.targets]
+    targets = [[part.partition("=")[::2] for part in t.split("+")] for t in args.targets]
     tally = {t: np.zeros(4, dtype=int) for t in args.targets}  # hit, kept; render, pasted
     print(f"# {bundle.name} ({bundle.resolution} px), {len(seeds)} drawn pictures")
     sheet: list[np.ndarray] = []
@@ -91,9 +92,10 @@ def main() -> None:
             inverted = invert_picture(bundle, picture, box)
             before = read(inverted.reconstruction)
             row = []
-            for text, (attribute, _, target) in zip(args.targets, targets, strict=True):
-                others = [k for k in KEPT if k != attribute]
-                edited = edit_inverted(bundle, inverted, parse_edits([text], preserve=others))
+            for text, wanted in zip(args.targets, targets, strict=True):
+                others = [k for k in KEPT if k not in dict(wanted)]
+                edits = parse_edits(text.split("+"), preserve=others)
+                edited = edit_inverted(bundle, inverted, edits)
                 page = np.asarray(
                     paste(
                         picture,
@@ -107,11 +109,12 @@ def main() -> None:
                 face = crop_face(page, box, bundle.resolution)
                 cells.append(crop_face(page, box, SHOW_CELL))
                 for i, reading in enumerate((read(edited.render), read(face))):
-                    tally[text][2 * i] += reading[attribute] == target
+                    tally[text][2 * i] += all(reading[a] == c for a, c in wanted)
                     tally[text][2 * i + 1] += all(reading[k] == before[k] for k in others)
                     if i == 1:
                         changed = ",".join(k for k in others if reading[k] != before[k])
-                        row.append(reading[attribute] + (f" (+{changed})" if changed else ""))
+                        seen = "+".join(reading[a] for a, _ in wanted)
+                        row.append(seen + (f" (+{changed})" if changed else ""))
             print(f"picture {seed} ({before['hair_color']}): " + "; ".join(row), flush=True)
             sheet.append(np.concatenate(cells, axis=1))
     if args.show is not None:

@@ -551,6 +551,8 @@ def paste_back(
         reshape: None, or the edit as a :class:`Reshape` of the picture (drawn and removed
             parts covered, the difference kept to the picture's regions of the edit), which
             then makes the change instead of ``redrawn``: for an edit that changes shapes.
+            Given with ``recolour`` (edits of both kinds at once), it is made on the
+            recoloured picture.
 
     Returns:
         A new ``HxWx3`` uint8 array, the original's size.
@@ -630,7 +632,8 @@ def _edited_region(
 ) -> np.ndarray:
     """The box's pixels plus the feathered, resized difference (a new uint8 array); where
     ``redrawn``, blended towards the edited render instead; with ``recolour``, recoloured
-    instead (:func:`_recoloured`); with ``reshape``, reshaped instead (:func:`_reshaped`)."""
+    instead (:func:`_recoloured`); with ``reshape``, reshaped instead (:func:`_reshaped`),
+    after the recolour when both are given."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
     if not difference.any():
         return region.copy()
@@ -639,7 +642,9 @@ def _edited_region(
     picture = region.astype(np.float32)
     if recolour is not None:
         picture += mask * _recoloured(region, recolour, work_side)
-        return _to_pixels(picture)
+        if reshape is None:
+            return _to_pixels(picture)
+        region = _to_pixels(picture)  # a reshape with it changes the recoloured picture
     if reshape is not None:
         return _to_pixels(_reshaped(region, reconstruction, difference, mask, reshape, work_side))
     if redrawn is None or not redrawn.any():

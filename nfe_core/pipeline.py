@@ -41,6 +41,7 @@ from nfe_core.facebox import (
     crop_face,
     default_box,
     paste_back_picture,
+    paste_back_region,
 )
 from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import (
@@ -446,8 +447,8 @@ def reshape_map(
 
 
 class PasteMaps(NamedTuple):
-    """What :func:`paste` needs beside the renders (:func:`paste_maps`): at most one of them
-    is not None."""
+    """What :func:`paste` needs beside the renders (:func:`paste_maps`): ``redrawn`` alone,
+    or ``recolour``, ``reshape`` or both (the recolour made first)."""
 
     redrawn: np.ndarray | None = None
     recolour: Recolour | None = None
@@ -465,16 +466,29 @@ def paste_maps(
     """What the paste-back of the edit ``before`` -> ``after`` needs beside the renders:
     given the picture's ``crop``, for edits that only recolour, the recolour made on the
     picture (:func:`recolour_map`), for edits that change shapes or tint the skin, the
-    reshape made on it (:func:`reshape_map`); otherwise (no crop, or edits the segmenter has
-    no regions of) where the edit drew another part of the face (:func:`redrawn_map`).
-    ``regions``: ``before``'s (:func:`unedited_regions`), found here when not given (once for
-    all)."""
+    reshape made on it (:func:`reshape_map`); for both kinds together (in the app every edit
+    of a face is made at once), the recolour of the recolouring edits and the reshape of the
+    others made on the recoloured crop, so that longer hair continues the recoloured
+    picture's strands (pasted as the renders' difference, recoloured hair was the GAN's
+    blur of it as soon as any shape edit joined it); otherwise (no crop, or edits the
+    segmenter has no regions of) where the edit drew another part of the face
+    (:func:`redrawn_map`). ``regions``: ``before``'s (:func:`unedited_regions`), found here
+    when not given (once for all)."""
     if regions is None:
         regions = unedited_regions(bundle, before)
     if crop is not None:
         recolour = recolour_map(bundle, crop, before, after, edits, regions)
         if recolour is not None:
             return PasteMaps(recolour=recolour)
+        recolours = dict(bundle.segmenter.config.recolours) if bundle.segmenter else {}
+        colours = [edit for edit in edits if edit.attribute in recolours]
+        shapes = [edit for edit in edits if edit.attribute not in recolours]
+        recolour = recolour_map(bundle, crop, before, after, colours, regions)
+        if recolour is not None and shapes:
+            recoloured = paste_back_region(crop, before, after, 0.0, recolour=recolour)
+            reshape = reshape_map(bundle, recoloured, before, after, shapes, regions)
+            if reshape is not None:
+                return PasteMaps(recolour=recolour, reshape=reshape)
         reshape = reshape_map(bundle, crop, before, after, edits, regions)
         if reshape is not None:
             return PasteMaps(reshape=reshape)

@@ -895,6 +895,34 @@ def test_an_open_mouth_closes_to_a_line_in_its_own_colour(side: int) -> None:
     np.testing.assert_array_equal(pasted[far], picture[far])
 
 
+def test_a_reshape_with_a_recolour_is_made_on_the_recoloured_picture() -> None:
+    """Edits of both kinds at once (pink hair and a closed mouth): the recolour is made
+    first, then the reshape on the recoloured picture, as two paste-backs one after the
+    other."""
+    picture, mouth = _open_mouth(256)
+    picture[:, :40] = (90, 60, 40)  # hair down the left side
+    r = 32
+    hair = np.zeros((r, r, 1), np.float32)
+    hair[:, :5] = 1.0
+    maps = np.zeros((1, 3, 4), np.float32)
+    maps[0, :, :3] = np.eye(3)
+    maps[0, :, 3] = (120, 0, 60)  # the hair pinker
+    recolour = Recolour(hair, maps)
+    shrunk = np.asarray(Image.fromarray(mouth.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    zeros = np.zeros((r, r), np.float32)
+    reshape = Reshape(
+        zeros, np.zeros((r, r, 3), np.float32), zeros, closed=(shrunk / 255.0).astype(np.float32)
+    )
+    render = np.full((r, r, 3), (230, 190, 160), np.float32)
+    edited = render + 1.0
+    box = FaceBox(0, 0, 256, 256)
+    both = paste_back(picture, box, render, edited, recolour=recolour, reshape=reshape)
+    first = paste_back(picture, box, render, edited, recolour=recolour)
+    np.testing.assert_array_equal(both, paste_back(first, box, render, edited, reshape=reshape))
+    assert both[128, 30, 0] > 190  # the hair pinker
+    assert (both[mouth][:, 1] > 150).mean() > 0.8  # the mouth closed: skin but its line
+
+
 @pytest.mark.parametrize(
     ("points", "width", "colour", "message"),
     [

@@ -17,7 +17,7 @@ from PIL import Image
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import LANDING_DISTANCES, LANDING_MARGIN, apply, parse_edits
 from nfe_core.edits import Edit
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import FaceBox, paste_back_region
 from nfe_core.imageio import Picture
 from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
@@ -887,9 +887,22 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     )
     # an edit that changes more than colours, or none: no recolour
     assert edit_inverted(bundle, inverted, parse_edits(["glasses=+3"])).recolour is None
-    both = parse_edits(["hair_color:blue=+3", "glasses=+3"])
-    assert edit_inverted(bundle, inverted, both).recolour is None
     assert edit_inverted(bundle, inverted, []).recolour is None
+    # with one that changes shapes: the recolour of the hair, then the other's reshape made
+    # on the recoloured crop (the hair keeps its colour map, not the renders' difference)
+    both = parse_edits(["hair_color:blue=+3", "glasses=+3"])
+    mixed = edit_inverted(bundle, inverted, both)
+    assert mixed.recolour is not None and mixed.reshape is not None and mixed.redrawn is None
+    alone = recolour_map(bundle, crop, inverted.reconstruction, mixed.render, both[:1])
+    assert alone is not None
+    np.testing.assert_allclose(mixed.recolour.maps, alone.maps, atol=1e-4)
+    recoloured = paste_back_region(crop, inverted.reconstruction, mixed.render, 0.0, recolour=alone)
+    expected_shape = reshape_map(
+        bundle, recoloured, inverted.reconstruction, mixed.render, both[1:]
+    )
+    assert expected_shape is not None
+    np.testing.assert_allclose(mixed.reshape.kept, expected_shape.kept, atol=1e-5)
+    assert not mixed.reshape.kept[16:, :14].any()  # nothing of the hair's difference
     # the app: given the picture's crop its render carries the recolour, and saves with it
     model = EditorModel(bundle)
     face = model.invert(picture, box, steps=2, tune_steps=0)
