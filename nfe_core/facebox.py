@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from nfe_core.imageio import Picture, from_array, to_array
 
@@ -774,13 +774,9 @@ def _cut(
         # where the picture's hair goes, the cover keeps to the picture's own edge of it: the
         # neck beside removed hair keeps its pixels (drawn from a render pixel's mixed
         # colours, its edge was a soft band of skin and page)
-        hair = _guided(region, reshape.strands[:, :, None])[y0:y1, x0:x1, 0]
-        near = np.asarray(
-            Image.fromarray((hair > 0.5).astype(np.uint8) * 255).filter(
-                ImageFilter.MaxFilter(2 * max(1, round(height / r / 4)) + 1)
-            )
-        )
-        cover = np.where(continued | (near > 0), cover, 0.0)
+        hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
+        near = _dilated(hair > 0.5, max(1, round(height / r / 4)))
+        cover = np.where(continued | near, cover, 0.0)
     part = picture[y0:y1, x0:x1]
     part += cover[:, :, None] * (drawn - part)
 
@@ -851,30 +847,26 @@ def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np
     height, width = region.shape[:2]
     r = closed.shape[0]
     scale = 0.5 * (height + width) / r  # box pixels per render pixel
-    part = _guided(region, closed[:, :, None])[:, :, 0] > 0.5
-    if not part.any():  # too faint for the picture's colours to find: as enlarged
-        part = _resize_difference(closed[:, :, None], width, height, Image.Resampling.BILINEAR)
-        part = part[:, :, 0] > 0.5
-        if not part.any():
-            return
-    ys, xs = np.nonzero(part)
     grow = max(1, round(CLOSE_GROW * scale))
     reach = max(2, round(CLOSE_REACH * scale))
-    y0, y1 = max(0, ys.min() - 2 * reach), min(height, ys.max() + 2 * reach + 1)
-    x0, x1 = max(0, xs.min() - 2 * reach), min(width, xs.max() + 2 * reach + 1)
-    here = part[y0:y1, x0:x1]
+    # worked out in the window of the parts and twice the reach around them
+    margin = int(np.ceil(2 * CLOSE_REACH)) + 1
+    rows, columns = np.flatnonzero(closed.any(axis=1)), np.flatnonzero(closed.any(axis=0))
+    y0, y1 = _window(rows[0] - margin, rows[-1] + margin, r, height)
+    x0, x1 = _window(columns[0] - margin, columns[-1] + margin, r, width)
+    box = (x0, y0, x1, y1)
+    here = _guided(region, closed[:, :, None], box)[:, :, 0] > 0.5
+    if not here.any():  # too faint for the picture's colours to find: as enlarged
+        here = _resize_window(closed, width, height, box) > 0.5
+        if not here.any():
+            return
     window = picture[y0:y1, x0:x1]
-
-    def grown(found: np.ndarray, by: int) -> np.ndarray:
-        image = Image.fromarray(found.astype(np.uint8) * 255)
-        return np.asarray(image.filter(ImageFilter.MaxFilter(2 * by + 1))) > 0
-
-    near = grown(here, reach)
-    around = grown(here, 2 * reach) & ~near
-    hole = grown(here, grow)
+    near = _dilated(here, reach)
+    around = _dilated(here, 2 * reach) & ~near
+    hole = _dilated(here, grow)
     if around.any():
         skin = np.median(window[around], axis=0)
-        hole |= grown(near & (np.abs(window - skin).max(axis=2) > CLOSE_CONTRAST), 1)
+        hole |= _dilated(near & (np.abs(window - skin).max(axis=2) > CLOSE_CONTRAST), 1)
     if hole.all():
         return
     inside = window[here]
@@ -1067,14 +1059,17 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
     return change
 
 
-def _guided(region: np.ndarray, shares: np.ndarray) -> np.ndarray:
+def _guided(
+    region: np.ndarray, shares: np.ndarray, window: tuple[int, int, int, int] | None = None
+) -> np.ndarray:
     """Region shares (r x r x K, found on the crop: the box shrunk to r x r) at the size of
     ``region`` (H x W x 3 uint8, the box's pixels), by the picture's own colours: a guided
     filter's upsampling (He and Sun, "Fast guided filter", 2015). Around each crop pixel
     (:data:`GUIDE_RADIUS`) the shares are fitted as a linear function of the crop's colours;
     the fits, averaged and enlarged, are applied to each picture pixel's colour. So a strand
     of hair half a crop pixel wide, whose crop pixel is half hair and half shirt (share 0.5),
-    is all hair where the picture draws it and none beside it. H x W x K in 0..1."""
+    is all hair where the picture draws it and none beside it. H x W x K in 0..1; or only
+    its ``window`` (x0, y0, x1, y1), the same pixels."""
     height, width = region.shape[:2]
     r = shares.shape[0]
     crop = np.asarray(Image.fromarray(region).resize((r, r), _RESAMPLE), np.float32) / 255.0
@@ -1088,9 +1083,14 @@ def _guided(region: np.ndarray, shares: np.ndarray) -> np.ndarray:
     b = mean_p - np.einsum("yxc,yxck->yxk", mean_i, a)
     k = p.shape[2]
     fits = np.concatenate([_box_mean(a.reshape(r, r, 3 * k)), _box_mean(b)], axis=2)
-    fits = _resize_difference(fits.astype(np.float32), width, height, Image.Resampling.BILINEAR)
-    colour = region.astype(np.float32) / 255.0
-    found = np.einsum("yxc,yxck->yxk", colour, fits[:, :, : 3 * k].reshape(height, width, 3, k))
+    x0, y0, x1, y1 = (0, 0, width, height) if window is None else window
+    fits = np.stack(
+        [_resize_window(fits[:, :, c], width, height, (x0, y0, x1, y1)) for c in range(4 * k)],
+        axis=2,
+    )
+    colour = region[y0:y1, x0:x1].astype(np.float32) / 255.0
+    shape = (y1 - y0, x1 - x0, 3, k)
+    found = np.einsum("yxc,yxck->yxk", colour, fits[:, :, : 3 * k].reshape(shape))
     found += fits[:, :, 3 * k :]
     np.clip(found, 0.0, 1.0, out=found)
     found[found < GUIDE_FLOOR] = 0.0  # pixels far from every region keep their exact values
@@ -1108,6 +1108,21 @@ def _box_mean(values: np.ndarray) -> np.ndarray:
         for dx in range(2 * n + 1):
             total += padded[dy : dy + h, dx : dx + w]
     return total / float((2 * n + 1) ** 2)
+
+
+def _dilated(found: np.ndarray, by: int) -> np.ndarray:
+    """``found`` (h x w bool) grown by ``by`` pixels each way (a square), by running sums."""
+    if by <= 0:
+        return found.copy()
+    padded = np.pad(found.astype(np.int32), by)
+    for axis in (0, 1):
+        total = np.cumsum(padded, axis=axis)
+        total = np.concatenate([np.take(total, [0], axis=axis) * 0, total], axis=axis)
+        size = padded.shape[axis]
+        ahead = np.take(total, np.minimum(np.arange(size) + by + 1, size), axis=axis)
+        behind = np.take(total, np.maximum(np.arange(size) - by, 0), axis=axis)
+        padded = ahead - behind
+    return padded[by:-by, by:-by] > 0
 
 
 def _window(first: int, last: int, small: int, large: int) -> tuple[int, int]:
