@@ -120,6 +120,9 @@ CLOSE_TAPER = 0.3
 CLOSE_DARK = 0.15
 """...in the part's darkest colour: the median of its darkest pixels (this share of them)."""
 FILL_SMOOTHING = 40
+UNCOVERED_BAND = 0.05
+"""Cover pixels beside the continued page where at least this share of the render shows page
+take the colours of those beyond it (:func:`_cut`)."""
 """Relaxation steps that smooth a filled hole after the pyramid fill (:func:`_fill_hole`)."""
 PAGE_SEARCH_SIDE = 128
 """The longest side the box is shrunk to when looking for the shift the page repeats by."""
@@ -758,7 +761,18 @@ def _cut(
     if page is not None and reshape.uncovered is not None and reshape.uncovered.any():
         source = page > PAGE_SURE
         source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
-        continued |= take(*_page_fill(region, source, covered(reshape.uncovered)))
+        paged = take(*_page_fill(region, source, covered(reshape.uncovered)))
+        continued |= paged
+        if paged.any():
+            # beside the continued page, the cover shows what lies beside it (the shirt, the
+            # neck) and not the render's blend of it with the page: the page's own cut is
+            # the edge (the render's, enlarged, was a staircase in a band of mixed colour)
+            near = _resize_window(reshape.uncovered, width, height, window) >= UNCOVERED_BAND
+            band = near & ~paged & (cover > 0)
+            if band.any():
+                beyond = ~near & (cover > 0)
+                if beyond.any():
+                    drawn[band] = _fill_hole(drawn, band, beyond, smoothing=0)[band]
     if reshape.strands is not None and reshape.grown is not None and reshape.grown.any():
         target = covered(reshape.grown)
         strands = enlarged(reshape.strands)
@@ -890,13 +904,19 @@ def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np
     window += mask[y0:y1, x0:x1] * (filled - window)
 
 
-def _fill_hole(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """``values`` (h x w x C float32) with the ``hole`` pixels (h x w bool, not all) filled
-    smoothly from the others: each level of a pyramid of the known pixels' mean colours
-    (halved until one pixel) fills what it lacks from the level above, enlarged; then
-    :data:`FILL_SMOOTHING` steps of each hole pixel taking its four neighbours' mean
-    (a membrane over the hole). A new array."""
-    levels = [(values * ~hole[:, :, None], (~hole).astype(np.float32))]
+def _fill_hole(
+    values: np.ndarray,
+    hole: np.ndarray,
+    known: np.ndarray | None = None,
+    smoothing: int = FILL_SMOOTHING,
+) -> np.ndarray:
+    """``values`` (h x w x C float32) with the ``hole`` pixels (h x w bool) filled smoothly
+    from the ``known`` ones (h x w bool, not none; default: all others): each level of a
+    pyramid of the known pixels' mean colours (halved until one pixel) fills what it lacks
+    from the level above, enlarged; then ``smoothing`` steps of each hole pixel taking its
+    four neighbours' mean (a membrane over the hole). A new array."""
+    known = ~hole if known is None else known
+    levels = [(values * known[:, :, None], known.astype(np.float32))]
     while max(levels[-1][1].shape) > 1:
         total, weight = levels[-1]
         h, w = weight.shape
@@ -916,7 +936,7 @@ def _fill_hole(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
         filled = known * mean + (1 - known) * above
     result = values.copy()
     result[hole] = filled[hole]
-    for _ in range(FILL_SMOOTHING):
+    for _ in range(smoothing):
         padded = np.pad(result, ((1, 1), (1, 1), (0, 0)), mode="edge")
         neighbours = padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
         result[hole] = 0.25 * neighbours[hole]

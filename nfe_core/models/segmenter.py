@@ -59,6 +59,11 @@ RESHAPE_MOVED = (4.0, 12.0)
 channel) is not cut out by :func:`reshaped` however its regions changed, from the second on
 it is (smoothstep between): on a dark-skinned drawn picture the segmenter read the neck as
 hair after ``hair_length=short`` and a hair-brown patch was drawn over it."""
+GONE_REACH = 16
+"""A part the picture draws and the edited render surely does not is removed where it hangs
+from what the edit removes (joined to it within this many render pixels), even where the
+unedited render missed it: thin strands of long hair over the shirt stayed after
+``hair_length=short``."""
 SMALL_PEAK = 0.3
 """A small region's change is scaled to its peak when that is at least this (below, it is
 the segmenter's doubt, not a drawn part)."""
@@ -82,6 +87,9 @@ than the render's pixel grid."""
 DRAWN_REACH = 0.05
 """The colours :func:`reshaped` draws a region in are the picture's near each pixel: within a
 Gaussian of this share of the side (3.2 px at 64 px), so a gradient background stays one."""
+DRAWN_MAIN_SPREAD = 24.0
+"""...counting the picture's pixels there by how near their colour is to the mean near them
+(a Gaussian of this many levels): the region's main colour, not a blend of its lines."""
 DRAWN_SHADING = 0.7
 """The render's shading is drawn at this share of the picture's variation: the GAN's strands
 at 64 px, enlarged, are mostly noise."""
@@ -710,11 +718,21 @@ def _cut_out(
     # skin read as brown hair), not a new part of the face
     moved = _smoothstep((after - before).abs().amax(dim=1, keepdim=True) * 127.5, *RESHAPE_MOVED)
     grown = torch.minimum(pa - pc, pa - pb).clamp(0, 1) * moved
+    # what the picture draws of a removed part goes with it (all of it where the edited
+    # render surely has none: the paste-back keeps the cut to the picture's own pixels of
+    # it), where it hangs from what is removed, though the unedited render missed it (thin
+    # strands over the shirt); not hair the render misses elsewhere (a strand of the fringe)
     gone = (torch.minimum(pc, pb) - pa).clamp(0, 1) * moved
+    loose = (pc > UNSURE) & (pa < UNSURE)
+    hanging = gone > UNSURE
+    for _ in range(GONE_REACH):
+        hanging = hanging | (F.max_pool2d(hanging.to(gone), 3, stride=1, padding=1) > 0) & loose
+    gone = torch.where(hanging & loose, torch.ones_like(gone), gone)
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
     if PAGE_REGION in names:
         page = p_pic[:, names.index(PAGE_REGION)]
-        uncovered = gone[:, 0] * p_after[:, names.index(PAGE_REGION)]
+        uncovered = gone * p_after[:, names.index(PAGE_REGION)][:, None]
+        uncovered = _blurred(uncovered, COVER_BLUR)[:, 0]
     else:
         page = uncovered = torch.zeros_like(gone[:, 0])
     changes = (grown + gone).clamp(0, 1)
@@ -746,7 +764,7 @@ def _cut_out(
             dim=(2, 3), keepdim=True
         ).clamp_min(1e-6)
         grown_colours = torch.where(small, flat.expand_as(grown_colours), grown_colours)
-    behind = _mixed(colours, p_after, others, pixels[2])
+    behind = _mixed(colours, p_after**4, others, pixels[2])
     drawn = behind + grown_share * (grown_colours - behind)
     drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
     changed = [k for k in own if names[k] not in coloured]
@@ -993,6 +1011,14 @@ def _in_picture_colours(
     axis_p, spread_p, mean_p = _colour_axis(picture, sure)  # (N, K, 3), (N, K), (N, K, 3)
     axis_r, spread_r, _ = _colour_axis(before, sure)
     local_p, share_p = _local_means(picture, p_pic * free, reach)
+    # the region's main colour near each pixel, not its mean: a white collar or a fold's line
+    # beside the shirt lightened or darkened the shirt drawn where hair was removed
+    off = (picture[:, None] - local_p).square().sum(dim=2)  # (N, K, R, R)
+    main = torch.exp(-off / (2 * DRAWN_MAIN_SPREAD**2))
+    local_p, share_main = _local_means(picture, p_pic * free * main, reach)
+    local_p = torch.where(
+        share_main[:, :, None] > 1e-3, local_p, _local_means(picture, p_pic * free, reach)[0]
+    )
     there = (share_p / 0.05).clamp(0, 1)[:, :, None]
     base = there * local_p + (1 - there) * mean_p[..., None, None]
     local_r, _ = _local_means(after, p_after, reach)

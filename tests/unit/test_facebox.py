@@ -770,6 +770,32 @@ def test_a_page_that_does_not_repeat_is_not_copied() -> None:
     assert np.abs(pasted[72:184, 104:152].astype(int) - 128).max() <= 1
 
 
+def test_beside_the_continued_page_the_cover_shows_what_lies_beside_it() -> None:
+    """Removed hair over a page above a shirt: the page is continued into the top of the
+    hole and the shirt below takes the shirt's colour up to the page's cut, not the render's
+    blend of shirt and page in the render pixel between."""
+    ys, xs = np.mgrid[:256, :256]
+    stripes = (((xs + ys) // 12) % 2 == 0)[:, :, None]
+    page = np.where(stripes, (215, 180, 200), (150, 130, 160)).astype(np.uint8)
+    page[128:] = (40, 50, 110)  # the shirt
+    picture, render, reshape, edited = _page_with_hair(page)
+    drawn = np.zeros((32, 32, 3), np.float32)
+    drawn[:16], drawn[16:] = (180, 155, 180), (40, 50, 110)
+    drawn[15] = (110, 100, 145)  # the render's pixels between page and shirt: a blend
+    uncovered = reshape.cover.copy()
+    uncovered[16:] = 0.0
+    uncovered[15] *= 0.5  # half page
+    moved = dataclasses.replace(reshape, drawn=drawn, uncovered=uncovered)
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=moved).astype(int)
+    hole = (slice(72, 184), slice(104, 152))
+    shirt = pasted[hole][np.asarray(page[hole][:, :, 2] == 110)]
+    assert np.abs(pasted[72:120, 104:152] - page[72:120, 104:152]).max() <= 1  # the page
+    blended = np.abs(pasted[hole] - (110, 100, 145)).max(axis=2) <= 20
+    assert not blended.any()  # no band of the render's blend
+    assert (np.abs(shirt - (40, 50, 110)).max(axis=1) <= 6).mean() > 0.97
+
+
 def test_longer_hair_continues_the_pictures_strands() -> None:
     """New hair below the picture's hair takes, column by column, the colours of the
     picture's strands just above it (not the drawn colour), also over the page between the
