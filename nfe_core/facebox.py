@@ -120,6 +120,8 @@ CLOSE_TAPER = 0.3
 CLOSE_DARK = 0.15
 """...in the part's darkest colour: the median of its darkest pixels (this share of them)."""
 FILL_SMOOTHING = 40
+FILL_COLOURS = 4
+FILL_COLOUR_SHARE = 0.1
 UNCOVERED_BAND = 0.05
 """Cover pixels beside the continued page where at least this share of the render shows page
 take the colours of those beyond it (:func:`_cut`)."""
@@ -295,6 +297,8 @@ class Reshape:
             part of the picture that the edit closes to a line (an open mouth closed): it is
             filled from the skin around it and a line is drawn along its top edge
             (:func:`_close`).
+        erased: None, or r x r float32 in 0..1: likewise, a small part the edit removes
+            whole (a hair clip for ``accessory=none``): filled from around it, no line.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -309,6 +313,7 @@ class Reshape:
     grown: np.ndarray | None = None
     lines: tuple[Line, ...] = ()
     closed: np.ndarray | None = None
+    erased: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
@@ -328,7 +333,7 @@ class Reshape:
             if given[0] != given[1]:
                 raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
             fields += list(pair) if given[0] else []
-        fields += [] if self.closed is None else ["closed"]
+        fields += [name for name in ("closed", "erased") if getattr(self, name) is not None]
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
@@ -345,6 +350,13 @@ class Reshape:
     def side(self) -> int:
         """The renders' side r."""
         return int(self.cover.shape[0])
+
+    @property
+    def fills(self) -> bool:
+        """Whether it fills parts of the picture (``closed``, ``erased``): then even renders
+        that are the same change the picture (a class target's part that the render never
+        drew is removed)."""
+        return any(x is not None and bool(x.any()) for x in (self.closed, self.erased))
 
 
 class BoxError(ValueError):
@@ -527,7 +539,8 @@ def paste_back(
 
     So: where the edit changes nothing the artist's pixels stay exactly as they were, an edit
     that changes nothing at all (``edited == reconstruction``) returns the original bit for
-    bit, and pixels outside the box are never touched. How well the reconstruction matches
+    bit (unless a ``reshape`` fills parts: a class target's part the render never drew),
+    and pixels outside the box are never touched. How well the reconstruction matches
     the crop does not matter here; only the difference the edit makes is used.
 
     Adding a difference keeps what was under it: hair drawn anew over a striped background
@@ -638,7 +651,7 @@ def _edited_region(
     instead (:func:`_recoloured`); with ``reshape``, reshaped instead (:func:`_reshaped`),
     after the recolour when both are given."""
     difference = (edited.astype(np.float64) - reconstruction.astype(np.float64)).astype(np.float32)
-    if not difference.any():
+    if not difference.any() and (reshape is None or not reshape.fills):
         return region.copy()
     height, width = region.shape[:2]
     mask = _feather_mask(width, height, feather)[:, :, None]
@@ -692,7 +705,8 @@ def _reshaped(
     """The box's pixels (H x W x 3 float32) with :class:`Reshape`'s edit, feathered by
     ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
     then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
-    window the cover reaches; the parts ``closed`` closed to a line; then its lines."""
+    window the cover reaches; the parts ``closed`` closed to a line and those ``erased``
+    filled; then its lines."""
     picture = region.astype(np.float32)
     rest = difference * reshape.kept[:, :, None]
     if rest.any():
@@ -706,6 +720,8 @@ def _reshaped(
         _cut(picture, region, mask, reshape, rows, cols)
     if reshape.closed is not None and reshape.closed.any():
         _close(picture, region, mask, reshape.closed)
+    if reshape.erased is not None and reshape.erased.any():
+        _close(picture, region, mask, reshape.erased, line=False)
     for line in reshape.lines:
         _draw_line(picture, line, r, mask)
     return picture
@@ -849,15 +865,22 @@ def _stroke(
     part += alpha * (np.asarray(colour, np.float32) - part)
 
 
-def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np.ndarray) -> None:
+def _close(
+    picture: np.ndarray,
+    region: np.ndarray,
+    mask: np.ndarray,
+    closed: np.ndarray,
+    line: bool = True,
+) -> None:
     """The parts of the picture ``closed`` says (r x r in 0..1: an open mouth) closed to a
     line, in ``picture`` (the box's pixels so far, H x W x 3 float32, changed in place;
     ``region``: as they were), feathered by ``mask`` (H x W x 1): each part (found at the
-    box's size by the picture's colours, :func:`_guided`), grown by :data:`CLOSE_GROW`
-    and by what differs from the skin around it within :data:`CLOSE_REACH`, is filled from
-    the pixels around it (:func:`_fill_hole`), and a tapered line is drawn along its top
-    edge, :data:`CLOSE_LENGTH` of its width, in its darkest colour (:data:`CLOSE_DARK`) -
-    as the procedural faces draw a closed mouth where the open one's upper lip was."""
+    box's size by the picture's colours, :func:`_guided`), grown by :data:`CLOSE_GROW` (and
+    with a ``line``, by what differs from the skin around it within :data:`CLOSE_REACH`), is
+    filled from the pixels around it (:func:`_fill_hole`); with a ``line``, a tapered line
+    is then drawn along its top edge, :data:`CLOSE_LENGTH` of its width, in its darkest
+    colour (:data:`CLOSE_DARK`) - as the procedural faces draw a closed mouth where the open
+    one's upper lip was. Without, the part is only filled (a hair clip removed)."""
     height, width = region.shape[:2]
     r = closed.shape[0]
     scale = 0.5 * (height + width) / r  # box pixels per render pixel
@@ -878,15 +901,49 @@ def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np
     near = _dilated(here, reach)
     around = _dilated(here, 2 * reach) & ~near
     hole = _dilated(here, grow)
-    if around.any():
+    if line and around.any():  # an open mouth's outline runs past its inside
         skin = np.median(window[around], axis=0)
         hole |= _dilated(near & (np.abs(window - skin).max(axis=2) > CLOSE_CONTRAST), 1)
     if hole.all():
         return
-    inside = window[here]
+    filled = _fill_hole(window, hole)
+    # in the picture's own colours around it: a flat-coloured picture stays flat (the smooth
+    # fill across the edge of hair and skin under a hair clip was a soft smear)
+    ring = _dilated(hole, grow) & ~hole
+    if ring.any():
+        filled[hole] = _nearest_colours(filled[hole], window[ring])
+    if line:
+        _close_line(filled, window[here], here)
+    window += mask[y0:y1, x0:x1] * (filled - window)
+
+
+def _nearest_colours(values: np.ndarray, around: np.ndarray) -> np.ndarray:
+    """Each of ``values`` (M x 3) replaced by the nearest of the main colours of the pixels
+    ``around`` (P x 3): up to :data:`FILL_COLOURS` found by k-means from the most distinct,
+    each at least :data:`FILL_COLOUR_SHARE` of them (the edges' antialiased mixes are not
+    main colours)."""
+    centres = [around.mean(axis=0)]
+    for _ in range(FILL_COLOURS - 1):  # start from the farthest pixels
+        far = np.min([((around - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        centres.append(around[far.argmax()])
+    palette = np.array(centres, np.float32)
+    for _ in range(8):
+        nearest = ((around[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+        shares = np.bincount(nearest, minlength=len(palette)) / len(around)
+        keep = shares >= FILL_COLOUR_SHARE
+        palette = np.array(
+            [around[nearest == k].mean(axis=0) for k in np.flatnonzero(keep)], np.float32
+        )
+    nearest = ((values[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+    return palette[nearest]
+
+
+def _close_line(filled: np.ndarray, inside: np.ndarray, here: np.ndarray) -> None:
+    """:func:`_close`'s line over ``filled`` (its window, h x w x 3 float32, in place) along
+    the top edge of the part ``here`` (h x w bool), in the darkest colour of its pixels
+    ``inside`` (M x 3)."""
     luma = inside @ np.array([0.299, 0.587, 0.114], np.float32)
     colour = np.median(inside[luma <= np.quantile(luma, CLOSE_DARK)], axis=0)
-    filled = _fill_hole(window, hole)
     # the line along the part's top edge: a parabola fitted to each column's first pixel
     rows, columns = np.nonzero(here)
     across = np.unique(columns)
@@ -900,8 +957,7 @@ def _close(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, closed: np
     points = np.stack([x + middle + 0.5, np.polyval(fit, x) + 0.5], axis=1)
     t = np.linspace(-1.0, 1.0, len(x))
     widths = max(1.0, CLOSE_WIDTH * 2 * length) * (CLOSE_TAPER + (1 - CLOSE_TAPER) * (1 - t * t))
-    _stroke(filled, points, widths, colour, np.ones(hole.shape + (1,), np.float32))
-    window += mask[y0:y1, x0:x1] * (filled - window)
+    _stroke(filled, points, widths, colour, np.ones(here.shape + (1,), np.float32))
 
 
 def _fill_hole(

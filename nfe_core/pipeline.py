@@ -428,8 +428,16 @@ def reshape_map(
     images = pixels_to_images(torch.from_numpy(np.stack([crop, before, after])))
     images = images.to(bundle.device)
     attributes = [edit.attribute for edit in edits]
+    targets = [edit.attribute for edit in edits if edit.target is not None]
     found = reshaped(
-        segmenter, images[:1], images[1:2], images[2:], attributes, regions, MIN_RESHAPE_PIXELS
+        segmenter,
+        images[:1],
+        images[1:2],
+        images[2:],
+        attributes,
+        regions,
+        MIN_RESHAPE_PIXELS,
+        whole=targets,
     )
     if found is None:
         return None
@@ -443,6 +451,7 @@ def reshape_map(
         grown=found.grown[0].float().cpu().numpy().copy(),
         lines=tuple(Line(*line) for line in (found.lines or [[]])[0]),
         closed=None if found.closed is None else found.closed[0].float().cpu().numpy().copy(),
+        erased=None if found.erased is None else found.erased[0].float().cpu().numpy().copy(),
     )
 
 

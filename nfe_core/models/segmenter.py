@@ -548,7 +548,8 @@ class Reshaped(NamedTuple):
     strands into (both (N, R, R) in 0..1); per image, the lines to draw over it (``lines``:
     glasses' frames, :func:`_outlines`), None for none; the picture's small parts the edit
     closes to a line (``closed``, (N, R, R) in 0..1: an open mouth closed, :func:`_closing`),
-    None for none."""
+    None for none; and those it removes whole, to be filled from around them (``erased``,
+    likewise: a hair clip for ``accessory=none``)."""
 
     cover: Tensor
     drawn: Tensor
@@ -559,6 +560,7 @@ class Reshaped(NamedTuple):
     grown: Tensor
     lines: list[list[StrokeLine]] | None = None
     closed: Tensor | None = None
+    erased: Tensor | None = None
 
 
 @torch.no_grad()
@@ -570,6 +572,7 @@ def reshaped(
     attributes: Iterable[str],
     before_regions: Tensor | None = None,
     minimum: float = 0.0,
+    whole: Iterable[str] = (),
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -610,6 +613,11 @@ def reshaped(
     was), where the difference of the renders is still pasted (nowhere else: the GAN's soft
     strands tinted the shirt beside them).
 
+    ``whole``: the attributes edited to a class (the whole truth about them): a small part of
+    theirs in the picture that the edit removes is ``erased``, for the paste-back to fill from
+    around it, though the unedited render missed it (``accessory=none`` left a picture's hair
+    clip that its reconstruction never drew).
+
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
     fills it from the skin around it and draws the line at the picture's size (the GAN's
@@ -634,7 +642,7 @@ def reshaped(
     else:
         p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
         found = (p_pic, before_regions.to(p_pic).expand(len(after), -1, -1, -1), p_after)
-    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum)
+    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, set(whole))
     if not tinting:
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
@@ -645,6 +653,17 @@ def reshaped(
     return cut._replace(kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines)
 
 
+def _small_removed(p_pic: Tensor, p_after: Tensor, channels: list[int], minimum: float) -> Tensor:
+    """Per image (N,) bool: whether the part of ``channels`` is small in the picture (shows
+    on fewer than ``minimum`` pixels, its probabilities' sum, and surely somewhere:
+    :data:`SMALL_PEAK`) and the edit removes it (``after`` shows less than half of that)."""
+    pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
+    area = pc.sum(dim=(1, 2))
+    return (
+        (area < minimum) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK) & (pa.sum(dim=(1, 2)) < 0.5 * area)
+    )
+
+
 def _closing(
     names: tuple[str, ...],
     p_pic: Tensor,
@@ -653,27 +672,20 @@ def _closing(
     minimum: float,
 ) -> tuple[Tensor, Tensor]:
     """Where the picture's small parts close to a line: of the ``parts`` (per shaped
-    attribute, its region channels), each that shows on fewer than ``minimum`` pixels in the
-    picture (its probabilities' sum), on less than half of that in ``after``, and under line
-    work the edited render draws (:data:`LINE_REGION` at :data:`CLOSE_LINE` or more within a
-    pixel of it): its probability in the picture ``p_pic``, (N, R, R) in 0..1 (zeros for
-    none); and which channels close, (N, K) bool."""
+    attribute, its region channels), each small one the edit removes (:func:`_small_removed`)
+    under line work the edited render draws (:data:`LINE_REGION` at :data:`CLOSE_LINE` or
+    more within a pixel of it): its probability in the picture ``p_pic``, (N, R, R) in 0..1
+    (zeros for none); and which channels close, (N, K) bool."""
     closed = torch.zeros_like(p_pic[:, 0])
     closing = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
     if LINE_REGION not in names or minimum <= 0:
         return closed, closing
     line = p_after[:, names.index(LINE_REGION)]
     for channels in parts:
-        pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
-        area = pc.sum(dim=(1, 2))
+        pc = p_pic[:, channels].sum(dim=1)
         near = F.max_pool2d(pc[:, None], 3, stride=1, padding=1)[:, 0] >= SMALL_PEAK
         drawn = torch.where(near, line, torch.zeros_like(line)).amax(dim=(1, 2))
-        closes = (
-            (area < minimum)
-            & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
-            & (pa.sum(dim=(1, 2)) < 0.5 * area)
-            & (drawn >= CLOSE_LINE)
-        )
+        closes = _small_removed(p_pic, p_after, channels, minimum) & (drawn >= CLOSE_LINE)
         closed = torch.where(closes[:, None, None], torch.maximum(closed, pc), closed)
         closing[:, channels] |= closes[:, None]
     return closed.clamp(0, 1), closing
@@ -687,6 +699,7 @@ def _cut_out(
     attributes: list[str],
     regions: tuple[Tensor, Tensor, Tensor],
     minimum: float,
+    whole: set[str],
 ) -> Reshaped | None:
     """:func:`reshaped` for edits that do not spill over other regions, given the region
     probabilities of the picture and both renders; None when every one is a recolour (or
@@ -700,14 +713,23 @@ def _cut_out(
     own = _channels_of(names, owned, attributes)
     shape = _channels_of(names, owned, shaped)
     p_pic, p_before, p_after = regions
-    # a small part closed to a line (an open mouth) is filled and drawn by the paste-back:
-    # not cut (nor its difference kept)
+    # a small part closed to a line (an open mouth) is filled and drawn by the paste-back,
+    # and so is one a class target removes whole (a hair clip for accessory=none, though the
+    # unedited render never drew it): not cut (nor their difference kept)
     parts = [_channels_of(names, owned, [a]) for a in shaped]
     closed, closing = _closing(names, p_pic, p_after, parts, minimum)
-    closed = torch.where(closed < UNSURE, torch.zeros_like(closed), closed)
+    erased = torch.zeros_like(closed)
+    erasing = torch.zeros_like(closing)
+    for attribute in whole.intersection(shaped):
+        channels = _channels_of(names, owned, [attribute])
+        out = _small_removed(p_pic, p_after, channels, minimum) & ~closing[:, channels].any(dim=1)
+        part = p_pic[:, channels].sum(dim=1).clamp(0, 1)
+        erased = torch.where(out[:, None, None], torch.maximum(erased, part), erased)
+        erasing[:, channels] |= out[:, None]
+    closed, erased = (torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (closed, erased))
     cut = torch.zeros_like(closing)
     cut[:, shape] = True
-    cut = (cut & ~closing).to(p_pic)[:, :, None, None]
+    cut = (cut & ~closing & ~erasing).to(p_pic)[:, :, None, None]
     pc, pb, pa = ((p * cut).sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
     # regions too small to cut at half their probability (an open mouth at 64 px) are cut
     # generously: their change scaled to its peak and grown by a pixel
@@ -769,7 +791,8 @@ def _cut_out(
     drawn = _spread_out(drawn, (changes > 0.5).to(drawn)).clamp(0, 255)
     changed = [k for k in own if names[k] not in coloured]
     kept = p_pic[:, changed].sum(dim=1).clamp(0, 1)
-    kept = kept * (F.max_pool2d(closed[:, None], 3, stride=1, padding=1)[:, 0] <= 0)
+    filled = torch.maximum(closed, erased)[:, None]
+    kept = kept * (F.max_pool2d(filled, 3, stride=1, padding=1)[:, 0] <= 0)
     # far pixels are exactly none: the picture keeps its values, the paste-back its window
     cover, kept, uncovered = (
         torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (cover[:, 0], kept, uncovered)
@@ -790,6 +813,7 @@ def _cut_out(
         strands,
         grown,
         closed=closed if bool(closed.any()) else None,
+        erased=erased if bool(erased.any()) else None,
     )
 
 

@@ -689,6 +689,7 @@ def test_a_reshape_without_a_cover_pastes_only_what_it_keeps() -> None:
         ("kept", [[0.0]], r"\(32, 32\)"),
         ("closed", np.zeros((16, 16), np.float32), r"\(32, 32\)"),
         ("closed", np.full((32, 32), 2.0, np.float32), "0 to 1"),
+        ("erased", np.zeros((32, 31), np.float32), r"\(32, 32\)"),
     ],
 )
 def test_a_bad_reshape_is_refused(field: str, value: object, message: str) -> None:
@@ -919,6 +920,33 @@ def test_an_open_mouth_closes_to_a_line_in_its_own_colour(side: int) -> None:
     far = np.ones((side, side), bool)
     far[int(0.5 * side) : int(0.75 * side), int(0.3 * side) : int(0.7 * side)] = False
     np.testing.assert_array_equal(pasted[far], picture[far])
+
+
+def test_an_erased_part_is_filled_with_the_colours_around_it() -> None:
+    """A small part the edit removes whole (a hair clip across the edge of the hair and the
+    skin) is filled from around it in the picture's own flat colours, without a line, even
+    when the renders are the same (the render never drew it)."""
+    side, r = 256, 32
+    hair, skin, clip = (110, 70, 50), (230, 190, 160), (150, 60, 200)
+    picture = np.full((side, side, 3), skin, np.uint8)
+    picture[:128] = hair
+    ys, xs = np.mgrid[0:side, 0:side]
+    bar = (np.abs((xs - 128) - (ys - 128)) < 10) & (np.abs(xs - 128) < 24)
+    picture[bar] = clip
+    shrunk = np.asarray(Image.fromarray(bar.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    zeros = np.zeros((r, r), np.float32)
+    erased = (shrunk / 255.0).astype(np.float32)
+    reshape = Reshape(zeros, np.zeros((r, r, 3), np.float32), zeros, erased=erased)
+    assert reshape.fills
+    render = np.full((r, r, 3), 128.0, np.float32)
+    box = FaceBox(0, 0, side, side)
+    pasted = paste_back(picture, box, render, render, feather=0, reshape=reshape).astype(int)
+    near = np.abs(pasted[bar][:, None] - np.array([hair, skin])[None]).max(axis=2).min(axis=1)
+    assert (near <= 2).mean() > 0.95  # hair or skin, not the clip nor a smear of them
+    assert (pasted[:100, 128] == hair).all() and (pasted[156:, 128] == skin).all()
+    far = ~np.asarray(Image.fromarray(bar.astype(np.uint8) * 255).resize((side, side)))
+    far[96:160, 96:160] = False
+    np.testing.assert_array_equal(pasted[far.astype(bool)], picture[far.astype(bool)])
 
 
 def test_a_reshape_with_a_recolour_is_made_on_the_recoloured_picture() -> None:

@@ -1043,6 +1043,17 @@ def test_a_small_part_the_edit_draws_a_line_over_closes_to_a_line() -> None:
     # closed to skin alone: cut out (covered with the skin around), as before
     plain = reshaped(net, open_mouth, open_mouth, face, ["mouth"], minimum=32.0)
     assert plain is not None and plain.closed is None and plain.cover[0, 40:42, 30:34].min() > 0.5
+    assert plain.erased is None
+    # a class target removes it whole, though the unedited render never drew it: erased, for
+    # the paste-back to fill from around it (a hair clip for accessory=none)
+    for before in (open_mouth, face):
+        whole = reshaped(net, open_mouth, before, face, ["mouth"], minimum=32.0, whole=["mouth"])
+        assert whole is not None and whole.erased is not None and whole.closed is None
+        np.testing.assert_allclose(whole.erased[0].numpy(), closed, atol=1e-6)
+        assert not whole.cover.any() and not whole.kept.any()
+    # a strength edit the render does not show removes nothing the render never drew
+    missed = reshaped(net, open_mouth, face, face, ["mouth"], minimum=32.0)
+    assert missed is not None and missed.erased is None and not missed.cover.any()
     # a part as large as the minimum is not small: cut at half its probability
     large = reshaped(net, open_mouth, open_mouth, line, ["mouth"], minimum=8.0)
     assert large is not None and large.closed is None
