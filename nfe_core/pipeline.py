@@ -783,7 +783,8 @@ def edit_inverted(
 
     ``layers`` = (start, stop) limits the edits to those W+ rows. When the edits leave the
     latent as it was (none, or zero strengths), the render *is* the reconstruction, so
-    :func:`paste` gives back the original pixels.
+    :func:`paste` gives back the original pixels (but for a class target's part of the
+    picture that the render never drew: :func:`reshape_map`).
 
     Raises:
         ModelNotReadyError: edits were given and the bundle has no sliders.
@@ -796,7 +797,9 @@ def edit_inverted(
     before = inverted.reconstruction
     found = draw_edits(bundle, latent, edits, generator, before=before, layers=layers)
     moved = found.latent.detach().to("cpu", torch.float32)
-    if torch.equal(moved, inverted.latent):
+    # a class target the render already shows may still remove a part of the picture's that
+    # the render never drew (reshape_map): the paste-back is asked even then
+    if torch.equal(moved, inverted.latent) and all(edit.target is None for edit in edits):
         return Edited(moved, before.copy(), found.edits)
     maps = paste_maps(bundle, before, found.image, edits, inverted.crop)
     return Edited(moved, found.image, found.edits, *maps)

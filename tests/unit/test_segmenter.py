@@ -861,6 +861,35 @@ class LeftHairWithASkinPatch(LeftHalfIsHair):
         return logits
 
 
+def test_a_class_target_removes_a_small_part_the_render_never_drew(
+    bundles: dict[str, Bundle],
+) -> None:
+    """A class target the render already shows (the latent does not move) still removes a
+    small part of the picture's that the render never drew: the red patch (which glasses
+    draw here) is filled from around it; a strength edit leaves it."""
+    net = LeftHairWithASkinPatch(config())
+    bundle = dataclasses.replace(bundles["hair"], segmenter=net)
+    pixels = np.random.default_rng(0).integers(60, 200, (64, 64, 3), dtype=np.uint8)
+    pixels[16:24, 8:16] = (255, 0, 0)  # 16 pixels of the 32 px crop
+    picture = Picture(rgb=Image.fromarray(pixels))
+    inverted = invert_picture(bundle, picture, FaceBox(0, 0, 64, 64), steps=2, tune_steps=0)
+    see = seer(bundle)
+    assert see is not None
+    shown = see(inverted.latent[None])[0]["glasses"]
+    edited = edit_inverted(bundle, inverted, parse_edits([f"glasses={shown}"]))
+    assert torch.equal(edited.latent, inverted.latent)  # reached already: not moved
+    assert edited.reshape is not None and edited.reshape.erased is not None
+    pasted = np.asarray(
+        paste(picture, inverted, edited.render, edited.redrawn, edited.recolour, edited.reshape).rgb
+    )
+    red = np.all(pasted == (255, 0, 0), axis=2)
+    assert red[16:24, 8:16].mean() < 0.05 and not red.any()
+    assert np.array_equal(pasted[:, 32:], pixels[:, 32:])  # far from it, as it was
+    kept = edit_inverted(bundle, inverted, parse_edits(["glasses=+0"]))
+    same = paste(picture, inverted, kept.render, kept.redrawn, kept.recolour, kept.reshape)
+    assert np.array_equal(np.asarray(same.rgb), pixels)
+
+
 def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, Bundle]) -> None:
     """A hair colour edit is made on the hair the segmenter finds in the picture's crop, by the
     colour change the renders show there: the command line, batch and the app alike. A red
