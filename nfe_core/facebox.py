@@ -120,6 +120,14 @@ CLOSE_TAPER = 0.3
 CLOSE_DARK = 0.15
 """...in the part's darkest colour: the median of its darkest pixels (this share of them)."""
 FILL_SMOOTHING = 40
+OPEN_DEPTH = 0.8
+"""An open mouth drawn on a picture (:func:`_open`) is this share of its half-width deep below
+its line (the procedural faces: 0.17 / 0.21)..."""
+TONGUE_SIZE = (0.6, 0.5, 0.95)
+"""...with a tongue of this share of its half-width across, of its depth high, and its middle
+this share of its depth below the line..."""
+TONGUE_LIGHT = (236.0, 0.3)
+"""...in the mouth's colour made lighter (:func:`_lighter`)."""
 FILL_COLOURS = 4
 FILL_COLOUR_SHARE = 0.1
 UNCOVERED_BAND = 0.05
@@ -299,6 +307,9 @@ class Reshape:
             (:func:`_close`).
         erased: None, or r x r float32 in 0..1: likewise, a small part the edit removes
             whole (a hair clip for ``accessory=none``): filled from around it, no line.
+        opened: None, or r x r float32 in 0..1: the picture's line work that a small part
+            the edit draws opens from (a closed mouth's line, for ``mouth=open``): an open
+            mouth is drawn from it (:func:`_open`).
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -314,6 +325,7 @@ class Reshape:
     lines: tuple[Line, ...] = ()
     closed: np.ndarray | None = None
     erased: np.ndarray | None = None
+    opened: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
@@ -333,7 +345,7 @@ class Reshape:
             if given[0] != given[1]:
                 raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
             fields += list(pair) if given[0] else []
-        fields += [name for name in ("closed", "erased") if getattr(self, name) is not None]
+        fields += [n for n in ("closed", "erased", "opened") if getattr(self, n) is not None]
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
@@ -353,10 +365,10 @@ class Reshape:
 
     @property
     def fills(self) -> bool:
-        """Whether it fills parts of the picture (``closed``, ``erased``): then even renders
-        that are the same change the picture (a class target's part that the render never
-        drew is removed)."""
-        return any(x is not None and bool(x.any()) for x in (self.closed, self.erased))
+        """Whether it fills parts of the picture (``closed``, ``erased``, ``opened``): then
+        even renders that are the same change the picture (a class target's part that the
+        render never drew is removed)."""
+        return any(x is not None and bool(x.any()) for x in (self.closed, self.erased, self.opened))
 
 
 class BoxError(ValueError):
@@ -705,8 +717,8 @@ def _reshaped(
     """The box's pixels (H x W x 3 float32) with :class:`Reshape`'s edit, feathered by
     ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
     then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
-    window the cover reaches; the parts ``closed`` closed to a line and those ``erased``
-    filled; then its lines."""
+    window the cover reaches; the parts ``closed`` closed to a line, those ``erased`` filled
+    and those ``opened`` drawn; then its lines."""
     picture = region.astype(np.float32)
     rest = difference * reshape.kept[:, :, None]
     if rest.any():
@@ -722,6 +734,8 @@ def _reshaped(
         _close(picture, region, mask, reshape.closed)
     if reshape.erased is not None and reshape.erased.any():
         _close(picture, region, mask, reshape.erased, line=False)
+    if reshape.opened is not None and reshape.opened.any():
+        _open(picture, region, mask, reshape.opened)
     for line in reshape.lines:
         _draw_line(picture, line, r, mask)
     return picture
@@ -842,27 +856,108 @@ def _stroke(
     x1, y1 = min(int(x1), width_px), min(int(y1), height)
     if x1 <= x0 or y1 <= y0:
         return
-    k = LINE_SUPERSAMPLE
-    canvas = Image.new("L", ((x1 - x0) * k, (y1 - y0) * k), 0)
-    at = (points - (x0, y0)) * k
-    draw = ImageDraw.Draw(canvas)
+    at = points - (x0, y0)
     if np.ndim(width) == 0:
-        draw.line(
-            [(float(x), float(y)) for x, y in at],
+        k = LINE_SUPERSAMPLE
+        canvas = Image.new("L", ((x1 - x0) * k, (y1 - y0) * k), 0)
+        ImageDraw.Draw(canvas).line(
+            [(float(x), float(y)) for x, y in at * k],
             fill=255,
             width=max(1, round(reach * k)),
             joint="curve",
         )
+        shrunk = canvas.resize((x1 - x0, y1 - y0), Image.Resampling.BOX)
+        alpha = np.asarray(shrunk, np.float32) / 255.0
     else:
         along = np.gradient(at, axis=0)
         along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-9)
-        side = np.stack([-along[:, 1], along[:, 0]], axis=1) * (widths * k / 2)[:, None]
+        side = np.stack([-along[:, 1], along[:, 0]], axis=1) * (widths / 2)[:, None]
         outline = np.concatenate([at + side, (at - side)[::-1]])
-        draw.polygon([(float(x), float(y)) for x, y in outline], fill=255)
-    shrunk = canvas.resize((x1 - x0, y1 - y0), Image.Resampling.BOX)
-    alpha = np.asarray(shrunk, np.float32)[:, :, None] / 255.0 * mask[y0:y1, x0:x1]
+        alpha = _polygon_alpha(outline, x1 - x0, y1 - y0)
+    alpha = alpha[:, :, None] * mask[y0:y1, x0:x1]
     part = picture[y0:y1, x0:x1]
     part += alpha * (np.asarray(colour, np.float32) - part)
+
+
+def _polygon_alpha(outline: np.ndarray, width: int, height: int) -> np.ndarray:
+    """How much of each pixel of a ``height x width`` window the polygon ``outline`` (K x 2,
+    x and y in the window's pixels, edges at 0) covers: drawn at :data:`LINE_SUPERSAMPLE`
+    times the size and shrunk (antialiased). h x w float32 in 0..1."""
+    k = LINE_SUPERSAMPLE
+    canvas = Image.new("L", (width * k, height * k), 0)
+    ImageDraw.Draw(canvas).polygon([(float(x), float(y)) for x, y in outline * k], fill=255)
+    shrunk = canvas.resize((width, height), Image.Resampling.BOX)
+    return np.asarray(shrunk, np.float32) / 255.0
+
+
+def _open(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, opened: np.ndarray) -> None:
+    """An open mouth drawn from the picture's line work ``opened`` says (r x r in 0..1: a
+    closed mouth's line) in ``picture`` (the box's pixels so far, H x W x 3 float32, changed
+    in place; ``region``: as they were), feathered by ``mask`` (H x W x 1), as the
+    procedural faces draw one: the line found at the box's size by the picture's colours
+    (:func:`_guided`), a parabola fitted through its middle; the mouth below it
+    1 / :data:`CLOSE_LENGTH` of its width, :data:`OPEN_DEPTH` of its half-width deep (a
+    quadratic curve), in the line's colour, a tongue (:data:`TONGUE_SIZE`) in a lighter one
+    low in it (:func:`_lighter`), the line itself kept on top. Nothing is drawn where no
+    line is found."""
+    height, width = region.shape[:2]
+    r = opened.shape[0]
+    scale = 0.5 * (height + width) / r  # box pixels per render pixel
+    margin = 4  # render pixels: the mouth reaches about a line's half width below it
+    rows, columns = np.flatnonzero(opened.any(axis=1)), np.flatnonzero(opened.any(axis=0))
+    y0, y1 = _window(rows[0] - margin, rows[-1] + margin, r, height)
+    x0, x1 = _window(columns[0] - margin, columns[-1] + margin, r, width)
+    box = (x0, y0, x1, y1)
+    sure = (opened / opened.max()).astype(np.float32)  # a faint line is the line all the same
+    line = _guided(region, sure[:, :, None], box)[:, :, 0] > 0.5
+    if len(np.unique(np.nonzero(line)[1])) < 3:  # too faint to find by colour: as enlarged
+        line = _resize_window(sure, width, height, box) > 0.5
+    ys, xs = np.nonzero(line)
+    across = np.unique(xs)
+    if len(across) < 3 or (across[-1] - across[0]) < scale:
+        return
+    window = picture[y0:y1, x0:x1]
+    middle = np.array([ys[xs == c].mean() for c in across])
+    centre, reach = 0.5 * (across[0] + across[-1]), 0.5 * (across[-1] - across[0])
+    fit = np.polyfit(across - centre, middle, 2)
+
+    def along(x: np.ndarray) -> np.ndarray:
+        return np.polyval(fit, np.clip(x, -reach, reach)) + 0.5
+
+    half = reach / CLOSE_LENGTH
+    depth = OPEN_DEPTH * half
+    x = np.linspace(-half, half, 25)
+    t = np.linspace(0.0, 1.0, 25)[:, None]
+    ends = np.array([[half, along(np.array(half))], [-half, along(np.array(-half))]])
+    low = np.array([0.0, along(np.array(0.0)) + 2 * depth])
+    bottom = (1 - t) ** 2 * ends[0] + 2 * (1 - t) * t * low + t**2 * ends[1]
+    outline = np.concatenate([np.stack([x, along(x)], axis=1), bottom]) + (centre + 0.5, 0)
+    inside = _polygon_alpha(outline, x1 - x0, y1 - y0)
+    turn = np.linspace(0.0, 2 * np.pi, 33)
+    tongue_at = (centre + 0.5, along(np.array(0.0)) + TONGUE_SIZE[2] * depth)
+    tongue = np.stack(
+        [
+            tongue_at[0] + TONGUE_SIZE[0] * half * np.cos(turn),
+            tongue_at[1] + TONGUE_SIZE[1] * depth * np.sin(turn),
+        ],
+        axis=1,
+    )
+    lower = np.minimum(_polygon_alpha(tongue, x1 - x0, y1 - y0), inside)
+    colour = np.median(region[y0:y1, x0:x1][line].astype(np.float32), axis=0)
+    drawn = window + inside[:, :, None] * (colour - window)
+    drawn += lower[:, :, None] * (_lighter(colour) - drawn)
+    drawn[line] = window[line]  # the picture's own line on top
+    window += mask[y0:y1, x0:x1] * (drawn - window)
+
+
+def _lighter(colour: np.ndarray) -> np.ndarray:
+    """A tongue's colour from a mouth's: its channels scaled until the largest is
+    :data:`TONGUE_LIGHT`'s first (at most doubled), then that share of the way to white
+    (the procedural faces' dark red (120, 34, 44) gives (242, 123, 137), their tongue's
+    (236, 124, 130))."""
+    peak, towards = TONGUE_LIGHT
+    scaled = colour * min(2.0, peak / max(float(colour.max()), 1.0))
+    return np.clip(scaled + towards * (255.0 - scaled), 0.0, 255.0)
 
 
 def _close(

@@ -452,6 +452,7 @@ def reshape_map(
         lines=tuple(Line(*line) for line in (found.lines or [[]])[0]),
         closed=None if found.closed is None else found.closed[0].float().cpu().numpy().copy(),
         erased=None if found.erased is None else found.erased[0].float().cpu().numpy().copy(),
+        opened=None if found.opened is None else found.opened[0].float().cpu().numpy().copy(),
     )
 
 

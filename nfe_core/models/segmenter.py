@@ -74,6 +74,9 @@ LINE_REGION = "line"
 """The region of line work: where an edit removes a small part of the picture and draws line
 work over it instead (a closed mouth), the part closes to a line (:func:`_closing`)."""
 CLOSE_LINE = 0.25
+OPEN_LINE = 0.15
+"""The least probability of line work in the picture under a small part the edit draws for the
+part to open from it (a closed mouth's line at 64 px: 0.2 to 0.56 on the 8 drawn pictures)."""
 """The least probability of line work the edited render draws over a removed small part of the
 picture for it to close to a line (the GAN's closed mouths at 64 px: 0.45 to 0.5)."""
 REDRAWN_FROM = 0.2
@@ -548,8 +551,9 @@ class Reshaped(NamedTuple):
     strands into (both (N, R, R) in 0..1); per image, the lines to draw over it (``lines``:
     glasses' frames, :func:`_outlines`), None for none; the picture's small parts the edit
     closes to a line (``closed``, (N, R, R) in 0..1: an open mouth closed, :func:`_closing`),
-    None for none; and those it removes whole, to be filled from around them (``erased``,
-    likewise: a hair clip for ``accessory=none``)."""
+    None for none; those it removes whole, to be filled from around them (``erased``,
+    likewise: a hair clip for ``accessory=none``); and the picture's line work a small part
+    it draws opens from (``opened``, likewise: a closed mouth's line, :func:`_opening`)."""
 
     cover: Tensor
     drawn: Tensor
@@ -561,6 +565,7 @@ class Reshaped(NamedTuple):
     lines: list[list[StrokeLine]] | None = None
     closed: Tensor | None = None
     erased: Tensor | None = None
+    opened: Tensor | None = None
 
 
 @torch.no_grad()
@@ -691,6 +696,41 @@ def _closing(
     return closed.clamp(0, 1), closing
 
 
+def _opening(
+    names: tuple[str, ...],
+    p_pic: Tensor,
+    p_after: Tensor,
+    parts: list[list[int]],
+    minimum: float,
+) -> tuple[Tensor, Tensor]:
+    """Where the picture's line work opens into a small part the edit draws (an open mouth
+    where the picture drew a closed one's line): of the ``parts`` (per shaped attribute, its
+    region channels), each that shows on fewer than ``minimum`` pixels in ``after`` (surely
+    somewhere: :data:`SMALL_PEAK`), on more than twice the picture's, over the picture's
+    line work (:data:`LINE_REGION` at :data:`OPEN_LINE` or more within two pixels of it):
+    the picture's line probability there, (N, R, R) in 0..1 (zeros for none); and which
+    channels open, (N, K) bool."""
+    opened = torch.zeros_like(p_pic[:, 0])
+    opening = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
+    if LINE_REGION not in names or minimum <= 0:
+        return opened, opening
+    line = p_pic[:, names.index(LINE_REGION)]
+    for channels in parts:
+        pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
+        area = pa.sum(dim=(1, 2))
+        near = F.max_pool2d((pa >= SMALL_PEAK)[:, None].to(pa), 5, stride=1, padding=2)[:, 0]
+        under = line * near
+        opens = (
+            (area < minimum)
+            & (pa.amax(dim=(1, 2)) >= SMALL_PEAK)
+            & (area > 2 * pc.sum(dim=(1, 2)))
+            & (under.amax(dim=(1, 2)) >= OPEN_LINE)
+        )
+        opened = torch.where(opens[:, None, None], torch.maximum(opened, under), opened)
+        opening[:, channels] |= opens[:, None]
+    return opened.clamp(0, 1), opening
+
+
 def _cut_out(
     segmenter: Segmenter,
     picture: Tensor,
@@ -726,10 +766,15 @@ def _cut_out(
         part = p_pic[:, channels].sum(dim=1).clamp(0, 1)
         erased = torch.where(out[:, None, None], torch.maximum(erased, part), erased)
         erasing[:, channels] |= out[:, None]
-    closed, erased = (torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (closed, erased))
+    # and a small part the edit draws where the picture has line work (a closed mouth's line
+    # that opens): the paste-back draws it from that line
+    opened, opening = _opening(names, p_pic, p_after, parts, minimum)
+    closed, erased, opened = (
+        torch.where(x < UNSURE, torch.zeros_like(x), x) for x in (closed, erased, opened)
+    )
     cut = torch.zeros_like(closing)
     cut[:, shape] = True
-    cut = (cut & ~closing & ~erasing).to(p_pic)[:, :, None, None]
+    cut = (cut & ~closing & ~erasing & ~opening).to(p_pic)[:, :, None, None]
     pc, pb, pa = ((p * cut).sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
     # regions too small to cut at half their probability (an open mouth at 64 px) are cut
     # generously: their change scaled to its peak and grown by a pixel
@@ -814,6 +859,7 @@ def _cut_out(
         grown,
         closed=closed if bool(closed.any()) else None,
         erased=erased if bool(erased.any()) else None,
+        opened=opened if bool(opened.any()) else None,
     )
 
 

@@ -690,6 +690,7 @@ def test_a_reshape_without_a_cover_pastes_only_what_it_keeps() -> None:
         ("closed", np.zeros((16, 16), np.float32), r"\(32, 32\)"),
         ("closed", np.full((32, 32), 2.0, np.float32), "0 to 1"),
         ("erased", np.zeros((32, 31), np.float32), r"\(32, 32\)"),
+        ("opened", np.full((32, 32), -1.0, np.float32), "0 to 1"),
     ],
 )
 def test_a_bad_reshape_is_refused(field: str, value: object, message: str) -> None:
@@ -947,6 +948,42 @@ def test_an_erased_part_is_filled_with_the_colours_around_it() -> None:
     far = ~np.asarray(Image.fromarray(bar.astype(np.uint8) * 255).resize((side, side)))
     far[96:160, 96:160] = False
     np.testing.assert_array_equal(pasted[far.astype(bool)], picture[far.astype(bool)])
+
+
+@pytest.mark.parametrize("side", [256, 512])
+def test_an_open_mouth_is_drawn_from_the_pictures_closed_one(side: int) -> None:
+    """A part that opens from the picture's line work (a closed mouth's line, for
+    mouth=open) is drawn below it as the procedural faces draw an open mouth: in the line's
+    colour, wider than the line, with a lighter tongue low in it; the line itself and
+    everything away from the mouth keep their pixels."""
+    skin, dark = (230, 190, 160), (120, 34, 44)
+    picture = np.full((side, side, 3), skin, np.uint8)
+    ys, xs = np.mgrid[0:side, 0:side]
+    row, reach = int(0.6 * side), int(0.09 * side)
+    line = (np.abs(ys - row) <= max(1, side // 200)) & (np.abs(xs - side // 2) <= reach)
+    picture[line] = dark
+    r = 32
+    shrunk = np.asarray(Image.fromarray(line.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    zeros = np.zeros((r, r), np.float32)
+    opened = (shrunk / 255.0 / max(shrunk.max() / 255.0, 1e-6)).astype(np.float32)
+    reshape = Reshape(zeros, np.zeros((r, r, 3), np.float32), zeros, opened=opened)
+    render = np.full((r, r, 3), skin, np.float32)
+    edited = render.copy()
+    edited[20, 15:17] = dark
+    box = FaceBox(0, 0, side, side)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    below = pasted[row + int(0.02 * side), side // 2 - reach : side // 2 + reach + 1]
+    assert (np.abs(below - dark).max(axis=1) <= 4).mean() > 0.8  # the mouth, in its colour
+    wide = pasted[row + 2 : row + int(0.03 * side), :]
+    drawn = np.abs(wide - dark).max(axis=2) <= 4
+    columns = np.flatnonzero(drawn.any(axis=0))
+    assert columns[-1] - columns[0] > 1.2 * 2 * reach  # wider than the line
+    tongue = pasted[row + int(0.1 * side), side // 2]
+    assert tongue[0] > dark[0] + 60 and tongue[1] > dark[1] + 40  # lighter, low in it
+    np.testing.assert_array_equal(pasted[line], picture[line])  # the line kept
+    far = np.ones((side, side), bool)
+    far[int(0.5 * side) : int(0.8 * side), int(0.25 * side) : int(0.75 * side)] = False
+    np.testing.assert_array_equal(pasted[far], picture[far])
 
 
 def test_a_reshape_with_a_recolour_is_made_on_the_recoloured_picture() -> None:

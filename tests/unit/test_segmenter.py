@@ -1086,6 +1086,14 @@ def test_a_small_part_the_edit_draws_a_line_over_closes_to_a_line() -> None:
     # a part as large as the minimum is not small: cut at half its probability
     large = reshaped(net, open_mouth, open_mouth, line, ["mouth"], minimum=8.0)
     assert large is not None and large.closed is None
+    # a small part drawn where the picture has line work opens from it (an open mouth from
+    # a closed one's line), for the paste-back to draw: not cut; without the line, cut
+    opens = reshaped(net, line, line, open_mouth, ["mouth"], minimum=32.0)
+    assert opens is not None and opens.opened is not None and opens.closed is None
+    assert opens.opened[0, 40, 30:34].min() > 0.99 and opens.opened[0, 44:].max() == 0
+    assert not opens.cover.any()
+    drawn = reshaped(net, face, face, open_mouth, ["mouth"], minimum=32.0)
+    assert drawn is not None and drawn.opened is None and drawn.cover[0, 40:42, 30:34].min() > 0.5
     # an edit that keeps the mouth open closes nothing
     wider = open_mouth.clone()
     wider[:, 0, 40:43, 29:35], wider[:, 1:, 40:43, 29:35] = 0.5, -0.8
