@@ -63,6 +63,7 @@ from training.synth.schema import (
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
+    STROKE_HOLDS,
     STROKE_REGIONS,
 )
 
@@ -152,6 +153,7 @@ class SegmenterOptions:
             recolours=recolours,
             spills=spills,
             strokes=STROKE_REGIONS,
+            holds=STROKE_HOLDS,
         )
 
 
@@ -491,6 +493,7 @@ def trusted_owners(
         spills=spills,
         palettes=palettes,
         strokes=strokes,
+        holds=config.holds if strokes else (),
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
@@ -1101,6 +1102,70 @@ def test_a_small_part_the_edit_draws_a_line_over_closes_to_a_line() -> None:
     assert opened is not None and opened.closed is None
 
 
+EYED_REGIONS = ("background", "skin", "glasses", "eye", "line")
+
+
+class EyesAndGlasses(Segmenter):
+    """Says: a near-black pixel is glasses, a dark one line work, a blue one an eye, a very
+    light one background, the rest skin; glasses' frames hold the eyes."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                EYED_REGIONS,
+                (("glasses", ("glasses",)), ("eye_color", ("eye",))),
+                channels=(8, 8, 16),
+                spills=(("glasses", ("skin",)),),
+                strokes=("glasses",),
+                holds=("eye",),
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        mean = images.mean(dim=1)
+        found = torch.full(mean.shape, 1, dtype=torch.long)  # skin
+        found[mean > 0.8] = 0
+        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 3
+        found[mean < -0.5] = 4
+        found[mean < -0.8] = 2
+        return F.one_hot(found, 5).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
+def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eyes() -> None:
+    """glasses=true whose render drew a blob, not frames: with the config's ``holds``, frames
+    are drawn around the picture's own eyes in the colour of its line work; a strength edit
+    keeps the tint; an edit that draws no glasses (glasses=false) or a picture that wears
+    its own gets none."""
+    net = EyesAndGlasses()
+    face = torch.full((1, 3, 64, 64), 0.2)
+    face[..., :12], face[..., 52:] = 1.0, 1.0
+    for x0 in (20, 38):  # the eyes
+        face[:, 0, 28:32, x0 : x0 + 5], face[:, 1, 28:32, x0 : x0 + 5] = -0.5, -0.5
+        face[:, 2, 28:32, x0 : x0 + 5] = 0.8
+    face[:, :, 24, 20:25] = torch.tensor([-0.3, -0.7, -0.7])[:, None]  # a brow: line work
+    blob = face.clone()
+    blob[..., 30:32, 30:32] = -1.0  # what the GAN drew: a dot between the eyes
+    found = reshaped(net, face, face, blob, ["glasses"], whole=["glasses"])
+    assert found is not None and found.lines is not None and len(found.lines[0]) == 3
+    left, right, bridge = found.lines[0]
+    np.testing.assert_allclose(left.points[:-1].mean(axis=0), (22, 29.5), atol=0.3)
+    np.testing.assert_allclose(right.points[:-1].mean(axis=0), (40, 29.5), atol=0.3)
+    extent = (left.points.max(axis=0) - left.points.min(axis=0)) / 2
+    np.testing.assert_allclose(extent, (3.5, 3.0), atol=0.1)  # the eye's and a pixel more
+    np.testing.assert_allclose(left.colour, ((-0.3 + 1) * 127.5, 0.3 * 127.5, 0.3 * 127.5), atol=1)
+    assert bridge.points.shape == (2, 2)
+    # a strength edit: no frames, the tint near what it drew
+    slider = reshaped(net, face, face, blob, ["glasses"])
+    assert slider is not None and slider.lines == [[]] and slider.kept[0, 31, 31] > 0.5
+    # glasses=false (the render draws none) or a picture wearing its own: none drawn
+    assert reshaped(net, face, face, face, ["glasses"], whole=["glasses"]).lines == [[]]
+    worn = blob.clone()
+    worn[..., 26, 18:44] = -1.0
+    own = reshaped(net, worn, worn, blob, ["glasses"], whole=["glasses"])
+    assert own is not None and own.lines == [[]]
+
+
 def test_strokes_are_read_back_and_checked() -> None:
     c = config(strokes=["hair"])
     assert c.strokes == ("hair",)
@@ -1108,6 +1173,16 @@ def test_strokes_are_read_back_and_checked() -> None:
     old = c.to_dict()
     del old["strokes"]
     assert SegmenterConfig.from_dict(old).strokes == ()  # a bundle from before strokes
+    held = config(strokes=["hair"], holds=["skin"])
+    assert held.holds == ("skin",) and SegmenterConfig.from_dict(held.to_dict()) == held
+    older = held.to_dict()
+    del older["holds"]
+    assert SegmenterConfig.from_dict(older).holds == ()  # a bundle from before holds
+    for bad in (["eyes"], ["Skin"]):
+        with pytest.raises(ValueError, match="holds"):
+            config(strokes=["hair"], holds=bad)
+    with pytest.raises(ValueError, match="held by strokes"):
+        config(holds=["skin"])
     with pytest.raises(ValueError, match="not all regions an owner draws"):
         config(strokes=["background"])
     with pytest.raises(ValueError, match="strokes"):

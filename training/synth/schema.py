@@ -109,6 +109,10 @@ ATTRIBUTE_SPILLS: dict[str, tuple[str, ...]] = {"blush": ("skin",), "glasses": (
 # them draws lines fitted to them at the picture's size. The 64 px GAN draws glasses' frames a
 # pixel wide; pasted as the renders' difference they were dark smudges over the eyes.
 STROKE_REGIONS: tuple[str, ...] = ("glasses",)
+# The regions that line work is drawn around (the segmenter's ``holds``): glasses' frames hold
+# the eyes. On a picture, ``glasses=true`` where the render drew no frames that fit (a blob
+# between the eyes, or nothing) gets frames around the picture's own eyes.
+STROKE_HOLDS: tuple[str, ...] = ("eye_white", "iris", "pupil", "highlight")
 
 # The recolouring attributes whose class targets take the colours the model draws the class
 # with, in this region (the segmenter's ``palettes``, measured on the model's own faces by
