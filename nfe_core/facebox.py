@@ -879,6 +879,26 @@ def _stroke(
     part += alpha * (np.asarray(colour, np.float32) - part)
 
 
+def _found(
+    region: np.ndarray, part: np.ndarray, margin: int, least: int
+) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The window (x0, y0, x1, y1) of the box's pixels ``region`` around ``part`` (r x r in
+    0..1, not all 0) and ``margin`` render pixels beyond it, and where it shows in that
+    window at the box's size (h x w bool): over half, found by the picture's colours
+    (:func:`_guided`), or as enlarged where those find it in fewer than ``least`` columns
+    (too faint for them)."""
+    height, width = region.shape[:2]
+    r = part.shape[0]
+    rows, columns = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    y0, y1 = _window(rows[0] - margin, rows[-1] + margin, r, height)
+    x0, x1 = _window(columns[0] - margin, columns[-1] + margin, r, width)
+    box = (x0, y0, x1, y1)
+    found = _guided(region, part[:, :, None], box)[:, :, 0] > 0.5
+    if len(np.unique(np.nonzero(found)[1])) < least:
+        found = _resize_window(part, width, height, box) > 0.5
+    return box, found
+
+
 def _polygon_alpha(outline: np.ndarray, width: int, height: int) -> np.ndarray:
     """How much of each pixel of a ``height x width`` window the polygon ``outline`` (K x 2,
     x and y in the window's pixels, edges at 0) covers: drawn at :data:`LINE_SUPERSAMPLE`
@@ -901,17 +921,10 @@ def _open(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, opened: np.
     low in it (:func:`_lighter`), the line itself kept on top. Nothing is drawn where no
     line is found."""
     height, width = region.shape[:2]
-    r = opened.shape[0]
-    scale = 0.5 * (height + width) / r  # box pixels per render pixel
-    margin = 4  # render pixels: the mouth reaches about a line's half width below it
-    rows, columns = np.flatnonzero(opened.any(axis=1)), np.flatnonzero(opened.any(axis=0))
-    y0, y1 = _window(rows[0] - margin, rows[-1] + margin, r, height)
-    x0, x1 = _window(columns[0] - margin, columns[-1] + margin, r, width)
-    box = (x0, y0, x1, y1)
-    sure = (opened / opened.max()).astype(np.float32)  # a faint line is the line all the same
-    line = _guided(region, sure[:, :, None], box)[:, :, 0] > 0.5
-    if len(np.unique(np.nonzero(line)[1])) < 3:  # too faint to find by colour: as enlarged
-        line = _resize_window(sure, width, height, box) > 0.5
+    scale = 0.5 * (height + width) / opened.shape[0]  # box pixels per render pixel
+    # (the mouth reaches about a line's half width below it; a faint line is the line all
+    # the same)
+    (x0, y0, x1, y1), line = _found(region, (opened / opened.max()).astype(np.float32), 4, 3)
     ys, xs = np.nonzero(line)
     across = np.unique(xs)
     if len(across) < 3 or (across[-1] - across[0]) < scale:
@@ -977,21 +990,14 @@ def _close(
     colour (:data:`CLOSE_DARK`) - as the procedural faces draw a closed mouth where the open
     one's upper lip was. Without, the part is only filled (a hair clip removed)."""
     height, width = region.shape[:2]
-    r = closed.shape[0]
-    scale = 0.5 * (height + width) / r  # box pixels per render pixel
+    scale = 0.5 * (height + width) / closed.shape[0]  # box pixels per render pixel
     grow = max(1, round(CLOSE_GROW * scale))
     reach = max(2, round(CLOSE_REACH * scale))
     # worked out in the window of the parts and twice the reach around them
     margin = int(np.ceil(2 * CLOSE_REACH)) + 1
-    rows, columns = np.flatnonzero(closed.any(axis=1)), np.flatnonzero(closed.any(axis=0))
-    y0, y1 = _window(rows[0] - margin, rows[-1] + margin, r, height)
-    x0, x1 = _window(columns[0] - margin, columns[-1] + margin, r, width)
-    box = (x0, y0, x1, y1)
-    here = _guided(region, closed[:, :, None], box)[:, :, 0] > 0.5
-    if not here.any():  # too faint for the picture's colours to find: as enlarged
-        here = _resize_window(closed, width, height, box) > 0.5
-        if not here.any():
-            return
+    (x0, y0, x1, y1), here = _found(region, closed, margin, 1)
+    if not here.any():
+        return
     window = picture[y0:y1, x0:x1]
     near = _dilated(here, reach)
     around = _dilated(here, 2 * reach) & ~near
