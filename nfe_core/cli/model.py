@@ -150,7 +150,10 @@ def _info_lines(record: dict) -> list[str]:
                 line += f" ({'; '.join(palettes)})"
             strokes = network["config"].get("strokes", ())
             if strokes:
-                line += f" ({' and '.join(strokes)} drawn as lines on pictures)"
+                holds = list(network["config"].get("holds", ()))
+                held = " and ".join([", ".join(holds[:-1]), holds[-1]] if len(holds) > 1 else holds)
+                around = f", around the {held} where none fit" if holds else ""
+                line += f" ({' and '.join(strokes)} drawn as lines on pictures{around})"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

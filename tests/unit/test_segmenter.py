@@ -1203,3 +1203,9 @@ def test_nfe_info_says_which_regions_are_drawn_as_lines(
     resave_bundle(load_bundle(root, "cpu"), segmenter=net)
     assert main(["info", str(root)]) == 0
     assert "(hair drawn as lines on pictures)" in capsys.readouterr().out
+    around = Segmenter(dataclasses.replace(net.config, holds=("skin",)))
+    around.load_state_dict(segmenter.state_dict())
+    resave_bundle(load_bundle(root, "cpu"), segmenter=around)
+    assert main(["info", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "(hair drawn as lines on pictures, around the skin where none fit)" in out
