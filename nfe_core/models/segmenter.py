@@ -74,11 +74,11 @@ LINE_REGION = "line"
 """The region of line work: where an edit removes a small part of the picture and draws line
 work over it instead (a closed mouth), the part closes to a line (:func:`_closing`)."""
 CLOSE_LINE = 0.25
+"""The least probability of line work the edited render draws over a removed small part of the
+picture for it to close to a line (the GAN's closed mouths at 64 px: 0.45 to 0.5)."""
 OPEN_LINE = 0.15
 """The least probability of line work in the picture under a small part the edit draws for the
 part to open from it (a closed mouth's line at 64 px: 0.2 to 0.56 on the 8 drawn pictures)."""
-"""The least probability of line work the edited render draws over a removed small part of the
-picture for it to close to a line (the GAN's closed mouths at 64 px: 0.45 to 0.5)."""
 REDRAWN_FROM = 0.2
 """Below this share of a pixel drawn as another region, :func:`redrawn` says 0: the regions'
 soft edges shift a little under any edit (a recolour), and there the picture keeps its own
@@ -629,7 +629,8 @@ def reshaped(
     ``whole``: the attributes edited to a class (the whole truth about them): a small part of
     theirs in the picture that the edit removes is ``erased``, for the paste-back to fill from
     around it, though the unedited render missed it (``accessory=none`` left a picture's hair
-    clip that its reconstruction never drew).
+    clip that its reconstruction never drew); and strokes the edit draws but that fit no
+    frames are drawn around what they hold (:func:`_tinted`: glasses around the eyes).
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -961,7 +962,7 @@ def _tinted(
         # not glasses=false)
         bare = (p_pic[:, strokes].sum(dim=1) > 0.5).sum(dim=(1, 2)) < STROKE_MIN_WEIGHT
         drawing = p_after[:, strokes].sum(dim=(1, 2, 3)) - p_before[:, strokes].sum(dim=(1, 2, 3))
-        bare &= drawing >= STROKE_GAIN
+        around = bare & (drawing >= STROKE_GAIN) & bool(whole.intersection(attributes))
         inked = _line_colours(names, picture, p_pic)
         held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
         eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
@@ -969,8 +970,7 @@ def _tinted(
             face = None if faces is None else faces[i]
             found = _outlines(new[i].float().cpu().numpy(), face)
             colour = tuple(float(c) for c in colours[i].tolist())
-            targeted = bool(whole.intersection(attributes)) and bool(bare[i])
-            if not found and targeted and eyes is not None and inked is not None:
+            if not found and bool(around[i]) and eyes is not None and inked is not None:
                 found = _eye_frames(eyes[i])
                 colour = tuple(float(c) for c in inked[i].tolist())
             lines[i] = [StrokeLine(points, width, colour) for points, width in found]
@@ -1074,16 +1074,14 @@ def _eye_frames(eyes: np.ndarray) -> list[tuple[np.ndarray, float]]:
     such pair is found."""
     pieces = [p for p in _pieces(eyes > 0.5) if len(p) >= EYE_MIN_PIXELS]
     pieces.sort(key=len, reverse=True)
-    pair = None
-    for i, a in enumerate(pieces):
-        for b in pieces[i + 1 :]:
-            (ya, xa), (yb, xb) = a.mean(axis=0), b.mean(axis=0)
-            apart = abs(xa - xb) > 0.5 * (np.ptp(a[:, 1]) + np.ptp(b[:, 1]) + 2)
-            if abs(ya - yb) <= EYE_ROW_GAP and apart:
-                pair = (a, b)
-                break
-        if pair is not None:
-            break
+
+    def side_by_side(a: np.ndarray, b: np.ndarray) -> bool:
+        (ya, xa), (yb, xb) = a.mean(axis=0), b.mean(axis=0)
+        apart = abs(xa - xb) > 0.5 * (np.ptp(a[:, 1]) + np.ptp(b[:, 1]) + 2)
+        return abs(ya - yb) <= EYE_ROW_GAP and apart
+
+    pairs = ((a, b) for i, a in enumerate(pieces) for b in pieces[i + 1 :] if side_by_side(a, b))
+    pair = next(pairs, None)
     if pair is None:
         return []
     eyes_ = sorted(pair, key=lambda p: p[:, 1].mean())
