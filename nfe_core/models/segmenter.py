@@ -894,6 +894,9 @@ EYE_MIN_PIXELS = 6
 EYE_ROW_GAP = 3.0
 """...their middles at most this many rows apart; the frames reach this far beyond them:"""
 EYE_MARGIN = 1.0
+EYE_FRAME_MAX = 1.5
+"""Frames fitted to what the render drew are at most this many times the eyes' frames' size
+(:func:`_outlines`): the GAN's frames were at times wider than the face."""
 
 
 def _channels_of(
@@ -968,7 +971,7 @@ def _tinted(
         eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
         for i in range(len(after)):
             face = None if faces is None else faces[i]
-            found = _outlines(new[i].float().cpu().numpy(), face)
+            found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
             colour = tuple(float(c) for c in colours[i].tolist())
             if not found and bool(around[i]) and eyes is not None and inked is not None:
                 found = _eye_frames(eyes[i])
@@ -980,7 +983,9 @@ def _tinted(
     return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros, lines)
 
 
-def _outlines(weight: np.ndarray, face: np.ndarray | None) -> list[tuple[np.ndarray, float]]:
+def _outlines(
+    weight: np.ndarray, face: np.ndarray | None, eyes: np.ndarray | None = None
+) -> list[tuple[np.ndarray, float]]:
     """Glasses' frames fitted to ``weight`` (R x R in 0..1: where an edit drew them): the
     pixels of more than :data:`STROKE_FLOOR` of its peak split in two by x (two-means) and
     an ellipse fitted to each (:func:`_ellipse`), unless one fitted to them all has nearly
@@ -1032,18 +1037,24 @@ def _outlines(weight: np.ndarray, face: np.ndarray | None) -> list[tuple[np.ndar
         if abs(twin[0] - centres[0][0]) < 2 * axes[0]:
             return []
         centres.append(twin)
+    pair = None if eyes is None else _eye_pair(eyes)
+    if pair is not None:  # no bigger than a little more than the eyes they hold
+        axes = np.minimum(axes, EYE_FRAME_MAX * pair[1])
     if face is not None:  # each frame around what it holds that is not skin: the eye
         centres = [_held(face, centre, axes) for centre in centres]
+    if pair is not None:  # a frame off its eye (a lone one mirrored onto hair) goes onto it
+        centres = [
+            min(pair[0], key=lambda e: np.hypot(*(e - c)))
+            if min(np.hypot(*(e - c)) for e in pair[0]) > 0.5 * axes[0]
+            else c
+            for c in centres
+        ]
     centres.sort(key=lambda c: c[0])
     turn = np.linspace(0, 2 * np.pi, STROKE_POINTS + 1)
     ring = np.stack([np.cos(turn) * axes[0], np.sin(turn) * axes[1]], axis=1)
-    lines = [centre + ring for centre in centres]
-    bridge = np.stack(
-        [centres[0] + (axes[0], -0.3 * axes[1]), centres[1] + (-axes[0], -0.3 * axes[1])]
-    )
     length = 2 * float(np.linalg.norm(np.diff(ring, axis=0), axis=1).sum())
     width = float(np.clip(sum(f[2] for f in frames) * 2 / len(frames) / length, *STROKE_WIDTH))
-    return [(line.astype(np.float32), width) for line in [*lines, bridge]]
+    return _frames(centres, axes, width)
 
 
 def _line_colours(names: tuple[str, ...], picture: Tensor, p_pic: Tensor) -> Tensor | None:
@@ -1065,13 +1076,21 @@ def _line_colours(names: tuple[str, ...], picture: Tensor, p_pic: Tensor) -> Ten
 
 
 def _eye_frames(eyes: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Glasses' frames around the eyes, for a class target the render drew none for that
-    :func:`_outlines` fits: of the pieces of ``eyes`` (R x R in 0..1: the regions frames
-    hold, in the picture) over 0.5, of :data:`EYE_MIN_PIXELS` or more, the two largest side
-    by side (their middles within :data:`EYE_ROW_GAP` rows, and apart by more than their
-    width): an ellipse around each, as big as the larger of them and :data:`EYE_MARGIN`
-    pixels more each way, and a bridge. As :func:`_outlines` returns them; none where no
-    such pair is found."""
+    """Glasses' frames around the eyes (:func:`_eye_pair`), for a class target the render
+    drew none for that :func:`_outlines` fits, and a bridge; as :func:`_outlines` returns
+    them; none where no pair of eyes is found."""
+    found = _eye_pair(eyes)
+    if found is None:
+        return []
+    return _frames(*found, float(np.mean(STROKE_WIDTH)))
+
+
+def _eye_pair(eyes: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """The eyes' middles ((x, y), left first) and the semi-axes of frames around them: of the
+    pieces of ``eyes`` (R x R in 0..1: the regions frames hold, in the picture) over 0.5, of
+    :data:`EYE_MIN_PIXELS` or more, the two largest side by side (their middles within
+    :data:`EYE_ROW_GAP` rows, and apart by more than their width); the frames as big as the
+    larger of them and :data:`EYE_MARGIN` pixels more each way. None where none are found."""
     pieces = [p for p in _pieces(eyes > 0.5) if len(p) >= EYE_MIN_PIXELS]
     pieces.sort(key=len, reverse=True)
 
@@ -1083,17 +1102,23 @@ def _eye_frames(eyes: np.ndarray) -> list[tuple[np.ndarray, float]]:
     pairs = ((a, b) for i, a in enumerate(pieces) for b in pieces[i + 1 :] if side_by_side(a, b))
     pair = next(pairs, None)
     if pair is None:
-        return []
-    eyes_ = sorted(pair, key=lambda p: p[:, 1].mean())
-    size = np.max([(np.ptp(p[:, 1]) + 1, np.ptp(p[:, 0]) + 1) for p in eyes_], axis=0)
-    axes = size / 2 + EYE_MARGIN
-    centres = [p.mean(axis=0)[::-1].astype(np.float64) for p in eyes_]  # (x, y)
+        return None
+    found = sorted(pair, key=lambda p: p[:, 1].mean())
+    size = np.max([(np.ptp(p[:, 1]) + 1, np.ptp(p[:, 0]) + 1) for p in found], axis=0)
+    return [p.mean(axis=0)[::-1].astype(np.float64) for p in found], size / 2 + EYE_MARGIN
+
+
+def _frames(
+    centres: list[np.ndarray], axes: np.ndarray, width: float
+) -> list[tuple[np.ndarray, float]]:
+    """Two frames: an ellipse of semi-axes ``axes`` around each of ``centres`` ((x, y), left
+    first, render pixels) and a bridge joining their inner sides a little above their
+    middles, all ``width`` wide: (points (K, 2), width) per line."""
     turn = np.linspace(0, 2 * np.pi, STROKE_POINTS + 1)
     ring = np.stack([np.cos(turn) * axes[0], np.sin(turn) * axes[1]], axis=1)
     bridge = np.stack(
         [centres[0] + (axes[0], -0.3 * axes[1]), centres[1] + (-axes[0], -0.3 * axes[1])]
     )
-    width = float(np.mean(STROKE_WIDTH))
     return [(line.astype(np.float32), width) for line in [*(c + ring for c in centres), bridge]]
 
 

@@ -1155,6 +1155,17 @@ def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eye
     np.testing.assert_allclose(extent, (3.5, 3.0), atol=0.1)  # the eye's and a pixel more
     np.testing.assert_allclose(left.colour, ((-0.3 + 1) * 127.5, 0.3 * 127.5, 0.3 * 127.5), atol=1)
     assert bridge.points.shape == (2, 2)
+    # frames the render drew off the eyes (a ring beside the face) go onto them, no bigger
+    # than a little more than the eyes
+    off = face.clone()
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    off[..., ((((xs - 50) / 6) ** 2 + ((ys - 30) / 5) ** 2).sqrt() - 1).abs() < 0.15] = -1.0
+    moved = reshaped(net, face, face, off, ["glasses"])
+    assert moved is not None and moved.lines is not None and len(moved.lines[0]) == 3
+    for line, centre in zip(moved.lines[0][:2], ((22, 29.5), (40, 29.5)), strict=True):
+        np.testing.assert_allclose(line.points[:-1].mean(axis=0), centre, atol=0.3)
+        extent = (line.points.max(axis=0) - line.points.min(axis=0)) / 2
+        assert (extent <= 1.5 * np.array([3.5, 3.0]) + 1e-3).all()
     # a strength edit: no frames, the tint near what it drew
     slider = reshaped(net, face, face, blob, ["glasses"])
     assert slider is not None and slider.lines == [[]] and slider.kept[0, 31, 31] > 0.5
