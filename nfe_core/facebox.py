@@ -22,7 +22,9 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   changes colour and keeps its shading and line work. An edit that changes shapes (hair
   length) is cut out of the picture (a :class:`Reshape`): new or removed parts covered with a
   crisp edge in the picture's own colours, the page behind removed hair continued from the
-  picture where it repeats, the picture's own hair left as it was drawn.
+  picture where it repeats, the picture's own hair left as it was drawn; a small part is
+  drawn from the picture itself (an open mouth closed to a line, a closed one opened from
+  its line, a hair clip a chosen class removes filled from around it), and glasses as lines.
 
 A box that is not square is *stretched* to the square input by :func:`crop_face`, and
 :func:`paste_back` stretches the difference back by the same factors, so a crop followed by a
