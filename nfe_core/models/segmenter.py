@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -678,6 +678,22 @@ def _small_removed(p_pic: Tensor, p_after: Tensor, channels: list[int], minimum:
     )
 
 
+def _marked(
+    p_pic: Tensor, parts: list[list[int]], mark: Callable[[list[int]], tuple[Tensor, Tensor]]
+) -> tuple[Tensor, Tensor]:
+    """Of the ``parts`` (each its region channels), those ``mark`` takes: it gives, per part,
+    on which images it is taken ((N,) bool) and its map there ((N, R, R)). Returns the maps'
+    maximum over the parts taken, (N, R, R) in 0..1 (zeros for none), and the channels taken,
+    (N, K) bool (``p_pic``: any (N, K, R, R) of the images, for the shapes)."""
+    maps = torch.zeros_like(p_pic[:, 0])
+    taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
+    for channels in parts:
+        takes, part = mark(channels)
+        maps = torch.where(takes[:, None, None], torch.maximum(maps, part), maps)
+        taken[:, channels] |= takes[:, None]
+    return maps.clamp(0, 1), taken
+
+
 def _closing(
     names: tuple[str, ...],
     p_pic: Tensor,
@@ -690,19 +706,16 @@ def _closing(
     under line work the edited render draws (:data:`LINE_REGION` at :data:`CLOSE_LINE` or
     more within a pixel of it): its probability in the picture ``p_pic``, (N, R, R) in 0..1
     (zeros for none); and which channels close, (N, K) bool."""
-    closed = torch.zeros_like(p_pic[:, 0])
-    closing = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
-    if LINE_REGION not in names or minimum <= 0:
-        return closed, closing
-    line = p_after[:, names.index(LINE_REGION)]
-    for channels in parts:
+    lined = LINE_REGION in names and minimum > 0  # none without line work
+    line = p_after[:, names.index(LINE_REGION)] if lined else torch.zeros_like(p_after[:, 0])
+
+    def closes(channels: list[int]) -> tuple[Tensor, Tensor]:
         pc = p_pic[:, channels].sum(dim=1)
         near = F.max_pool2d(pc[:, None], 3, stride=1, padding=1)[:, 0] >= SMALL_PEAK
         drawn = torch.where(near, line, torch.zeros_like(line)).amax(dim=(1, 2))
-        closes = _small_removed(p_pic, p_after, channels, minimum) & (drawn >= CLOSE_LINE)
-        closed = torch.where(closes[:, None, None], torch.maximum(closed, pc), closed)
-        closing[:, channels] |= closes[:, None]
-    return closed.clamp(0, 1), closing
+        return _small_removed(p_pic, p_after, channels, minimum) & (drawn >= CLOSE_LINE), pc
+
+    return _marked(p_pic, parts if lined else [], closes)
 
 
 def _opening(
@@ -719,25 +732,23 @@ def _opening(
     line work (:data:`LINE_REGION` at :data:`OPEN_LINE` or more within two pixels of it):
     the picture's line probability there, (N, R, R) in 0..1 (zeros for none); and which
     channels open, (N, K) bool."""
-    opened = torch.zeros_like(p_pic[:, 0])
-    opening = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
-    if LINE_REGION not in names or minimum <= 0:
-        return opened, opening
-    line = p_pic[:, names.index(LINE_REGION)]
-    for channels in parts:
+    lined = LINE_REGION in names and minimum > 0  # none without line work
+    line = p_pic[:, names.index(LINE_REGION)] if lined else torch.zeros_like(p_pic[:, 0])
+
+    def opens(channels: list[int]) -> tuple[Tensor, Tensor]:
         pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
         area = pa.sum(dim=(1, 2))
         near = F.max_pool2d((pa >= SMALL_PEAK)[:, None].to(pa), 5, stride=1, padding=2)[:, 0]
         under = line * near
-        opens = (
+        takes = (
             (area < minimum)
             & (pa.amax(dim=(1, 2)) >= SMALL_PEAK)
             & (area > 2 * pc.sum(dim=(1, 2)))
             & (under.amax(dim=(1, 2)) >= OPEN_LINE)
         )
-        opened = torch.where(opens[:, None, None], torch.maximum(opened, under), opened)
-        opening[:, channels] |= opens[:, None]
-    return opened.clamp(0, 1), opening
+        return takes, under
+
+    return _marked(p_pic, parts if lined else [], opens)
 
 
 def _cut_out(
@@ -767,14 +778,15 @@ def _cut_out(
     # unedited render never drew it): not cut (nor their difference kept)
     parts = [_channels_of(names, owned, [a]) for a in shaped]
     closed, closing = _closing(names, p_pic, p_after, parts, minimum)
-    erased = torch.zeros_like(closed)
-    erasing = torch.zeros_like(closing)
-    for attribute in whole.intersection(shaped):
-        channels = _channels_of(names, owned, [attribute])
-        out = _small_removed(p_pic, p_after, channels, minimum) & ~closing[:, channels].any(dim=1)
-        part = p_pic[:, channels].sum(dim=1).clamp(0, 1)
-        erased = torch.where(out[:, None, None], torch.maximum(erased, part), erased)
-        erasing[:, channels] |= out[:, None]
+    targets = [_channels_of(names, owned, [a]) for a in shaped if a in whole]
+    erased, erasing = _marked(
+        p_pic,
+        targets,
+        lambda channels: (
+            _small_removed(p_pic, p_after, channels, minimum) & ~closing[:, channels].any(dim=1),
+            p_pic[:, channels].sum(dim=1).clamp(0, 1),
+        ),
+    )
     # and a small part the edit draws where the picture has line work (a closed mouth's line
     # that opens): the paste-back draws it from that line
     opened, opening = _opening(names, p_pic, p_after, parts, minimum)
