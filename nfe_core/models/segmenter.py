@@ -978,16 +978,17 @@ def _tinted(
         bare = (p_pic[:, strokes].sum(dim=1) > 0.5).sum(dim=(1, 2)) < STROKE_MIN_WEIGHT
         drawing = p_after[:, strokes].sum(dim=(1, 2, 3)) - p_before[:, strokes].sum(dim=(1, 2, 3))
         around = bare & (drawing >= STROKE_GAIN) & bool(whole.intersection(attributes))
-        inked = _line_colours(names, picture, p_pic)
         held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
         eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
         for i in range(len(after)):
             face = None if faces is None else faces[i]
             found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
             colour = tuple(float(c) for c in colours[i].tolist())
-            if not found and bool(around[i]) and eyes is not None and inked is not None:
-                found = _eye_frames(eyes[i])
-                colour = tuple(float(c) for c in inked[i].tolist())
+            if not found and bool(around[i]) and eyes is not None:  # frames of its own
+                inked = _line_colours(names, picture[i : i + 1], p_pic[i : i + 1])
+                if inked is not None:
+                    found = _eye_frames(eyes[i])
+                    colour = tuple(float(c) for c in inked[0].tolist())
             lines[i] = [StrokeLine(points, width, colour) for points, width in found]
             if not found:  # drawn as a tint, as the other regions
                 kept[i] = torch.maximum(kept[i], unfit[i])
