@@ -963,11 +963,7 @@ def _tinted(
     if strokes:
         line = p_after[:, strokes].sum(dim=1)
         new = (line - p_pic[:, strokes].sum(dim=1)).clamp(0, 1)
-        weight = line**4  # the lines' cores: their edges mix in the skin
-        colours = (
-            torch.einsum("nhw,nchw->nc", weight, drawn)
-            / weight.sum(dim=(1, 2)).clamp_min(1e-6)[:, None]
-        )
+        colours = _dark_colours(drawn, line > 0.5)
         unfit = near(strokes)
         spills = dict(segmenter.config.spills)
         under = _channels_of(names, spills, attributes)
@@ -1077,9 +1073,15 @@ def _line_colours(names: tuple[str, ...], picture: Tensor, p_pic: Tensor) -> Ten
     if LINE_REGION not in names:
         return None
     pixels = ((picture.float() + 1) * 127.5).clamp(0, 255)
-    sure = p_pic[:, names.index(LINE_REGION)] > 0.5
-    colours = torch.zeros(len(picture), 3, device=picture.device)
-    for i in range(len(picture)):
+    return _dark_colours(pixels, p_pic[:, names.index(LINE_REGION)] > 0.5)
+
+
+def _dark_colours(pixels: Tensor, sure: Tensor) -> Tensor:
+    """Per image, the median colour of the darkest :data:`LINE_DARK` of ``pixels`` (N, 3, R,
+    R, pixel units) where ``sure`` (N, R, R): a line's own colour, its antialiased edges (mixed
+    with what is under it) left out; (N, 3), black where none is sure."""
+    colours = torch.zeros(len(pixels), 3, device=pixels.device)
+    for i in range(len(pixels)):
         found = pixels[i][:, sure[i]].T  # (K, 3)
         if len(found):
             luma = found @ torch.tensor([0.299, 0.587, 0.114], device=found.device)

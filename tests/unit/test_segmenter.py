@@ -1028,6 +1028,22 @@ def test_glasses_on_a_picture_are_drawn_as_lines_fitted_to_them() -> None:
     # without strokes in the config, or too faint: no lines, the difference near the frames
     plain = reshaped(DarkIsGlasses(strokes=()), face, face, rings, ["glasses"])
     assert plain is not None and plain.lines == [[]] and plain.kept[0, 30, 16] > 0.5
+
+
+def test_fitted_frames_take_the_colour_of_their_darkest_pixels() -> None:
+    """The GAN draws frames a pixel or less wide, mixed with what is under them (red irises
+    tint them pink): the lines take the colour of the frames' darkest pixels, their own."""
+    net = DarkIsGlasses()
+    face, rings = _face_with_rings((22, 30), (42, 30))
+    frame = (rings[0, 0] == -1.0).nonzero()
+    tinted = rings.clone()
+    for k, (y, x) in enumerate(frame.tolist()):
+        if k % 4:  # three of four frame pixels mixed with red: still read as the frames
+            tinted[0, :, y, x] = torch.tensor([0.1, -0.85, -0.85])
+    found = reshaped(net, face, face, tinted, ["glasses"])
+    assert found is not None and found.lines is not None and len(found.lines[0]) == 3
+    for line in found.lines[0]:
+        assert max(line.colour) < 5  # the dark pixels', not the mean's (40, 10, 10)
     faint = face.clone()
     faint[..., 28:32, 20:24] = -1.0  # a dot, not a frame
     dot = reshaped(net, face, face, faint, ["glasses"])
