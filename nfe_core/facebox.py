@@ -136,6 +136,11 @@ UNCOVERED_BAND = 0.05
 """Cover pixels beside the continued page where at least this share of the render shows page
 take the colours of those beyond it (:func:`_cut`)."""
 """Relaxation steps that smooth a filled hole after the pyramid fill (:func:`_fill_hole`)."""
+FIGURE_SHADE = (0.65, 0.3)
+"""A figure's folds and outline: its colour times the first, or where that is dark (channels
+summing to 150 or less) the second share of the way to white."""
+FIGURE_MIDDLE = (250.0, 214.0, 80.0)
+"""A flower's middle."""
 PAGE_SEARCH_SIDE = 128
 """The longest side the box is shrunk to when looking for the shift the page repeats by."""
 PAGE_MIN_SHIFT = 3
@@ -260,16 +265,146 @@ class Line:
         width = self.width
         if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 64:
             raise ValueError(f"line: width must be 0 to 64 render pixels, got {width!r}")
-        colour = self.colour
+        _check_colour(self.colour, "line")
+
+
+def _oval(cx: float, cy: float, rx: float, ry: float, turn: float = 0.0) -> np.ndarray:
+    """An ellipse's outline (24 points) around (``cx``, ``cy``), semi-axes ``rx``, ``ry``,
+    its first axis turned by ``turn`` radians."""
+    t = np.linspace(0.0, 2 * np.pi, 24, endpoint=False)
+    x, y = rx * np.cos(t), ry * np.sin(t)
+    c, s = np.cos(turn), np.sin(turn)
+    return np.stack([cx + c * x - s * y, cy + s * x + c * y], axis=1)
+
+
+def _turned(parts: list[tuple[np.ndarray, str]], degrees: float) -> list[tuple[np.ndarray, str]]:
+    """``parts`` turned about their origin by ``degrees`` (positive: the outer end down)."""
+    a = np.radians(degrees)
+    turn = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    return [(points @ turn, role) for points, role in parts]
+
+
+def _bow() -> list[tuple[np.ndarray, str]]:
+    """Two kite-shaped loops with a fold in each and a knot, the outer end a little down."""
+    loop = np.array([[0.0, 0.0], [0.45, -0.28], [0.53, 0.0], [0.45, 0.28]])
+    fold = np.array([[0.0, 0.0], [0.43, -0.1], [0.43, 0.1]])
+    parts = [
+        (shape * (way, 1), role)
+        for way in (1, -1)
+        for shape, role in ((loop, "main"), (fold, "dark"))
+    ]
+    return _turned([*parts, (_oval(0.0, 0.0, 0.11, 0.13), "main")], 25.0)
+
+
+def _hairclip() -> list[tuple[np.ndarray, str]]:
+    """Two rounded bars side by side, each with an outline, the outer end up."""
+    t = np.linspace(0.0, 2 * np.pi, 32, endpoint=False)
+    c, s = np.cos(t), np.sin(t)
+
+    def bar(x: float, y: float, a: float, b: float) -> np.ndarray:
+        rounded = np.sign(c) * np.abs(c) ** 0.5, np.sign(s) * np.abs(s) ** 0.5
+        return np.stack([x + a * rounded[0], y + b * rounded[1]], axis=1)
+
+    parts = []
+    for k in (0, 1):
+        at = (0.03 * k, 0.15 * k)
+        parts += [(bar(*at, 0.31, 0.07), "dark"), (bar(*at, 0.28, 0.04), "main")]
+    return _turned(parts, -55.0)
+
+
+def _flower() -> list[tuple[np.ndarray, str]]:
+    """Five petals round a yellow middle, one up."""
+    petals = [
+        (_oval(0.15 * np.cos(a), 0.15 * np.sin(a), 0.14, 0.095, a), "main")
+        for a in np.radians(-90.0 + 72.0 * np.arange(5))
+    ]
+    return [*petals, (_oval(0.0, 0.0, 0.085, 0.085), "middle")]
+
+
+@dataclass(frozen=True)
+class FigureShape:
+    """How a :class:`Figure` is drawn, in distances between the face's eyes from its centre
+    (x outwards, away from the face's middle; y down): ``parts``, polygons drawn in order,
+    each in the figure's colour (``"main"``), its shade (``"dark"``, :data:`FIGURE_SHADE`)
+    or :data:`FIGURE_MIDDLE` (``"middle"``); ``place``, where its centre sits from the
+    middle of the eyes, as the procedural faces wear it."""
+
+    parts: list[tuple[np.ndarray, str]]
+    place: tuple[float, float]
+
+    @property
+    def area(self) -> float:
+        """About how much of the page it covers, in eye distances squared."""
+        k = 64
+        points = np.concatenate([p for p, _ in self.parts])
+        low = points.min(axis=0)
+        size = np.ceil((points.max(axis=0) - low) * k).astype(int) + 1
+        alpha = np.zeros(size[::-1], np.float32)
+        for part, _ in self.parts:
+            alpha = np.maximum(alpha, _polygon_alpha((part - low) * k, *size))
+        return float(alpha.sum()) / k**2
+
+
+FIGURES: dict[str, FigureShape] = {
+    "bow": FigureShape(_bow(), (0.77, -1.36)),
+    "hairclip": FigureShape(_hairclip(), (0.59, -0.8)),
+    "flower": FigureShape(_flower(), (0.85, -1.13)),
+}
+"""The figures the paste-back draws (a segmenter config's ``figures`` names classes by them):
+the accessories of the procedural faces."""
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """A small part :func:`paste_back` draws over the picture whole, antialiased at its size:
+    the accessory a class target asks for, where the 64 px render drew a blob of it or none
+    (:func:`~nfe_core.models.segmenter.reshaped`).
+
+    Attributes:
+        name: which of :data:`FIGURES`.
+        centre: (x, y) in render pixels (0 is the first pixel's centre).
+        size: its unit, the distance between the face's eyes, in render pixels (over 0).
+        side: 1 on the right of the face's middle, -1 on the left: its outer end that way.
+        colour: 3 numbers, pixel units (0..255).
+
+    Raises:
+        ValueError: a field has the wrong type or values.
+    """
+
+    name: str
+    centre: tuple[float, float]
+    size: float
+    side: int
+    colour: tuple[float, float, float]
+
+    def __post_init__(self) -> None:
+        if self.name not in FIGURES:
+            raise ValueError(f"figure: name must be one of {sorted(FIGURES)}, got {self.name!r}")
+        centre = self.centre
         if (
-            not isinstance(colour, tuple)
-            or len(colour) != 3
-            or not all(
-                isinstance(c, int | float) and not isinstance(c, bool) and 0 <= c <= 255
-                for c in colour
-            )
+            not isinstance(centre, tuple)
+            or len(centre) != 2
+            or not all(_is_number(c) and np.isfinite(c) for c in centre)
         ):
-            raise ValueError(f"line: colour must be 3 numbers from 0 to 255, got {colour!r}")
+            raise ValueError(f"figure: centre must be 2 finite numbers, got {centre!r}")
+        if not _is_number(self.size) or not 0 < self.size < 1024:
+            raise ValueError(f"figure: size must be 0 to 1024 render pixels, got {self.size!r}")
+        if self.side not in (-1, 1) or isinstance(self.side, bool):
+            raise ValueError(f"figure: side must be 1 or -1, got {self.side!r}")
+        _check_colour(self.colour, "figure")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_colour(colour: object, what: str) -> None:
+    if (
+        not isinstance(colour, tuple)
+        or len(colour) != 3
+        or not all(_is_number(c) and 0 <= c <= 255 for c in colour)
+    ):
+        raise ValueError(f"{what}: colour must be 3 numbers from 0 to 255, got {colour!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -303,6 +438,9 @@ class Reshape:
         grown: None (with ``strands``), or r x r float32 in 0..1: the share of the cover
             that shows them grown, where the picture's strands above are continued.
         lines: the :class:`Line` s drawn over the picture last (glasses' frames).
+        figures: the :class:`Figure` s drawn over the picture after the parts filled (an
+            accessory a class target asks for); the picture's own part of their attribute
+            is ``erased``.
         closed: None, or r x r float32 in 0..1: how surely each crop pixel shows a small
             part of the picture that the edit closes to a line (an open mouth closed): it is
             filled from the skin around it and a line is drawn along its top edge
@@ -328,10 +466,14 @@ class Reshape:
     closed: np.ndarray | None = None
     erased: np.ndarray | None = None
     opened: np.ndarray | None = None
+    figures: tuple[Figure, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
             raise ValueError("reshape: lines must be a tuple of Line")
+        figures = self.figures
+        if not isinstance(figures, tuple) or not all(isinstance(x, Figure) for x in figures):
+            raise ValueError("reshape: figures must be a tuple of Figure")
         cover = self.cover
         if (
             not isinstance(cover, np.ndarray)
@@ -367,10 +509,11 @@ class Reshape:
 
     @property
     def fills(self) -> bool:
-        """Whether it fills parts of the picture (``closed``, ``erased``, ``opened``): then
-        even renders that are the same change the picture (a class target's part that the
-        render never drew is removed)."""
-        return any(x is not None and bool(x.any()) for x in (self.closed, self.erased, self.opened))
+        """Whether it fills parts of the picture (``closed``, ``erased``, ``opened``) or
+        draws figures: then even renders that are the same change the picture (a class
+        target's part that the render never drew is removed, or drawn)."""
+        filled = (self.closed, self.erased, self.opened)
+        return bool(self.figures) or any(x is not None and bool(x.any()) for x in filled)
 
 
 class BoxError(ValueError):
@@ -720,7 +863,7 @@ def _reshaped(
     ``mask`` (H x W x 1): the difference where ``kept`` says, following the picture's edges,
     then ``drawn`` (enlarged, bicubic) over the crisp ``cover``, worked out only in the
     window the cover reaches; the parts ``closed`` closed to a line, those ``erased`` filled
-    and those ``opened`` drawn; then its lines."""
+    and those ``opened`` drawn; then its figures and lines."""
     picture = region.astype(np.float32)
     rest = difference * reshape.kept[:, :, None]
     if rest.any():
@@ -738,6 +881,8 @@ def _reshaped(
         _close(picture, region, mask, reshape.erased, line=False)
     if reshape.opened is not None and reshape.opened.any():
         _open(picture, region, mask, reshape.opened)
+    for figure in reshape.figures:
+        _draw_figure(picture, figure, r, mask)
     for line in reshape.lines:
         _draw_line(picture, line, r, mask)
     return picture
@@ -836,6 +981,33 @@ def _draw_line(picture: np.ndarray, line: Line, side: int, mask: np.ndarray) -> 
     if len(points) > 2 and np.allclose(points[0], points[-1]):
         points = np.concatenate([points, points[1:2]])  # a closed line: joined round there too
     _stroke(picture, points, line.width * float(scale.mean()), line.colour, mask)
+
+
+def _draw_figure(picture: np.ndarray, figure: Figure, side: int, mask: np.ndarray) -> None:
+    """``figure`` (render pixels of a ``side`` px render) drawn over ``picture`` (the box's
+    pixels, H x W x 3 float32, in place), antialiased, feathered by ``mask``."""
+    height, width = picture.shape[:2]
+    scale = np.array([width / side, height / side])
+    centre = (np.asarray(figure.centre) + 0.5) * scale  # box pixels, edges at 0
+    unit = figure.size * scale * (figure.side, 1)
+    parts = [(centre + points * unit, role) for points, role in FIGURES[figure.name].parts]
+    found = np.concatenate([points for points, _ in parts])
+    x0, y0 = np.floor(found.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.ceil(found.max(axis=0)).astype(int) + 1
+    x1, y1 = min(int(x1), width), min(int(y1), height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    colour = np.asarray(figure.colour, np.float32)
+    shade = (
+        colour * FIGURE_SHADE[0]
+        if colour.sum() > 150
+        else colour + FIGURE_SHADE[1] * (255 - colour)
+    )
+    colours = {"main": colour, "dark": shade, "middle": np.asarray(FIGURE_MIDDLE, np.float32)}
+    window = picture[y0:y1, x0:x1]
+    for points, role in parts:
+        alpha = _polygon_alpha(points - (x0, y0), x1 - x0, y1 - y0)[:, :, None]
+        window += alpha * mask[y0:y1, x0:x1] * (colours[role] - window)
 
 
 def _stroke(

@@ -428,7 +428,7 @@ def reshape_map(
     images = pixels_to_images(torch.from_numpy(np.stack([crop, before, after])))
     images = images.to(bundle.device)
     attributes = [edit.attribute for edit in edits]
-    targets = [edit.attribute for edit in edits if edit.target is not None]
+    targets = {edit.attribute: edit.target for edit in edits if edit.target is not None}
     found = reshaped(
         segmenter,
         images[:1],
@@ -453,6 +453,7 @@ def reshape_map(
         closed=None if found.closed is None else found.closed[0].float().cpu().numpy().copy(),
         erased=None if found.erased is None else found.erased[0].float().cpu().numpy().copy(),
         opened=None if found.opened is None else found.opened[0].float().cpu().numpy().copy(),
+        figures=tuple((found.figures or [[]])[0]),
     )
 
 

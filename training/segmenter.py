@@ -56,13 +56,14 @@ from nfe_core.models.segmenter import (
     region_colours,
 )
 from training.gan.data import derive_seed
-from training.synth.params import face_rng, sample_face
+from training.synth.params import ACCESSORY_COLORS, face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
 from training.synth.schema import (
     ATTRIBUTE_PALETTES,
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
+    FIGURE_CLASSES,
     STROKE_HOLDS,
     STROKE_REGIONS,
 )
@@ -154,6 +155,7 @@ class SegmenterOptions:
             spills=spills,
             strokes=STROKE_REGIONS,
             holds=STROKE_HOLDS,
+            figures=tuple((a, c, ACCESSORY_COLORS) for a, c in FIGURE_CLASSES.items()),
         )
 
 
@@ -486,6 +488,7 @@ def trusted_owners(
     palettes = tuple(p for p in config.palettes if p[0] in dict(recolours))
     drawn = {r for _, named in owners for r in named}
     strokes = tuple(r for r in config.strokes if r in drawn)
+    figures = tuple(f for f in config.figures if f[0] in dict(owners))
     return reconfigured(
         segmenter,
         owners=owners,
@@ -493,7 +496,8 @@ def trusted_owners(
         spills=spills,
         palettes=palettes,
         strokes=strokes,
-        holds=config.holds if strokes else (),
+        holds=config.holds if strokes or figures else (),
+        figures=figures,
     )
 
 

@@ -154,6 +154,12 @@ def _info_lines(record: dict) -> list[str]:
                 held = " and ".join([", ".join(holds[:-1]), holds[-1]] if len(holds) > 1 else holds)
                 around = f", around the {held} where none fit" if holds else ""
                 line += f" ({' and '.join(strokes)} drawn as lines on pictures{around})"
+            figures = [
+                f"{attribute}={'/'.join(classes)}"
+                for attribute, classes, _ in network["config"].get("figures", ())
+            ]
+            if figures:
+                line += f" ({', '.join(figures)} drawn whole on pictures)"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

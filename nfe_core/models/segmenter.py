@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nfe_core.facebox import FIGURES, Figure
 from nfe_core.models.config import check_resolution, config_from_dict, is_int
 
 MIN_RESOLUTION = 16
@@ -194,6 +195,43 @@ def _palettes(
     return tuple(found)
 
 
+def _figure_classes(
+    value: object, owners: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[tuple[str, tuple[str, ...], tuple[tuple[float, float, float], ...]], ...]:
+    """The config's ``figures`` checked: per owner at most once, classes named as
+    :data:`~nfe_core.facebox.FIGURES`, one or more colours of 3 numbers from 0 to 255."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"figures must be a list of [attribute, classes, colours], got {value!r}")
+    found = []
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 3:
+            raise ValueError(f"figures: each must be [attribute, classes, colours], got {item!r}")
+        attribute, classes, colours = item
+        if attribute not in {a for a, _ in owners}:
+            raise ValueError(f"figures: {attribute!r} is not one of the owners")
+        classes = _names(classes, f"figures of {attribute}")
+        if any(c not in FIGURES for c in classes):
+            raise ValueError(f"figures: {list(classes)} must be some of {sorted(FIGURES)}")
+        if (
+            not isinstance(colours, list | tuple)
+            or not colours
+            or not all(
+                isinstance(c, list | tuple)
+                and len(c) == 3
+                and all(
+                    isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 255
+                    for x in c
+                )
+                for c in colours
+            )
+        ):
+            raise ValueError(f"figures: {attribute!r} needs colours of 3 numbers from 0 to 255")
+        found.append((attribute, classes, tuple(tuple(float(x) for x in c) for c in colours)))
+    if len({a for a, _, _ in found}) != len(found):
+        raise ValueError("figures: an attribute appears twice")
+    return tuple(found)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class SegmenterConfig:
     """Architecture of a `Segmenter` and what its regions mean; stored beside its weights."""
@@ -217,8 +255,13 @@ class SegmenterConfig:
     # draws lines fitted to them at the picture's size (see reshaped)
     strokes: tuple[str, ...] = ()
     # regions that line work is drawn around (glasses' frames hold the eyes): on a picture, a
-    # class target the render drew no frames for gets them around these (see _eye_frames)
+    # class target the render drew no frames for gets them around these (see _eye_frames),
+    # and figures the render drew none of are placed from them (see _figures)
     holds: tuple[str, ...] = ()
+    # (attribute, classes, colours): the classes of an attribute that the paste-back draws on
+    # a picture as the figures of those names (nfe_core.facebox.FIGURES: accessories), in the
+    # nearest of the colours (RGB, 0..255) the faces wear them in (see _figures)
+    figures: tuple[tuple[str, tuple[str, ...], tuple[tuple[float, float, float], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         r = check_resolution(self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
@@ -263,9 +306,13 @@ class SegmenterConfig:
         if any(r not in drawn for r in strokes):
             raise ValueError(f"strokes: {list(strokes)} are not all regions an owner draws")
         object.__setattr__(self, "strokes", strokes)
+        figures = _figure_classes(self.figures, owners)
+        object.__setattr__(self, "figures", figures)
         holds = _names(self.holds, "holds") if self.holds else ()
-        if any(r not in regions for r in holds) or (holds and not strokes):
-            raise ValueError(f"holds: {list(holds)} must be regions, held by strokes")
+        if any(r not in regions for r in holds) or (holds and not (strokes or figures)):
+            raise ValueError(
+                f"holds: {list(holds)} must be regions, held by strokes or placing figures"
+            )
         object.__setattr__(self, "holds", holds)
 
     @property
@@ -283,6 +330,7 @@ class SegmenterConfig:
         d["spills"] = [[a, list(r)] for a, r in self.spills]
         d["strokes"] = list(self.strokes)
         d["holds"] = list(self.holds)
+        d["figures"] = [[a, list(c), [list(x) for x in colours]] for a, c, colours in self.figures]
         d["palettes"] = [
             [a, region, [[c, list(mean), list(spread)] for c, mean, spread in swatches]]
             for a, region, swatches in self.palettes
@@ -561,7 +609,9 @@ class Reshaped(NamedTuple):
     closes to a line (``closed``, (N, R, R) in 0..1: an open mouth closed, :func:`_closing`),
     None for none; those it removes whole, to be filled from around them (``erased``,
     likewise: a hair clip for ``accessory=none``); and the picture's line work a small part
-    it draws opens from (``opened``, likewise: a closed mouth's line, :func:`_opening`)."""
+    it draws opens from (``opened``, likewise: a closed mouth's line, :func:`_opening`); per
+    image, the figures drawn over it (``figures``: an accessory a class target asks for,
+    :func:`_figures`), None for none."""
 
     cover: Tensor
     drawn: Tensor
@@ -574,6 +624,7 @@ class Reshaped(NamedTuple):
     closed: Tensor | None = None
     erased: Tensor | None = None
     opened: Tensor | None = None
+    figures: list[list[Figure]] | None = None
 
 
 @torch.no_grad()
@@ -585,7 +636,7 @@ def reshaped(
     attributes: Iterable[str],
     before_regions: Tensor | None = None,
     minimum: float = 0.0,
-    whole: Iterable[str] = (),
+    whole: Mapping[str, str] | None = None,
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -626,11 +677,14 @@ def reshaped(
     was), where the difference of the renders is still pasted (nowhere else: the GAN's soft
     strands tinted the shirt beside them).
 
-    ``whole``: the attributes edited to a class (the whole truth about them): a small part of
-    theirs in the picture that the edit removes is ``erased``, for the paste-back to fill from
-    around it, though the unedited render missed it (``accessory=none`` left a picture's hair
-    clip that its reconstruction never drew); and strokes the edit draws but that fit no
-    frames are drawn around what they hold (:func:`_tinted`: glasses around the eyes).
+    ``whole``: the attributes edited to a class, and the class (the whole truth about them):
+    a small part of theirs in the picture that the edit removes is ``erased``, for the
+    paste-back to fill from around it, though the unedited render missed it
+    (``accessory=none`` left a picture's hair clip that its reconstruction never drew);
+    strokes the edit draws but that fit no frames are drawn around what they hold
+    (:func:`_tinted`: glasses around the eyes); and a class the config draws as a figure
+    (``accessory=bow``) is drawn as one where the render drew it, or where the faces wear it
+    (:func:`_figures`), the picture's own part of the attribute erased.
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -656,7 +710,8 @@ def reshaped(
     else:
         p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
         found = (p_pic, before_regions.to(p_pic).expand(len(after), -1, -1, -1), p_after)
-    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, set(whole))
+    whole = dict(whole or {})
+    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole)
     if not tinting:
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
@@ -751,6 +806,92 @@ def _opening(
     return _marked(p_pic, parts if lined else [], opens)
 
 
+FIGURE_NEW = 4.0
+"""Pixels (their probabilities' sum) of an attribute drawn as figures that a class target's
+render must draw anew for the figure to go there (the GAN's bows on the 8 drawn pictures:
+7 to 24; its hair clips and flowers mostly under 2: those go where the faces wear them)."""
+
+
+FIGURE_APART = torch.tensor([0.5, 1.0, 1.0])
+"""How far a figure's colour is from the picture's where it goes: luma and chroma weighted so
+(against brown hair white was farthest in RGB; now a blue stands out, as an artist's would)."""
+
+
+def _figures(
+    config: SegmenterConfig,
+    picture: Tensor,
+    after: Tensor,
+    p_pic: Tensor,
+    p_after: Tensor,
+    attributes: list[str],
+    whole: Mapping[str, str],
+) -> tuple[Tensor, list[list[Figure]]]:
+    """The figures (the config's ``figures``: accessories) that the class targets in
+    ``whole`` of the ``attributes`` ask for, per image: where the render ``after`` draws the
+    attribute's regions anew (:data:`FIGURE_NEW`), at their middle, in the nearest of the
+    config's colours to theirs (the GAN's 64 px bow is a muted blob); elsewhere where the
+    procedural faces wear it from the eyes (the config's ``holds``, :func:`_eye_pair`), on
+    the side of the picture's own part of the attribute (the left without one), in the
+    config's colour farthest from the picture's there (:data:`FIGURE_APART`). Their unit is
+    the distance between the eyes (without them, the size of what the render drew). Returns
+    which channels are drawn as figures, (N, K) bool, and the figures."""
+    names, owned = config.regions, config.owned
+    n, side = len(picture), picture.shape[-1]
+    taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
+    found: list[list[Figure]] = [[] for _ in range(n)]
+    held = [k for k, name in enumerate(names) if name in config.holds]
+    eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
+    pixels = ((picture.float() + 1) * 127.5).clamp(0, 255)
+    drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
+    ys, xs = torch.meshgrid(
+        *(torch.arange(side, dtype=torch.float32, device=picture.device),) * 2, indexing="ij"
+    )
+
+    def middle_of(weight: Tensor) -> np.ndarray:
+        total = weight.sum()
+        return np.array([float((weight * xs).sum() / total), float((weight * ys).sum() / total)])
+
+    for attribute, classes, colours in config.figures:
+        target = whole.get(attribute)
+        if attribute not in attributes or target not in classes:
+            continue
+        shape = FIGURES[target]
+        channels = _channels_of(names, owned, [attribute])
+        pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
+        new = (pa - pc).clamp(0, 1)
+        palette = torch.tensor(colours, device=picture.device)
+        for i in range(n):
+            pair = None if eyes is None else _eye_pair(eyes[i])
+            middle = (side - 1) / 2 if pair is None else float((pair[0][0][0] + pair[0][1][0]) / 2)
+            unit = None if pair is None else float(np.hypot(*(pair[0][1] - pair[0][0])))
+            area = float(new[i].sum())
+            if area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK:  # where it drew it
+                centre = middle_of(new[i])
+                core = pa[i] ** 4 * (new[i] > UNSURE)
+                colour = (drawn[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
+                colour = palette[(palette - colour).norm(dim=1).argmin()]
+                unit = unit or float(np.sqrt(area / shape.area))
+                way = 1 if centre[0] > middle else -1
+            elif pair is not None and unit is not None:  # where the faces wear it
+                own = float(pc[i].sum()) >= FIGURE_NEW
+                way = 1 if own and middle_of(pc[i])[0] > middle else -1
+                eyes_at = (pair[0][0] + pair[0][1]) / 2
+                centre = eyes_at + np.array([way * shape.place[0], shape.place[1]]) * unit
+                near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= (0.3 * unit) ** 2
+                if not bool(near.any()):
+                    continue
+                around = pixels[i][:, near].mean(dim=1)
+                apart = (palette - around) @ _YCBCR.to(palette).T * FIGURE_APART.to(palette)
+                colour = palette[apart.norm(dim=1).argmax()]
+            else:
+                continue
+            centre = np.clip(centre, 0, side - 1)
+            rgb = tuple(float(c) for c in colour.tolist())
+            found[i].append(Figure(target, (float(centre[0]), float(centre[1])), unit, way, rgb))
+            taken[i, channels] = True
+    return taken, found
+
+
 def _cut_out(
     segmenter: Segmenter,
     picture: Tensor,
@@ -759,7 +900,7 @@ def _cut_out(
     attributes: list[str],
     regions: tuple[Tensor, Tensor, Tensor],
     minimum: float,
-    whole: set[str],
+    whole: Mapping[str, str],
 ) -> Reshaped | None:
     """:func:`reshaped` for edits that do not spill over other regions, given the region
     probabilities of the picture and both renders; None when every one is a recolour (or
@@ -779,11 +920,14 @@ def _cut_out(
     parts = [_channels_of(names, owned, [a]) for a in shaped]
     closed, closing = _closing(names, p_pic, p_after, parts, minimum)
     targets = [_channels_of(names, owned, [a]) for a in shaped if a in whole]
+    # a class drawn as a figure (a bow) replaces the picture's own part of its attribute
+    figuring, figures = _figures(segmenter.config, picture, after, p_pic, p_after, shaped, whole)
     erased, erasing = _marked(
         p_pic,
         targets,
         lambda channels: (
-            _small_removed(p_pic, p_after, channels, minimum) & ~closing[:, channels].any(dim=1),
+            _small_removed(p_pic, p_after, channels, minimum) & ~closing[:, channels].any(dim=1)
+            | figuring[:, channels].any(dim=1),
             p_pic[:, channels].sum(dim=1).clamp(0, 1),
         ),
     )
@@ -881,6 +1025,7 @@ def _cut_out(
         closed=closed if bool(closed.any()) else None,
         erased=erased if bool(erased.any()) else None,
         opened=opened if bool(opened.any()) else None,
+        figures=figures if any(figures) else None,
     )
 
 

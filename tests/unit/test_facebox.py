@@ -11,8 +11,10 @@ from PIL import Image
 
 from nfe_core.facebox import (
     DEFAULT_FEATHER,
+    FIGURES,
     BoxError,
     FaceBox,
+    Figure,
     Line,
     Recolour,
     Reshape,
@@ -874,6 +876,59 @@ def test_a_reshapes_lines_are_drawn_crisp_at_the_pictures_size() -> None:
     np.testing.assert_array_equal(pasted[row, 200:320], picture[row, 200:320])  # inside
     np.testing.assert_array_equal(pasted[:150], picture[:150])  # far away
     np.testing.assert_array_equal(pasted[:, 400:], picture[:, 400:])
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_a_reshapes_figures_are_drawn_whole_at_the_pictures_size(name: str) -> None:
+    """A figure (an accessory a class target asks for) is drawn at the box's size around its
+    centre, in its colour, as large as its unit says and facing its side; with no other
+    change the reshape still fills (renders that are the same change the picture); nothing
+    far from it changes."""
+    picture = np.full((512, 512, 3), (110, 64, 40), np.uint8)  # brown hair
+    render = np.zeros((32, 32, 3), np.float32)
+    zeros = np.zeros((32, 32), np.float32)
+    box = FaceBox(0, 0, 512, 512)
+    shape = FIGURES[name]
+    drawn = {}
+    for side in (-1, 1):
+        figure = Figure(name, (15.5, 15.5), 10.0, side, (60.0, 110.0, 220.0))
+        reshape = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, figures=(figure,))
+        assert reshape.fills
+        pasted = paste_back(picture, box, render, render, feather=0, reshape=reshape)
+        changed = np.abs(pasted.astype(int) - picture).max(axis=2) > 0
+        ys, xs = np.nonzero(changed)
+        # around its centre (box pixel 256), within its parts' reach (10 render px = 160 box)
+        reach = 160 * np.abs(np.concatenate([p for p, _ in shape.parts])).max()
+        assert np.abs(xs - 256).max() <= reach + 2 and np.abs(ys - 256).max() <= reach + 2
+        # its area: about the shape's, in units of 160 box pixels
+        assert changed.sum() == pytest.approx(shape.area * 160**2, rel=0.15)
+        blue = (np.abs(pasted.astype(int) - (60, 110, 220)).max(axis=2) <= 2).sum()
+        assert blue > 0.3 * changed.sum()  # mostly its colour (a shade, a flower's middle)
+        np.testing.assert_array_equal(pasted[:60], picture[:60])  # far away
+        drawn[side] = changed
+    # mirror images (but for a few antialiased edge pixels)
+    assert (drawn[-1] != drawn[1][:, ::-1]).sum() < 0.02 * drawn[1].sum()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "hat"}, "name must be one of"),
+        ({"centre": (1.0,)}, "centre"),
+        ({"centre": (1.0, float("nan"))}, "centre"),
+        ({"size": 0.0}, "size"),
+        ({"size": True}, "size"),
+        ({"side": 0}, "side"),
+        ({"colour": (0.0, 0.0, 256.0)}, "colour"),
+    ],
+)
+def test_a_bad_figure_is_refused(fields: dict, message: str) -> None:
+    given = {"name": "bow", "centre": (4.0, 4.0), "size": 3.0, "side": 1, "colour": (0, 0, 0)}
+    with pytest.raises(ValueError, match=message):
+        Figure(**{**given, **fields})
+    zeros = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match="tuple of Figure"):
+        Reshape(zeros, np.zeros((8, 8, 3), np.float32), zeros, figures=["bow"])  # type: ignore[arg-type]
 
 
 def _open_mouth(side: int) -> tuple[np.ndarray, np.ndarray]:

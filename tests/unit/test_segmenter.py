@@ -18,7 +18,7 @@ from PIL import Image
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import LANDING_DISTANCES, LANDING_MARGIN, apply, parse_edits
 from nfe_core.edits import Edit
-from nfe_core.facebox import FaceBox, paste_back_region
+from nfe_core.facebox import FIGURES, FaceBox, paste_back_region
 from nfe_core.imageio import Picture
 from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
@@ -1093,7 +1093,9 @@ def test_a_small_part_the_edit_draws_a_line_over_closes_to_a_line() -> None:
     # a class target removes it whole, though the unedited render never drew it: erased, for
     # the paste-back to fill from around it (a hair clip for accessory=none)
     for before in (open_mouth, face):
-        whole = reshaped(net, open_mouth, before, face, ["mouth"], minimum=32.0, whole=["mouth"])
+        whole = reshaped(
+            net, open_mouth, before, face, ["mouth"], minimum=32.0, whole={"mouth": "closed"}
+        )
         assert whole is not None and whole.erased is not None and whole.closed is None
         np.testing.assert_allclose(whole.erased[0].numpy(), closed, atol=1e-6)
         assert not whole.cover.any() and not whole.kept.any()
@@ -1162,7 +1164,7 @@ def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eye
     face[:, :, 24, 20:25] = torch.tensor([-0.3, -0.7, -0.7])[:, None]  # a brow: line work
     blob = face.clone()
     blob[..., 30:32, 30:32] = -1.0  # what the GAN drew: a dot between the eyes
-    found = reshaped(net, face, face, blob, ["glasses"], whole=["glasses"])
+    found = reshaped(net, face, face, blob, ["glasses"], whole={"glasses": "true"})
     assert found is not None and found.lines is not None and len(found.lines[0]) == 3
     left, right, bridge = found.lines[0]
     np.testing.assert_allclose(left.points[:-1].mean(axis=0), (22, 29.5), atol=0.3)
@@ -1186,10 +1188,10 @@ def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eye
     slider = reshaped(net, face, face, blob, ["glasses"])
     assert slider is not None and slider.lines == [[]] and slider.kept[0, 31, 31] > 0.5
     # glasses=false (the render draws none) or a picture wearing its own: none drawn
-    assert reshaped(net, face, face, face, ["glasses"], whole=["glasses"]).lines == [[]]
+    assert reshaped(net, face, face, face, ["glasses"], whole={"glasses": "true"}).lines == [[]]
     worn = blob.clone()
     worn[..., 26, 18:44] = -1.0
-    own = reshaped(net, worn, worn, blob, ["glasses"], whole=["glasses"])
+    own = reshaped(net, worn, worn, blob, ["glasses"], whole={"glasses": "true"})
     assert own is not None and own.lines == [[]]
 
 
@@ -1208,8 +1210,10 @@ def test_strokes_are_read_back_and_checked() -> None:
     for bad in (["eyes"], ["Skin"]):
         with pytest.raises(ValueError, match="holds"):
             config(strokes=["hair"], holds=bad)
-    with pytest.raises(ValueError, match="held by strokes"):
+    with pytest.raises(ValueError, match="held by strokes or placing figures"):
         config(holds=["skin"])
+    placing = config(holds=["skin"], figures=[["glasses", ["bow"], [[0, 0, 0]]]])
+    assert placing.holds == ("skin",)
     with pytest.raises(ValueError, match="not all regions an owner draws"):
         config(strokes=["background"])
     with pytest.raises(ValueError, match="strokes"):
@@ -1236,3 +1240,126 @@ def test_nfe_info_says_which_regions_are_drawn_as_lines(
     assert main(["info", str(root)]) == 0
     out = capsys.readouterr().out
     assert "(hair drawn as lines on pictures, around the skin where none fit)" in out
+    figures = (("glasses", ("bow", "flower"), ((0.0, 0.0, 0.0),)),)
+    drawing = Segmenter(dataclasses.replace(around.config, figures=figures))
+    drawing.load_state_dict(segmenter.state_dict())
+    resave_bundle(load_bundle(root, "cpu"), segmenter=drawing)
+    assert main(["info", str(root)]) == 0
+    assert "(glasses=bow/flower drawn whole on pictures)" in capsys.readouterr().out
+
+
+def test_figures_are_read_back_and_checked() -> None:
+    colours = [[220, 40, 60], [250, 250, 250]]
+    c = config(figures=[["glasses", ["bow", "flower"], colours]])
+    assert c.figures == (("glasses", ("bow", "flower"), ((220.0, 40.0, 60.0), (250.0,) * 3)),)
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    old = c.to_dict()
+    del old["figures"]
+    assert SegmenterConfig.from_dict(old).figures == ()  # a bundle from before figures
+    for bad, message in (
+        ([["nose", ["bow"], colours]], "not one of the owners"),
+        ([["glasses", ["hat"], colours]], "must be some of"),
+        ([["glasses", [], colours]], "non-empty list of names"),
+        ([["glasses", ["bow"], []]], "colours of 3 numbers"),
+        ([["glasses", ["bow"], [[0, 0, 300]]]], "colours of 3 numbers"),
+        ([["glasses", ["bow"], [[0, 0]]]], "colours of 3 numbers"),
+        ([["glasses", ["bow"]]], r"\[attribute, classes, colours\]"),
+        ([["glasses", ["bow"], colours], ["glasses", ["flower"], colours]], "twice"),
+        ("bow", "must be a list"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            config(figures=bad)
+
+
+ACCESSORY_REGIONS = ("background", "skin", "eye", "accessory")
+PURPLE, RED = (150.0, 90.0, 210.0), (220.0, 40.0, 60.0)
+
+
+class EyesAndAccessory(Segmenter):
+    """Says: a blue pixel is an eye, a magenta or red one an accessory, a very light one
+    background, the rest skin; bows and flowers are drawn as figures (with ``holds``)."""
+
+    def __init__(self, holds: tuple[str, ...] = ("eye",)) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                ACCESSORY_REGIONS,
+                (("accessory", ("accessory",)), ("eye_color", ("eye",))),
+                channels=(8, 8, 16),
+                holds=holds,
+                figures=(("accessory", ("bow", "flower"), (PURPLE, RED)),),
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
+        found[images.mean(dim=1) > 0.8] = 0
+        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
+        found[(images[:, 0] > 0.3) & (images[:, 1] < -0.3)] = 3
+        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
+def _face_with_eyes() -> torch.Tensor:
+    """A 64 px face: skin from column 12 to 51, a light page beside it, blue eyes whose
+    middles are (22, 29.5) and (40, 29.5)."""
+    face = torch.full((1, 3, 64, 64), 0.2)
+    face[..., :12], face[..., 52:] = 1.0, 1.0
+    for x0 in (20, 38):
+        face[:, 0, 28:32, x0 : x0 + 5], face[:, 1, 28:32, x0 : x0 + 5] = -0.5, -0.5
+        face[:, 2, 28:32, x0 : x0 + 5] = 0.8
+    return face
+
+
+def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
+    """accessory=bow whose render drew a blob: a bow there (not the blob cut out), its unit
+    the distance between the eyes, on the blob's side, in the config's colour nearest the
+    blob's; where the render drew none, where the faces wear one from the eyes, on the side
+    of the picture's own accessory (which is erased), in the config's colour that stands out
+    from the picture there; a strength edit, a class without a figure or a face without eyes
+    and a blob get none."""
+    net = EyesAndAccessory()
+    face = _face_with_eyes()
+    blob = face.clone()
+    blob[:, :, 10:14, 14:18] = torch.tensor([0.5, -0.5, 0.4])[:, None, None]  # magenta
+    found = reshaped(net, face, face, blob, ["accessory"], minimum=32.0, whole={"accessory": "bow"})
+    assert found is not None and found.figures is not None
+    (bow,) = found.figures[0]
+    assert bow.name == "bow" and bow.side == -1 and bow.colour == PURPLE
+    np.testing.assert_allclose(bow.centre, (15.5, 11.5), atol=0.3)
+    assert bow.size == pytest.approx(18.0, abs=0.1)
+    assert not found.cover[0, 10:14, 14:18].any()  # the blob is not pasted
+    # the render drew none: where the faces wear one, on the side of the picture's own
+    # accessory, which is erased
+    own = face.clone()
+    own[:, :, 12:14, 44:47] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]  # red
+    worn = own.clone()
+    worn[:, :, 12:14, 44:47] = 0.2  # the render lost it
+    for before in (own, worn):
+        placed = reshaped(
+            net, own, before, worn, ["accessory"], minimum=32.0, whole={"accessory": "flower"}
+        )
+        assert placed is not None and placed.figures is not None and placed.erased is not None
+        (flower,) = placed.figures[0]
+        assert flower.name == "flower" and flower.side == 1 and flower.colour in (PURPLE, RED)
+        np.testing.assert_allclose(flower.centre, (31 + 0.85 * 18, 29.5 - 1.13 * 18), atol=0.3)
+        assert placed.erased[0, 12:14, 44:47].min() > 0.99
+    # with no accessory of its own: on the left
+    bare = reshaped(net, face, face, face, ["accessory"], minimum=32.0, whole={"accessory": "bow"})
+    assert bare is not None and bare.figures is not None and bare.figures[0][0].side == -1
+    np.testing.assert_allclose(
+        bare.figures[0][0].centre, (31 - 0.77 * 18, 29.5 - 1.36 * 18), atol=0.3
+    )
+    # none for a strength edit, a class not drawn as a figure, or without eyes and a blob
+    assert reshaped(net, face, face, blob, ["accessory"], minimum=32.0).figures is None
+    none = reshaped(net, face, face, blob, ["accessory"], minimum=32.0, whole={"accessory": "none"})
+    assert none is not None and none.figures is None
+    blind = EyesAndAccessory(holds=())
+    unseen = reshaped(
+        blind, face, face, face, ["accessory"], minimum=32.0, whole={"accessory": "bow"}
+    )
+    assert unseen is not None and unseen.figures is None
+    sized = reshaped(
+        blind, face, face, blob, ["accessory"], minimum=32.0, whole={"accessory": "bow"}
+    )
+    assert sized is not None and sized.figures is not None
+    assert sized.figures[0][0].size == pytest.approx((16 / FIGURES["bow"].area) ** 0.5, rel=0.05)

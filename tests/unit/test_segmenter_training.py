@@ -34,6 +34,8 @@ from training.synth.schema import (
     ATTRIBUTE_BY_NAME,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
+    FIGURE_CLASSES,
+    STROKE_HOLDS,
     STROKE_REGIONS,
 )
 
@@ -175,6 +177,12 @@ def test_only_the_areas_it_finds_keep_their_edits():
     # and the frames drawn as lines with glasses
     assert net.config.strokes == trusted.config.strokes == STROKE_REGIONS
     assert kept.config.strokes == ()
+    # and the accessories drawn as figures, placed from the eyes, with the accessory
+    assert {a: c for a, c, _ in net.config.figures} == FIGURE_CLASSES
+    assert trusted.config.figures == net.config.figures
+    assert net.config.holds == kept.config.holds == STROKE_HOLDS  # kept: for the figures
+    alone = trusted_owners(net, found, 0.0, whole=("glasses", "accessory"))
+    assert alone.config.figures == () and alone.config.holds == ()
 
 
 def test_whole_names_attributes_with_regions():
