@@ -812,6 +812,11 @@ render must draw anew for the figure to go there (the GAN's bows on the 8 drawn 
 7 to 24; its hair clips and flowers mostly under 2: those go where the faces wear them)."""
 
 
+FIGURE_SAME = 0.3
+"""How near (in distances between the eyes) the picture's own part of an attribute drawn as
+figures must be to where the faces wear the target class for the figure to take its place;
+farther, it is another class's (a hair clip sits lower than a bow) and the figure goes where
+the class is worn, on its side: the judge read a bow in a hair clip's place as a hair clip."""
 FIGURE_APART = torch.tensor([0.5, 1.0, 1.0])
 """How far a figure's colour is from the picture's where it goes: luma and chroma weighted so
 (against brown hair white was farthest in RGB; now a blue stands out, as an artist's would)."""
@@ -827,14 +832,17 @@ def _figures(
     whole: Mapping[str, str],
 ) -> tuple[Tensor, list[list[Figure]]]:
     """The figures (the config's ``figures``: accessories) that the class targets in
-    ``whole`` of the ``attributes`` ask for, per image: where the render ``after`` draws the
-    attribute's regions anew (:data:`FIGURE_NEW`), at their middle, in the nearest of the
-    config's colours to theirs (the GAN's 64 px bow is a muted blob); elsewhere where the
+    ``whole`` of the ``attributes`` ask for, per image: instead of the picture's own part of
+    the attribute (:data:`FIGURE_NEW` pixels or more), in its colour, on its side, where the
+    faces wear the class (in its place when that is near, :data:`FIGURE_SAME`); else where
+    the render ``after`` draws the attribute's regions anew, at their middle, in the nearest
+    of the config's colours to theirs (the GAN's 64 px bow is a muted blob); else where the
     procedural faces wear it from the eyes (the config's ``holds``, :func:`_eye_pair`), on
-    the side of the picture's own part of the attribute (the left without one), in the
-    config's colour farthest from the picture's there (:data:`FIGURE_APART`). Their unit is
-    the distance between the eyes (without them, the size of what the render drew). Returns
-    which channels are drawn as figures, (N, K) bool, and the figures."""
+    the left (where this model draws them), in the config's colour farthest from the
+    picture's there (:data:`FIGURE_APART`). Each faces outwards from the middle of the eyes;
+    its unit is the distance between them (without them, the size of what the picture or the
+    render drew). Returns which channels are drawn as figures, (N, K) bool, and the
+    figures."""
     names, owned = config.regions, config.owned
     n, side = len(picture), picture.shape[-1]
     taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
@@ -862,21 +870,33 @@ def _figures(
         palette = torch.tensor(colours, device=picture.device)
         for i in range(n):
             pair = None if eyes is None else _eye_pair(eyes[i])
-            middle = (side - 1) / 2 if pair is None else float((pair[0][0][0] + pair[0][1][0]) / 2)
-            unit = None if pair is None else float(np.hypot(*(pair[0][1] - pair[0][0])))
-            area = float(new[i].sum())
-            if area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK:  # where it drew it
+            middle, unit, worn = (side - 1) / 2, None, {}
+            if pair is not None:  # where the faces wear it on either side, from the eyes
+                unit = float(np.hypot(*(pair[0][1] - pair[0][0])))
+                eyes_at = (pair[0][0] + pair[0][1]) / 2
+                middle = float(eyes_at[0])
+                worn = {
+                    way: eyes_at + np.array([way * shape.place[0], shape.place[1]]) * unit
+                    for way in (-1, 1)
+                }
+            own, area = float(pc[i].sum()), float(new[i].sum())
+            if own >= FIGURE_NEW and float(pc[i].max()) >= SMALL_PEAK:  # instead of its own
+                centre = middle_of(pc[i])
+                core = pc[i] ** 4
+                colour = (pixels[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
+                place = worn.get(1 if centre[0] > middle else -1)
+                if place is None:
+                    unit = float(np.sqrt(own / shape.area))
+                elif unit is not None and np.hypot(*(place - centre)) > FIGURE_SAME * unit:
+                    centre = place  # another class's place (a hair clip's, for a bow)
+            elif area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK:  # where it drew it
                 centre = middle_of(new[i])
                 core = pa[i] ** 4 * (new[i] > UNSURE)
                 colour = (drawn[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
                 colour = palette[(palette - colour).norm(dim=1).argmin()]
                 unit = unit or float(np.sqrt(area / shape.area))
-                way = 1 if centre[0] > middle else -1
-            elif pair is not None and unit is not None:  # where the faces wear it
-                own = float(pc[i].sum()) >= FIGURE_NEW
-                way = 1 if own and middle_of(pc[i])[0] > middle else -1
-                eyes_at = (pair[0][0] + pair[0][1]) / 2
-                centre = eyes_at + np.array([way * shape.place[0], shape.place[1]]) * unit
+            elif worn and unit is not None:  # where the faces wear it, on the left
+                centre = worn[-1]
                 near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= (0.3 * unit) ** 2
                 if not bool(near.any()):
                     continue
@@ -886,7 +906,8 @@ def _figures(
             else:
                 continue
             centre = np.clip(centre, 0, side - 1)
-            rgb = tuple(float(c) for c in colour.tolist())
+            way = 1 if centre[0] > middle else -1
+            rgb = tuple(float(c) for c in colour.clamp(0, 255).tolist())
             found[i].append(Figure(target, (float(centre[0]), float(centre[1])), unit, way, rgb))
             taken[i, channels] = True
     return taken, found

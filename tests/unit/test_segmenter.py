@@ -1313,10 +1313,10 @@ def _face_with_eyes() -> torch.Tensor:
 def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
     """accessory=bow whose render drew a blob: a bow there (not the blob cut out), its unit
     the distance between the eyes, on the blob's side, in the config's colour nearest the
-    blob's; where the render drew none, where the faces wear one from the eyes, on the side
-    of the picture's own accessory (which is erased), in the config's colour that stands out
-    from the picture there; a strength edit, a class without a figure or a face without eyes
-    and a blob get none."""
+    blob's; on a picture with an accessory of its own, in its place and colour (it is
+    erased); where neither is, where the faces wear one from the eyes, in the config's
+    colour that stands out from the picture there; a strength edit, a class without a
+    figure or a face without eyes and a blob get none."""
     net = EyesAndAccessory()
     face = _face_with_eyes()
     blob = face.clone()
@@ -1328,24 +1328,36 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     np.testing.assert_allclose(bow.centre, (15.5, 11.5), atol=0.3)
     assert bow.size == pytest.approx(18.0, abs=0.1)
     assert not found.cover[0, 10:14, 14:18].any()  # the blob is not pasted
-    # the render drew none: where the faces wear one, on the side of the picture's own
-    # accessory, which is erased
+    # the picture's own accessory: in its place and colour (whatever the render drew), erased
     own = face.clone()
     own[:, :, 12:14, 44:47] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]  # red
     worn = own.clone()
     worn[:, :, 12:14, 44:47] = 0.2  # the render lost it
-    for before in (own, worn):
+    for after in (worn, blob):
         placed = reshaped(
-            net, own, before, worn, ["accessory"], minimum=32.0, whole={"accessory": "flower"}
+            net, own, own, after, ["accessory"], minimum=32.0, whole={"accessory": "flower"}
         )
         assert placed is not None and placed.figures is not None and placed.erased is not None
         (flower,) = placed.figures[0]
-        assert flower.name == "flower" and flower.side == 1 and flower.colour in (PURPLE, RED)
-        np.testing.assert_allclose(flower.centre, (31 + 0.85 * 18, 29.5 - 1.13 * 18), atol=0.3)
+        assert flower.name == "flower" and flower.side == 1
+        np.testing.assert_allclose(flower.centre, (45, 12.5), atol=0.1)
+        np.testing.assert_allclose(flower.colour, (216.75, 38.25, 63.75), atol=0.5)
         assert placed.erased[0, 12:14, 44:47].min() > 0.99
+    # far from where the faces wear the class (a hair clip's place, lower): moved there
+    lower = face.clone()
+    lower[:, :, 20:22, 44:47] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]
+    moved = reshaped(
+        net, lower, lower, face, ["accessory"], minimum=32.0, whole={"accessory": "flower"}
+    )
+    assert moved is not None and moved.figures is not None and moved.erased is not None
+    np.testing.assert_allclose(
+        moved.figures[0][0].centre, (31 + 0.85 * 18, 29.5 - 1.13 * 18), atol=0.3
+    )
+    assert moved.figures[0][0].side == 1 and moved.erased[0, 20:22, 44:47].min() > 0.99
     # with no accessory of its own: on the left
     bare = reshaped(net, face, face, face, ["accessory"], minimum=32.0, whole={"accessory": "bow"})
     assert bare is not None and bare.figures is not None and bare.figures[0][0].side == -1
+    assert bare.figures[0][0].colour in (PURPLE, RED)
     np.testing.assert_allclose(
         bare.figures[0][0].centre, (31 - 0.77 * 18, 29.5 - 1.36 * 18), atol=0.3
     )
