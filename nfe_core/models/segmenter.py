@@ -833,16 +833,15 @@ def _figures(
 ) -> tuple[Tensor, list[list[Figure]]]:
     """The figures (the config's ``figures``: accessories) that the class targets in
     ``whole`` of the ``attributes`` ask for, per image: instead of the picture's own part of
-    the attribute (:data:`FIGURE_NEW` pixels or more), in its colour, on its side, where the
-    faces wear the class (in its place when that is near, :data:`FIGURE_SAME`); else where
-    the render ``after`` draws the attribute's regions anew, at their middle, in the nearest
-    of the config's colours to theirs (the GAN's 64 px bow is a muted blob); else where the
-    procedural faces wear it from the eyes (the config's ``holds``, :func:`_eye_pair`), on
-    the left (where this model draws them), in the config's colour farthest from the
-    picture's there (:data:`FIGURE_APART`). Each faces outwards from the middle of the eyes;
-    its unit is the distance between them (without them, the size of what the picture or the
-    render drew). Returns which channels are drawn as figures, (N, K) bool, and the
-    figures."""
+    the attribute (:data:`FIGURE_NEW` pixels or more), in its colour; else where the render
+    ``after`` draws the attribute's regions anew, in the nearest of the config's colours to
+    theirs (the GAN's 64 px bow is a muted blob); on the side of either, where the procedural
+    faces wear the class (from the eyes: the config's ``holds``, :func:`_eye_pair`), or where
+    it is when that is near (:data:`FIGURE_SAME`). Else where the faces wear it, on the left
+    (where this model draws them), in the config's colour farthest from the picture's there
+    (:data:`FIGURE_APART`). Each faces outwards from the middle of the eyes; its unit is the
+    distance between them (without them, the size of what the picture or the render drew, and
+    there). Returns which channels are drawn as figures, (N, K) bool, and the figures."""
     names, owned = config.regions, config.owned
     n, side = len(picture), picture.shape[-1]
     taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
@@ -881,20 +880,14 @@ def _figures(
                 }
             own, area = float(pc[i].sum()), float(new[i].sum())
             if own >= FIGURE_NEW and float(pc[i].max()) >= SMALL_PEAK:  # instead of its own
-                centre = middle_of(pc[i])
+                centre, size = middle_of(pc[i]), own
                 core = pc[i] ** 4
                 colour = (pixels[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
-                place = worn.get(1 if centre[0] > middle else -1)
-                if place is None:
-                    unit = float(np.sqrt(own / shape.area))
-                elif unit is not None and np.hypot(*(place - centre)) > FIGURE_SAME * unit:
-                    centre = place  # another class's place (a hair clip's, for a bow)
             elif area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK:  # where it drew it
-                centre = middle_of(new[i])
+                centre, size = middle_of(new[i]), area
                 core = pa[i] ** 4 * (new[i] > UNSURE)
                 colour = (drawn[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
                 colour = palette[(palette - colour).norm(dim=1).argmin()]
-                unit = unit or float(np.sqrt(area / shape.area))
             elif worn and unit is not None:  # where the faces wear it, on the left
                 centre = worn[-1]
                 near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= (0.3 * unit) ** 2
@@ -905,6 +898,12 @@ def _figures(
                 colour = palette[apart.norm(dim=1).argmax()]
             else:
                 continue
+            if own >= FIGURE_NEW or area >= FIGURE_NEW:  # where the faces wear it, on its side
+                place = worn.get(1 if centre[0] > middle else -1)
+                if place is None:
+                    unit = float(np.sqrt(size / shape.area))
+                elif unit is not None and np.hypot(*(place - centre)) > FIGURE_SAME * unit:
+                    centre = place  # another class's place (a hair clip's, for a bow)
             centre = np.clip(centre, 0, side - 1)
             way = 1 if centre[0] > middle else -1
             rgb = tuple(float(c) for c in colour.clamp(0, 255).tolist())

@@ -1311,12 +1311,13 @@ def _face_with_eyes() -> torch.Tensor:
 
 
 def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
-    """accessory=bow whose render drew a blob: a bow there (not the blob cut out), its unit
-    the distance between the eyes, on the blob's side, in the config's colour nearest the
-    blob's; on a picture with an accessory of its own, in its place and colour (it is
-    erased); where neither is, where the faces wear one from the eyes, in the config's
-    colour that stands out from the picture there; a strength edit, a class without a
-    figure or a face without eyes and a blob get none."""
+    """accessory=bow whose render drew a blob: a bow (not the blob cut out), its unit the
+    distance between the eyes, on the blob's side where the faces wear one (there when the
+    blob is near that), in the config's colour nearest the blob's; on a picture with an
+    accessory of its own, likewise from it and in its colour (it is erased); where neither
+    is, where the faces wear one, in the config's colour that stands out from the picture
+    there; a strength edit, a class without a figure or a face without eyes and a blob get
+    none."""
     net = EyesAndAccessory()
     face = _face_with_eyes()
     blob = face.clone()
@@ -1325,8 +1326,14 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     assert found is not None and found.figures is not None
     (bow,) = found.figures[0]
     assert bow.name == "bow" and bow.side == -1 and bow.colour == PURPLE
-    np.testing.assert_allclose(bow.centre, (15.5, 11.5), atol=0.3)
+    # where the faces wear a bow, on the blob's side: the blob is lower (a clip's place)
+    np.testing.assert_allclose(bow.centre, (31 - 0.77 * 18, 29.5 - 1.36 * 18), atol=0.3)
     assert bow.size == pytest.approx(18.0, abs=0.1)
+    high = face.clone()
+    high[:, :, 4:8, 15:19] = torch.tensor([0.5, -0.5, 0.4])[:, None, None]  # near it: there
+    there = reshaped(net, face, face, high, ["accessory"], minimum=32.0, whole={"accessory": "bow"})
+    assert there is not None and there.figures is not None
+    np.testing.assert_allclose(there.figures[0][0].centre, (16.5, 5.5), atol=0.3)
     assert not found.cover[0, 10:14, 14:18].any()  # the blob is not pasted
     # the picture's own accessory: in its place and colour (whatever the render drew), erased
     own = face.clone()
