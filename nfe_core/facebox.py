@@ -878,7 +878,13 @@ def _reshaped(
     if reshape.closed is not None and reshape.closed.any():
         _close(picture, region, mask, reshape.closed)
     if reshape.erased is not None and reshape.erased.any():
-        _close(picture, region, mask, reshape.erased, line=False)
+        page = None
+        if reshape.page is not None:
+            height, width = region.shape[:2]
+            page = _resize_difference(
+                reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
+            )[:, :, 0]
+        _close(picture, region, mask, reshape.erased, line=False, page=page)
     if reshape.opened is not None and reshape.opened.any():
         _open(picture, region, mask, reshape.opened)
     for figure in reshape.figures:
@@ -1153,6 +1159,7 @@ def _close(
     mask: np.ndarray,
     closed: np.ndarray,
     line: bool = True,
+    page: np.ndarray | None = None,
 ) -> None:
     """The parts of the picture ``closed`` says (r x r in 0..1: an open mouth) closed to a
     line, in ``picture`` (the box's pixels so far, H x W x 3 float32, changed in place;
@@ -1162,7 +1169,10 @@ def _close(
     filled from the pixels around it (:func:`_fill_hole`); with a ``line``, a tapered line
     is then drawn along its top edge, :data:`CLOSE_LENGTH` of its width, in its darkest
     colour (:data:`CLOSE_DARK`) - as the procedural faces draw a closed mouth where the open
-    one's upper lip was. Without, the part is only filled (a hair clip removed)."""
+    one's upper lip was. Without, the part is only filled (a hair clip removed), and on the
+    ``page``'s side (H x W in 0..1: how surely each pixel of the box shows it) of a straight
+    edge fitted to the pixels around it, the picture's page is continued into it where it
+    repeats (:func:`_page_fill`: a bow over stripes left a flat patch)."""
     height, width = region.shape[:2]
     scale = 0.5 * (height + width) / closed.shape[0]  # box pixels per render pixel
     grow = max(1, round(CLOSE_GROW * scale))
@@ -1189,7 +1199,40 @@ def _close(
         filled[hole] = _nearest_colours(filled[hole], window[ring])
     if line:
         _close_line(filled, window[here], here)
+    elif page is not None and ring.any():
+        known = page[y0:y1, x0:x1] > 0.5
+        on_page = hole & _page_side(known, ring)
+        if on_page.any():
+            colours, done = _page_fill(region[y0:y1, x0:x1], known & ~hole, on_page)
+            filled[done] = colours[done]
     window += mask[y0:y1, x0:x1] * (filled - window)
+
+
+def _page_side(page: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Which pixels (h x w bool) lie on the page's side of its edge across a hole, from the
+    ``ring`` of pixels around it (h x w bool) and where they show the ``page`` (h x w bool):
+    the edge a straight line through the ring's pixels where page and not page meet (their
+    principal axis), the page on the side most of the ring's page pixels are; all or none
+    where the ring is all page or has none. (A smooth fill of the page between hair below and
+    page above bulged the hair up into the hole's middle.)"""
+    shown = page & ring
+    if shown.sum() == ring.sum() or not shown.any():
+        return np.full(page.shape, bool(shown.any()))
+    other = ~page & ring
+    meet = np.zeros_like(ring)
+    for axis in (0, 1):
+        for step in (1, -1):
+            meet |= shown & np.roll(other, step, axis=axis)
+    ys, xs = np.nonzero(meet)
+    if len(ys) < 2:
+        return np.full(page.shape, shown.sum() * 2 > ring.sum())
+    at = np.stack([xs, ys], axis=1).astype(np.float64)
+    centre = at.mean(axis=0)
+    along = np.linalg.svd(at - centre, full_matrices=False)[2][0]
+    normal = np.array([-along[1], along[0]])
+    yy, xx = np.mgrid[0 : page.shape[0], 0 : page.shape[1]]
+    side = (xx - centre[0]) * normal[0] + (yy - centre[1]) * normal[1] > 0
+    return side if (side & shown).sum() * 2 > shown.sum() else ~side
 
 
 def _nearest_colours(values: np.ndarray, around: np.ndarray) -> np.ndarray:

@@ -841,7 +841,9 @@ def _figures(
     (where this model draws them), in the config's colour farthest from the picture's there
     (:data:`FIGURE_APART`). Each faces outwards from the middle of the eyes; its unit is the
     distance between them (without them, the size of what the picture or the render drew, and
-    there). Returns which channels are drawn as figures, (N, K) bool, and the figures."""
+    there). A target of the attribute's other class (``accessory=none``) draws none and removes
+    the picture's own part whole, however large (a bow the render kept). Returns which
+    channels are drawn as figures or removed, (N, K) bool, and the figures."""
     names, owned = config.regions, config.owned
     n, side = len(picture), picture.shape[-1]
     taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
@@ -860,11 +862,15 @@ def _figures(
 
     for attribute, classes, colours in config.figures:
         target = whole.get(attribute)
-        if attribute not in attributes or target not in classes:
+        if attribute not in attributes or target is None:
             continue
-        shape = FIGURES[target]
         channels = _channels_of(names, owned, [attribute])
         pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
+        if target not in classes:  # the class without one (accessory=none): the picture's goes
+            worn_own = (pc.sum(dim=(1, 2)) >= FIGURE_NEW) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
+            taken[:, channels] |= worn_own[:, None]
+            continue
+        shape = FIGURES[target]
         new = (pa - pc).clamp(0, 1)
         palette = torch.tensor(colours, device=picture.device)
         for i in range(n):
@@ -940,7 +946,8 @@ def _cut_out(
     parts = [_channels_of(names, owned, [a]) for a in shaped]
     closed, closing = _closing(names, p_pic, p_after, parts, minimum)
     targets = [_channels_of(names, owned, [a]) for a in shaped if a in whole]
-    # a class drawn as a figure (a bow) replaces the picture's own part of its attribute
+    # a class drawn as a figure (a bow) replaces the picture's own part of its attribute, and
+    # its other class (none) removes it
     figuring, figures = _figures(segmenter.config, picture, after, p_pic, p_after, shaped, whole)
     erased, erasing = _marked(
         p_pic,

@@ -1005,6 +1005,46 @@ def test_an_erased_part_is_filled_with_the_colours_around_it() -> None:
     np.testing.assert_array_equal(pasted[far.astype(bool)], picture[far.astype(bool)])
 
 
+def test_an_erased_part_over_the_page_continues_its_pattern() -> None:
+    """A part removed whole where the page shows around it (a bow over striped paper) is
+    filled by continuing the page's stripes, not with a flat patch of their colours; the
+    hair beside it is filled with the hair."""
+    side, r = 256, 32
+    hair, bow = (110, 70, 50), (220, 40, 60)
+    ys, xs = np.mgrid[0:side, 0:side]
+    light = ((xs + ys) // 16) % 2 == 0  # diagonal stripes 16 px wide
+    picture = np.where(light[:, :, None], (200, 180, 210), (150, 140, 160)).astype(np.uint8)
+    picture[160:] = hair
+    part = (np.abs(xs - 128) < 40) & (np.abs(ys - 150) < 24)  # across the hair's edge
+    expected = picture.copy()
+    picture[part] = bow
+    shrunk = np.asarray(Image.fromarray(part.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    erased = (shrunk / 255.0).astype(np.float32)
+    page = np.zeros((r, r), np.float32)
+    page[: 160 * r // side] = 1.0
+    zeros = np.zeros((r, r), np.float32)
+    render = np.full((r, r, 3), 128.0, np.float32)
+    box = FaceBox(0, 0, side, side)
+    pasted = {}
+    for given in (None, page):
+        reshape = Reshape(
+            zeros,
+            np.zeros((r, r, 3), np.float32),
+            zeros,
+            page=given,
+            uncovered=None if given is None else zeros,
+            erased=erased,
+        )
+        pasted[given is None] = paste_back(picture, box, render, render, reshape=reshape)
+    paper = part & (ys < 158)  # above the hair's edge (a straight edge across, no bump)
+    wrong = np.abs(pasted[False][paper].astype(int) - expected[paper]).max(axis=1) > 8
+    assert wrong.mean() < 0.05  # the stripes continued
+    flat = np.abs(pasted[True][paper].astype(int) - expected[paper]).max(axis=1) > 8
+    assert flat.mean() > 0.3  # without the page: a patch in one of their colours
+    lower = part & (ys >= 166)
+    assert (np.abs(pasted[False][lower].astype(int) - hair).max(axis=1) <= 2).mean() > 0.95
+
+
 @pytest.mark.parametrize("side", [256, 512])
 def test_an_open_mouth_is_drawn_from_the_pictures_closed_one(side: int) -> None:
     """A part that opens from the picture's line work (a closed mouth's line, for

@@ -1371,7 +1371,15 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     # none for a strength edit, a class not drawn as a figure, or without eyes and a blob
     assert reshaped(net, face, face, blob, ["accessory"], minimum=32.0).figures is None
     none = reshaped(net, face, face, blob, ["accessory"], minimum=32.0, whole={"accessory": "none"})
-    assert none is not None and none.figures is None
+    assert none is not None and none.figures is None and none.erased is None
+    # the class without one removes the picture's own, however large, though the render kept it
+    big = face.clone()
+    big[:, :, 8:16, 40:48] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]  # 64 pixels
+    gone = reshaped(net, big, big, big, ["accessory"], minimum=32.0, whole={"accessory": "none"})
+    assert gone is not None and gone.figures is None and gone.erased is not None
+    assert gone.erased[0, 8:16, 40:48].min() > 0.99 and not gone.cover.any()
+    kept = reshaped(net, big, big, big, ["accessory"], minimum=32.0)
+    assert kept is not None and kept.erased is None  # a strength edit removes nothing
     blind = EyesAndAccessory(holds=())
     unseen = reshaped(
         blind, face, face, face, ["accessory"], minimum=32.0, whole={"accessory": "bow"}
