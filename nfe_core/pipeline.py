@@ -57,9 +57,11 @@ from nfe_core.latent import model_fingerprint
 from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
     UNSURE,
+    SegmenterConfig,
     colour_maps,
     confine,
     hue_turns,
+    hue_turns_to,
     redrawn,
     reshaped,
     to_palette,
@@ -339,6 +341,20 @@ def redrawn_map(
     return share if share.any() else None
 
 
+def _picture_aims(config: SegmenterConfig, own: list[int], edits: Sequence[Edit]) -> Tensor:
+    """Per channel of ``own``, the colour a class target among ``edits`` turns it to on a
+    picture (the config's ``picture_palettes``), (K, 3) in pixel units; NaN where none does."""
+    aims = torch.full((len(own), 3), float("nan"))
+    for edit in edits:
+        found = config.palette(edit.attribute, pictures=True)
+        if edit.target is None or found is None or edit.target not in found[1]:
+            continue
+        channel = config.regions.index(found[0])
+        if channel in own:
+            aims[own.index(channel)] = torch.tensor(found[1][edit.target][0])
+    return aims
+
+
 def recolour_map(
     bundle: Bundle,
     crop: np.ndarray,
@@ -355,7 +371,10 @@ def recolour_map(
     (:func:`~nfe_core.models.segmenter.colour_maps`). A region drawn on fewer than
     :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead,
     as the renders' mean colours turn (:func:`~nfe_core.models.segmenter.hue_turns`: means
-    are sure where a fit of its few shades is not). No difference of the renders is
+    are sure where a fit of its few shades is not); a class target turns a region that has a
+    picture palette (the config's ``picture_palettes``: the irises) from the crop's own mean
+    colour to the class's there (:func:`~nfe_core.models.segmenter.hue_turns_to`; a slider
+    still turns it as the renders turn). No difference of the renders is
     pasted. None (the difference is pasted) without a segmenter or for edits that change
     more than colours. ``regions``: ``before``'s (:func:`unedited_regions`).
 
@@ -386,7 +405,16 @@ def recolour_map(
     # a region too small to fit its colours on (the eyes) has its hue turned as the renders'
     # turns: a small move of a slider is a small change of the picture
     turned, hues = hue_turns(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])
-    fits = shown >= MIN_RECOLOUR_PIXELS
+    # a class target turns a region with a picture palette (the irises) from the picture's
+    # own colours to those pictures draw the class in: the model's (as the renders turn) are
+    # its 64 px blur of them, at times far off (brown eyes drawn a light pinkish grey)
+    aims = _picture_aims(segmenter.config, own, edits).to(pixels)
+    aimed = ~aims.isnan().any(dim=1)
+    if bool(aimed.any()):
+        to, picture_hues = hue_turns_to(pixels[:1], p_crop[:, own], aims.nan_to_num()[None])
+        turned = torch.where(aimed[None, :, None, None], to, turned)
+        hues = torch.where(aimed[None, :, None], picture_hues, hues)
+    fits = (shown >= MIN_RECOLOUR_PIXELS) & ~aimed
     maps = torch.where(fits[:, None, None], fitted, turned[0])
     hues = torch.where(fits[:, None], torch.zeros_like(hues[0]), hues[0])
     shares = p_crop[0, own]

@@ -795,9 +795,12 @@ that --whole names, is left out of the segmenter, so its edits stay whole.
 Then it measures the class palettes: on 3,000 of the bundle's generated faces
 (--palette-faces) that its classifier reads surely, the colours each eye colour is drawn with
 in the iris (mean and spread per channel); an eye colour target then takes its class's
-colours there, as the model draws them (--palettes-only: just this, with the bundle's own
-segmenter). The segmenter goes into the bundle, replacing one it had; the bundle's report is
-cleared (run 'nfe-train report' again). Ctrl+C cancels and leaves the bundle as it was."""
+colours there, as the model draws them; and the picture palettes: the colours each eye colour
+shows in the iris of 800 procedural faces (--picture-faces) drawn at 4 times the model's size
+and brought down to it, which a class target turns a picture's own irises to (--palettes-only:
+just these, with the bundle's own segmenter). The segmenter goes into the bundle, replacing one
+it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels and
+leaves the bundle as it was."""
 
 
 def _add_segmenter(sub: argparse._SubParsersAction) -> None:
@@ -860,9 +863,16 @@ def _add_segmenter(sub: argparse._SubParsersAction) -> None:
         help="generated faces the class palettes are measured on (default: 3000)",
     )
     p.add_argument(
+        "--picture-faces",
+        type=positive_int,
+        default=800,
+        metavar="N",
+        help="procedural faces the picture palettes are measured on (default: 800)",
+    )
+    p.add_argument(
         "--palettes-only",
         action="store_true",
-        help="only measure the class palettes (eye colours) with the bundle's own segmenter",
+        help="only measure the class and picture palettes with the bundle's own segmenter",
     )
     add_seed_option(p, "the faces, the data order and the initial weights")
     add_device_option(p)
@@ -883,6 +893,7 @@ def _segmenter(args: argparse.Namespace) -> int:
         seed=args.seed,
         whole=tuple(args.whole),
         palette_faces=args.palette_faces,
+        picture_faces=args.picture_faces,
     )
     work = args.work or args.model.with_name(args.model.name + "-segmenter")
     log = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))

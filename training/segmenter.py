@@ -45,6 +45,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.device import resolve_device
+from nfe_core.facebox import FaceBox, crop_face
 from nfe_core.fileio import write_atomically
 from nfe_core.jobs import ProgressFn, StopFn, check_stop
 from nfe_core.models.segmenter import (
@@ -55,10 +56,12 @@ from nfe_core.models.segmenter import (
     Swatches,
     region_colours,
 )
+from nfe_core.sampling import pixels_to_images
 from training.gan.data import derive_seed
 from training.synth.params import ACCESSORY_COLORS, face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
 from training.synth.schema import (
+    ATTRIBUTE_BY_NAME,
     ATTRIBUTE_PALETTES,
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
@@ -103,10 +106,12 @@ class SegmenterOptions:
     palette_faces: int = 3000
     palette_confidence: float = 0.9
     palette_min_faces: int = 20
+    # the picture palettes (see picture_palettes): procedural faces drawn and measured
+    picture_faces: int = 800
 
     def __post_init__(self) -> None:
         whole_numbers = ("count", "epochs", "batch_size", "test_count")
-        for name in (*whole_numbers, "palette_faces", "palette_min_faces"):
+        for name in (*whole_numbers, "palette_faces", "palette_min_faces", "picture_faces"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
@@ -486,6 +491,7 @@ def trusted_owners(
     recolours = tuple((a, n) for a, n in config.recolours if a in dict(owners))
     spills = tuple((a, r) for a, r in config.spills if a in dict(owners))
     palettes = tuple(p for p in config.palettes if p[0] in dict(recolours))
+    pictures = tuple(p for p in config.picture_palettes if p[0] in dict(recolours))
     drawn = {r for _, named in owners for r in named}
     strokes = tuple(r for r in config.strokes if r in drawn)
     figures = tuple(f for f in config.figures if f[0] in dict(owners))
@@ -495,6 +501,7 @@ def trusted_owners(
         recolours=recolours,
         spills=spills,
         palettes=palettes,
+        picture_palettes=pictures,
         strokes=strokes,
         holds=config.holds if strokes or figures else (),
         figures=figures,
@@ -583,6 +590,82 @@ def class_palettes(
     return tuple(found)
 
 
+PICTURE_SCALE = 4
+"""Picture palettes are measured on faces drawn this many times the model's size (at most
+the renderer's largest), brought down to it as the app crops a picture's face box."""
+
+
+@torch.no_grad()
+def picture_palettes(
+    segmenter: Segmenter,
+    options: SegmenterOptions,
+    *,
+    wanted: Mapping[str, str] = ATTRIBUTE_PALETTES,
+    should_stop: StopFn | None = None,
+) -> tuple[tuple[str, str, Swatches], ...]:
+    """The colours each class of the ``wanted`` attributes (attribute -> region) shows in its
+    region on a picture, for the segmenter config's ``picture_palettes``: on
+    ``options.picture_faces`` procedural faces (seeded) drawn at :data:`PICTURE_SCALE` times
+    the segmenter's size and brought down to it with :func:`~nfe_core.facebox.crop_face`,
+    per face the mean and spread of its colours there, each pixel weighted by the squared
+    probability ``segmenter`` gives it (as :func:`~nfe_core.models.segmenter.hue_turns_to`
+    weighs a picture's), averaged over the faces of each class (at least
+    ``palette_min_faces`` of them; fewer: no swatch). Colours in 0..255."""
+    names = segmenter.config.regions
+    recolours = dict(segmenter.config.recolours)
+    measured = [(a, r) for a, r in wanted.items() if a in recolours and r in names]
+    if not measured:
+        return ()
+    size = segmenter.config.resolution
+    drawn = max(MIN_SIZE, min(MAX_SIZE, PICTURE_SCALE * size))
+    box = FaceBox(0, 0, drawn, drawn)
+    device = next(segmenter.parameters()).device
+    seed = derive_seed(options.seed, _SALT, 4)
+    sums: dict[str, dict[str, list[Tensor]]] = {a: {} for a, _ in measured}
+    for start in range(0, options.picture_faces, options.batch_size):
+        check_stop(should_stop)
+        faces = [
+            sample_face(face_rng(seed, i))
+            for i in range(start, min(start + options.batch_size, options.picture_faces))
+        ]
+        crops = [crop_face(np.asarray(render_face(f, drawn).image), box, size) for f in faces]
+        images = pixels_to_images(torch.from_numpy(np.stack(crops))).to(device)
+        regions = segmenter.probabilities(images)
+        pixels = (images + 1) * 127.5
+        for attribute, region in measured:
+            p = regions[:, names.index(region)]
+            mean, spread = region_colours(pixels, p * p)
+            shown = (p * p).sum(dim=(1, 2)) >= 1.0
+            for i in torch.nonzero(shown).flatten().tolist():
+                label = str(getattr(faces[i], attribute))
+                sums[attribute].setdefault(label, []).append(torch.stack([mean[i], spread[i]]))
+    found = []
+    for attribute, region in measured:
+        swatches = []
+        for name in ATTRIBUTE_BY_NAME[attribute].classes:
+            faces_of = sums[attribute].get(name, [])
+            if len(faces_of) < options.palette_min_faces:
+                continue
+            mean, spread = torch.stack(faces_of).mean(dim=0).cpu()
+            swatches.append((name, _triple(mean.clamp(0, 255)), _triple(spread.clamp(0, 128))))
+        if swatches:
+            found.append((attribute, region, tuple(swatches)))
+    return tuple(found)
+
+
+def picture_record(
+    options: SegmenterOptions, found: tuple[tuple[str, str, Swatches], ...]
+) -> dict[str, Any]:
+    """How :func:`picture_palettes` measured ``found``, for the bundle's training record."""
+    return {
+        "faces": options.picture_faces,
+        "scale": PICTURE_SCALE,
+        "min_faces": options.palette_min_faces,
+        "seed": derive_seed(options.seed, _SALT, 4),
+        "classes": {a: [c for c, _, _ in swatches] for a, _, swatches in found},
+    }
+
+
 def _triple(values: Tensor) -> Swatch:
     """Three values as an RGB :data:`Swatch`, to two decimals."""
     r, g, b = (round(float(v), 2) for v in values.tolist())
@@ -647,7 +730,8 @@ def add_segmenter(
             "versions": {"torch": torch.__version__, "numpy": np.__version__},
         }
     palettes = class_palettes(bundle, segmenter, options, should_stop=should_stop)
-    segmenter = reconfigured(segmenter.cpu(), palettes=palettes)
+    pictures = picture_palettes(segmenter, options, should_stop=should_stop)
+    segmenter = reconfigured(segmenter.cpu(), palettes=palettes, picture_palettes=pictures)
     record["palettes"] = {
         "faces": options.palette_faces,
         "confidence": options.palette_confidence,
@@ -655,12 +739,14 @@ def add_segmenter(
         "seed": derive_seed(options.seed, _SALT, 3),
         "classes": {a: [c for c, _, _ in swatches] for a, _, swatches in palettes},
     }
+    record["picture_palettes"] = picture_record(options, pictures)
     if log is not None:
-        for attribute, region, swatches in palettes:
-            log(
-                f"{attribute} palette ({region}): "
-                + ", ".join(f"{c} {tuple(round(v) for v in mean)}" for c, mean, _ in swatches)
-            )
+        for kind, found in (("palette", palettes), ("picture palette", pictures)):
+            for attribute, region, swatches in found:
+                log(
+                    f"{attribute} {kind} ({region}): "
+                    + ", ".join(f"{c} {tuple(round(v) for v in m)}" for c, m, _ in swatches)
+                )
     text = json.dumps(record, indent=2) + "\n"
     work.mkdir(parents=True, exist_ok=True)
     write_atomically(work / METRICS_FILE, lambda stream: stream.write(text.encode("utf-8")))

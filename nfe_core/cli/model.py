@@ -148,6 +148,12 @@ def _info_lines(record: dict) -> list[str]:
             ]
             if palettes:
                 line += f" ({'; '.join(palettes)})"
+            pictures = [
+                f"{attribute} targets on pictures turned to drawn faces' colours in the {region}"
+                for attribute, region, _ in network["config"].get("picture_palettes", ())
+            ]
+            if pictures:
+                line += f" ({'; '.join(pictures)})"
             strokes = network["config"].get("strokes", ())
             if strokes:
                 holds = list(network["config"].get("holds", ()))

@@ -161,37 +161,41 @@ def _swatch(value: object, what: str, largest: float) -> Swatch:
 
 
 def _palettes(
-    value: object, recolours: tuple[tuple[str, int], ...], regions: tuple[str, ...]
+    value: object,
+    recolours: tuple[tuple[str, int], ...],
+    regions: tuple[str, ...],
+    key: str = "palettes",
 ) -> tuple[tuple[str, str, Swatches], ...]:
-    """The config's ``palettes`` checked: ``[[attribute, region, [[class, mean, spread],
-    ...]], ...]`` for attributes among the ``recolours``, a region among ``regions``, each
-    attribute and class once, colours in pixel units."""
+    """The config's ``palettes`` (or another field ``key`` of their form) checked:
+    ``[[attribute, region, [[class, mean, spread], ...]], ...]`` for attributes among the
+    ``recolours``, a region among ``regions``, each attribute and class once, colours in
+    pixel units."""
     if not isinstance(value, list | tuple):
-        raise ValueError(f"palettes must be a list of [attribute, region, swatches], got {value!r}")
+        raise ValueError(f"{key} must be a list of [attribute, region, swatches], got {value!r}")
     found = []
     for item in value:
         if not isinstance(item, list | tuple) or len(item) != 3:
-            raise ValueError(f"palettes: expected [attribute, region, swatches], got {item!r}")
+            raise ValueError(f"{key}: expected [attribute, region, swatches], got {item!r}")
         attribute, region, swatches = item
         if attribute not in dict(recolours):
-            raise ValueError(f"palettes: {attribute!r} is not one of the recolours")
+            raise ValueError(f"{key}: {attribute!r} is not one of the recolours")
         if region not in regions:
-            raise ValueError(f"palettes: {attribute!r} names unknown region {region!r}")
+            raise ValueError(f"{key}: {attribute!r} names unknown region {region!r}")
         if not isinstance(swatches, list | tuple) or not swatches:
-            raise ValueError(f"palettes: {attribute!r} needs [class, mean, spread] swatches")
+            raise ValueError(f"{key}: {attribute!r} needs [class, mean, spread] swatches")
         checked = []
         for swatch in swatches:
             if not isinstance(swatch, list | tuple) or len(swatch) != 3:
-                raise ValueError(f"palettes: expected [class, mean, spread], got {swatch!r}")
-            name = _names([swatch[0]], f"palettes: a class of {attribute!r}")[0]
-            what = f"palettes: {attribute}={name}"
+                raise ValueError(f"{key}: expected [class, mean, spread], got {swatch!r}")
+            name = _names([swatch[0]], f"{key}: a class of {attribute!r}")[0]
+            what = f"{key}: {attribute}={name}"
             mean = _swatch(swatch[1], f"{what}: the mean", 255.0)
             spread = _swatch(swatch[2], f"{what}: the spread", 128.0)
             checked.append((name, mean, spread))
-        _names([c for c, _, _ in checked], f"palettes: the classes of {attribute!r}")
+        _names([c for c, _, _ in checked], f"{key}: the classes of {attribute!r}")
         found.append((attribute, region, tuple(checked)))
     if len({a for a, _, _ in found}) != len(found):
-        raise ValueError("palettes: an attribute appears twice")
+        raise ValueError(f"{key}: an attribute appears twice")
     return tuple(found)
 
 
@@ -251,6 +255,11 @@ class SegmenterConfig:
     # spread per channel) the model draws each class of a recolouring attribute with in that
     # region, measured on its own faces; a class target takes them (see to_palette)
     palettes: tuple[tuple[str, str, Swatches], ...] = ()
+    # likewise, the colours each class shows in that region on faces drawn at several times
+    # the model's size and brought down to it (the procedural faces, as an artist's picture
+    # is): on a picture, a class target turns the region's hue from the picture's own colours
+    # to them (see nfe_core.pipeline.recolour_map); the model's own can be far from them
+    picture_palettes: tuple[tuple[str, str, Swatches], ...] = ()
     # regions drawn as line work (glasses' frames): on a picture, an edit that draws them
     # draws lines fitted to them at the picture's size (see reshaped)
     strokes: tuple[str, ...] = ()
@@ -301,6 +310,8 @@ class SegmenterConfig:
                 raise ValueError(f"spills: {attribute!r} is not one of the owners")
         object.__setattr__(self, "spills", spills)
         object.__setattr__(self, "palettes", _palettes(self.palettes, recolours, regions))
+        pictures = _palettes(self.picture_palettes, recolours, regions, "picture_palettes")
+        object.__setattr__(self, "picture_palettes", pictures)
         strokes = _names(self.strokes, "strokes") if self.strokes else ()
         drawn = {r for _, named in owners for r in named}
         if any(r not in drawn for r in strokes):
@@ -331,15 +342,19 @@ class SegmenterConfig:
         d["strokes"] = list(self.strokes)
         d["holds"] = list(self.holds)
         d["figures"] = [[a, list(c), [list(x) for x in colours]] for a, c, colours in self.figures]
-        d["palettes"] = [
-            [a, region, [[c, list(mean), list(spread)] for c, mean, spread in swatches]]
-            for a, region, swatches in self.palettes
-        ]
+        for key in ("palettes", "picture_palettes"):
+            d[key] = [
+                [a, region, [[c, list(mean), list(spread)] for c, mean, spread in swatches]]
+                for a, region, swatches in getattr(self, key)
+            ]
         return d
 
-    def palette(self, attribute: str) -> tuple[str, dict[str, tuple[Swatch, Swatch]]] | None:
-        """``attribute``'s palette as ``(region, {class: (mean, spread)})``; None without."""
-        for name, region, swatches in self.palettes:
+    def palette(
+        self, attribute: str, pictures: bool = False
+    ) -> tuple[str, dict[str, tuple[Swatch, Swatch]]] | None:
+        """``attribute``'s palette as ``(region, {class: (mean, spread)})``; None without.
+        ``pictures``: its picture palette (``picture_palettes``) instead."""
+        for name, region, swatches in self.picture_palettes if pictures else self.palettes:
             if name == attribute:
                 return region, {c: (mean, spread) for c, mean, spread in swatches}
         return None
@@ -1536,14 +1551,32 @@ def hue_turns(
     ``p_after`` (N, K, R, R): the region's inside, not its edge mixed with its neighbours.
     Returns the maps and ``before``'s means (N, K, 3), zeros where left as it is: the hues
     the maps turn (:class:`~nfe_core.facebox.Recolour`'s ``hues``)."""
-    means = []
-    for image, p in ((before, p_before), (after, p_after)):
-        weight = p * p
-        total = weight.sum(dim=(2, 3))
-        means.append(
-            torch.einsum("nkhw,nchw->nkc", weight, image) / total.clamp_min(1e-6)[..., None]
-        )
     shown = (p_before * p_before).sum(dim=(2, 3)).minimum((p_after * p_after).sum(dim=(2, 3)))
+    return _turns(region_means(before, p_before), region_means(after, p_after), shown)
+
+
+def hue_turns_to(images: Tensor, regions: Tensor, means: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`hue_turns` from ``images``' mean colour in each region (weighted by the squared
+    probabilities ``regions``, (N, K, R, R)) to the given ``means`` (N, K, 3, pixel units):
+    a class target on a picture turns its irises to the colours pictures draw the class in
+    (the config's ``picture_palettes``)."""
+    shown = (regions * regions).sum(dim=(2, 3))
+    return _turns(region_means(images, regions), means.to(images), shown)
+
+
+def region_means(images: Tensor, regions: Tensor) -> Tensor:
+    """Each image's mean colour in each region (N, K, 3), its pixels weighted by their squared
+    probabilities ``regions`` (N, K, R, R): the region's inside, not its edge mixed with its
+    neighbours; ``images`` (N, 3, R, R)."""
+    weight = regions * regions
+    total = weight.sum(dim=(2, 3))
+    return torch.einsum("nkhw,nchw->nkc", weight, images) / total.clamp_min(1e-6)[..., None]
+
+
+def _turns(before: Tensor, after: Tensor, shown: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`hue_turns`' maps and hues from the regions' mean colours ``before`` and
+    ``after`` (N, K, 3) and how much of each region shows in both (N, K)."""
+    means = (before, after)
     rgb = _YCBCR.to(before)
     (yb, *cb), (ya, *ca) = ((m @ rgb.T).unbind(-1) for m in means)
     cb, ca = torch.stack(cb, dim=-1), torch.stack(ca, dim=-1)  # (N, K, 2)

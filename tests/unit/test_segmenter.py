@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -377,6 +378,52 @@ def test_palettes_are_read_back_and_checked() -> None:
             config(recolours=[["hair_color", 0]], palettes=bad)
 
 
+def test_picture_palettes_are_read_back_and_checked() -> None:
+    c = config(recolours=[["hair_color", 0]], picture_palettes=PALETTE)
+    assert c.palette("hair_color", pictures=True) == (
+        "hair",
+        {"blue": (BLUE, BLUE_SPREAD), "pink": ((230.0, 120.0, 180.0), (8.0, 8.0, 8.0))},
+    )
+    assert c.palette("hair_color") is None and c.palettes == ()
+    assert SegmenterConfig.from_dict(c.to_dict()) == c
+    old = c.to_dict()
+    del old["picture_palettes"]
+    assert SegmenterConfig.from_dict(old).picture_palettes == ()  # from before them
+    for bad, message in (
+        ([["glasses", "skin", PALETTE[0][2]]], "picture_palettes: 'glasses' is not one of"),
+        ([["hair_color", "nose", PALETTE[0][2]]], "picture_palettes: .* unknown region"),
+        ("hair_color", "picture_palettes must be a list"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            config(recolours=[["hair_color", 0]], picture_palettes=bad)
+
+
+def test_a_class_target_turns_a_pictures_region_to_its_picture_palette() -> None:
+    """On a picture, a class target turns a region with a picture palette from the picture's
+    own colours to the class's there (its shading kept), whatever the renders show (the
+    model's own colour of the class can be far from a drawn one); a slider turns it as the
+    renders turn (equal renders: not at all), and a class it lacks likewise."""
+    net = LeftHalfIsHair(config(recolours=[["hair_color", 0]], picture_palettes=PALETTE))
+    bundle = SimpleNamespace(segmenter=net.eval(), device="cpu")
+    crop = np.zeros((32, 32, 3), np.uint8)
+    crop[:, :16] = np.linspace(90, 150, 32)[:, None, None] * np.array([1.0, 0.6, 0.4])  # brown
+    crop[:, 16:] = (200, 220, 240)
+    hair = crop[:, :16].reshape(-1, 3).astype(np.float64)
+
+    def mean_after(edit: Edit) -> np.ndarray:
+        found = recolour_map(bundle, crop, crop, crop, [edit])  # the renders alike
+        assert found is not None
+        (matrix,) = found.maps  # the hair's, the one region hair colour owns
+        return (hair @ matrix[:, :3].T + matrix[:, 3]).mean(axis=0)
+
+    np.testing.assert_allclose(mean_after(Edit("hair_color", target="blue")), BLUE, atol=3)
+    np.testing.assert_allclose(
+        mean_after(Edit("hair_color", target="black")), hair.mean(0), atol=0.5
+    )
+    slider = Edit("hair_color", strength=1.0, direction="blue")
+    np.testing.assert_allclose(mean_after(slider), hair.mean(axis=0), atol=0.5)
+
+
 def test_a_class_target_takes_its_colours_in_the_palettes_region() -> None:
     """The hair (left half) of a face sent to blue takes blue's mean and spread, its shading
     kept; the background, a face with no target and a class the palette lacks stay."""
@@ -713,7 +760,15 @@ def test_class_targets_are_drawn_in_their_palettes(
     )
     assert in_palettes(bundles["hair"], plain.image, blue.edits) is plain.image  # no palette
     assert main(["info", str(root)]) == 0
-    assert "(hair_color targets in their class's colours in the hair)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "(hair_color targets in their class's colours in the hair)" in out
+    assert "on pictures" not in out
+    pictures = Segmenter(dataclasses.replace(paletted(segmenter).config, picture_palettes=PALETTE))
+    pictures.load_state_dict(segmenter.state_dict())
+    resave_bundle(load_bundle(root, "cpu"), segmenter=pictures)
+    assert main(["info", str(root)]) == 0
+    wanted = "(hair_color targets on pictures turned to drawn faces' colours in the hair)"
+    assert wanted in capsys.readouterr().out
 
 
 def _noise_edited(bundle: Bundle) -> tuple[Picture, FaceBox, Inverted, list[Edit], Edited]:

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from nfe_core.bundle import load_bundle, resave_bundle
+from nfe_core.facebox import FaceBox, crop_face
 from nfe_core.jobs import Cancelled
 from nfe_core.models.segmenter import SegmenterConfig
 from tests.tiny import save_editing_bundle, segmenter_sure_of
@@ -22,6 +23,8 @@ from training.segmenter import (
     augment,
     class_palettes,
     flip,
+    picture_palettes,
+    picture_record,
     reconfigured,
     render_regions,
     soft_cross_entropy,
@@ -309,6 +312,38 @@ def test_palettes_are_the_colours_the_model_draws_each_class_with():
     assert class_palettes(unread, hair, options, wanted=wanted) == ()
 
 
+def test_picture_palettes_are_the_colours_drawn_faces_show_at_the_models_size():
+    """Per class, the mean over that class's procedural faces (drawn at 4 times the size,
+    brought down as the app crops a picture) of each face's colours in the region, weighted
+    by the squared probabilities; seeded; none without the region or with too few faces."""
+    hair = reconfigured(segmenter_sure_of("hair"), recolours=(("hair_color", 0),))
+    options = SegmenterOptions(picture_faces=12, palette_min_faces=1, batch_size=5)
+    wanted = {"hair_color": "hair"}
+    found = picture_palettes(hair, options, wanted=wanted)
+    seed = picture_record(options, found)["seed"]
+    faces = [sample_face(face_rng(seed, i)) for i in range(12)]
+    expected: dict[str, list[np.ndarray]] = {}
+    for face in faces:  # the segmenter is sure of hair everywhere: the whole crop's mean
+        crop = crop_face(np.asarray(render_face(face, 128).image), FaceBox(0, 0, 128, 128), 32)
+        expected.setdefault(face.hair_color, []).append(crop.reshape(-1, 3).mean(axis=0))
+    ((attribute, region, swatches),) = found
+    assert (attribute, region) == ("hair_color", "hair")
+    order = ATTRIBUTE_BY_NAME["hair_color"].classes
+    assert [c for c, _, _ in swatches] == [c for c in order if c in expected]
+    for name, mean, _ in swatches:
+        np.testing.assert_allclose(mean, np.mean(expected[name], axis=0), atol=0.6)
+    assert picture_palettes(hair, options, wanted=wanted) == found  # seeded
+    assert reconfigured(hair, picture_palettes=found).config.palette("hair_color", True) == (
+        "hair",
+        {c: (m, sp) for c, m, sp in swatches},
+    )
+    nowhere = reconfigured(segmenter_sure_of("background"), recolours=(("hair_color", 0),))
+    assert picture_palettes(nowhere, options, wanted=wanted) == ()
+    few = dataclasses.replace(options, palette_min_faces=13)
+    assert picture_palettes(hair, few, wanted=wanted) == ()
+    assert picture_palettes(segmenter_sure_of("hair"), options, wanted=wanted) == ()
+
+
 def test_palettes_only_measures_with_the_bundles_own_segmenter(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -334,3 +369,6 @@ def test_palettes_only_measures_with_the_bundles_own_segmenter(
     record = bundle.training["segmenter"]
     assert record["metrics"] == {"pixel_accuracy": 0.9}  # the training record is kept
     assert record["palettes"]["classes"] == {} and record["palettes"]["faces"] == 3000
+    assert (
+        record["picture_palettes"]["classes"] == {} and record["picture_palettes"]["faces"] == 800
+    )
