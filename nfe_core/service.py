@@ -50,6 +50,7 @@ from nfe_core.pipeline import (
     model_record,
     paste_maps,
     render,
+    shapes_render,
     unedited_regions,
 )
 from nfe_core.sampling import pixels_to_images, z_for_seed
@@ -368,7 +369,15 @@ class EditorModel:
             regions=self._regions[1], layers=layers, memo=self._landings,
         )  # fmt: skip
         image = found.image
-        maps = paste_maps(self.bundle, face.reconstruction, image, edits, crop, self._regions[1])
+        alone = None
+        if crop is not None:  # a picture: shape edits are cut out of it as made alone
+            alone = shapes_render(
+                self.bundle, latent, edits, generator, face.reconstruction,
+                self._regions[1], layers, self._landings,
+            )  # fmt: skip
+        maps = paste_maps(
+            self.bundle, face.reconstruction, image, edits, crop, self._regions[1], alone
+        )
         edited = found.latent.detach().float().cpu().numpy().copy()
         seconds = time.perf_counter() - started
         return Rendered(image, edited, seconds, serial, *maps)

@@ -796,11 +796,11 @@ Then it measures the class palettes: on 3,000 of the bundle's generated faces
 (--palette-faces) that its classifier reads surely, the colours each eye colour is drawn with
 in the iris (mean and spread per channel); an eye colour target then takes its class's
 colours there, as the model draws them; and the picture palettes: the colours each eye colour
-shows in the iris of 800 procedural faces (--picture-faces) drawn at 4 times the model's size
-and brought down to it, which a class target turns a picture's own irises to (--palettes-only:
-just these, with the bundle's own segmenter). The segmenter goes into the bundle, replacing one
-it had; the bundle's report is cleared (run 'nfe-train report' again). Ctrl+C cancels and
-leaves the bundle as it was."""
+and hair colour shows in the iris and the hair of 800 procedural faces (--picture-faces) drawn
+at 4 times the model's size and brought down to it, which a class target turns a picture's own
+irises and hair to (--palettes-only: just these, with the bundle's own segmenter). The
+segmenter goes into the bundle, replacing one it had; the bundle's report is cleared (run
+'nfe-train report' again). Ctrl+C cancels and leaves the bundle as it was."""
 
 
 def _add_segmenter(sub: argparse._SubParsersAction) -> None:

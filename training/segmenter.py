@@ -63,6 +63,7 @@ from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face,
 from training.synth.schema import (
     ATTRIBUTE_BY_NAME,
     ATTRIBUTE_PALETTES,
+    ATTRIBUTE_PICTURE_PALETTES,
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
@@ -600,11 +601,12 @@ def picture_palettes(
     segmenter: Segmenter,
     options: SegmenterOptions,
     *,
-    wanted: Mapping[str, str] = ATTRIBUTE_PALETTES,
+    wanted: Mapping[str, str] = ATTRIBUTE_PICTURE_PALETTES,
     should_stop: StopFn | None = None,
 ) -> tuple[tuple[str, str, Swatches], ...]:
-    """The colours each class of the ``wanted`` attributes (attribute -> region) shows in its
-    region on a picture, for the segmenter config's ``picture_palettes``: on
+    """The colours each class of the ``wanted`` attributes (attribute -> region; default
+    :data:`~training.synth.schema.ATTRIBUTE_PICTURE_PALETTES`) shows in its region on a
+    picture, for the segmenter config's ``picture_palettes``: on
     ``options.picture_faces`` procedural faces (seeded) drawn at :data:`PICTURE_SCALE` times
     the segmenter's size and brought down to it with :func:`~nfe_core.facebox.crop_face`,
     per face the mean and spread of its colours there, each pixel weighted by the squared

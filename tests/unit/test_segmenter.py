@@ -42,6 +42,7 @@ from nfe_core.pipeline import (
     draw_edits,
     edit_inverted,
     face_crop,
+    face_generator,
     in_palettes,
     invert_picture,
     paste,
@@ -50,6 +51,7 @@ from nfe_core.pipeline import (
     render,
     reshape_map,
     seer,
+    shapes_render,
 )
 from nfe_core.sampling import pixels_to_images
 from nfe_core.service import EditorModel, compose
@@ -986,6 +988,7 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     assert edit_inverted(bundle, inverted, []).recolour is None
     # with one that changes shapes: the recolour of the hair, then the other's reshape made
     # on the recoloured crop (the hair keeps its colour map, not the renders' difference)
+    # from the render of that edit alone (the GAN draws a pair as one face)
     both = parse_edits(["hair_color:blue=+3", "glasses=+3"])
     mixed = edit_inverted(bundle, inverted, both)
     assert mixed.recolour is not None and mixed.reshape is not None and mixed.redrawn is None
@@ -993,11 +996,19 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     assert alone is not None
     np.testing.assert_allclose(mixed.recolour.maps, alone.maps, atol=1e-4)
     recoloured = paste_back_region(crop, inverted.reconstruction, mixed.render, 0.0, recolour=alone)
-    expected_shape = reshape_map(
-        bundle, recoloured, inverted.reconstruction, mixed.render, both[1:]
+    generator = face_generator(bundle, inverted.tuned)
+    before = inverted.reconstruction
+    shaped = shapes_render(bundle, inverted.latent, both, generator, before)
+    assert shaped is not None and not np.array_equal(shaped, mixed.render)
+    np.testing.assert_array_equal(
+        shaped, draw_edits(bundle, inverted.latent, both[1:], generator, before=before).image
     )
+    expected_shape = reshape_map(bundle, recoloured, before, shaped, both[1:])
     assert expected_shape is not None
     np.testing.assert_allclose(mixed.reshape.kept, expected_shape.kept, atol=1e-5)
+    np.testing.assert_allclose(mixed.reshape.drawn, expected_shape.drawn, atol=1e-3)
+    for one_kind in (both[:1], both[1:]):  # an edit of one kind is made from its render
+        assert shapes_render(bundle, inverted.latent, one_kind, generator, before) is None
     assert not mixed.reshape.kept[16:, :14].any()  # nothing of the hair's difference
     # the app: given the picture's crop its render carries the recolour, and saves with it
     model = EditorModel(bundle)
@@ -1012,6 +1023,18 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
                                                 rendered.recolour).rgb)
     )  # fmt: skip
     assert model.render(face, edits).recolour is None  # no crop: a generated face's way
+    paired = model.render(face, both, crop=app_crop)  # the shape edit from its render alone
+    assert paired.recolour is not None and paired.reshape is not None
+    assert face.tuned is None  # tune_steps=0: drawn by the model's own generator
+    latent = torch.from_numpy(face.latent)
+    shaped = shapes_render(bundle, latent, both, bundle.generator, face.reconstruction)
+    assert shaped is not None
+    recoloured = paste_back_region(
+        app_crop, face.reconstruction, paired.image, 0.0, recolour=paired.recolour
+    )
+    expected = reshape_map(bundle, recoloured, face.reconstruction, shaped, both[1:])
+    assert expected is not None
+    np.testing.assert_allclose(paired.reshape.drawn, expected.drawn, atol=1e-3)
 
 
 GLASSES_REGIONS = ("background", "skin", "glasses")
