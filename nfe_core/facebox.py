@@ -991,28 +991,25 @@ def _draw_line(picture: np.ndarray, line: Line, side: int, mask: np.ndarray) -> 
 
 def _draw_figure(picture: np.ndarray, figure: Figure, side: int, mask: np.ndarray) -> None:
     """``figure`` (render pixels of a ``side`` px render) drawn over ``picture`` (the box's
-    pixels, H x W x 3 float32, in place), antialiased, feathered by ``mask``."""
+    pixels, H x W x 3 float32, in place), antialiased, feathered by ``mask``; each part
+    worked out in its own window."""
     height, width = picture.shape[:2]
     scale = np.array([width / side, height / side])
     centre = (np.asarray(figure.centre) + 0.5) * scale  # box pixels, edges at 0
     unit = figure.size * scale * (figure.side, 1)
-    parts = [(centre + points * unit, role) for points, role in FIGURES[figure.name].parts]
-    found = np.concatenate([points for points, _ in parts])
-    x0, y0 = np.floor(found.min(axis=0)).astype(int).clip(0)
-    x1, y1 = np.ceil(found.max(axis=0)).astype(int) + 1
-    x1, y1 = min(int(x1), width), min(int(y1), height)
-    if x1 <= x0 or y1 <= y0:
-        return
     colour = np.asarray(figure.colour, np.float32)
-    shade = (
-        colour * FIGURE_SHADE[0]
-        if colour.sum() > 150
-        else colour + FIGURE_SHADE[1] * (255 - colour)
-    )
+    dark = colour.sum() <= 150
+    shade = colour + FIGURE_SHADE[1] * (255 - colour) if dark else colour * FIGURE_SHADE[0]
     colours = {"main": colour, "dark": shade, "middle": np.asarray(FIGURE_MIDDLE, np.float32)}
-    window = picture[y0:y1, x0:x1]
-    for points, role in parts:
-        alpha = _polygon_alpha(points - (x0, y0), x1 - x0, y1 - y0)[:, :, None]
+    for points, role in FIGURES[figure.name].parts:
+        at = centre + points * unit
+        x0, y0 = np.floor(at.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.ceil(at.max(axis=0)).astype(int) + 1
+        x1, y1 = min(int(x1), width), min(int(y1), height)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        alpha = _polygon_alpha(at - (x0, y0), x1 - x0, y1 - y0)[:, :, None]
+        window = picture[y0:y1, x0:x1]
         window += alpha * mask[y0:y1, x0:x1] * (colours[role] - window)
 
 
