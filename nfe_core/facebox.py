@@ -441,6 +441,9 @@ class Reshape:
         figures: the :class:`Figure` s drawn over the picture after the parts filled (an
             accessory a class target asks for); the picture's own part of their attribute
             is ``erased``.
+        cleared: None, or r x r float32 in 0..1: a tint of the picture the edit takes away
+            (its blush, for ``blush=false``): filled with the main colour around it (the
+            skin it tints; filled as a part, a blush beside the hair took the hair's colour).
         closed: None, or r x r float32 in 0..1: how surely each crop pixel shows a small
             part of the picture that the edit closes to a line (an open mouth closed): it is
             filled from the skin around it and a line is drawn along its top edge
@@ -467,6 +470,7 @@ class Reshape:
     erased: np.ndarray | None = None
     opened: np.ndarray | None = None
     figures: tuple[Figure, ...] = ()
+    cleared: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
@@ -489,7 +493,8 @@ class Reshape:
             if given[0] != given[1]:
                 raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
             fields += list(pair) if given[0] else []
-        fields += [n for n in ("closed", "erased", "opened") if getattr(self, n) is not None]
+        parts = ("closed", "erased", "opened", "cleared")
+        fields += [n for n in parts if getattr(self, n) is not None]
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
             value = getattr(self, name)
@@ -509,10 +514,10 @@ class Reshape:
 
     @property
     def fills(self) -> bool:
-        """Whether it fills parts of the picture (``closed``, ``erased``, ``opened``) or
-        draws figures: then even renders that are the same change the picture (a class
-        target's part that the render never drew is removed, or drawn)."""
-        filled = (self.closed, self.erased, self.opened)
+        """Whether it fills parts of the picture (``closed``, ``erased``, ``opened``,
+        ``cleared``) or draws figures: then even renders that are the same change the
+        picture (a class target's part that the render never drew is removed, or drawn)."""
+        filled = (self.closed, self.erased, self.opened, self.cleared)
         return bool(self.figures) or any(x is not None and bool(x.any()) for x in filled)
 
 
@@ -885,6 +890,8 @@ def _reshaped(
                 reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
             )[:, :, 0]
         _close(picture, region, mask, reshape.erased, line=False, page=page)
+    if reshape.cleared is not None and reshape.cleared.any():
+        _clear(picture, region, mask, reshape.cleared)
     if reshape.opened is not None and reshape.opened.any():
         _open(picture, region, mask, reshape.opened)
     for figure in reshape.figures:
@@ -1232,11 +1239,41 @@ def _page_side(page: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return side if (side & shown).sum() * 2 > shown.sum() else ~side
 
 
+def _clear(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, cleared: np.ndarray) -> None:
+    """A tint of the picture ``cleared`` says (r x r in 0..1: its blush) taken away in
+    ``picture`` (the box's pixels so far, H x W x 3 float32, changed in place; ``region``: as
+    they were), feathered by ``mask``: the tint, found at the box's size by the picture's
+    colours (:func:`_guided`, ``cleared`` scaled to its peak) and grown by a pixel, takes
+    the main colour of the pixels around it (the one most of them are nearest: the skin it
+    tints)."""
+    # at its peak's strength: the segmenter is less sure of a tint beside recoloured hair
+    (x0, y0, x1, y1), here = _found(region, (cleared / cleared.max()).astype(np.float32), 2, 1)
+    if not here.any():
+        return
+    window = picture[y0:y1, x0:x1]
+    hole = _dilated(here, 1)
+    around = _dilated(hole, 2) & ~hole
+    if not around.any():
+        return
+    palette, shares = _main_colours(window[around])
+    filled = window.copy()
+    filled[hole] = palette[shares.argmax()]
+    window += mask[y0:y1, x0:x1] * (filled - window)
+
+
 def _nearest_colours(values: np.ndarray, around: np.ndarray) -> np.ndarray:
     """Each of ``values`` (M x 3) replaced by the nearest of the main colours of the pixels
-    ``around`` (P x 3): up to :data:`FILL_COLOURS` found by k-means from the most distinct,
-    each at least :data:`FILL_COLOUR_SHARE` of them (the edges' antialiased mixes are not
-    main colours)."""
+    ``around`` (P x 3, :func:`_main_colours`)."""
+    palette, _ = _main_colours(around)
+    nearest = ((values[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+    return palette[nearest]
+
+
+def _main_colours(around: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The main colours of the pixels ``around`` (P x 3): up to :data:`FILL_COLOURS` found by
+    k-means from the most distinct, each at least :data:`FILL_COLOUR_SHARE` of them (the
+    edges' antialiased mixes are not main colours); and the share of the pixels nearest
+    each."""
     centres = [around.mean(axis=0)]
     for _ in range(FILL_COLOURS - 1):  # start from the farthest pixels
         far = np.min([((around - c) ** 2).sum(axis=1) for c in centres], axis=0)
@@ -1249,8 +1286,8 @@ def _nearest_colours(values: np.ndarray, around: np.ndarray) -> np.ndarray:
         palette = np.array(
             [around[nearest == k].mean(axis=0) for k in np.flatnonzero(keep)], np.float32
         )
-    nearest = ((values[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
-    return palette[nearest]
+    nearest = ((around[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+    return palette, np.bincount(nearest, minlength=len(palette)) / len(around)
 
 
 def _close_line(filled: np.ndarray, inside: np.ndarray, here: np.ndarray) -> None:

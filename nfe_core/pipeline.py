@@ -458,6 +458,13 @@ def reshape_map(
     images = images.to(bundle.device)
     attributes = [edit.attribute for edit in edits]
     targets = {edit.attribute: edit.target for edit in edits if edit.target is not None}
+    # a binary attribute set to its negative class is set to be without it (blush=false)
+    absent = []
+    for attribute, target in targets.items():
+        single = bundle.boundaries.attributes.get(attribute)
+        direction = None if single is None else single.single_direction()
+        if direction is not None and direction.kind == "binary" and direction.negative == target:
+            absent.append(attribute)
     found = reshaped(
         segmenter,
         images[:1],
@@ -467,6 +474,7 @@ def reshape_map(
         regions,
         MIN_RESHAPE_PIXELS,
         whole=targets,
+        absent=absent,
     )
     if found is None:
         return None
@@ -483,6 +491,7 @@ def reshape_map(
         erased=None if found.erased is None else found.erased[0].float().cpu().numpy().copy(),
         opened=None if found.opened is None else found.opened[0].float().cpu().numpy().copy(),
         figures=tuple((found.figures or [[]])[0]),
+        cleared=None if found.cleared is None else found.cleared[0].float().cpu().numpy().copy(),
     )
 
 

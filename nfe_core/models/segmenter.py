@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -626,7 +626,9 @@ class Reshaped(NamedTuple):
     likewise: a hair clip for ``accessory=none``); and the picture's line work a small part
     it draws opens from (``opened``, likewise: a closed mouth's line, :func:`_opening`); per
     image, the figures drawn over it (``figures``: an accessory a class target asks for,
-    :func:`_figures`), None for none."""
+    :func:`_figures`), None for none; and the picture's tints the edit takes away, to be
+    filled with the main colour around them (``cleared``, (N, R, R) in 0..1: its blush for
+    ``blush=false``), None for none."""
 
     cover: Tensor
     drawn: Tensor
@@ -640,6 +642,7 @@ class Reshaped(NamedTuple):
     erased: Tensor | None = None
     opened: Tensor | None = None
     figures: list[list[Figure]] | None = None
+    cleared: Tensor | None = None
 
 
 @torch.no_grad()
@@ -652,6 +655,7 @@ def reshaped(
     before_regions: Tensor | None = None,
     minimum: float = 0.0,
     whole: Mapping[str, str] | None = None,
+    absent: Iterable[str] = (),
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -699,7 +703,9 @@ def reshaped(
     strokes the edit draws but that fit no frames are drawn around what they hold
     (:func:`_tinted`: glasses around the eyes); and a class the config draws as a figure
     (``accessory=bow``) is drawn as one where the render drew it, or where the faces wear it
-    (:func:`_figures`), the picture's own part of the attribute erased.
+    (:func:`_figures`), the picture's own part of the attribute erased. ``absent``: those of
+    them set to the class without it (a binary attribute's negative: ``blush=false``): a
+    tint's own region in the picture is cleared (:func:`_tinted`).
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -731,10 +737,12 @@ def reshaped(
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
     also = [] if cut is not None else rest
-    tint = _tinted(segmenter, picture, after, tinting, found, also, set(whole))
+    tint = _tinted(segmenter, picture, after, tinting, found, also, set(whole), set(absent))
     if cut is None:
         return tint
-    return cut._replace(kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines)
+    return cut._replace(
+        kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines, cleared=tint.cleared
+    )
 
 
 def _small_removed(p_pic: Tensor, p_after: Tensor, channels: list[int], minimum: float) -> Tensor:
@@ -1114,6 +1122,7 @@ def _tinted(
     regions: tuple[Tensor, Tensor, Tensor],
     also: list[str],
     whole: set[str],
+    absent: Collection[str] = (),
 ) -> Reshaped:
     """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
     out, the renders' difference kept to the edited attributes' own regions in the picture
@@ -1123,7 +1132,10 @@ def _tinted(
     them instead (:func:`_outlines`), where they fit; where none fit and the attribute is
     edited to a class (``whole``: glasses=true, the whole truth about it) on a picture
     without them, around what the config's ``holds`` (the eyes) in the picture
-    (:func:`_eye_frames`), in the colour of its line work.
+    (:func:`_eye_frames`), in the colour of its line work. An attribute set to be without
+    (``absent``: ``blush=false`` on a picture with blush; not the strokes) has the
+    picture's own region of it ``cleared``, whatever the render shows (the whole truth about
+    it), and nothing of its difference kept.
     ``regions``: the region probabilities of the picture and both renders."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
@@ -1142,6 +1154,19 @@ def _tinted(
 
     strokes = [k for k in own if names[k] in segmenter.config.strokes]
     kept = near([k for k in own if k not in strokes])
+    # a class target that takes the tint away (blush=false) from a picture that shows it:
+    # the picture's own is erased, filled from the skin around (the renders' difference
+    # there made a drawn blush darker), and nothing else of the edit is pasted
+    without = [a for a in attributes if a in whole and a in absent]
+    removed = [k for k in _channels_of(names, owned, without) if k not in strokes]
+    erased = torch.zeros_like(kept)
+    if removed:
+        pc = p_pic[:, removed].sum(dim=1)
+        area = pc.sum(dim=(1, 2))
+        takes = (area >= FIGURE_NEW) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
+        erased = torch.where(takes[:, None, None], pc.clamp(0, 1), erased)
+        erased = torch.where(erased < UNSURE, torch.zeros_like(erased), erased)
+        kept = torch.where(takes[:, None, None], torch.zeros_like(kept), kept)
     others = _channels_of(names, owned, also)
     if others:
         kept = torch.maximum(kept, p_pic[:, others].sum(dim=1).clamp(0, 1))
@@ -1176,7 +1201,8 @@ def _tinted(
             if not found:  # drawn as a tint, as the other regions
                 kept[i] = torch.maximum(kept[i], unfit[i])
     zeros = torch.zeros_like(kept)
-    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros, lines)
+    gone = erased if bool(erased.any()) else None
+    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros, lines, cleared=gone)
 
 
 def _outlines(

@@ -1045,6 +1045,29 @@ def test_an_erased_part_over_the_page_continues_its_pattern() -> None:
     assert (np.abs(pasted[False][lower].astype(int) - hair).max(axis=1) <= 2).mean() > 0.95
 
 
+def test_a_cleared_tint_takes_the_main_colour_around_it() -> None:
+    """A tint the edit takes away (blush, for blush=false) takes the main colour of the
+    pixels around it, the skin, though hair runs beside it (filled as a part, the side
+    towards the hair took the hair's colour); nothing far from it changes."""
+    side, r = 256, 32
+    skin, hair, blush = (200, 150, 120), (90, 60, 40), (235, 120, 130)
+    picture = np.full((side, side, 3), skin, np.uint8)
+    picture[:, 200:] = hair
+    ys, xs = np.mgrid[0:side, 0:side]
+    cheek = ((xs - 170) / 26) ** 2 + ((ys - 140) / 12) ** 2 <= 1  # reaches x = 196
+    picture[cheek] = blush
+    shrunk = np.asarray(Image.fromarray(cheek.astype(np.uint8) * 255).resize((r, r), Image.BOX))
+    zeros = np.zeros((r, r), np.float32)
+    cleared = (shrunk / 255.0 * 0.6).astype(np.float32)  # the segmenter unsure of it
+    reshape = Reshape(zeros, np.zeros((r, r, 3), np.float32), zeros, cleared=cleared)
+    assert reshape.fills
+    render = np.full((r, r, 3), 128.0, np.float32)
+    pasted = paste_back(picture, FaceBox(0, 0, side, side), render, render, reshape=reshape)
+    assert (np.abs(pasted[cheek].astype(int) - skin).max(axis=1) <= 2).all()
+    np.testing.assert_array_equal(pasted[:, 202:], picture[:, 202:])  # the hair as it was
+    np.testing.assert_array_equal(pasted[:100], picture[:100])
+
+
 @pytest.mark.parametrize("side", [256, 512])
 def test_an_open_mouth_is_drawn_from_the_pictures_closed_one(side: int) -> None:
     """A part that opens from the picture's line work (a closed mouth's line, for

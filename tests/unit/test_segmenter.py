@@ -1468,3 +1468,71 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     )
     assert sized is not None and sized.figures is not None
     assert sized.figures[0][0].size == pytest.approx((16 / FIGURES["bow"].area) ** 0.5, rel=0.05)
+
+
+class PinkIsBlush(Segmenter):
+    """Says: a pink pixel is blush, a very light one background, the rest skin."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                ("background", "skin", "blush"),
+                (("blush", ("blush",)),),
+                channels=(8, 8, 16),
+                spills=(("blush", ("skin",)),),
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
+        found[images.mean(dim=1) > 0.8] = 0
+        found[(images[:, 0] > 0.6) & (images[:, 1] < 0.2)] = 2
+        return F.one_hot(found, 3).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
+def test_a_tint_set_to_be_without_is_cleared_from_the_picture() -> None:
+    """blush=false (``absent``) on a picture with blush: its blush is cleared (for the
+    paste-back to fill with the skin around it) and nothing of the renders' difference is
+    kept, whatever the render shows; blush=true, a slider, or a picture without blush: the
+    difference near the blush as before, nothing cleared."""
+    net = PinkIsBlush()
+    face = torch.full((1, 3, 64, 64), 0.4)
+    face[..., :12] = 1.0
+    blushed = face.clone()
+    blushed[:, :, 36:39, 18:26] = torch.tensor([0.9, 0.0, 0.1])[:, None, None]
+    for after in (face, blushed):  # the render without blush, or still with it
+        gone = reshaped(
+            net, blushed, blushed, after, ["blush"], whole={"blush": "false"}, absent=["blush"]
+        )
+        assert gone is not None and gone.cleared is not None
+        assert gone.cleared[0, 36:39, 18:26].min() > 0.99 and gone.cleared[0, :30].max() == 0
+        assert not gone.kept.any() and not gone.cover.any()
+    kept = reshaped(net, blushed, blushed, face, ["blush"], whole={"blush": "true"})
+    assert kept is not None and kept.cleared is None and kept.kept[0, 37, 20] > 0.5
+    slider = reshaped(net, blushed, blushed, face, ["blush"])
+    assert slider is not None and slider.cleared is None
+    bare = reshaped(net, face, face, face, ["blush"], whole={"blush": "false"}, absent=["blush"])
+    assert bare is not None and bare.cleared is None
+
+
+def test_reshape_map_clears_a_tint_set_to_its_binary_negative() -> None:
+    """The pipeline takes a binary attribute's target of its negative class (blush=false)
+    as the attribute set to be without: the picture's blush is cleared; the positive class
+    (blush=true) clears nothing."""
+    from nfe_core.editing import Boundaries, Boundary
+
+    normal = torch.zeros(8)
+    normal[0] = 1.0
+    blush = Boundary("blush", "blush", "binary", "true", "false", normal, 0.0, 1.0)
+    bundle = SimpleNamespace(
+        segmenter=PinkIsBlush().eval(), boundaries=Boundaries([blush]), device="cpu"
+    )
+    skin = np.full((64, 64, 3), 178, np.uint8)
+    skin[..., :12, :] = 255
+    blushed = skin.copy()
+    blushed[36:39, 18:26] = (242, 127, 140)
+    off = reshape_map(bundle, blushed, blushed, skin, [Edit("blush", target="false")])
+    assert off is not None and off.cleared is not None and off.cleared[37, 20] > 0.99
+    on = reshape_map(bundle, blushed, blushed, skin, [Edit("blush", target="true")])
+    assert on is not None and on.cleared is None
