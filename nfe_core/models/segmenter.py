@@ -908,6 +908,7 @@ def _figures(
                     for way in (-1, 1)
                 }
             own, area = float(pc[i].sum()), float(new[i].sum())
+            size = None  # the area of what the picture or the render drew, where they did
             if own >= FIGURE_NEW and float(pc[i].max()) >= SMALL_PEAK:  # instead of its own
                 centre, size = middle_of(pc[i]), own
                 core = pc[i] ** 4
@@ -927,7 +928,7 @@ def _figures(
                 colour = palette[apart.norm(dim=1).argmax()]
             else:
                 continue
-            if own >= FIGURE_NEW or area >= FIGURE_NEW:  # where the faces wear it, on its side
+            if size is not None:  # where the faces wear it, on its side
                 place = worn.get(1 if centre[0] > middle else -1)
                 if place is None:
                     unit = float(np.sqrt(size / shape.area))
