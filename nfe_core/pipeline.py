@@ -373,11 +373,11 @@ def recolour_map(
     :data:`MIN_RECOLOUR_PIXELS` pixels of both renders (the eyes) has its hue turned instead,
     as the renders' mean colours turn (:func:`~nfe_core.models.segmenter.hue_turns`: means
     are sure where a fit of its few shades is not); a class target turns a region that has a
-    picture palette (the config's ``picture_palettes``: the irises) from the crop's own mean
-    colour to the class's there (:func:`~nfe_core.models.segmenter.hue_turns_to`; a slider
-    still turns it as the renders turn). No difference of the renders is
-    pasted. None (the difference is pasted) without a segmenter or for edits that change
-    more than colours. ``regions``: ``before``'s (:func:`unedited_regions`).
+    picture palette (the config's ``picture_palettes``: the irises, the hair) from the crop's
+    own mean colour to the class's there (:func:`~nfe_core.models.segmenter.hue_turns_to`; a
+    slider still turns it as the renders turn). No difference of the renders is pasted. None
+    (the difference is pasted) without a segmenter or for edits that change more than
+    colours. ``regions``: ``before``'s (:func:`unedited_regions`).
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through
