@@ -63,6 +63,7 @@ from nfe_core.models.segmenter import (
     hue_turns,
     hue_turns_to,
     redrawn,
+    region_means,
     reshaped,
     to_palette,
 )
@@ -342,17 +343,27 @@ def redrawn_map(
     return share if share.any() else None
 
 
-def _picture_aims(config: SegmenterConfig, own: list[int], edits: Sequence[Edit]) -> Tensor:
+def _picture_aims(
+    config: SegmenterConfig, own: list[int], edits: Sequence[Edit], means: Tensor
+) -> Tensor:
     """Per channel of ``own``, the colour a class target among ``edits`` turns it to on a
-    picture (the config's ``picture_palettes``), (K, 3) in pixel units; NaN where none does."""
+    picture (the config's ``picture_palettes``), (K, 3) in pixel units; NaN where none does.
+    A region whose mean colour in the picture (``means``, (K, 3)) is already nearest the
+    target's among the palette's classes keeps it (brown hair set to brown stays the
+    artist's brown)."""
     aims = torch.full((len(own), 3), float("nan"))
     for edit in edits:
         found = config.palette(edit.attribute, pictures=True)
         if edit.target is None or found is None or edit.target not in found[1]:
             continue
         channel = config.regions.index(found[0])
-        if channel in own:
-            aims[own.index(channel)] = torch.tensor(found[1][edit.target][0])
+        if channel not in own:
+            continue
+        k = own.index(channel)
+        classes = list(found[1])
+        colours = torch.tensor([found[1][c][0] for c in classes]).to(means)
+        nearest = classes[int((colours - means[k]).norm(dim=1).argmin())]
+        aims[k] = means[k] if nearest == edit.target else colours[classes.index(edit.target)]
     return aims
 
 
@@ -409,7 +420,8 @@ def recolour_map(
     # a class target turns a region with a picture palette (the irises) from the picture's
     # own colours to those pictures draw the class in: the model's (as the renders turn) are
     # its 64 px blur of them, at times far off (brown eyes drawn a light pinkish grey)
-    aims = _picture_aims(segmenter.config, own, edits).to(pixels)
+    crop_means = region_means(pixels[:1], p_crop[:, own])[0]
+    aims = _picture_aims(segmenter.config, own, edits, crop_means).to(pixels)
     aimed = ~aims.isnan().any(dim=1)
     if bool(aimed.any()):
         to, picture_hues = hue_turns_to(pixels[:1], p_crop[:, own], aims.nan_to_num()[None])

@@ -403,9 +403,12 @@ def test_picture_palettes_are_read_back_and_checked() -> None:
 def test_a_class_target_turns_a_pictures_region_to_its_picture_palette() -> None:
     """On a picture, a class target turns a region with a picture palette from the picture's
     own colours to the class's there (its shading kept), whatever the renders show (the
-    model's own colour of the class can be far from a drawn one); a slider turns it as the
-    renders turn (equal renders: not at all), and a class it lacks likewise."""
-    net = LeftHalfIsHair(config(recolours=[["hair_color", 0]], picture_palettes=PALETTE))
+    model's own colour of the class can be far from a drawn one), unless it is nearest that
+    class's already; a slider turns it as the renders turn (equal renders: not at all), and
+    a class it lacks likewise."""
+    brown = ["brown", [115.0, 70.0, 45.0], [8.0, 8.0, 8.0]]
+    drawn = [["hair_color", "hair", [*PALETTE[0][2], brown]]]
+    net = LeftHalfIsHair(config(recolours=[["hair_color", 0]], picture_palettes=drawn))
     bundle = SimpleNamespace(segmenter=net.eval(), device="cpu")
     crop = np.zeros((32, 32, 3), np.uint8)
     crop[:, :16] = np.linspace(90, 150, 32)[:, None, None] * np.array([1.0, 0.6, 0.4])  # brown
@@ -419,6 +422,10 @@ def test_a_class_target_turns_a_pictures_region_to_its_picture_palette() -> None
         return (hair @ matrix[:, :3].T + matrix[:, 3]).mean(axis=0)
 
     np.testing.assert_allclose(mean_after(Edit("hair_color", target="blue")), BLUE, atol=3)
+    # brown hair set to brown (nearest the palette's brown already) keeps its own colours
+    np.testing.assert_allclose(
+        mean_after(Edit("hair_color", target="brown")), hair.mean(0), atol=0.5
+    )
     np.testing.assert_allclose(
         mean_after(Edit("hair_color", target="black")), hair.mean(0), atol=0.5
     )
