@@ -1584,11 +1584,12 @@ def hue_turns(
 
 def hue_turns_to(images: Tensor, regions: Tensor, means: Tensor) -> tuple[Tensor, Tensor]:
     """:func:`hue_turns` from ``images``' mean colour in each region (weighted by the squared
-    probabilities ``regions``, (N, K, R, R)) to the given ``means`` (N, K, 3, pixel units):
+    probabilities ``regions``, (N, K, R, R)) to the given ``means`` (N, K, 3, pixel units),
+    a region grey in both included (its luma shifted: silver hair set to black):
     a class target on a picture turns its irises to the colours pictures draw the class in
     (the config's ``picture_palettes``)."""
     shown = (regions * regions).sum(dim=(2, 3))
-    return _turns(region_means(images, regions), means.to(images), shown)
+    return _turns(region_means(images, regions), means.to(images), shown, greys=True)
 
 
 def region_means(images: Tensor, regions: Tensor) -> Tensor:
@@ -1600,9 +1601,12 @@ def region_means(images: Tensor, regions: Tensor) -> Tensor:
     return torch.einsum("nkhw,nchw->nkc", weight, images) / total.clamp_min(1e-6)[..., None]
 
 
-def _turns(before: Tensor, after: Tensor, shown: Tensor) -> tuple[Tensor, Tensor]:
+def _turns(
+    before: Tensor, after: Tensor, shown: Tensor, greys: bool = False
+) -> tuple[Tensor, Tensor]:
     """:func:`hue_turns`' maps and hues from the regions' mean colours ``before`` and
-    ``after`` (N, K, 3) and how much of each region shows in both (N, K)."""
+    ``after`` (N, K, 3) and how much of each region shows in both (N, K); ``greys``: a
+    region grey in both is mapped too (its luma shifted: silver hair made black), not left."""
     means = (before, after)
     rgb = _YCBCR.to(before)
     (yb, *cb), (ya, *ca) = ((m @ rgb.T).unbind(-1) for m in means)
@@ -1633,7 +1637,7 @@ def _turns(before: Tensor, after: Tensor, shown: Tensor) -> tuple[Tensor, Tensor
         [torch.eye(3).to(before).expand_as(affine[..., :3]), torch.zeros_like(affine[..., 3:])],
         dim=-1,
     )
-    turned = (shown > 1e-3) & ((nb >= HUE_MIN_CHROMA) | (na >= HUE_MIN_CHROMA))
+    turned = (shown > 1e-3) & ((nb >= HUE_MIN_CHROMA) | (na >= HUE_MIN_CHROMA) | greys)
     hues = torch.where((turned & ~grey)[..., None], means[0], torch.zeros_like(means[0]))
     return torch.where(turned[..., None, None], affine, same), hues
 

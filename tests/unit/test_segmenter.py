@@ -30,6 +30,7 @@ from nfe_core.models.segmenter import (
     colour_maps,
     confine,
     hue_turns,
+    hue_turns_to,
     match_regions,
     redrawn,
     reshaped,
@@ -1543,3 +1544,19 @@ def test_reshape_map_clears_a_tint_set_to_its_binary_negative() -> None:
     assert off is not None and off.cleared is not None and off.cleared[37, 20] > 0.99
     on = reshape_map(bundle, blushed, blushed, skin, [Edit("blush", target="true")])
     assert on is not None and on.cleared is None
+
+
+def test_a_grey_region_is_turned_to_a_grey_target_by_its_luma() -> None:
+    """hue_turns_to maps a region grey in the picture and in the target too (silver hair
+    set to black): its luma shifted to the target's; hue_turns leaves such a region (an
+    eye's white, grey in both renders) as it is."""
+    images = torch.full((1, 3, 8, 8), 190.0)  # silver
+    images[..., :4] = 200.0
+    regions = torch.ones(1, 1, 8, 8)
+    black = torch.tensor([[[40.0, 40.0, 45.0]]])
+    maps, _ = hue_turns_to(images, regions, black)
+    mean = images[0].reshape(3, -1).mean(dim=1)
+    turned = maps[0, 0, :, :3] @ mean + maps[0, 0, :, 3]
+    assert float(turned.mean()) == pytest.approx(float(black.mean()), abs=3.0)
+    same, _ = hue_turns(images, images * 0.3, regions, regions)
+    assert torch.equal(same[0, 0], torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1))
