@@ -319,7 +319,8 @@ def in_palettes(bundle: Bundle, image: np.ndarray, edits: Sequence[Edit]) -> np.
 
 def unedited_regions(bundle: Bundle, before: np.ndarray) -> Tensor | None:
     """The model's segmenter's region probabilities (1, regions, R, R) of an unedited render
-    (R x R x 3 uint8), for :func:`confine_render` to reuse; None without a segmenter."""
+    (R x R x 3 uint8), for :func:`confine_render` to reuse, or of a picture's crop before a
+    recolour (:func:`paste_maps`); None without a segmenter."""
     if bundle.segmenter is None:
         return None
     image = pixels_to_images(torch.from_numpy(before).to(bundle.device))
@@ -449,6 +450,7 @@ def reshape_map(
     after: np.ndarray,
     edits: Sequence[Edit],
     regions: Tensor | None = None,
+    picture_regions: Tensor | None = None,
 ) -> Reshape | None:
     """How :func:`paste` makes ``edits`` on the picture when they change shapes (hair length,
     mouth, accessory): drawn and removed parts covered in the picture's colours, the renders'
@@ -459,7 +461,8 @@ def reshape_map(
     no regions of; edits that tint the skin (blush, glasses) cut nothing and keep their
     difference near their regions; small regions are cut out generously
     (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s
-    (:func:`unedited_regions`)."""
+    (:func:`unedited_regions`); ``picture_regions``: the crop's, read before it was
+    recoloured (:func:`paste_maps`)."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return None
@@ -487,6 +490,7 @@ def reshape_map(
         MIN_RESHAPE_PIXELS,
         whole=targets,
         absent=absent,
+        picture_regions=picture_regions,
     )
     if found is None:
         return None
@@ -551,7 +555,10 @@ def paste_maps(
         if recolour is not None and shapes:
             recoloured = paste_back_region(crop, before, after, 0.0, recolour=recolour)
             shaped = after if shapes_after is None else shapes_after
-            reshape = reshape_map(bundle, recoloured, before, shaped, shapes, regions)
+            # the picture's regions as drawn: the recolour changes no shapes, and beside
+            # recoloured hair a clip of its new colour is read as hair
+            drawn = unedited_regions(bundle, crop)
+            reshape = reshape_map(bundle, recoloured, before, shaped, shapes, regions, drawn)
             if reshape is not None:
                 return PasteMaps(recolour=recolour, reshape=reshape)
         reshape = reshape_map(bundle, crop, before, after, edits, regions)

@@ -656,6 +656,7 @@ def reshaped(
     minimum: float = 0.0,
     whole: Mapping[str, str] | None = None,
     absent: Iterable[str] = (),
+    picture_regions: Tensor | None = None,
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -705,7 +706,9 @@ def reshaped(
     (``accessory=bow``) is drawn as one where the render drew it, or where the faces wear it
     (:func:`_figures`), the picture's own part of the attribute erased. ``absent``: those of
     them set to the class without it (a binary attribute's negative: ``blush=false``): a
-    tint's own region in the picture is cleared (:func:`_tinted`).
+    tint's own region in the picture is cleared (:func:`_tinted`). ``picture_regions``: the
+    picture's region probabilities, read where it is as drawn when ``picture`` is recoloured
+    (a pink hair clip in hair turned pink was read as hair, and stayed beside a new bow).
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -731,6 +734,8 @@ def reshaped(
     else:
         p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
         found = (p_pic, before_regions.to(p_pic).expand(len(after), -1, -1, -1), p_after)
+    if picture_regions is not None:  # read on the picture as drawn (before a recolour)
+        found = (picture_regions.to(found[0]).expand_as(found[0]), found[1], found[2])
     whole = dict(whole or {})
     cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole)
     if not tinting:

@@ -53,6 +53,7 @@ from nfe_core.pipeline import (
     reshape_map,
     seer,
     shapes_render,
+    unedited_regions,
 )
 from nfe_core.sampling import pixels_to_images
 from nfe_core.service import EditorModel, compose
@@ -1011,7 +1012,8 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     np.testing.assert_array_equal(
         shaped, draw_edits(bundle, inverted.latent, both[1:], generator, before=before).image
     )
-    expected_shape = reshape_map(bundle, recoloured, before, shaped, both[1:])
+    as_drawn = unedited_regions(bundle, crop)  # the crop's regions, read before the recolour
+    expected_shape = reshape_map(bundle, recoloured, before, shaped, both[1:], None, as_drawn)
     assert expected_shape is not None
     np.testing.assert_allclose(mixed.reshape.kept, expected_shape.kept, atol=1e-5)
     np.testing.assert_allclose(mixed.reshape.drawn, expected_shape.drawn, atol=1e-3)
@@ -1040,7 +1042,10 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     recoloured = paste_back_region(
         app_crop, face.reconstruction, paired.image, 0.0, recolour=paired.recolour
     )
-    expected = reshape_map(bundle, recoloured, face.reconstruction, shaped, both[1:])
+    as_drawn = unedited_regions(bundle, app_crop)
+    expected = reshape_map(
+        bundle, recoloured, face.reconstruction, shaped, both[1:], None, as_drawn
+    )
     assert expected is not None
     np.testing.assert_allclose(paired.reshape.drawn, expected.drawn, atol=1e-3)
 
@@ -1436,6 +1441,21 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
         np.testing.assert_allclose(flower.centre, (45, 12.5), atol=0.1)
         np.testing.assert_allclose(flower.colour, (216.75, 38.25, 63.75), atol=0.5)
         assert placed.erased[0, 12:14, 44:47].min() > 0.99
+    # read on the picture as drawn (``picture_regions``) when the one given is recoloured: a
+    # clip of the hair's new colour is read as hair there, but is the picture's all the same
+    hidden = own.clone()
+    hidden[:, :, 12:14, 44:47] = 0.2
+    as_drawn = net.probabilities(own)
+    seen = reshaped(
+        net, hidden, own, worn, ["accessory"], minimum=32.0, whole={"accessory": "flower"},
+        picture_regions=as_drawn,
+    )  # fmt: skip
+    assert seen is not None and seen.erased is not None and seen.figures is not None
+    assert seen.erased[0, 12:14, 44:47].min() > 0.99 and seen.figures[0][0].side == 1
+    blind = reshaped(
+        net, hidden, own, worn, ["accessory"], minimum=32.0, whole={"accessory": "flower"}
+    )
+    assert blind is not None and blind.erased is None
     # far from where the faces wear the class (a hair clip's place, lower): moved there
     lower = face.clone()
     lower[:, :, 20:22, 44:47] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]
