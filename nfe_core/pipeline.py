@@ -346,13 +346,14 @@ def redrawn_map(
 
 def _picture_aims(
     config: SegmenterConfig, own: list[int], edits: Sequence[Edit], means: Tensor
-) -> Tensor:
+) -> tuple[Tensor, Tensor]:
     """Per channel of ``own``, the colour a class target among ``edits`` turns it to on a
-    picture (the config's ``picture_palettes``), (K, 3) in pixel units; NaN where none does.
-    A region whose mean colour in the picture (``means``, (K, 3)) is already nearest the
-    target's among the palette's classes keeps it (brown hair set to brown stays the
-    artist's brown)."""
+    picture (the config's ``picture_palettes``), and its spread, (K, 3) each in pixel units;
+    NaN where none does. A region whose mean colour in the picture (``means``, (K, 3)) is
+    already nearest the target's among the palette's classes keeps it (brown hair set to
+    brown stays the artist's brown; no spread)."""
     aims = torch.full((len(own), 3), float("nan"))
+    spreads = torch.full((len(own), 3), float("nan"))
     for edit in edits:
         found = config.palette(edit.attribute, pictures=True)
         if edit.target is None or found is None or edit.target not in found[1]:
@@ -364,8 +365,12 @@ def _picture_aims(
         classes = list(found[1])
         colours = torch.tensor([found[1][c][0] for c in classes]).to(means)
         nearest = classes[int((colours - means[k]).norm(dim=1).argmin())]
-        aims[k] = means[k] if nearest == edit.target else colours[classes.index(edit.target)]
-    return aims
+        if nearest == edit.target:
+            aims[k] = means[k]
+        else:
+            aims[k] = colours[classes.index(edit.target)]
+            spreads[k] = torch.tensor(found[1][edit.target][1])
+    return aims, spreads
 
 
 def recolour_map(
@@ -422,10 +427,12 @@ def recolour_map(
     # own colours to those pictures draw the class in: the model's (as the renders turn) are
     # its 64 px blur of them, at times far off (brown eyes drawn a light pinkish grey)
     crop_means = region_means(pixels[:1], p_crop[:, own])[0]
-    aims = _picture_aims(segmenter.config, own, edits, crop_means).to(pixels)
-    aimed = ~aims.isnan().any(dim=1)
+    aims, spreads = _picture_aims(segmenter.config, own, edits, crop_means)
+    aimed = ~aims.isnan().any(dim=1).to(pixels.device)
     if bool(aimed.any()):
-        to, picture_hues = hue_turns_to(pixels[:1], p_crop[:, own], aims.nan_to_num()[None])
+        to, picture_hues = hue_turns_to(
+            pixels[:1], p_crop[:, own], aims.nan_to_num().to(pixels)[None], spreads.to(pixels)[None]
+        )
         turned = torch.where(aimed[None, :, None, None], to, turned)
         hues = torch.where(aimed[None, :, None], picture_hues, hues)
     fits = (shown >= MIN_RECOLOUR_PIXELS) & ~aimed

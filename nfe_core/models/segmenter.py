@@ -1558,6 +1558,8 @@ _YCBCR = torch.tensor(
 )
 """RGB to luma and chroma (BT.601, full range, no offsets): a linear map."""
 
+LUMA_GAIN = (0.5, 3.0)
+"""The least and most :func:`hue_turns_to` scales a region's luma spread by."""
 HUE_MIN_CHROMA = 10.0
 """A mean colour with less chroma (levels) than this has no hue: :func:`hue_turns` adds the
 edited mean's chroma to it instead of turning it, and leaves a region grey in both as it is
@@ -1587,14 +1589,29 @@ def hue_turns(
     return _turns(region_means(before, p_before), region_means(after, p_after), shown)
 
 
-def hue_turns_to(images: Tensor, regions: Tensor, means: Tensor) -> tuple[Tensor, Tensor]:
+def hue_turns_to(
+    images: Tensor, regions: Tensor, means: Tensor, spreads: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """:func:`hue_turns` from ``images``' mean colour in each region (weighted by the squared
     probabilities ``regions``, (N, K, R, R)) to the given ``means`` (N, K, 3, pixel units),
-    a region grey in both included (its luma shifted: silver hair set to black):
-    a class target on a picture turns its irises to the colours pictures draw the class in
-    (the config's ``picture_palettes``)."""
+    a region grey in both included (its luma shifted: silver hair set to black): a class
+    target on a picture turns its irises and hair to the colours pictures draw the class in
+    (the config's ``picture_palettes``). With ``spreads`` (N, K, 3, per channel; NaN: none),
+    the luma's spread about its mean is scaled to theirs too (:data:`LUMA_GAIN`): black hair
+    made blonde kept black hair's few shades, offset, and was flat."""
     shown = (regions * regions).sum(dim=(2, 3))
-    return _turns(region_means(images, regions), means.to(images), shown, greys=True)
+    own = region_means(images, regions)
+    gains = None
+    if spreads is not None:
+        weight = regions * regions
+        luma = torch.einsum("c,nchw->nhw", _YCBCR[0].to(images), images)[:, None]
+        centred = luma - (own @ _YCBCR[0].to(images))[..., None, None]
+        spread = (
+            (weight * centred * centred).sum(dim=(2, 3)) / weight.sum(dim=(2, 3)).clamp_min(1e-6)
+        ).sqrt()
+        wanted = spreads.to(images) @ _YCBCR[0].to(images)  # the channels' shading moves as one
+        gains = (wanted / spread.clamp_min(1.0)).clamp(*LUMA_GAIN).nan_to_num(1.0)
+    return _turns(own, means.to(images), shown, greys=True, gains=gains)
 
 
 def region_means(images: Tensor, regions: Tensor) -> Tensor:
@@ -1607,11 +1624,16 @@ def region_means(images: Tensor, regions: Tensor) -> Tensor:
 
 
 def _turns(
-    before: Tensor, after: Tensor, shown: Tensor, greys: bool = False
+    before: Tensor,
+    after: Tensor,
+    shown: Tensor,
+    greys: bool = False,
+    gains: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """:func:`hue_turns`' maps and hues from the regions' mean colours ``before`` and
     ``after`` (N, K, 3) and how much of each region shows in both (N, K); ``greys``: a
-    region grey in both is mapped too (its luma shifted: silver hair made black), not left."""
+    region grey in both is mapped too (its luma shifted: silver hair made black), not left;
+    ``gains`` (N, K): the luma's spread about the mean scaled by these (default 1)."""
     means = (before, after)
     rgb = _YCBCR.to(before)
     (yb, *cb), (ya, *ca) = ((m @ rgb.T).unbind(-1) for m in means)
@@ -1624,16 +1646,17 @@ def _turns(
     grey = nb < HUE_MIN_CHROMA
     one, zero = torch.ones_like(cos), torch.zeros_like(cos)
     cos, sin = torch.where(grey, one, cos), torch.where(grey, zero, sin)
+    gain = one if gains is None else gains.to(one)
     matrix = torch.stack(
         [
-            torch.stack([one, zero, zero], dim=-1),
+            torch.stack([gain, zero, zero], dim=-1),
             torch.stack([zero, cos, -sin], dim=-1),
             torch.stack([zero, sin, cos], dim=-1),
         ],
         dim=-2,
     )  # (N, K, 3, 3) on luma and chroma
     added = torch.where(grey[..., None], ca - cb, torch.zeros_like(ca))
-    shift = torch.stack([ya - yb, *added.unbind(-1)], dim=-1)
+    shift = torch.stack([ya - gain * yb, *added.unbind(-1)], dim=-1)
     back = torch.linalg.inv(rgb)
     affine = torch.cat(
         [back @ matrix @ rgb, (shift @ back.T)[..., None]], dim=-1

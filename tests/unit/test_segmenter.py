@@ -1580,3 +1580,26 @@ def test_a_grey_region_is_turned_to_a_grey_target_by_its_luma() -> None:
     assert float(turned.mean()) == pytest.approx(float(black.mean()), abs=3.0)
     same, _ = hue_turns(images, images * 0.3, regions, regions)
     assert torch.equal(same[0, 0], torch.cat([torch.eye(3), torch.zeros(3, 1)], dim=1))
+
+
+def test_hue_turns_to_scales_the_lumas_spread_to_the_targets() -> None:
+    """With the target's spreads, the region's shading about its mean is scaled to theirs
+    (black hair made blonde had black hair's few shades, offset): the mapped region's luma
+    spread is the target's (within LUMA_GAIN); without, it stays."""
+    images = torch.zeros(1, 3, 8, 8)
+    images += torch.linspace(30.0, 50.0, 8)[None, None, :, None]  # dark, shaded down the rows
+    regions = torch.ones(1, 1, 8, 8)
+    blonde = torch.tensor([[[220.0, 200.0, 130.0]]])
+    spreads = torch.tensor([[[20.0, 20.0, 20.0]]])
+    luma = torch.tensor([0.299, 0.587, 0.114])
+
+    def spread_after(maps: torch.Tensor) -> float:
+        pixels = images[0].reshape(3, -1)
+        mapped = maps[0, 0, :, :3] @ pixels + maps[0, 0, :, 3:]
+        return float((luma @ mapped).std(unbiased=False))
+
+    before = float((luma @ images[0].reshape(3, -1)).std(unbiased=False))
+    assert spread_after(hue_turns_to(images, regions, blonde, spreads)[0]) == pytest.approx(
+        min(20.0, 3.0 * before), rel=0.02
+    )
+    assert spread_after(hue_turns_to(images, regions, blonde)[0]) == pytest.approx(before, rel=0.02)
