@@ -124,11 +124,15 @@ def _figure(report: Mapping[str, Any], *path: str) -> object:
 
 
 def attribute_specs(
-    boundaries: Boundaries, report: Mapping[str, Any] | None = None
+    boundaries: Boundaries,
+    report: Mapping[str, Any] | None = None,
+    figures: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[AttributeSpec, ...]:
     """What the attribute dock shows for each attribute of a model, in the model's order,
-    with what the model's quality ``report`` measured of its class edits."""
+    with what the model's quality ``report`` measured of its class edits and the classes
+    its segmenter draws whole on a picture (``figures``: attribute -> classes)."""
     report = report or {}
+    figures = figures or {}
     specs = []
     for name, info in boundaries.attributes.items():
         single = info.single_direction()
@@ -154,6 +158,7 @@ def attribute_specs(
                     if (share := _share(_figure(report, "edit_success_by_class", name, cls)))
                     is not None
                 ),
+                drawn_whole=tuple(c for c in figures.get(name, ()) if c in info.classes),
             )
         )
     return tuple(specs)
@@ -256,7 +261,11 @@ class EditorModel:
             resolution=bundle.resolution,
             device=str(bundle.device),
             fingerprint=self._record["fingerprint"],
-            attributes=attribute_specs(bundle.boundaries, bundle.report),
+            attributes=attribute_specs(
+                bundle.boundaries,
+                bundle.report,
+                {a: c for a, c, _ in bundle.segmenter.config.figures} if bundle.segmenter else {},
+            ),
             cannot_invert=cannot_invert,
             cannot_edit=cannot_edit,
             latent_shape=(bundle.generator.num_ws, bundle.generator.config.w_dim),

@@ -156,6 +156,8 @@ class AttributeSpec:
         success: the share of the model's quality report's generated faces on which setting
             a class (others kept) reached it, or None without a report; ``success_inverted``
             the same on inverted pictures; ``success_by_class`` per class.
+        drawn_whole: the classes that a chip draws whole on the user's own picture, whatever
+            the model draws (the model segmenter's ``figures``: a bow, a hair clip).
     """
 
     name: str
@@ -168,6 +170,7 @@ class AttributeSpec:
     success: float | None = None
     success_inverted: float | None = None
     success_by_class: tuple[tuple[str, float], ...] = ()
+    drawn_whole: tuple[str, ...] = ()
 
     @property
     def unreliable(self) -> bool:

@@ -130,7 +130,11 @@ def _success_words(spec: AttributeSpec) -> str:
         text += f" and {spec.success_inverted:.0%} of inverted pictures"
     text += "."
     if spec.unreliable:
-        text += " This model has not learned it well: expect little or no change."
+        text += " This model has not learned it well: expect little or no change"
+        if spec.drawn_whole:
+            classes = ", ".join(_words(c) for c in spec.drawn_whole)
+            text += f" on a generated face (on your own picture, a click on {classes} draws it)"
+        text += "."
     return text
 
 

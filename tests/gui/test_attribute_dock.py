@@ -153,7 +153,13 @@ def test_a_slider_the_report_found_rarely_works_says_so(qtbot: QtBot) -> None:
     row = widget.findChild(QWidget, "row_accessory")
     assert warnings[0].parent() is row
     assert "3% of generated faces and 0% of inverted pictures" in warnings[0].toolTip()
-    assert "expect little or no change" in warnings[0].toolTip()
+    assert "expect little or no change." in warnings[0].toolTip()
+    # a model that draws the classes whole on a picture says so
+    whole = [measured[0], replace(measured[1], drawn_whole=("bow", "flower"))]
+    widget.set_attributes(whole)
+    (warning,) = widget.findChildren(QLabel, "unreliable")
+    assert "on your own picture, a click on bow, flower draws it" in warning.toolTip()
+    widget.set_attributes(measured)
     assert "100% of generated faces" in widget.chips("hair_color")["pink"].toolTip()
     assert "1% of generated faces" in widget.chips("accessory")["bow"].toolTip()
     assert "report" not in widget.chips("hair_color")["red"].toolTip()  # not measured

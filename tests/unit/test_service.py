@@ -73,6 +73,10 @@ def test_the_sliders_carry_what_the_models_report_measured(model: EditorModel):
         assert all(spec.success is None and not spec.unreliable
                    for spec in attribute_specs(boundaries, odd))  # fmt: skip
     assert model.info.attributes == attribute_specs(boundaries, model.bundle.report)
+    # the classes its segmenter draws whole on a picture (those the model has)
+    drawn = attribute_specs(boundaries, report, {"glasses": ("true", "bow"), "nose": ("x",)})
+    assert drawn[1].drawn_whole == ("true",) and drawn[0].drawn_whole == ()
+    assert all(spec.drawn_whole == () for spec in model.info.attributes)  # no figures
 
 
 def test_a_model_without_encoder_says_it_cannot_invert(tmp_path: Path, picture_path: Path):
