@@ -559,7 +559,7 @@ def class_palettes(
         generator.config.z_dim,
         generator=torch.Generator().manual_seed(seed),
     )
-    sums: dict[str, dict[int, list[Tensor]]] = {a: {} for a, _ in measured}
+    sums: dict[str, dict[str, list[Tensor]]] = {a: {} for a, _ in measured}
     for start in range(0, len(z), options.batch_size):
         check_stop(should_stop)
         w = generator.mapping(z[start : start + options.batch_size].to(device))
@@ -573,16 +573,29 @@ def class_palettes(
             mean, spread = region_colours(pixels, sure)
             best, label = probs[attribute].max(dim=1)
             counted = (best >= options.palette_confidence) & (count >= 4)
+            classes = classifier.config.classes[attribute]
             for i in torch.nonzero(counted).flatten().tolist():
-                faces = sums[attribute].setdefault(int(label[i]), [])
+                faces = sums[attribute].setdefault(classes[int(label[i])], [])
                 faces.append(torch.stack([mean[i], spread[i]]))
+    return _swatches(measured, sums, classifier.config.classes, options.palette_min_faces)
+
+
+def _swatches(
+    measured: list[tuple[str, str]],
+    sums: Mapping[str, Mapping[str, list[Tensor]]],
+    classes: Mapping[str, tuple[str, ...]],
+    least: int,
+) -> tuple[tuple[str, str, Swatches], ...]:
+    """The palettes of the ``measured`` (attribute, region) pairs: per class (in the order of
+    ``classes``) the mean over its faces of each face's (mean, spread) in ``sums``
+    (attribute -> class -> stacked pairs), for classes of at least ``least`` faces;
+    attributes with none left out."""
     found = []
     for attribute, region in measured:
-        classes = classifier.config.classes[attribute]
         swatches = []
-        for k, name in enumerate(classes):
-            faces = sums[attribute].get(k, [])
-            if len(faces) < options.palette_min_faces:
+        for name in classes[attribute]:
+            faces = sums[attribute].get(name, [])
+            if len(faces) < least:
                 continue
             mean, spread = torch.stack(faces).mean(dim=0).cpu()
             swatches.append((name, _triple(mean.clamp(0, 255)), _triple(spread.clamp(0, 128))))
@@ -641,18 +654,8 @@ def picture_palettes(
             for i in torch.nonzero(shown).flatten().tolist():
                 label = str(getattr(faces[i], attribute))
                 sums[attribute].setdefault(label, []).append(torch.stack([mean[i], spread[i]]))
-    found = []
-    for attribute, region in measured:
-        swatches = []
-        for name in ATTRIBUTE_BY_NAME[attribute].classes:
-            faces_of = sums[attribute].get(name, [])
-            if len(faces_of) < options.palette_min_faces:
-                continue
-            mean, spread = torch.stack(faces_of).mean(dim=0).cpu()
-            swatches.append((name, _triple(mean.clamp(0, 255)), _triple(spread.clamp(0, 128))))
-        if swatches:
-            found.append((attribute, region, tuple(swatches)))
-    return tuple(found)
+    classes = {a: ATTRIBUTE_BY_NAME[a].classes for a, _ in measured}
+    return _swatches(measured, sums, classes, options.palette_min_faces)
 
 
 def picture_record(

@@ -142,18 +142,13 @@ def _info_lines(record: dict) -> list[str]:
             ]
             if spills:
                 line += f" ({'; '.join(spills)})"
-            palettes = [
-                f"{attribute} targets in their class's colours in the {region}"
-                for attribute, region, _ in network["config"].get("palettes", ())
-            ]
-            if palettes:
-                line += f" ({'; '.join(palettes)})"
-            pictures = [
-                f"{attribute} targets on pictures turned to drawn faces' colours in the {region}"
-                for attribute, region, _ in network["config"].get("picture_palettes", ())
-            ]
-            if pictures:
-                line += f" ({'; '.join(pictures)})"
+            for key, words in (
+                ("palettes", "targets in their class's colours in the"),
+                ("picture_palettes", "targets on pictures turned to drawn faces' colours in the"),
+            ):
+                said = [f"{a} {words} {region}" for a, region, _ in network["config"].get(key, ())]
+                if said:
+                    line += f" ({'; '.join(said)})"
             strokes = network["config"].get("strokes", ())
             if strokes:
                 holds = list(network["config"].get("holds", ()))

@@ -216,24 +216,13 @@ def _figure_classes(
         classes = _names(classes, f"figures of {attribute}")
         if any(c not in FIGURES for c in classes):
             raise ValueError(f"figures: {list(classes)} must be some of {sorted(FIGURES)}")
-        if (
-            not isinstance(colours, list | tuple)
-            or not colours
-            or not all(
-                isinstance(c, list | tuple)
-                and len(c) == 3
-                and all(
-                    isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 255
-                    for x in c
-                )
-                for c in colours
-            )
-        ):
+        if not isinstance(colours, list | tuple) or not colours:
             raise ValueError(f"figures: {attribute!r} needs colours of 3 numbers from 0 to 255")
-        found.append((attribute, classes, tuple(tuple(float(x) for x in c) for c in colours)))
+        what = f"figures: {attribute!r} needs colours of 3 numbers: each"
+        found.append((attribute, classes, tuple(_swatch(c, what, 255.0) for c in colours)))
     if len({a for a, _, _ in found}) != len(found):
         raise ValueError("figures: an attribute appears twice")
-    return tuple(found)  # type: ignore[return-value]
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -729,13 +718,18 @@ def reshaped(
     if not tinting and all(a in recolours for a in rest):
         return None  # an eye colour edit keeps shapes
     # the regions of the picture and both renders, found once for the cut and the tint
-    if before_regions is None:
-        found = segmenter.probabilities(torch.cat([picture, before, after])).chunk(3)
-    else:
-        p_pic, p_after = segmenter.probabilities(torch.cat([picture, after])).chunk(2)
-        found = (p_pic, before_regions.to(p_pic).expand(len(after), -1, -1, -1), p_after)
-    if picture_regions is not None:  # read on the picture as drawn (before a recolour)
-        found = (picture_regions.to(found[0]).expand_as(found[0]), found[1], found[2])
+    # (the picture's read where it is as drawn when the caller gives them: before a recolour)
+    given = (picture_regions, before_regions)
+    unread = [
+        image for image, regions in zip((picture, before), given, strict=True) if regions is None
+    ]
+    read = list(segmenter.probabilities(torch.cat([*unread, after])).split(len(after)))
+    p_after = read.pop()
+    p_pic, p_before = (
+        read.pop(0) if regions is None else regions.to(p_after).expand_as(p_after)
+        for regions in given
+    )
+    found = (p_pic, p_before, p_after)
     whole = dict(whole or {})
     cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole)
     if not tinting:
