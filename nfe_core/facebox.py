@@ -122,6 +122,7 @@ CLOSE_TAPER = 0.3
 CLOSE_DARK = 0.15
 """...in the part's darkest colour: the median of its darkest pixels (this share of them)."""
 FILL_SMOOTHING = 40
+"""Relaxation steps that smooth a filled hole after the pyramid fill (:func:`_fill_hole`)."""
 OPEN_DEPTH = 0.8
 """An open mouth drawn on a picture (:func:`_open`) is this share of its half-width deep below
 its line (the procedural faces: 0.17 / 0.21)..."""
@@ -132,10 +133,11 @@ TONGUE_LIGHT = (236.0, 0.3)
 """...in the mouth's colour made lighter (:func:`_lighter`)."""
 FILL_COLOURS = 4
 FILL_COLOUR_SHARE = 0.1
+"""A filled part takes the nearest of up to this many main colours of the pixels around it,
+each at least this share of them (:func:`_main_colours`)."""
 UNCOVERED_BAND = 0.05
 """Cover pixels beside the continued page where at least this share of the render shows page
 take the colours of those beyond it (:func:`_cut`)."""
-"""Relaxation steps that smooth a filled hole after the pyramid fill (:func:`_fill_hole`)."""
 FIGURE_SHADE = (0.65, 0.3)
 """A figure's folds and outline: its colour times the first, or where that is dark (channels
 summing to 150 or less) the second share of the way to white."""
