@@ -96,6 +96,25 @@ range about 0.5 (then a smoothstep): an edge of 1-2 picture pixels at 8x."""
 PAGE_SURE = 0.95
 """A box pixel whose crop pixel shows the page with at least this share (enlarged) is page to
 copy from: not the anti-aliased edge of the hair or the shirt."""
+UNMIX_IN = 0.9
+UNMIX_OUT = 0.2
+"""A recoloured region's share from the guided fit: at least the first, the pixel shows the
+region; at most the second, something else. :func:`_unmixed` reads the shares in between
+from the colours of both found within :data:`UNMIX_REACH` crop pixels, where they differ by
+at least :data:`UNMIX_CONTRAST` (RGB distance, 0..255)."""
+UNMIX_REACH = 1.5
+UNMIX_CONTRAST = 40.0
+UNMIX_OTHER = 0.3
+"""A pixel whose colour lies less than this share of the way from the other colours to the
+region's is the other: at most that much of the region next to a pixel of it (an anti-aliased
+edge), none elsewhere (the skin's shade under black hair lies between skin and black). One
+further along takes at least that share where the fit gave it :data:`UNMIX_OUT`."""
+UNMIX_CORE = 0.75
+"""A pixel at least this share of the way is the region's own (an edge lies next to one)."""
+UNMIX_AREA = 1 / 64
+"""Only a region drawn on at least this share of the crop is read so (the hair): an iris, a few
+crop pixels across, has no colour of its own near its edge apart from its shades, and read so
+its blue was greyer."""
 HUE_GATE = 0.3
 """A pixel whose chroma along a :class:`Recolour`'s hue is this share of the hue's own takes
 its map whole; less, in proportion (none across or against it)."""
@@ -1469,7 +1488,11 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
     its region shares brought to the box by the picture's colours (:func:`_guided`), at most 1
     in all, then per region ``share * (matrix @ pixel + offset - pixel)``."""
     height, width = region.shape[:2]
-    shares = _guided(_shrunk(region, work_side), recolour.regions)
+    work = _shrunk(region, work_side)
+    shares = _guided(work, recolour.regions)
+    for k in range(recolour.regions.shape[2]):
+        if recolour.regions[:, :, k].sum() >= UNMIX_AREA * recolour.side**2:
+            shares[:, :, k] = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
     total = shares.sum(axis=2, keepdims=True)
     shares /= np.maximum(total, 1.0)
     picture = region.astype(np.float32)
@@ -1487,6 +1510,62 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
                 share = share * np.clip(along / (HUE_GATE * strength), 0.0, 1.0)[:, :, None]
         change += share * (picture @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
     return change
+
+
+def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
+    """A region's ``share`` (h x w in 0..1, :func:`_guided`) of the box's pixels ``work``
+    (h x w x 3 uint8) where it is partial near both the region and other things, checked
+    against each pixel's colour: how far it lies from the mean colour of what is not the
+    region around it towards the region's mean colour there (:data:`UNMIX_OTHER`,
+    :data:`UNMIX_CORE`; ``scale``: box pixels per crop pixel). The guided fit leaves a few
+    hundredths of the region over the page beside it and a tenth to a half on the skin's
+    shade under the hair: a hair colour edit adding 190 levels to black hair lit a light
+    band around it, and silver hair turned blue tinted the skin below. Now the page and the
+    skin keep their colours, and the hair's anti-aliased edge has its own share."""
+    reach = max(1, round(UNMIX_REACH * scale))
+    ys, xs = np.nonzero((share > 0.0) & (share < UNMIX_IN))
+    if len(ys) == 0:
+        return share
+    # only around the partial pixels, where the means are taken summed over blocks of pixels
+    # (a few to the reach: they change slowly)
+    step = max(1, reach // 3)
+    margin = reach + step
+    y0, x0 = max(0, ys.min() - margin), max(0, xs.min() - margin)
+    y1, x1 = ys.max() + margin + 1, xs.max() + margin + 1
+    window = share[y0:y1, x0:x1]
+    inside = window >= UNMIX_IN
+    outside = window <= UNMIX_OUT
+    if not inside.any() or not outside.any():
+        return share
+    ys, xs = ys - y0, xs - x0
+    colour = work[y0:y1, x0:x1].astype(np.float32)
+    sums = []
+    for which in (inside, outside):
+        weighted = np.concatenate([colour * which[..., None], which[..., None]], axis=2)
+        blocks = _square_sums(_block_sums(weighted, step), max(1, round(reach / step)))
+        sums.append(blocks[ys // step, xs // step])
+    found = share.copy()
+    # a trace of the region away from all of it is none (the fit's averaged windows)
+    stray = (sums[0][:, 3] == 0) & (window[ys, xs] < UNMIX_OUT)
+    found[ys[stray] + y0, xs[stray] + x0] = 0.0
+    near = (sums[0][:, 3] > 0) & (sums[1][:, 3] > 0)
+    ys, xs = ys[near], xs[near]
+    own, other = (total[near, :3] / total[near, 3:] for total in sums)
+    across = own - other
+    length = (across**2).sum(axis=1)
+    along = ((colour[ys, xs] - other) * across).sum(axis=1) / np.maximum(length, 1e-6)
+    sure = length >= UNMIX_CONTRAST**2
+    ys, xs, alpha = ys[sure], xs[sure], np.clip(along[sure], 0.0, 1.0)
+    core = inside.copy()
+    core[ys, xs] = alpha >= UNMIX_CORE
+    mixed = _dilated(core, 1)[ys, xs]
+    fitted = window[ys, xs]
+    found[ys + y0, xs + x0] = np.where(
+        alpha < UNMIX_OTHER,
+        np.where(mixed, np.minimum(alpha, fitted), 0.0),
+        np.where(fitted >= UNMIX_OUT, np.maximum(alpha, fitted), fitted),
+    )
+    return found
 
 
 def _guided(
@@ -1544,15 +1623,32 @@ def _dilated(found: np.ndarray, by: int) -> np.ndarray:
     """``found`` (h x w bool) grown by ``by`` pixels each way (a square), by running sums."""
     if by <= 0:
         return found.copy()
-    padded = np.pad(found.astype(np.int32), by)
+    return _square_sums(found, by) > 0.5
+
+
+def _block_sums(values: np.ndarray, step: int) -> np.ndarray:
+    """``values`` (h x w x C) summed over blocks of ``step`` x ``step`` pixels (zero beyond
+    the edges): ceil(h / step) x ceil(w / step) x C."""
+    if step == 1:
+        return values
+    h, w, c = values.shape
+    padded = np.pad(values, ((0, -h % step), (0, -w % step), (0, 0)))
+    rows = padded.reshape(padded.shape[0], -1, step, c).sum(axis=2)
+    return rows.reshape(-1, step, rows.shape[1], c).sum(axis=1)
+
+
+def _square_sums(values: np.ndarray, by: int) -> np.ndarray:
+    """Each pixel's sum of ``values`` (h x w, or h x w x C) over the square ``by`` pixels
+    each way around it (zero beyond the edges), by running sums; float32."""
+    total = values.astype(np.float32)
     for axis in (0, 1):
-        total = np.cumsum(padded, axis=axis)
-        total = np.concatenate([np.take(total, [0], axis=axis) * 0, total], axis=axis)
-        size = padded.shape[axis]
-        ahead = np.take(total, np.minimum(np.arange(size) + by + 1, size), axis=axis)
-        behind = np.take(total, np.maximum(np.arange(size) - by, 0), axis=axis)
-        padded = ahead - behind
-    return padded[by:-by, by:-by] > 0
+        pad = [(0, 0)] * total.ndim
+        pad[axis] = (by + 1, by)
+        running = np.cumsum(np.pad(total, pad), axis=axis)
+        ahead, behind = [slice(None)] * total.ndim, [slice(None)] * total.ndim
+        ahead[axis], behind[axis] = slice(2 * by + 1, None), slice(None, -2 * by - 1)
+        total = running[tuple(ahead)] - running[tuple(behind)]
+    return total
 
 
 def _window(first: int, last: int, small: int, large: int) -> tuple[int, int]:

@@ -587,6 +587,37 @@ def test_a_recolour_is_made_on_the_pictures_own_pixels() -> None:
     assert np.array_equal(same, picture)
 
 
+def test_a_recolour_leaves_the_page_and_the_shade_beside_the_hair() -> None:
+    """Black hair made blonde (a map adding about 190 levels) on shares as soft as a
+    segmenter's, a few hundredths to a tenth beyond the hair: the page beside the hair and the
+    skin's shade below it (darker skin: between skin and black) keep their pixels; the hair is
+    blonde, and its anti-aliased edge half blonde."""
+    black, page, skin, shade = (39, 38, 49), (182, 136, 199), (253, 226, 204), (218, 182, 167)
+    picture = np.empty((256, 256, 3), np.uint8)
+    picture[:] = page
+    picture[120:] = skin
+    hair = np.zeros((256, 256), np.float32)
+    hair[40:120, 60:180] = 1.0
+    hair[40:120, 180] = 0.5  # an anti-aliased edge
+    picture[120:132, 60:180] = shade  # the hair's shadow on the skin, 12 px
+    picture[:] = np.rint(hair[:, :, None] * black + (1 - hair[:, :, None]) * picture)
+    cells = hair.reshape(32, 8, 32, 8).mean(axis=(1, 3))
+    padded = np.pad(cells, 1, mode="edge")  # a segmenter's soft shares: blurred a pixel
+    soft = sum(padded[dy : dy + 32, dx : dx + 32] for dy in range(3) for dx in range(3)) / 9
+    shares = np.maximum(cells, soft).astype(np.float32)[:, :, None]
+    blonde = np.concatenate([np.eye(3), [[185.0], [163.0], [79.0]]], axis=1).astype(np.float32)
+    box = FaceBox(0, 0, 256, 256)
+    render = crop_face(picture, box, 32)
+    pasted = paste_back(picture, box, render, render + 1, feather=0,
+                        recolour=Recolour(shares, blonde[None])).astype(int)  # fmt: skip
+    change = np.abs(pasted - picture.astype(int)).max(axis=2)
+    assert change[20:38, 40:200].max() <= 1  # the page above the hair
+    assert change[40:120, 183:200].max() <= 1  # and beside it
+    assert change[122:132, 60:180].max() <= 1  # the shade below it
+    np.testing.assert_allclose(pasted[50:110, 70:170].mean(axis=(0, 1)), (224, 201, 128), atol=2)
+    assert 0.3 * 185 < pasted[50:110, 180, 0].mean() - picture[50:110, 180, 0].mean() < 0.7 * 185
+
+
 def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
     """Worked on at a smaller size and enlarged (a 1024 px box): the strands still change."""
     picture, shares = _strands(1024)
