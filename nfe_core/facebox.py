@@ -111,6 +111,9 @@ edge), none elsewhere (the skin's shade under black hair lies between skin and b
 further along takes at least that share where the fit gave it :data:`UNMIX_OUT`."""
 UNMIX_CORE = 0.75
 """A pixel at least this share of the way is the region's own (an edge lies next to one)."""
+UNMIX_OFF = 0.25
+"""A colour further than this share of the way between the two colours beyond the region's, or
+off that way, is no mix of them: the fit's share stays."""
 UNMIX_AREA = 1 / 64
 """Only a region drawn on at least this share of the crop is read so (the hair): an iris, a few
 crop pixels across, has no colour of its own near its edge apart from its shades, and read so
@@ -1553,8 +1556,12 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     own, other = (total[near, :3] / total[near, 3:] for total in sums)
     across = own - other
     length = (across**2).sum(axis=1)
-    along = ((colour[ys, xs] - other) * across).sum(axis=1) / np.maximum(length, 1e-6)
-    sure = length >= UNMIX_CONTRAST**2
+    offset = colour[ys, xs] - other
+    along = (offset * across).sum(axis=1) / np.maximum(length, 1e-6)
+    # a colour off the way between the two (beyond the region's: eyelashes by brown hair) is
+    # no mix of them: the fit's share stays
+    off = ((offset - along[:, None] * across) ** 2).sum(axis=1)
+    sure = (length >= UNMIX_CONTRAST**2) & (along <= 1 + UNMIX_OFF) & (off <= UNMIX_OFF**2 * length)
     ys, xs, alpha = ys[sure], xs[sure], np.clip(along[sure], 0.0, 1.0)
     core = inside.copy()
     core[ys, xs] = alpha >= UNMIX_CORE
