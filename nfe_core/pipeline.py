@@ -458,6 +458,7 @@ def reshape_map(
     edits: Sequence[Edit],
     regions: Tensor | None = None,
     picture_regions: Tensor | None = None,
+    figures_from: np.ndarray | None = None,
 ) -> Reshape | None:
     """How :func:`paste` makes ``edits`` on the picture when they change shapes (hair length,
     mouth, accessory): drawn and removed parts covered in the picture's colours, the renders'
@@ -469,14 +470,17 @@ def reshape_map(
     difference near their regions; small regions are cut out generously
     (:data:`MIN_RESHAPE_PIXELS`). ``regions``: ``before``'s
     (:func:`unedited_regions`); ``picture_regions``: the crop's, read before it was
-    recoloured (:func:`paste_maps`)."""
+    recoloured (:func:`paste_maps`); ``figures_from``: the render with every edit, that the
+    accessories drawn whole are placed by, when ``after`` is drawn without their edits
+    (:func:`shapes_render`)."""
     segmenter = bundle.segmenter
     if segmenter is None or not edits:
         return None
-    shapes = {crop.shape, before.shape, after.shape}
+    placing = [] if figures_from is None else [figures_from]
+    shapes = {crop.shape, before.shape, after.shape, *(image.shape for image in placing)}
     if len(shapes) != 1:
         raise ValueError(f"crop, before and after differ in shape: {sorted(shapes)}")
-    images = pixels_to_images(torch.from_numpy(np.stack([crop, before, after])))
+    images = pixels_to_images(torch.from_numpy(np.stack([crop, before, after, *placing])))
     images = images.to(bundle.device)
     attributes = [edit.attribute for edit in edits]
     targets = {edit.attribute: edit.target for edit in edits if edit.target is not None}
@@ -491,13 +495,14 @@ def reshape_map(
         segmenter,
         images[:1],
         images[1:2],
-        images[2:],
+        images[2:3],
         attributes,
         regions,
         MIN_RESHAPE_PIXELS,
         whole=targets,
         absent=absent,
         picture_regions=picture_regions,
+        figures_from=images[3:] if placing else None,
     )
     if found is None:
         return None
@@ -547,8 +552,8 @@ def paste_maps(
     segmenter has no regions of) where the edit drew another part of the face
     (:func:`redrawn_map`). ``regions``: ``before``'s (:func:`unedited_regions`), found here
     when not given (once for all). ``shapes_after``: the render of the shape edits alone
-    (:func:`shapes_render`), which the reshape of both kinds together is made from (default:
-    ``after``)."""
+    (:func:`shapes_render`), which the reshape is made from (default: ``after``), the
+    accessories drawn whole placed by ``after``."""
     if regions is None:
         regions = unedited_regions(bundle, before)
     if crop is not None:
@@ -559,16 +564,18 @@ def paste_maps(
         colours = [edit for edit in edits if edit.attribute in recolours]
         shapes = [edit for edit in edits if edit.attribute not in recolours]
         recolour = recolour_map(bundle, crop, before, after, colours, regions)
+        shaped, placing = (after, None) if shapes_after is None else (shapes_after, after)
         if recolour is not None and shapes:
             recoloured = paste_back_region(crop, before, after, 0.0, recolour=recolour)
-            shaped = after if shapes_after is None else shapes_after
             # the picture's regions as drawn: the recolour changes no shapes, and beside
             # recoloured hair a clip of its new colour is read as hair
             drawn = unedited_regions(bundle, crop)
-            reshape = reshape_map(bundle, recoloured, before, shaped, shapes, regions, drawn)
+            reshape = reshape_map(
+                bundle, recoloured, before, shaped, shapes, regions, drawn, placing
+            )
             if reshape is not None:
                 return PasteMaps(recolour=recolour, reshape=reshape)
-        reshape = reshape_map(bundle, crop, before, after, edits, regions)
+        reshape = reshape_map(bundle, crop, before, shaped, edits, regions, None, placing)
         if reshape is not None:
             return PasteMaps(reshape=reshape)
     return PasteMaps(redrawn=redrawn_map(bundle, before, after, regions))
@@ -586,17 +593,25 @@ def shapes_render(
 ) -> np.ndarray | None:
     """The face of ``latent`` with only those of ``edits`` that change shapes or tint the
     skin, landed and drawn alone by :func:`draw_edits`: what :func:`paste_maps` makes their
-    reshape from when recolouring edits join them. None unless edits of both kinds are
-    there (or without a segmenter). The GAN draws such a pair as one face: pink and long
-    hair made the face narrower, and the paste-back drew the new hair over the picture's
-    cheek and beside its eye; long hair alone leaves the face as it was. Landed alone, not
-    at the distances the pair landed at: glasses landed after red eyes at 0.3 of a spread
-    drew no frames alone."""
+    reshape from when recolouring edits or accessories drawn whole join them (class
+    targets of the segmenter config's ``figures``: the paste-back draws those itself). None
+    unless such others are there (or without a segmenter). The GAN draws such a pair as one
+    face: pink and long hair made the face narrower, and the paste-back drew the new hair
+    over the picture's cheek and beside its eye; a flower moved the bangs and the cheek's
+    outline, and longer hair with it drew a lump over the forehead. Long hair alone leaves
+    the face as it was. Landed alone, not at the distances the pair landed at: glasses
+    landed after red eyes at 0.3 of a spread drew no frames alone."""
     segmenter = bundle.segmenter
     if segmenter is None:
         return None
     recolours = dict(segmenter.config.recolours)
-    shapes = [edit for edit in edits if edit.attribute not in recolours]
+    figured = {attribute for attribute, _, _ in segmenter.config.figures}
+    shapes = [
+        edit
+        for edit in edits
+        if edit.attribute not in recolours
+        and not (edit.attribute in figured and edit.target is not None)
+    ]
     if not shapes or len(shapes) == len(edits):
         return None
     drawn = draw_edits(

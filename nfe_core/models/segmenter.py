@@ -646,6 +646,7 @@ def reshaped(
     whole: Mapping[str, str] | None = None,
     absent: Iterable[str] = (),
     picture_regions: Tensor | None = None,
+    figures_from: Tensor | None = None,
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -698,6 +699,8 @@ def reshaped(
     tint's own region in the picture is cleared (:func:`_tinted`). ``picture_regions``: the
     picture's region probabilities, read where it is as drawn when ``picture`` is recoloured
     (a pink hair clip in hair turned pink was read as hair, and stayed beside a new bow).
+    ``figures_from``: the render the figures are placed by (default ``after``), when
+    ``after`` is drawn without their edits.
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -712,6 +715,10 @@ def reshaped(
             f"picture {tuple(picture.shape)}, before {tuple(before.shape)} and after "
             f"{tuple(after.shape)} differ"
         )
+    if figures_from is not None and figures_from.shape != after.shape:
+        raise ValueError(
+            f"figures_from {tuple(figures_from.shape)} and after {tuple(after.shape)} differ"
+        )
     tinting = [a for a in attributes if a in spills]
     rest = [a for a in attributes if a not in spills]
     recolours = dict(segmenter.config.recolours)
@@ -723,7 +730,9 @@ def reshaped(
     unread = [
         image for image, regions in zip((picture, before), given, strict=True) if regions is None
     ]
-    read = list(segmenter.probabilities(torch.cat([*unread, after])).split(len(after)))
+    placing = [] if figures_from is None else [figures_from]
+    read = list(segmenter.probabilities(torch.cat([*unread, after, *placing])).split(len(after)))
+    placed = (figures_from, read.pop()) if figures_from is not None else None
     p_after = read.pop()
     p_pic, p_before = (
         read.pop(0) if regions is None else regions.to(p_after).expand_as(p_after)
@@ -731,7 +740,7 @@ def reshaped(
     )
     found = (p_pic, p_before, p_after)
     whole = dict(whole or {})
-    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole)
+    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole, placed)
     if not tinting:
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
@@ -950,10 +959,12 @@ def _cut_out(
     regions: tuple[Tensor, Tensor, Tensor],
     minimum: float,
     whole: Mapping[str, str],
+    placed: tuple[Tensor, Tensor] | None = None,
 ) -> Reshaped | None:
     """:func:`reshaped` for edits that do not spill over other regions, given the region
     probabilities of the picture and both renders; None when every one is a recolour (or
-    there are none)."""
+    there are none). ``placed``: the render the figures are placed by and its regions
+    (default ``after``'s)."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
     recolours = dict(segmenter.config.recolours)
@@ -971,7 +982,8 @@ def _cut_out(
     targets = [_channels_of(names, owned, [a]) for a in shaped if a in whole]
     # a class drawn as a figure (a bow) replaces the picture's own part of its attribute, and
     # its other class (none) removes it
-    figuring, figures = _figures(segmenter.config, picture, after, p_pic, p_after, shaped, whole)
+    by, p_by = (after, p_after) if placed is None else placed
+    figuring, figures = _figures(segmenter.config, picture, by, p_pic, p_by, shaped, whole)
     erased, erasing = _marked(
         p_pic,
         targets,

@@ -1050,6 +1050,34 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     np.testing.assert_allclose(paired.reshape.drawn, expected.drawn, atol=1e-3)
 
 
+def test_shapes_are_cut_from_a_render_without_the_figures_edits(
+    bundles: dict[str, Bundle],
+) -> None:
+    """A class target the paste-back draws as a figure (here glasses, set to be so) leaves the
+    render the other shape edits are cut from: the GAN draws them as one face (a flower moved
+    the bangs). Alone, or with only recolours, or as a strength edit, it changes nothing."""
+    figures = [["glasses", ["bow"], [[0.0, 0.0, 0.0]]]]
+    net = LeftHalfIsHair(config(holds=["skin"], figures=figures))
+    bundle = dataclasses.replace(bundles["hair"], segmenter=net)
+    generator, latent = bundle.generator, torch.zeros(bundle.generator.num_ws, 32)
+    before = render(bundle, latent)
+    both = parse_edits(["hair_color:blue=+3", "glasses=true"])
+    alone = shapes_render(bundle, latent, both, generator, before)
+    assert alone is not None
+    drawn = draw_edits(bundle, latent, both[:1], generator, before=before).image
+    np.testing.assert_array_equal(alone, drawn)
+    together = draw_edits(bundle, latent, both, generator, before=before).image
+    assert not np.array_equal(alone, together)
+    assert shapes_render(bundle, latent, both[1:], generator, before) is None
+    strength = parse_edits(["hair_color:blue=+3", "glasses=+2"])
+    assert shapes_render(bundle, latent, strength, generator, before) is None
+    recoloured = dataclasses.replace(
+        bundle, segmenter=LeftHalfIsHair(config(recolours=[["hair_color", 0]], holds=["skin"],
+                                                figures=figures))
+    )  # fmt: skip
+    assert shapes_render(recoloured, latent, both, generator, before) is None
+
+
 GLASSES_REGIONS = ("background", "skin", "glasses")
 
 
@@ -1425,6 +1453,15 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     there = reshaped(net, face, face, high, ["accessory"], minimum=32.0, whole={"accessory": "bow"})
     assert there is not None and there.figures is not None
     np.testing.assert_allclose(there.figures[0][0].centre, (16.5, 5.5), atol=0.3)
+    # placed by another render than the one cut from (drawn without the accessory's edit)
+    by = reshaped(
+        net, face, face, face, ["accessory"], minimum=32.0, whole={"accessory": "bow"},
+        figures_from=high,
+    )  # fmt: skip
+    assert by is not None and by.figures is not None
+    np.testing.assert_allclose(by.figures[0][0].centre, (16.5, 5.5), atol=0.3)
+    with pytest.raises(ValueError, match="figures_from"):
+        reshaped(net, face, face, face, ["accessory"], figures_from=high[..., :32])
     assert not found.cover[0, 10:14, 14:18].any()  # the blob is not pasted
     # the picture's own accessory: in its place and colour (whatever the render drew), erased
     own = face.clone()
