@@ -72,7 +72,7 @@ class Edit:
         """For people: ``Hair length +1.5``, ``Eye colour: red``, ``Hair colour blue +2``."""
         title = attribute_title(self.attribute)
         if self.target is not None:
-            text = f"{title}: {self.target.replace('_', ' ')}"
+            text = f"{title}: {class_words(self.target)}"
         elif self.direction is not None:
             text = f"{title} {self.direction.replace('_', ' ')} {self.strength:+g}"
         else:
@@ -81,6 +81,15 @@ class Edit:
             text += " (keeping " + ", ".join(attribute_title(p).lower() for p in self.preserve)
             text += ")"
         return text
+
+
+_CLASS_WORDS = {"false": "without", "true": "with"}
+
+
+def class_words(name: str) -> str:
+    """A class for people: ``light_blue`` -> ``light blue``; a binary attribute's ``true`` and
+    ``false`` -> ``with`` and ``without`` (``Blush: with``)."""
+    return _CLASS_WORDS.get(name, name.replace("_", " "))
 
 
 def attribute_title(name: str) -> str:

@@ -8,10 +8,13 @@ value it passes (``merge=True``, so the undo stack merges them into one step) an
 time on release (``merge=False``).
 
 A row holds the attribute's title, its value, a "keep" toggle and a reset button, the
-strength slider labelled at its ends, and for an attribute whose classes each have a direction
-(``hair_color``) a row of class chips: colour swatches for colours, words otherwise. Clicking
-a chip sets the attribute to that class (``hair_color=blue``); for an attribute without a
-single direction the slider then moves towards the chip's class (``hair_color:blue=+2``).
+strength slider labelled at its ends, and a row of class chips: colour swatches for colours,
+words otherwise (``with`` and ``without`` for a binary attribute's classes). Clicking a chip
+sets the attribute to that class (``hair_color=blue``, ``glasses=true``); for an attribute
+without a single direction the slider then moves towards the chip's class
+(``hair_color:blue=+2``). On the user's own picture a chip is what draws a part whole (an
+open mouth, glasses' frames round the eyes, a bow); the slider moves the face as the model
+draws it.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nfe_core.edits import Edit
+from nfe_core.edits import Edit, class_words
 from nfe_core.session import AttributeSpec, EditState, describe_change
 
 __all__ = ["COLOR_NAMES", "SLIDER_SCALE", "AttributeDock", "chip_color"]
@@ -88,7 +91,6 @@ COLOR_NAMES: dict[str, str] = {
 }
 """Swatch colours for class names (lower case, ``_`` between words)."""
 
-_DIRECTION_WORDS = {"false": "without", "true": "with"}
 _CHIP_STYLE = """
 QToolButton#chip, QToolButton#keep {
     border: 1px solid palette(mid);
@@ -116,10 +118,6 @@ def chip_color(name: str) -> QColor | None:
     return QColor(value) if value is not None else None
 
 
-def _words(name: str) -> str:
-    return name.replace("_", " ")
-
-
 def _success_words(spec: AttributeSpec) -> str:
     """What the model's quality report measured of setting a class of ``spec``."""
     text = (
@@ -132,7 +130,7 @@ def _success_words(spec: AttributeSpec) -> str:
     if spec.unreliable:
         text += " This model has not learned it well: expect little or no change"
         if spec.drawn_whole:
-            classes = ", ".join(_words(c) for c in spec.drawn_whole)
+            classes = ", ".join(class_words(c) for c in spec.drawn_whole)
             text += f" on a generated face (on your own picture, a click on {classes} draws it)"
         text += "."
     return text
@@ -149,8 +147,8 @@ def _end_words(spec: AttributeSpec, toward: str) -> tuple[str, str]:
     """The words under the slider's two ends."""
     if spec.direction is not None:
         low, high = spec.direction
-        return _DIRECTION_WORDS.get(low, _words(low)), _DIRECTION_WORDS.get(high, _words(high))
-    return f"less {_words(toward)}", f"more {_words(toward)}"
+        return class_words(low), class_words(high)
+    return f"less {class_words(toward)}", f"more {class_words(toward)}"
 
 
 class _Swatch(QAbstractButton):
@@ -517,7 +515,7 @@ class AttributeDock(QDockWidget):
         layout.addLayout(ends)
 
         chips: dict[str, QAbstractButton] = {}
-        if spec.class_directions and spec.classes:
+        if spec.classes and (spec.class_directions or spec.direction is not None):
             layout.addSpacing(2)
             layout.addWidget(self._make_chips(spec, widget, chips))
 
@@ -553,7 +551,7 @@ class AttributeDock(QDockWidget):
             else:
                 chip = QToolButton(box)
                 chip.setObjectName("chip")
-                chip.setText(_words(cls))
+                chip.setText(class_words(cls))
                 chip.setCheckable(True)
                 chip.setFont(self._small_font())
                 chip.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -564,8 +562,9 @@ class AttributeDock(QDockWidget):
                 if share is not None
                 else ""
             )
-            chip.setToolTip(f"{_words(cls)} — click to set {spec.title.lower()}{then}{measured}")
-            chip.setAccessibleName(f"{spec.title}: {_words(cls)}")
+            words = class_words(cls)
+            chip.setToolTip(f"{words} — click to set {spec.title.lower()}{then}{measured}")
+            chip.setAccessibleName(f"{spec.title}: {words}")
             grid.addWidget(chip, index // per_line, index % per_line)
             chips[cls] = chip
         grid.setColumnStretch(min(len(spec.classes), per_line), 1)
@@ -598,7 +597,8 @@ class AttributeDock(QDockWidget):
         row.low.setText(low)
         row.high.setText(high)
         if spec.direction is None and row.toward is not None:
-            row.slider.setToolTip(f"Move towards {_words(row.toward)} (click a class to change)")
+            toward = class_words(row.toward)
+            row.slider.setToolTip(f"Move towards {toward} (click a class to change)")
         else:
             row.slider.setToolTip(f"{spec.title}: towards {low} or {high}")
         if row.slider.isSliderDown():
@@ -612,7 +612,7 @@ class AttributeDock(QDockWidget):
     @staticmethod
     def _show_value(row: _Row, edit: Edit | None) -> None:
         if edit is not None and edit.target is not None:
-            row.value.setText(f"→ {_words(edit.target)}")
+            row.value.setText(f"→ {class_words(edit.target)}")
         elif edit is not None and edit.strength is not None:
             row.value.setText(f"{edit.strength:+.2f}")
         else:

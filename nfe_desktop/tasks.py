@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from nfe_core.edits import Edit, attribute_title
+from nfe_core.edits import Edit, attribute_title, class_words
 from nfe_core.facebox import EDGE_WORK_SIDE, FaceBox, paste_back_region
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
 from nfe_core.jobs import ProgressFn, StopFn
@@ -209,7 +209,7 @@ def render(
 def describe_seen(seen: dict[str, tuple[str, float]]) -> str:
     """``Hair colour: blue (0.93)`` per attribute, one a line: what the model sees."""
     return "\n".join(
-        f"{attribute_title(name)}: {label.replace('_', ' ')} ({p:.2f})"
+        f"{attribute_title(name)}: {class_words(label)} ({p:.2f})"
         for name, (label, p) in seen.items()
     )
 

@@ -132,7 +132,9 @@ def test_chips_are_swatches_for_colours_and_words_otherwise(dock: AttributeDock)
     assert [chip.text() for chip in accessory.values()] == ["none", "bow", "hairclip", "flower"]
     assert all(cls in chip.toolTip() for cls, chip in accessory.items())
     assert [c.text() for c in dock.chips("hair_length").values()] == ["short", "medium", "long"]
-    assert dock.chips("mouth") == {}  # a single direction only: no chips
+    assert [c.text() for c in dock.chips("mouth").values()] == ["closed", "open"]
+    assert [c.text() for c in dock.chips("glasses").values()] == ["without", "with"]
+    assert "with — click to set glasses" in dock.chips("glasses")["true"].toolTip()
     assert chip_color("Light-Blue") is not None and chip_color("bow") is None
 
 
@@ -298,6 +300,26 @@ def test_word_chip_on_a_single_direction_attribute(
     drag(dock.slider("hair_length"), [-120])  # the slider stays the single direction
     assert str(recorder.last[0].edits[0]) == "hair_length=-1.2"
     assert not any(chip.isChecked() for chip in dock.chips("hair_length").values())
+
+
+def test_a_binary_attributes_chip_sets_its_class(
+    dock: AttributeDock, recorder: Recorder, qtbot: QtBot
+) -> None:
+    """Glasses "with" sets ``glasses=true`` (on a picture, frames drawn round its eyes), worded
+    with and without in the value and the history; the slider stays a strength."""
+    qtbot.mouseClick(dock.chips("glasses")["true"], Qt.MouseButton.LeftButton)
+    state, text, merge = recorder.last
+    assert [str(e) for e in state.edits] == ["glasses=true"]
+    assert (text, merge) == ("Glasses: with", False)
+    assert dock.value_text("glasses") == "→ with"
+    assert dock.chips("glasses")["true"].isChecked()
+    assert not dock.chips("glasses")["false"].isChecked()
+    qtbot.mouseClick(dock.chips("blush")["false"], Qt.MouseButton.LeftButton)
+    assert recorder.last[1] == "Blush: without"
+    assert [str(e) for e in recorder.last[0].edits] == ["glasses=true", "blush=false"]
+    drag(dock.slider("glasses"), [-50])
+    assert str(recorder.last[0].edits[0]) == "glasses=-0.5"
+    assert not any(chip.isChecked() for chip in dock.chips("glasses").values())
 
 
 def test_clicking_the_current_target_again_proposes_nothing(
