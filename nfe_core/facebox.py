@@ -165,6 +165,13 @@ FIGURE_SHADE = (0.65, 0.3)
 summing to 150 or less) the second share of the way to white."""
 FIGURE_MIDDLE = (250.0, 214.0, 80.0)
 """A flower's middle."""
+FIGURE_ONTO = (30.0, 60.0)
+"""A see-through figure tints a pixel whole as far as this from the colour mostly under it
+(RGB distance, 0..255), less up to the second (hair over the cheek is left as it is)."""
+FIGURE_TINT = (0.37, 0.85, 0.63)
+"""A see-through figure (a blush): its ``"tint"`` parts in its colour at the first opacity,
+its ``"hatch"`` parts in its colour times the second at the third (the procedural faces'
+blush: 95 and 160 of 255)."""
 PAGE_SEARCH_SIDE = 128
 """The longest side the box is shrunk to when looking for the shift the page repeats by."""
 PAGE_MIN_SHIFT = 3
@@ -345,16 +352,30 @@ def _flower() -> list[tuple[np.ndarray, str]]:
     return [*petals, (_oval(0.0, 0.0, 0.085, 0.085), "middle")]
 
 
+def _blush() -> list[tuple[np.ndarray, str]]:
+    """A soft oval with three slanted hatches across it."""
+    parts = [(_oval(0.0, 0.0, 0.234, 0.096), "tint")]
+    for k in (-1, 0, 1):
+        top, bottom = np.array([0.096 * k + 0.032, -0.053]), np.array([0.096 * k - 0.032, 0.053])
+        across = np.array([bottom[1] - top[1], top[0] - bottom[0]])
+        across *= 0.0135 / np.hypot(*across)  # half its width
+        parts.append((np.stack([top + across, bottom + across, bottom - across, top - across]),
+                      "hatch"))  # fmt: skip
+    return parts
+
+
 @dataclass(frozen=True)
 class FigureShape:
     """How a :class:`Figure` is drawn, in distances between the face's eyes from its centre
     (x outwards, away from the face's middle; y down): ``parts``, polygons drawn in order,
-    each in the figure's colour (``"main"``), its shade (``"dark"``, :data:`FIGURE_SHADE`)
-    or :data:`FIGURE_MIDDLE` (``"middle"``); ``place``, where its centre sits from the
-    middle of the eyes, as the procedural faces wear it."""
+    each in the figure's colour (``"main"``), its shade (``"dark"``, :data:`FIGURE_SHADE`),
+    :data:`FIGURE_MIDDLE` (``"middle"``), or see-through (``"tint"`` and ``"hatch"``,
+    :data:`FIGURE_TINT`); ``place``, where its centre sits from the middle of the eyes, as
+    the procedural faces wear it; ``pair``: worn on both sides (a blush's two cheeks)."""
 
     parts: list[tuple[np.ndarray, str]]
     place: tuple[float, float]
+    pair: bool = False
 
     @property
     def area(self) -> float:
@@ -373,9 +394,12 @@ FIGURES: dict[str, FigureShape] = {
     "bow": FigureShape(_bow(), (0.77, -1.36)),
     "hairclip": FigureShape(_hairclip(), (0.59, -0.8)),
     "flower": FigureShape(_flower(), (0.85, -1.13)),
+    "blush": FigureShape(_blush(), (0.55, 0.49), pair=True),
 }
-"""The figures the paste-back draws (a segmenter config's ``figures`` names classes by them):
-the accessories of the procedural faces."""
+"""The figures the paste-back draws (a segmenter config's ``figures`` names them): the
+accessories of the procedural faces, and their blush (training.synth.render: an oval of 0.22
+x 0.09 of the head's half-width, 0.05 outside each eye and 0.46 below it, with three hatches;
+in distances between eyes of the faces' mean spacing, 0.94)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -1031,17 +1055,45 @@ def _draw_figure(picture: np.ndarray, figure: Figure, side: int, mask: np.ndarra
     colour = np.asarray(figure.colour, np.float32)
     dark = colour.sum() <= 150
     shade = colour + FIGURE_SHADE[1] * (255 - colour) if dark else colour * FIGURE_SHADE[0]
-    colours = {"main": colour, "dark": shade, "middle": np.asarray(FIGURE_MIDDLE, np.float32)}
-    for points, role in FIGURES[figure.name].parts:
-        at = centre + points * unit
-        x0, y0 = np.floor(at.min(axis=0)).astype(int).clip(0)
-        x1, y1 = np.ceil(at.max(axis=0)).astype(int) + 1
-        x1, y1 = min(int(x1), width), min(int(y1), height)
+    tint, darker, hatch = FIGURE_TINT
+    colours = {
+        "main": (colour, 1.0),
+        "dark": (shade, 1.0),
+        "middle": (np.asarray(FIGURE_MIDDLE, np.float32), 1.0),
+        "tint": (colour, tint),
+        "hatch": (colour * darker, hatch),
+    }
+    shape = FIGURES[figure.name]
+    placed = [(centre + points * unit, role) for points, role in shape.parts]
+    # a see-through figure (a blush) tints the skin it lies on, not the hair over it: only
+    # pixels near the colour mostly under its first part
+    onto = np.ones((height, width, 1), np.float32) if shape.pair else None
+    if onto is not None:
+        x0, y0, x1, y1 = _bounds(np.concatenate([at for at, _ in placed]), width, height)
+        if x1 > x0 and y1 > y0:
+            under = _polygon_alpha(placed[0][0] - (x0, y0), x1 - x0, y1 - y0) > 0.5
+            window = picture[y0:y1, x0:x1]
+            if under.any():
+                apart = np.linalg.norm(window - np.median(window[under], axis=0), axis=2)
+                onto[y0:y1, x0:x1, 0] = 1.0 - _smoothstep(apart, *FIGURE_ONTO)
+    for at, role in placed:
+        x0, y0, x1, y1 = _bounds(at, width, height)
         if x1 <= x0 or y1 <= y0:
             continue
         alpha = _polygon_alpha(at - (x0, y0), x1 - x0, y1 - y0)[:, :, None]
+        if onto is not None:
+            alpha = alpha * onto[y0:y1, x0:x1]
         window = picture[y0:y1, x0:x1]
-        window += alpha * mask[y0:y1, x0:x1] * (colours[role] - window)
+        ink, opacity = colours[role]
+        window += opacity * alpha * mask[y0:y1, x0:x1] * (ink - window)
+
+
+def _bounds(points: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """The box pixels (x0, y0, x1, y1) that ``points`` (K x 2, box pixels) reach, within the
+    box (empty where they lie outside it)."""
+    x0, y0 = np.floor(points.min(axis=0)).astype(int).clip(0)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 1
+    return int(x0), int(y0), min(int(x1), width), min(int(y1), height)
 
 
 def _stroke(

@@ -58,7 +58,7 @@ from nfe_core.models.segmenter import (
 )
 from nfe_core.sampling import pixels_to_images
 from training.gan.data import derive_seed
-from training.synth.params import ACCESSORY_COLORS, face_rng, sample_face
+from training.synth.params import FIGURE_COLORS, face_rng, sample_face
 from training.synth.render import MAX_SIZE, MIN_SIZE, REGION_NAMES, render_face, supersampling
 from training.synth.schema import (
     ATTRIBUTE_BY_NAME,
@@ -161,7 +161,7 @@ class SegmenterOptions:
             spills=spills,
             strokes=STROKE_REGIONS,
             holds=STROKE_HOLDS,
-            figures=tuple((a, c, ACCESSORY_COLORS) for a, c in FIGURE_CLASSES.items()),
+            figures=tuple((a, c, FIGURE_COLORS[a]) for a, c in FIGURE_CLASSES.items()),
         )
 
 

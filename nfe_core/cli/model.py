@@ -18,6 +18,7 @@ from nfe_core.cli.common import (
     subparser,
 )
 from nfe_core.defaults import DEFAULT_TRUNCATION
+from nfe_core.facebox import FIGURES
 from nfe_core.imageio import ImageError, Picture, load_image, write_format
 
 if TYPE_CHECKING:
@@ -155,12 +156,13 @@ def _info_lines(record: dict) -> list[str]:
                 held = " and ".join([", ".join(holds[:-1]), holds[-1]] if len(holds) > 1 else holds)
                 around = f", around the {held} where none fit" if holds else ""
                 line += f" ({' and '.join(strokes)} drawn as lines on pictures{around})"
-            figures = [
-                f"{attribute}={'/'.join(classes)}"
-                for attribute, classes, _ in network["config"].get("figures", ())
-            ]
+            drawn = network["config"].get("figures", ())
+            figures = [f"{a}={'/'.join(c)}" for a, c, _ in drawn if not FIGURES[c[0]].pair]
+            pairs = [f"{a}" for a, c, _ in drawn if FIGURES[c[0]].pair]
             if figures:
                 line += f" ({', '.join(figures)} drawn whole on pictures)"
+            if pairs:
+                line += f" ({', '.join(pairs)} drawn whole on both sides of pictures' faces)"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

@@ -748,8 +748,16 @@ def reshaped(
     tint = _tinted(segmenter, picture, after, tinting, found, also, set(whole), set(absent))
     if cut is None:
         return tint
+    figures = tint.figures
+    if cut.figures is not None:
+        figures = [
+            a + b for a, b in zip(cut.figures, tint.figures or [[]] * len(after), strict=True)
+        ]
     return cut._replace(
-        kept=torch.maximum(cut.kept, tint.kept), lines=tint.lines, cleared=tint.cleared
+        kept=torch.maximum(cut.kept, tint.kept),
+        lines=tint.lines,
+        cleared=tint.cleared,
+        figures=figures,
     )
 
 
@@ -893,8 +901,8 @@ def _figures(
 
     for attribute, classes, colours in config.figures:
         target = whole.get(attribute)
-        if attribute not in attributes or target is None:
-            continue
+        if attribute not in attributes or target is None or FIGURES[classes[0]].pair:
+            continue  # a pair (a blush) is a tint's (see _tinted)
         channels = _channels_of(names, owned, [attribute])
         pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
         if target not in classes:  # the class without one (accessory=none): the picture's goes
@@ -1166,6 +1174,15 @@ def _tinted(
 
     strokes = [k for k in own if names[k] in segmenter.config.strokes]
     kept = near([k for k in own if k not in strokes])
+    held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
+    eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
+    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent)
+    drawn_whole = {a for a, _ in figures}
+    if drawn_whole:  # its tint is the figures, not the render's difference
+        figured = {r for a in drawn_whole for r in owned[a]}
+        plain = near([k for k in own if k not in strokes and names[k] not in figured])
+        for i in {i for _, at in figures for i in at}:
+            kept[i] = plain[i]
     # a class target that takes the tint away (blush=false) from a picture that shows it:
     # the picture's own is erased, filled from the skin around (the renders' difference
     # there made a drawn blush darker), and nothing else of the edit is pasted
@@ -1198,8 +1215,6 @@ def _tinted(
         bare = (p_pic[:, strokes].sum(dim=1) > 0.5).sum(dim=(1, 2)) < STROKE_MIN_WEIGHT
         drawing = p_after[:, strokes].sum(dim=(1, 2, 3)) - p_before[:, strokes].sum(dim=(1, 2, 3))
         around = bare & (drawing >= STROKE_GAIN) & bool(whole.intersection(attributes))
-        held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
-        eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
         for i in range(len(after)):
             face = None if faces is None else faces[i]
             found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
@@ -1214,7 +1229,64 @@ def _tinted(
                 kept[i] = torch.maximum(kept[i], unfit[i])
     zeros = torch.zeros_like(kept)
     gone = erased if bool(erased.any()) else None
-    return Reshaped(zeros, drawn, kept, zeros, zeros, zeros, zeros, lines, cleared=gone)
+    placed: list[list[Figure]] = [[] for _ in range(len(after))]
+    for _, at in figures:
+        for i, pair in at.items():
+            placed[i] += pair
+    return Reshaped(
+        zeros, drawn, kept, zeros, zeros, zeros, zeros, lines,
+        figures=placed if any(placed) else None, cleared=gone,
+    )  # fmt: skip
+
+
+def _worn_in_pairs(
+    config: SegmenterConfig,
+    attributes: list[str],
+    p_pic: Tensor,
+    eyes: np.ndarray | None,
+    whole: Collection[str],
+    absent: Collection[str],
+) -> list[tuple[str, dict[int, list[Figure]]]]:
+    """The figures worn in pairs (the config's ``figures`` whose shape is a pair: a blush)
+    that a class target of a tint asks for (``whole``, not ``absent``: ``blush=true``) on a
+    picture without its own (fewer than :data:`FIGURE_NEW` pixels of it, or none surely) and
+    with two eyes found (``eyes``: the config's ``holds`` in the picture; :func:`_eye_pair`):
+    one on each side, where the procedural faces wear it from the eyes, the distance between
+    them its unit, in the config's first colour. Per attribute, per image the figures."""
+    found = []
+    for attribute, classes, colours in config.figures:
+        shape = FIGURES[classes[0]]
+        if not shape.pair or attribute not in attributes or attribute not in whole:
+            continue
+        if attribute in absent or eyes is None:
+            continue
+        channels = _channels_of(config.regions, config.owned, [attribute])
+        pc = p_pic[:, channels].sum(dim=1)
+        own = (pc.sum(dim=(1, 2)) >= FIGURE_NEW) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
+        at: dict[int, list[Figure]] = {}
+        for i in range(len(p_pic)):
+            pair = None if bool(own[i]) else _eye_pair(eyes[i])
+            if pair is None:
+                continue
+            (left, right), _ = pair
+            unit = float(np.hypot(*(right - left)))
+            middle = (left + right) / 2
+            at[i] = [
+                Figure(
+                    classes[0],
+                    (
+                        float(middle[0] + way * shape.place[0] * unit),
+                        float(middle[1] + shape.place[1] * unit),
+                    ),
+                    unit,
+                    way,
+                    colours[0],
+                )
+                for way in (-1, 1)
+            ]
+        if at:
+            found.append((attribute, at))
+    return found
 
 
 def _outlines(

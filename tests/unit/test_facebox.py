@@ -909,7 +909,7 @@ def test_a_reshapes_lines_are_drawn_crisp_at_the_pictures_size() -> None:
     np.testing.assert_array_equal(pasted[:, 400:], picture[:, 400:])
 
 
-@pytest.mark.parametrize("name", sorted(FIGURES))
+@pytest.mark.parametrize("name", sorted(n for n in FIGURES if not FIGURES[n].pair))
 def test_a_reshapes_figures_are_drawn_whole_at_the_pictures_size(name: str) -> None:
     """A figure (an accessory a class target asks for) is drawn at the box's size around its
     centre, in its colour, as large as its unit says and facing its side; with no other
@@ -939,6 +939,34 @@ def test_a_reshapes_figures_are_drawn_whole_at_the_pictures_size(name: str) -> N
         drawn[side] = changed
     # mirror images (but for a few antialiased edge pixels)
     assert (drawn[-1] != drawn[1][:, ::-1]).sum() < 0.02 * drawn[1].sum()
+
+
+def test_a_blush_tints_the_skin_under_it_and_not_the_hair_over_it() -> None:
+    """A see-through figure (a blush, worn on both cheeks): over skin, its oval mixes the
+    blush colour in at 0.37 and its three hatches, darker, at 0.63; a lock of hair across it
+    keeps its pixels; the figure on the other side is its mirror image."""
+    skin, hair, pink = np.array((240, 200, 170)), (110, 64, 40), np.array((255.0, 105.0, 125.0))
+    picture = np.full((512, 512, 3), skin, np.uint8)
+    picture[:, 150:170] = hair  # a lock across the oval's outer end (x 256 - 0.234 * 480)
+    render = np.zeros((32, 32, 3), np.float32)
+    zeros = np.zeros((32, 32), np.float32)
+    box = FaceBox(0, 0, 512, 512)
+    figure = Figure("blush", (15.5, 15.5), 30.0, -1, tuple(pink))  # a unit of 480 box pixels
+    reshape = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros, figures=(figure,))
+    pasted = paste_back(picture, box, render, render, feather=0, reshape=reshape).astype(float)
+    oval = skin + 0.37 * (pink - skin)
+    np.testing.assert_allclose(pasted[256 + 30, 256], oval, atol=2)  # below the hatches
+    hatch = oval + 0.63 * (0.85 * pink - oval)
+    np.testing.assert_allclose(pasted[256, 256], hatch, atol=2)  # the middle hatch
+    np.testing.assert_array_equal(pasted[:, 150:170], picture[:, 150:170])  # the lock
+    assert (np.abs(pasted - picture).max(axis=2) > 0).sum() == pytest.approx(
+        FIGURES["blush"].area * 480**2 - 20 * 2 * 0.096 * 480, rel=0.1
+    )
+    np.testing.assert_array_equal(pasted[:150], picture[:150])  # above it
+    other = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros,
+                    figures=(dataclasses.replace(figure, side=1),))  # fmt: skip
+    mirrored = paste_back(picture[:, ::-1].copy(), box, render, render, feather=0, reshape=other)
+    assert np.abs(mirrored[:, ::-1].astype(float) - pasted).max() <= 4  # antialiased edges
 
 
 @pytest.mark.parametrize(

@@ -1429,6 +1429,63 @@ def _face_with_eyes() -> torch.Tensor:
     return face
 
 
+BLUSH_PINK = (255.0, 105.0, 125.0)
+
+
+class EyesAndBlush(Segmenter):
+    """Says: a blue pixel is an eye, a red one blush, a very light one background, the rest
+    skin; blush tints the skin and is drawn whole as a pair of blushes (with ``holds``)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                ("background", "skin", "eye", "blush"),
+                (("blush", ("blush",)), ("eye_color", ("eye",))),
+                channels=(8, 8, 16),
+                spills=(("blush", ("skin",)),),
+                holds=("eye",),
+                figures=(("blush", ("blush",), (BLUSH_PINK,)),),
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
+        found[images.mean(dim=1) > 0.8] = 0
+        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
+        found[(images[:, 0] > 0.3) & (images[:, 1] < -0.3)] = 3
+        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
+def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
+    """blush=true on a picture without blush: a blush on each cheek, where the procedural
+    faces wear it from the eyes (their distance its unit), in the config's colour, and none of
+    the render's difference (a faint blotch, at times on one cheek); none for a slider, for
+    blush=false, on a picture with its own blush, or without eyes."""
+    net = EyesAndBlush()
+    face = _face_with_eyes()  # eyes at (22, 29.5) and (40, 29.5): a unit of 18
+    flushed = face.clone()
+    flushed[:, :, 36:40, 16:22] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]  # one cheek
+    found = reshaped(net, face, face, flushed, ["blush"], whole={"blush": "true"})
+    assert found is not None and found.figures is not None
+    left, right = found.figures[0]
+    place = FIGURES["blush"].place
+    for figure, way in ((left, -1), (right, 1)):
+        assert figure.name == "blush" and figure.side == way and figure.colour == BLUSH_PINK
+        assert figure.size == pytest.approx(18.0, abs=0.1)
+        expected = (31 + way * place[0] * 18, 29.5 + place[1] * 18)
+        np.testing.assert_allclose(figure.centre, expected, atol=0.3)
+    assert not found.kept.any()
+    slider = reshaped(net, face, face, flushed, ["blush"])
+    assert slider is not None and slider.figures is None and slider.kept.any()
+    off = reshaped(net, face, face, face, ["blush"], whole={"blush": "false"}, absent=["blush"])
+    assert off is not None and off.figures is None
+    own = reshaped(net, flushed, flushed, flushed, ["blush"], whole={"blush": "true"})
+    assert own is not None and own.figures is None
+    blind = torch.full((1, 3, 64, 64), 0.2)  # no eyes
+    assert reshaped(net, blind, blind, flushed, ["blush"], whole={"blush": "true"}).figures is None
+
+
 def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
     """accessory=bow whose render drew a blob: a bow (not the blob cut out), its unit the
     distance between the eyes, on the blob's side where the faces wear one (there when the

@@ -180,11 +180,12 @@ def test_only_the_areas_it_finds_keep_their_edits():
     # and the frames drawn as lines with glasses
     assert net.config.strokes == trusted.config.strokes == STROKE_REGIONS
     assert kept.config.strokes == ()
-    # and the accessories drawn as figures, placed from the eyes, with the accessory
+    # and the accessories (and blush) drawn as figures, placed from the eyes, with them
     assert {a: c for a, c, _ in net.config.figures} == FIGURE_CLASSES
-    assert trusted.config.figures == net.config.figures
+    assert trusted.config.figures == tuple(f for f in net.config.figures if f[0] != "blush")
+    assert [f[0] for f in kept.config.figures] == ["accessory"]
     assert net.config.holds == kept.config.holds == STROKE_HOLDS  # kept: for the figures
-    alone = trusted_owners(net, found, 0.0, whole=("glasses", "accessory"))
+    alone = trusted_owners(net, found, 0.0, whole=("glasses", "accessory", "blush"))
     assert alone.config.figures == () and alone.config.holds == ()
 
 

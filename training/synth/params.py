@@ -41,6 +41,9 @@ ACCESSORY_COLORS: tuple[RGB, ...] = (
     (40, 40, 50),
     (150, 90, 210),
 )
+BLUSH_RGB: RGB = (255, 105, 125)
+# the colours each attribute the paste-back draws whole (schema.FIGURE_CLASSES) is worn in
+FIGURE_COLORS: dict[str, tuple[RGB, ...]] = {"accessory": ACCESSORY_COLORS, "blush": (BLUSH_RGB,)}
 CLOTHES_COLORS: tuple[RGB, ...] = (
     (40, 50, 90),
     (250, 250, 252),

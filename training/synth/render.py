@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from training.synth import geometry as g
-from training.synth.params import FaceParams
+from training.synth.params import BLUSH_RGB, FaceParams
 
 MIN_SIZE, MAX_SIZE = 32, 512
 Color = tuple[int, ...]
@@ -398,7 +398,7 @@ def _mouth(pen: Pen, p: FaceParams, skin: Color) -> None:
 def _blush(pen: Pen, p: FaceParams) -> None:
     for side in (-1, 1):
         cx = side * (p.eye_spacing + 0.05)
-        pen.poly(g.ellipse(cx, 0.58, 0.22, 0.09, 24), (255, 105, 125, 95), Region.BLUSH)
+        pen.poly(g.ellipse(cx, 0.58, 0.22, 0.09, 24), (*BLUSH_RGB, 95), Region.BLUSH)
         for k in range(3):
             x = cx + (k - 1) * 0.09
             pen.poly(

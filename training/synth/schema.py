@@ -113,10 +113,15 @@ STROKE_REGIONS: tuple[str, ...] = ("glasses",)
 # the eyes. On a picture, ``glasses=true`` where the render drew no frames that fit (a blob
 # between the eyes, or nothing) gets frames around the picture's own eyes.
 STROKE_HOLDS: tuple[str, ...] = ("eye_white", "iris", "pupil", "highlight")
-# The classes that a picture gets drawn whole as figures (the segmenter's ``figures``, in the
-# colours the faces wear them in, params.ACCESSORY_COLORS; nfe_core.facebox.FIGURES): the
-# 64 px GAN draws a bow as a muted blob, and hair clips and flowers hardly at all.
-FIGURE_CLASSES: dict[str, tuple[str, ...]] = {"accessory": ("bow", "hairclip", "flower")}
+# The figures a picture gets drawn whole (the segmenter's ``figures``, in the colours the
+# faces wear them in, params.FIGURE_COLORS; nfe_core.facebox.FIGURES): an accessory's classes
+# as the figures of their names (the 64 px GAN draws a bow as a muted blob, and hair clips
+# and flowers hardly at all), and blush=true as a blush on each cheek (the GAN's is faint,
+# at times on one side only).
+FIGURE_CLASSES: dict[str, tuple[str, ...]] = {
+    "accessory": ("bow", "hairclip", "flower"),
+    "blush": ("blush",),
+}
 
 # The recolouring attributes whose class targets take the colours the model draws the class
 # with, in this region (the segmenter's ``palettes``, measured on the model's own faces by
