@@ -134,6 +134,9 @@ CLOSE_REACH = 1.5
 """...and with the pixels within this many render pixels of it that differ from the skin around
 by more than :data:`CLOSE_CONTRAST` (an open mouth's outline running past its inside)."""
 CLOSE_CONTRAST = 30.0
+SPARED_EDGE = 0.5
+"""What a fill spares (:class:`Reshape`'s ``spared``: the eyes) keeps this many render pixels
+around it too (the eyes' lashes and outline)."""
 CLOSE_LENGTH = 0.75
 """The line a part closes to is this share of the part's width (a closed mouth is narrower than
 an open one)..."""
@@ -156,7 +159,9 @@ TONGUE_LIGHT = (236.0, 0.3)
 FILL_COLOURS = 4
 FILL_COLOUR_SHARE = 0.1
 """A filled part takes the nearest of up to this many main colours of the pixels around it,
-each at least this share of them (:func:`_main_colours`)."""
+each at least this share of them (:func:`_main_colours`)..."""
+FILL_SAME = 12.0
+"""...but a pixel of it already this near one (RGB distance) keeps its own colour."""
 UNCOVERED_BAND = 0.05
 """Cover pixels beside the continued page where at least this share of the render shows page
 take the colours of those beyond it (:func:`_cut`)."""
@@ -492,6 +497,9 @@ class Reshape:
         cleared: None, or r x r float32 in 0..1: a tint of the picture the edit takes away
             (its blush, for ``blush=false``): filled with the main colour around it (the
             skin it tints; filled as a part, a blush beside the hair took the hair's colour).
+        spared: None, or r x r float32 in 0..1: what the fill of ``erased`` parts leaves as
+            it is, with its edge (:data:`SPARED_EDGE`): the eyes inside glasses' frames
+            removed (``glasses=false``), whose lashes are the frames' colour.
         closed: None, or r x r float32 in 0..1: how surely each crop pixel shows a small
             part of the picture that the edit closes to a line (an open mouth closed): it is
             filled from the skin around it and a line is drawn along its top edge
@@ -519,6 +527,7 @@ class Reshape:
     opened: np.ndarray | None = None
     figures: tuple[Figure, ...] = ()
     cleared: np.ndarray | None = None
+    spared: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
@@ -541,7 +550,7 @@ class Reshape:
             if given[0] != given[1]:
                 raise ValueError(f"reshape: {pair[0]} and {pair[1]} come together")
             fields += list(pair) if given[0] else []
-        parts = ("closed", "erased", "opened", "cleared")
+        parts = ("closed", "erased", "opened", "cleared", "spared")
         fields += [n for n in parts if getattr(self, n) is not None]
         for name in fields:
             bounds = (0.0, 255.0) if name == "drawn" else (0.0, 1.0)
@@ -937,7 +946,7 @@ def _reshaped(
             page = _resize_difference(
                 reshape.page[:, :, None], width, height, Image.Resampling.BILINEAR
             )[:, :, 0]
-        _close(picture, region, mask, reshape.erased, line=False, page=page)
+        _close(picture, region, mask, reshape.erased, line=False, page=page, spared=reshape.spared)
     if reshape.cleared is not None and reshape.cleared.any():
         _clear(picture, region, mask, reshape.cleared)
     if reshape.opened is not None and reshape.opened.any():
@@ -1240,6 +1249,7 @@ def _close(
     closed: np.ndarray,
     line: bool = True,
     page: np.ndarray | None = None,
+    spared: np.ndarray | None = None,
 ) -> None:
     """The parts of the picture ``closed`` says (r x r in 0..1: an open mouth) closed to a
     line, in ``picture`` (the box's pixels so far, H x W x 3 float32, changed in place;
@@ -1252,7 +1262,9 @@ def _close(
     one's upper lip was. Without, the part is only filled (a hair clip removed), and on the
     ``page``'s side (H x W in 0..1: how surely each pixel of the box shows it) of a straight
     edge fitted to the pixels around it, the picture's page is continued into it where it
-    repeats (:func:`_page_fill`: a bow over stripes left a flat patch)."""
+    repeats (:func:`_page_fill`: a bow over stripes left a flat patch). What ``spared`` shows
+    (r x r in 0..1: the eyes inside glasses' frames; at the box's size by the picture's
+    colours, grown by :data:`SPARED_EDGE`) keeps its pixels."""
     height, width = region.shape[:2]
     scale = 0.5 * (height + width) / closed.shape[0]  # box pixels per render pixel
     grow = max(1, round(CLOSE_GROW * scale))
@@ -1269,14 +1281,22 @@ def _close(
     if line and around.any():  # an open mouth's outline runs past its inside
         skin = np.median(window[around], axis=0)
         hole |= _dilated(near & (np.abs(window - skin).max(axis=2) > CLOSE_CONTRAST), 1)
-    if hole.all():
+    source = ~hole  # what the fill is made from: not what it spares (the eyes' whites, lashes)
+    if spared is not None and spared.any():
+        kept = _guided(region, spared[:, :, None], (x0, y0, x1, y1))[:, :, 0] > 0.5
+        kept = _dilated(kept, max(1, round(SPARED_EDGE * scale)))
+        hole &= ~kept
+        source &= ~kept
+    if hole.all() or not source.any():
         return
-    filled = _fill_hole(window, hole)
+    filled = _fill_hole(window, hole, source)
     # in the picture's own colours around it: a flat-coloured picture stays flat (the smooth
     # fill across the edge of hair and skin under a hair clip was a soft smear)
-    ring = _dilated(hole, grow) & ~hole
+    ring = _dilated(hole, grow) & source
     if ring.any():
-        filled[hole] = _nearest_colours(filled[hole], window[ring])
+        filled[hole] = _nearest_colours(
+            filled[hole], window[ring], hole, ring, 2 * grow, own=window[hole]
+        )
     if line:
         _close_line(filled, window[here], here)
     elif page is not None and ring.any():
@@ -1337,17 +1357,54 @@ def _clear(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, cleared: n
     window += mask[y0:y1, x0:x1] * (filled - window)
 
 
-def _nearest_colours(values: np.ndarray, around: np.ndarray) -> np.ndarray:
+def _nearest_colours(
+    values: np.ndarray,
+    around: np.ndarray,
+    at: np.ndarray | None = None,
+    ring: np.ndarray | None = None,
+    reach: int = 0,
+    own: np.ndarray | None = None,
+) -> np.ndarray:
     """Each of ``values`` (M x 3) replaced by the nearest of the main colours of the pixels
-    ``around`` (P x 3, :func:`_main_colours`)."""
+    ``around`` (P x 3, :func:`_main_colours`); given where they are (``at``, h x w bool with
+    M pixels) and where those around are (``ring``, h x w bool with P pixels), those within
+    ``reach`` pixels of the ring take the main colour of the ring pixel nearest them instead
+    (a thin part between hair and skin: glasses' removed frames beside the hair took its
+    colour where the fill's blend of skin and hair came nearer it). Given their ``own``
+    colours (M x 3), those already within :data:`FILL_SAME` of a main colour keep them (the
+    skin between the frames and the hair, in the part grown over its anti-aliased edge)."""
     palette, _ = _main_colours(around)
-    nearest = ((values[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
-    return palette[nearest]
+
+    def label(colours: np.ndarray) -> np.ndarray:
+        return ((colours[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+
+    nearest = label(values)
+    same = np.zeros(len(values), bool)
+    if own is not None:
+        same = ((own[:, None] - palette[None]) ** 2).sum(axis=2).min(axis=1) <= FILL_SAME**2
+    if at is not None and ring is not None and reach > 0:
+        labels = np.full(ring.shape, -1)
+        labels[ring] = label(around)
+        if own is not None:  # those keeping their colour spread it too
+            labels[at] = np.where(same, label(own), -1)
+        for _ in range(reach):  # the labels spread into the part a pixel a step
+            open_ = at & (labels < 0)
+            if not open_.any():
+                break
+            for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+                shifted = np.roll(labels, (dy, dx), axis=(0, 1))
+                labels = np.where(open_ & (labels < 0) & (shifted >= 0), shifted, labels)
+        spread = labels[at]
+        nearest = np.where(spread >= 0, spread, nearest)
+    found = palette[nearest]
+    if own is not None:
+        found[same] = own[same]
+    return found
 
 
 def _main_colours(around: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The main colours of the pixels ``around`` (P x 3): up to :data:`FILL_COLOURS` found by
-    k-means from the most distinct, each at least :data:`FILL_COLOUR_SHARE` of them (the
+    k-medians from the most distinct, each at least :data:`FILL_COLOUR_SHARE` of them (the
     edges' antialiased mixes are not main colours); and the share of the pixels nearest
     each."""
     centres = [around.mean(axis=0)]
@@ -1359,8 +1416,8 @@ def _main_colours(around: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         nearest = ((around[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
         shares = np.bincount(nearest, minlength=len(palette)) / len(around)
         keep = shares >= FILL_COLOUR_SHARE
-        palette = np.array(
-            [around[nearest == k].mean(axis=0) for k in np.flatnonzero(keep)], np.float32
+        palette = np.array(  # medians: a few pixels of another colour do not tint it
+            [np.median(around[nearest == k], axis=0) for k in np.flatnonzero(keep)], np.float32
         )
     nearest = ((around[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
     return palette, np.bincount(nearest, minlength=len(palette)) / len(around)
@@ -1613,16 +1670,21 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     # a colour off the way between the two (beyond the region's: eyelashes by brown hair) is
     # no mix of them: the fit's share stays
     off = ((offset - along[:, None] * across) ** 2).sum(axis=1)
-    sure = (length >= UNMIX_CONTRAST**2) & (along <= 1 + UNMIX_OFF) & (off <= UNMIX_OFF**2 * length)
-    ys, xs, alpha = ys[sure], xs[sure], np.clip(along[sure], 0.0, 1.0)
+    sure = length >= UNMIX_CONTRAST**2
+    ys, xs, along, off = ys[sure], xs[sure], along[sure], off[sure]
+    alpha = np.clip(along, 0.0, 1.0)
+    # a colour further than the other colours (skin between hair and glasses' dark frames,
+    # off their mean's way) is theirs; but one off the way towards the region's, or beyond it
+    # (eyelashes by brown hair), is no mix of them: the fit's share stays
+    mix = (along <= 1 + UNMIX_OFF) & (off <= UNMIX_OFF**2 * length[sure])
     core = inside.copy()
-    core[ys, xs] = alpha >= UNMIX_CORE
+    core[ys, xs] = (alpha >= UNMIX_CORE) & mix
     mixed = _dilated(core, 1)[ys, xs]
     fitted = window[ys, xs]
     found[ys + y0, xs + x0] = np.where(
         alpha < UNMIX_OTHER,
         np.where(mixed, np.minimum(alpha, fitted), 0.0),
-        np.where(fitted >= UNMIX_OUT, np.maximum(alpha, fitted), fitted),
+        np.where((fitted >= UNMIX_OUT) & mix, np.maximum(alpha, fitted), fitted),
     )
     return found
 

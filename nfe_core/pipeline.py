@@ -520,6 +520,7 @@ def reshape_map(
         opened=None if found.opened is None else found.opened[0].float().cpu().numpy().copy(),
         figures=tuple((found.figures or [[]])[0]),
         cleared=None if found.cleared is None else found.cleared[0].float().cpu().numpy().copy(),
+        spared=None if found.spared is None else found.spared[0].float().cpu().numpy().copy(),
     )
 
 

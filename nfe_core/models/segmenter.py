@@ -617,7 +617,9 @@ class Reshaped(NamedTuple):
     image, the figures drawn over it (``figures``: an accessory a class target asks for,
     :func:`_figures`), None for none; and the picture's tints the edit takes away, to be
     filled with the main colour around them (``cleared``, (N, R, R) in 0..1: its blush for
-    ``blush=false``), None for none."""
+    ``blush=false``), None for none; and what the fills of ``erased`` parts leave as it is
+    (``spared``, likewise: the eyes inside glasses' frames removed for ``glasses=false``,
+    whose lashes are the frames' colour), None for none."""
 
     cover: Tensor
     drawn: Tensor
@@ -632,6 +634,7 @@ class Reshaped(NamedTuple):
     opened: Tensor | None = None
     figures: list[list[Figure]] | None = None
     cleared: Tensor | None = None
+    spared: Tensor | None = None
 
 
 @torch.no_grad()
@@ -753,11 +756,16 @@ def reshaped(
         figures = [
             a + b for a, b in zip(cut.figures, tint.figures or [[]] * len(after), strict=True)
         ]
+    erased = tint.erased if cut.erased is None else cut.erased
+    if cut.erased is not None and tint.erased is not None:
+        erased = torch.maximum(cut.erased, tint.erased)
     return cut._replace(
         kept=torch.maximum(cut.kept, tint.kept),
         lines=tint.lines,
         cleared=tint.cleared,
         figures=figures,
+        erased=erased,
+        spared=tint.spared,
     )
 
 
@@ -1227,6 +1235,19 @@ def _tinted(
             lines[i] = [StrokeLine(points, width, colour) for points, width in found]
             if not found:  # drawn as a tint, as the other regions
                 kept[i] = torch.maximum(kept[i], unfit[i])
+    # and line work it takes away (glasses=false on a picture with glasses): the picture's
+    # own frames removed whole, filled from around them
+    lined = [k for k in _channels_of(names, owned, without) if k in strokes]
+    unframed = spared = None
+    if lined:
+        pc = p_pic[:, lined].sum(dim=1)
+        takes = (pc > 0.5).sum(dim=(1, 2)) >= STROKE_MIN_WEIGHT
+        unframed = torch.where(takes[:, None, None], pc.clamp(0, 1), torch.zeros_like(pc))
+        unframed = torch.where(unframed < UNSURE, torch.zeros_like(unframed), unframed)
+        kept = torch.where(takes[:, None, None], torch.zeros_like(kept), kept)
+        if bool(unframed.any()) and held:  # not the eyes they hold (nor their lashes)
+            spared = p_pic[:, held].sum(dim=1).clamp(0, 1)
+        unframed = unframed if bool(unframed.any()) else None
     zeros = torch.zeros_like(kept)
     gone = erased if bool(erased.any()) else None
     placed: list[list[Figure]] = [[] for _ in range(len(after))]
@@ -1235,7 +1256,8 @@ def _tinted(
             placed[i] += pair
     return Reshaped(
         zeros, drawn, kept, zeros, zeros, zeros, zeros, lines,
-        figures=placed if any(placed) else None, cleared=gone,
+        erased=unframed, figures=placed if any(placed) else None, cleared=gone,
+        spared=spared,
     )  # fmt: skip
 
 

@@ -1064,6 +1064,47 @@ def test_an_erased_part_is_filled_with_the_colours_around_it() -> None:
     np.testing.assert_array_equal(pasted[far.astype(bool)], picture[far.astype(bool)])
 
 
+def test_erased_frames_are_filled_from_the_skin_and_spare_the_eye() -> None:
+    """Glasses' frames removed (``glasses=false``): a dark ring around an eye, 3 px from pink
+    hair beside it, is filled with the skin on both its sides (not the hair's colour, which
+    the fill's blend of skin and hair came nearer), and the eye it holds keeps its lash line,
+    of the frames' colour, though it lies in what the render's 32 px map calls frames."""
+    side, r = 256, 32
+    hair, skin, dark, white = (230, 150, 180), (240, 205, 180), (40, 40, 50), (250, 250, 255)
+    picture = np.full((side, side, 3), skin, np.uint8)
+    picture[:, :43] = hair
+    ys, xs = np.mgrid[0:side, 0:side]
+    eye = (np.abs(xs - 96) <= 28) & (np.abs(ys - 128) <= 20)
+    picture[eye] = white
+    lashes = eye & (ys <= 111)
+    picture[lashes] = dark
+    outer = (np.abs(xs - 96) <= 50) & (np.abs(ys - 128) <= 36)
+    inner = (np.abs(xs - 96) <= 44) & (np.abs(ys - 128) <= 30)
+    ring = outer & ~inner  # the frame: 6 px wide, its left side 3 px from the hair
+    picture[ring] = dark
+
+    def shrunk(mask: np.ndarray) -> np.ndarray:
+        small = Image.fromarray(mask.astype(np.uint8) * 255).resize((r, r), Image.BOX)
+        return (np.asarray(small) / 255.0).astype(np.float32)
+
+    frames = np.clip(shrunk(ring) * 2, 0, 1)  # a 32 px map: thick, over the eye's edge too
+    zeros = np.zeros((r, r), np.float32)
+    render = np.full((r, r, 3), 128.0, np.float32)
+    box = FaceBox(0, 0, side, side)
+    pasted = {}
+    for spared in (None, shrunk(eye)):
+        reshape = Reshape(zeros, np.zeros((r, r, 3), np.float32), zeros, erased=frames,
+                          spared=spared)  # fmt: skip
+        done = paste_back(picture, box, render, render, feather=0, reshape=reshape)
+        pasted[spared is not None] = done.astype(int)
+    lost, pasted = pasted[False][lashes], pasted[True]  # unspared, the lash line went too
+    assert np.abs(pasted[ring] - skin).max(axis=1).mean() <= 3  # skin, not hair or dark
+    assert (np.abs(pasted[ring] - skin).max(axis=1) <= 3).mean() > 0.95
+    np.testing.assert_array_equal(pasted[lashes], picture[lashes])  # spared: as it was
+    assert np.abs(lost - dark).max(axis=1).mean() > 40
+    np.testing.assert_array_equal(pasted[:, :38], picture[:, :38])  # the hair
+
+
 def test_an_erased_part_over_the_page_continues_its_pattern() -> None:
     """A part removed whole where the page shows around it (a bow over striped paper) is
     filled by continuing the page's stripes, not with a flat patch of their colours; the

@@ -1486,6 +1486,55 @@ def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
     assert reshaped(net, blind, blind, flushed, ["blush"], whole={"blush": "true"}).figures is None
 
 
+class FramedEyes(Segmenter):
+    """Says: a blue pixel is an eye, a very dark one glasses' frames (line work, holding the
+    eyes), a very light one background, the rest skin."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                ("background", "skin", "eye", "glasses"),
+                (("glasses", ("glasses",)), ("eye_color", ("eye",))),
+                channels=(8, 8, 16),
+                spills=(("glasses", ("skin",)),),
+                strokes=("glasses",),
+                holds=("eye",),
+            )
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
+        found[images.mean(dim=1) > 0.8] = 0
+        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
+        found[images.amax(dim=1) < -0.6] = 3
+        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
+def test_glasses_set_off_remove_the_pictures_own_frames() -> None:
+    """glasses=false on a picture wearing glasses: its frames are erased (filled from around
+    by the paste-back), sparing the eyes they hold, and none of the render's difference is
+    kept; a slider, glasses=true, or a picture without frames erase nothing."""
+    net = FramedEyes()
+    face = _face_with_eyes()
+    framed = face.clone()
+    for x0 in (17, 35):  # a ring a pixel beyond each eye
+        framed[:, :, 26:36, x0 : x0 + 11] = -0.8
+        framed[:, :, 27:35, x0 + 1 : x0 + 10] = face[:, :, 27:35, x0 + 1 : x0 + 10]
+    off = {"whole": {"glasses": "false"}, "absent": ["glasses"]}
+    found = reshaped(net, framed, framed, face, ["glasses"], **off)
+    assert found is not None and found.erased is not None and found.spared is not None
+    ring = net.probabilities(framed)[0, 3] > 0.5
+    assert found.erased[0][ring].min() > 0.99 and not found.erased[0][~ring].any()
+    eyes = net.probabilities(framed)[0, 2] > 0.5
+    assert found.spared[0][eyes].min() > 0.99 and not found.kept.any()
+    for whole, absent in (({}, []), ({"glasses": "true"}, [])):
+        other = reshaped(net, framed, framed, face, ["glasses"], whole=whole, absent=absent)
+        assert other is not None and other.erased is None and other.spared is None
+    bare = reshaped(net, face, face, face, ["glasses"], **off)
+    assert bare is not None and bare.erased is None
+
+
 def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
     """accessory=bow whose render drew a blob: a bow (not the blob cut out), its unit the
     distance between the eyes, on the blob's side where the faces wear one (there when the
