@@ -112,8 +112,9 @@ further along takes at least that share where the fit gave it :data:`UNMIX_OUT`.
 UNMIX_CORE = 0.75
 """A pixel at least this share of the way is the region's own (an edge lies next to one)."""
 UNMIX_OFF = 0.25
-"""A colour further than this share of the way between the two colours beyond the region's, or
-off that way, is no mix of them: the fit's share stays."""
+"""A colour further than this share of the way between the two colours beyond the region's,
+or off that way by as much, is no mix of them: unless it is the other's (less than
+:data:`UNMIX_OTHER` of the way), the fit's share stays."""
 UNMIX_AREA = 1 / 64
 """Only a region drawn on at least this share of the crop is read so (the hair): an iris, a few
 crop pixels across, has no colour of its own near its edge apart from its shades, and read so
@@ -1667,8 +1668,6 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     length = (across**2).sum(axis=1)
     offset = colour[ys, xs] - other
     along = (offset * across).sum(axis=1) / np.maximum(length, 1e-6)
-    # a colour off the way between the two (beyond the region's: eyelashes by brown hair) is
-    # no mix of them: the fit's share stays
     off = ((offset - along[:, None] * across) ** 2).sum(axis=1)
     sure = length >= UNMIX_CONTRAST**2
     ys, xs, along, off = ys[sure], xs[sure], along[sure], off[sure]

@@ -258,7 +258,8 @@ class SegmenterConfig:
     holds: tuple[str, ...] = ()
     # (attribute, classes, colours): the classes of an attribute that the paste-back draws on
     # a picture as the figures of those names (nfe_core.facebox.FIGURES: accessories), in the
-    # nearest of the colours (RGB, 0..255) the faces wear them in (see _figures)
+    # nearest of the colours (RGB, 0..255) the faces wear them in (see _figures); or the one
+    # figure worn in pairs that a tint set to its class draws (a blush: see _worn_in_pairs)
     figures: tuple[tuple[str, tuple[str, ...], tuple[tuple[float, float, float], ...]], ...] = ()
 
     def __post_init__(self) -> None:
@@ -1163,7 +1164,10 @@ def _tinted(
     (:func:`_eye_frames`), in the colour of its line work. An attribute set to be without
     (``absent``: ``blush=false`` on a picture with blush; not the strokes) has the
     picture's own region of it ``cleared``, whatever the render shows (the whole truth about
-    it), and nothing of its difference kept.
+    it), and nothing of its difference kept; for the strokes (``glasses=false`` on a picture
+    wearing them) the picture's own are ``erased``, the eyes they hold ``spared``. One set to
+    its class with a figure worn in pairs (``blush=true``) on a picture without it gets them
+    (:func:`_worn_in_pairs`) instead of its difference.
     ``regions``: the region probabilities of the picture and both renders."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
