@@ -1213,7 +1213,9 @@ def _tinted(
         kept = torch.maximum(kept, p_pic[:, others].sum(dim=1).clamp(0, 1))
     drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
     lines: list[list[StrokeLine]] = [[] for _ in range(len(after))]
-    if strokes:
+    # line work set to be without (glasses=false) draws none, whatever the render shows
+    drawing_lines = [k for k in strokes if k not in _channels_of(names, owned, without)]
+    if drawing_lines:
         line = p_after[:, strokes].sum(dim=1)
         new = (line - p_pic[:, strokes].sum(dim=1)).clamp(0, 1)
         colours = _dark_colours(drawn, line > 0.5)
@@ -1246,6 +1248,10 @@ def _tinted(
     if lined:
         pc = p_pic[:, lined].sum(dim=1)
         takes = (pc > 0.5).sum(dim=(1, 2)) >= STROKE_MIN_WEIGHT
+        # only frames around a pair of eyes (a face box well off the face read its eyes as
+        # frames, and they were erased)
+        paired = [eyes is not None and _eye_pair(eyes[i]) is not None for i in range(len(pc))]
+        takes = takes & torch.tensor(paired, device=takes.device)
         unframed = torch.where(takes[:, None, None], pc.clamp(0, 1), torch.zeros_like(pc))
         unframed = torch.where(unframed < UNSURE, torch.zeros_like(unframed), unframed)
         kept = torch.where(takes[:, None, None], torch.zeros_like(kept), kept)
@@ -1278,8 +1284,11 @@ def _worn_in_pairs(
     picture without its own (fewer than :data:`FIGURE_NEW` pixels of it, or none surely) and
     with two eyes found (``eyes``: the config's ``holds`` in the picture; :func:`_eye_pair`):
     one on each side, where the procedural faces wear it from the eyes, the distance between
-    them its unit, in the config's first colour. Per attribute, per image the figures."""
+    them its unit, in the config's first colour; each only where the picture shows what the
+    tint spills over there (the config's ``spills``: the skin; not hair over the cheek, nor
+    the page beside a face box drawn off the face). Per attribute, per image the figures."""
     found = []
+    side = p_pic.shape[-1]
     for attribute, classes, colours in config.figures:
         shape = FIGURES[classes[0]]
         if not shape.pair or attribute not in attributes or attribute not in whole:
@@ -1289,6 +1298,9 @@ def _worn_in_pairs(
         channels = _channels_of(config.regions, config.owned, [attribute])
         pc = p_pic[:, channels].sum(dim=1)
         own = (pc.sum(dim=(1, 2)) >= FIGURE_NEW) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
+        # each on what it tints (blush: the skin), where that is there
+        under = _channels_of(config.regions, dict(config.spills), [attribute])
+        onto = p_pic[:, under].sum(dim=1).float().cpu().numpy() if under else None
         at: dict[int, list[Figure]] = {}
         for i in range(len(p_pic)):
             pair = None if bool(own[i]) else _eye_pair(eyes[i])
@@ -1297,19 +1309,15 @@ def _worn_in_pairs(
             (left, right), _ = pair
             unit = float(np.hypot(*(right - left)))
             middle = (left + right) / 2
-            at[i] = [
-                Figure(
-                    classes[0],
-                    (
-                        float(middle[0] + way * shape.place[0] * unit),
-                        float(middle[1] + shape.place[1] * unit),
-                    ),
-                    unit,
-                    way,
-                    colours[0],
-                )
-                for way in (-1, 1)
-            ]
+            worn = []
+            for way in (-1, 1):
+                x = float(middle[0] + way * shape.place[0] * unit)
+                y = float(middle[1] + shape.place[1] * unit)
+                ix, iy = (round(min(max(v, 0.0), side - 1.0)) for v in (x, y))
+                if onto is None or onto[i, iy, ix] >= 0.5:
+                    worn.append(Figure(classes[0], (x, y), unit, way, colours[0]))
+            if worn:
+                at[i] = worn
         if at:
             found.append((attribute, at))
     return found

@@ -1484,6 +1484,12 @@ def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
     assert own is not None and own.figures is None
     blind = torch.full((1, 3, 64, 64), 0.2)  # no eyes
     assert reshaped(net, blind, blind, flushed, ["blush"], whole={"blush": "true"}).figures is None
+    # only on the skin: where a cheek's place shows the page (a face box off the face), none
+    paged = face.clone()
+    paged[..., 34:, :24] = 1.0  # below the left eye
+    one = reshaped(net, paged, paged, paged, ["blush"], whole={"blush": "true"})
+    assert one is not None and one.figures is not None
+    assert [f.side for f in one.figures[0]] == [1]
 
 
 class FramedEyes(Segmenter):
@@ -1533,6 +1539,14 @@ def test_glasses_set_off_remove_the_pictures_own_frames() -> None:
         assert other is not None and other.erased is None and other.spared is None
     bare = reshaped(net, face, face, face, ["glasses"], **off)
     assert bare is not None and bare.erased is None
+    # frames around no pair of eyes (a face box well off the face: its eyes read as frames)
+    # are not erased; and glasses set off draw no frames, whatever the render shows
+    eyeless = framed.clone()
+    eyeless[:, :, 27:35, 18:27], eyeless[:, :, 27:35, 36:45] = -0.8, -0.8
+    kept = reshaped(net, eyeless, eyeless, face, ["glasses"], **off)
+    assert kept is not None and kept.erased is None
+    drawn = reshaped(net, face, face, framed, ["glasses"], **off)
+    assert drawn is not None and drawn.lines == [[]] and not drawn.kept.any()
 
 
 def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> None:
