@@ -103,6 +103,10 @@ MIN_RECOLOUR_PIXELS = 32.0
 about 6, where the fitted map turned green eyes teal and the judge read blue on 2 of 8 drawn
 pictures (benchmarks/bench_drawn_edits.py) against 7 with the difference pasted: such a
 region keeps the difference."""
+PALETTE_STRENGTH = 2.0
+"""A slider towards a class of a recolour on a picture (``hair_color:pink=+X``) turns the
+region from the picture's own colours to the class's as pictures draw it (the segmenter
+config's ``picture_palettes``) by X over this many spreads, all of the way from it on."""
 
 MIN_RESHAPE_PIXELS = 32.0
 """Edited regions that show on fewer pixels (weight) in the picture's crop and the edited
@@ -346,17 +350,24 @@ def redrawn_map(
 
 def _picture_aims(
     config: SegmenterConfig, own: list[int], edits: Sequence[Edit], means: Tensor
-) -> tuple[Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor]:
     """Per channel of ``own``, the colour a class target among ``edits`` turns it to on a
-    picture (the config's ``picture_palettes``), and its spread, (K, 3) each in pixel units;
-    NaN where none does. A region whose mean colour in the picture (``means``, (K, 3)) is
-    already nearest the target's among the palette's classes keeps it (brown hair set to
-    brown stays the artist's brown; no spread)."""
+    picture (the config's ``picture_palettes``), its spread and how much of it is taken,
+    (K, 3), (K, 3) and (K,), pixel units; NaN where none does. A region whose mean colour in
+    the picture (``means``, (K, 3)) is already nearest the target's among the palette's
+    classes keeps it (brown hair set to brown stays the artist's brown; no spread). A slider
+    towards a class (``hair_color:pink=+X``, X > 0) turns it part of the way there, all of
+    it at :data:`PALETTE_STRENGTH` (as the renders turn, a picture's brown hair went black
+    at ``hair_color:blue=+1`` and silver at ``hair_color:pink=+2``); one away from it, as
+    the renders turn."""
     aims = torch.full((len(own), 3), float("nan"))
     spreads = torch.full((len(own), 3), float("nan"))
+    amounts = torch.ones(len(own))
     for edit in edits:
         found = config.palette(edit.attribute, pictures=True)
-        if edit.target is None or found is None or edit.target not in found[1]:
+        strength = edit.strength or 0.0
+        target = edit.target if edit.target is not None else edit.direction
+        if found is None or target not in found[1] or (edit.target is None and strength <= 0):
             continue
         channel = config.regions.index(found[0])
         if channel not in own:
@@ -365,12 +376,14 @@ def _picture_aims(
         classes = list(found[1])
         colours = torch.tensor([found[1][c][0] for c in classes]).to(means)
         nearest = classes[int((colours - means[k]).norm(dim=1).argmin())]
-        if nearest == edit.target:
+        amount = 1.0 if edit.target is not None else min(1.0, strength / PALETTE_STRENGTH)
+        if nearest == target:
             aims[k] = means[k]
         else:
-            aims[k] = colours[classes.index(edit.target)]
-            spreads[k] = torch.tensor(found[1][edit.target][1])
-    return aims, spreads
+            aims[k] = means[k] + amount * (colours[classes.index(target)] - means[k])
+            spreads[k] = torch.tensor(found[1][target][1])
+            amounts[k] = amount
+    return aims, spreads, amounts
 
 
 def recolour_map(
@@ -427,11 +440,15 @@ def recolour_map(
     # own colours to those pictures draw the class in: the model's (as the renders turn) are
     # its 64 px blur of them, at times far off (brown eyes drawn a light pinkish grey)
     crop_means = region_means(pixels[:1], p_crop[:, own])[0]
-    aims, spreads = _picture_aims(segmenter.config, own, edits, crop_means)
+    aims, spreads, amounts = _picture_aims(segmenter.config, own, edits, crop_means)
     aimed = ~aims.isnan().any(dim=1).to(pixels.device)
     if bool(aimed.any()):
         to, picture_hues = hue_turns_to(
-            pixels[:1], p_crop[:, own], aims.nan_to_num().to(pixels)[None], spreads.to(pixels)[None]
+            pixels[:1],
+            p_crop[:, own],
+            aims.nan_to_num().to(pixels)[None],
+            spreads.to(pixels)[None],
+            amounts.to(pixels)[None],
         )
         turned = torch.where(aimed[None, :, None, None], to, turned)
         hues = torch.where(aimed[None, :, None], picture_hues, hues)

@@ -1702,7 +1702,11 @@ def hue_turns(
 
 
 def hue_turns_to(
-    images: Tensor, regions: Tensor, means: Tensor, spreads: Tensor | None = None
+    images: Tensor,
+    regions: Tensor,
+    means: Tensor,
+    spreads: Tensor | None = None,
+    amounts: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """:func:`hue_turns` from ``images``' mean colour in each region (weighted by the squared
     probabilities ``regions``, (N, K, R, R)) to the given ``means`` (N, K, 3, pixel units),
@@ -1710,7 +1714,8 @@ def hue_turns_to(
     target on a picture turns its irises and hair to the colours pictures draw the class in
     (the config's ``picture_palettes``). With ``spreads`` (N, K, 3, per channel; NaN: none),
     the luma's spread about its mean is scaled to theirs too (:data:`LUMA_GAIN`): black hair
-    made blonde kept black hair's few shades, offset, and was flat."""
+    made blonde kept black hair's few shades, offset, and was flat; ``amounts`` (N, K) of
+    that scaling (a slider part of the way to a class, the means part of the way too)."""
     shown = (regions * regions).sum(dim=(2, 3))
     own = region_means(images, regions)
     gains = None
@@ -1723,6 +1728,8 @@ def hue_turns_to(
         ).sqrt()
         wanted = spreads.to(images) @ _YCBCR[0].to(images)  # the channels' shading moves as one
         gains = (wanted / spread.clamp_min(1.0)).clamp(*LUMA_GAIN).nan_to_num(1.0)
+        if amounts is not None:
+            gains = 1.0 + amounts.to(gains) * (gains - 1.0)
     return _turns(own, means.to(images), shown, greys=True, gains=gains)
 
 

@@ -37,6 +37,7 @@ from nfe_core.models.segmenter import (
     to_palette,
 )
 from nfe_core.pipeline import (
+    PALETTE_STRENGTH,
     Edited,
     Inverted,
     confine_render,
@@ -406,8 +407,10 @@ def test_a_class_target_turns_a_pictures_region_to_its_picture_palette() -> None
     """On a picture, a class target turns a region with a picture palette from the picture's
     own colours to the class's there (its shading kept), whatever the renders show (the
     model's own colour of the class can be far from a drawn one), unless it is nearest that
-    class's already; a slider turns it as the renders turn (equal renders: not at all), and
-    a class it lacks likewise."""
+    class's already; a slider towards the class part of the way, all of it from
+    PALETTE_STRENGTH spreads on (as the renders turn, sliders made brown hair black or silver
+    on the way); one away from it as the renders turn (equal renders: not at all), and a class
+    it lacks likewise."""
     brown = ["brown", [115.0, 70.0, 45.0], [8.0, 8.0, 8.0]]
     drawn = [["hair_color", "hair", [*PALETTE[0][2], brown]]]
     net = LeftHalfIsHair(config(recolours=[["hair_color", 0]], picture_palettes=drawn))
@@ -431,8 +434,13 @@ def test_a_class_target_turns_a_pictures_region_to_its_picture_palette() -> None
     np.testing.assert_allclose(
         mean_after(Edit("hair_color", target="black")), hair.mean(0), atol=0.5
     )
-    slider = Edit("hair_color", strength=1.0, direction="blue")
-    np.testing.assert_allclose(mean_after(slider), hair.mean(axis=0), atol=0.5)
+    own = hair.mean(axis=0)
+    for strength, share in ((1.0, 1.0 / PALETTE_STRENGTH), (PALETTE_STRENGTH, 1.0), (3.0, 1.0)):
+        slider = Edit("hair_color", strength=strength, direction="blue")
+        expected = own + share * (np.array(BLUE) - own)
+        np.testing.assert_allclose(mean_after(slider), expected, atol=3)
+    away = Edit("hair_color", strength=-1.0, direction="blue")
+    np.testing.assert_allclose(mean_after(away), own, atol=0.5)
 
 
 def test_a_class_target_takes_its_colours_in_the_palettes_region() -> None:
