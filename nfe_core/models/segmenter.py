@@ -1123,6 +1123,9 @@ STROKE_GAIN = 1.0
 """A class target draws frames around the eyes (:func:`_eye_frames`) when its render draws at
 least this many pixels of them more than the unedited one (glasses=true on the 8 drawn
 pictures: 1.8 to 43; glasses=false: none)..."""
+STROKE_SLIDER_GAIN = 8.0
+"""...and a slider does so when it draws at least this many more (on 3 drawn pictures
+glasses=+2 and +3 draw 0.5 to 36; a frame pair at 64 px is about 20)."""
 LINE_DARK = 0.25
 """...in the colour of the picture's darkest line work (this share of its sure pixels)..."""
 EYE_MIN_PIXELS = 6
@@ -1228,7 +1231,11 @@ def _tinted(
         # not glasses=false)
         bare = (p_pic[:, strokes].sum(dim=1) > 0.5).sum(dim=(1, 2)) < STROKE_MIN_WEIGHT
         drawing = p_after[:, strokes].sum(dim=(1, 2, 3)) - p_before[:, strokes].sum(dim=(1, 2, 3))
-        around = bare & (drawing >= STROKE_GAIN) & bool(whole.intersection(attributes))
+        # a class target (glasses=true) whenever its render draws any more of them; a slider
+        # (glasses=+X) where it draws about a pair more (it drew a lone ring inside one eye)
+        lining = {a for a in attributes if set(owned[a]) & set(segmenter.config.strokes)}
+        gain = STROKE_GAIN if lining & set(whole) else STROKE_SLIDER_GAIN
+        around = bare & (drawing >= gain)
         for i in range(len(after)):
             face = None if faces is None else faces[i]
             found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
@@ -1378,18 +1385,17 @@ def _outlines(
             return []
         centres.append(twin)
     pair = None if eyes is None else _eye_pair(eyes)
-    if pair is not None:  # no bigger than a little more than the eyes they hold
-        axes = np.minimum(axes, EYE_FRAME_MAX * pair[1])
+    if pair is not None:  # around the eyes they hold, and no bigger than a little more
+        axes = np.clip(axes, pair[1], EYE_FRAME_MAX * pair[1])
     if face is not None:  # each frame around what it holds that is not skin: the eye
         centres = [_held(face, centre, axes) for centre in centres]
-    if pair is not None:  # a frame off its eye (a lone one mirrored onto hair) goes onto it
-        centres = [
-            min(pair[0], key=lambda e: np.hypot(*(e - c)))
-            if min(np.hypot(*(e - c)) for e in pair[0]) > 0.5 * axes[0]
-            else c
-            for c in centres
-        ]
     centres.sort(key=lambda c: c[0])
+    if pair is not None:  # a frame off its eye (a lone one mirrored onto hair) goes onto it,
+        # the left frame onto the left eye (both had gone onto the nearer one, a lone ring)
+        centres = [
+            eye if np.hypot(*(eye - c)) > 0.5 * axes[0] else c
+            for c, eye in zip(centres, pair[0], strict=True)
+        ]
     turn = np.linspace(0, 2 * np.pi, STROKE_POINTS + 1)
     ring = np.stack([np.cos(turn) * axes[0], np.sin(turn) * axes[1]], axis=1)
     length = 2 * float(np.linalg.norm(np.diff(ring, axis=0), axis=1).sum())

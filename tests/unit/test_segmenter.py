@@ -1311,9 +1311,25 @@ def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eye
         np.testing.assert_allclose(line.points[:-1].mean(axis=0), centre, atol=0.3)
         extent = (line.points.max(axis=0) - line.points.min(axis=0)) / 2
         assert (extent <= 1.5 * np.array([3.5, 3.0]) + 1e-3).all()
-    # a strength edit: no frames, the tint near what it drew
+    # a lone small ring on one eye (glasses=+3 on a drawn picture): a pair, one on each eye,
+    # as large as the eyes' own frames at least
+    lone = face.clone()
+    lone[..., ((((xs - 40) / 3.2) ** 2 + ((ys - 29.5) / 2.6) ** 2).sqrt() - 1).abs() < 0.2] = -1.0
+    paired = reshaped(net, face, face, lone, ["glasses"])
+    assert paired is not None and paired.lines is not None and len(paired.lines[0]) == 3
+    for line, centre in zip(paired.lines[0][:2], ((22, 29.5), (40, 29.5)), strict=True):
+        np.testing.assert_allclose(line.points[:-1].mean(axis=0), centre, atol=0.3)
+        extent = (line.points.max(axis=0) - line.points.min(axis=0)) / 2
+        assert (extent >= np.array([3.5, 3.0]) - 1e-3).all()
+    # a strength edit: no frames, the tint near what it drew; frames around the eyes only
+    # where it draws about a pair's worth more (STROKE_SLIDER_GAIN)
     slider = reshaped(net, face, face, blob, ["glasses"])
     assert slider is not None and slider.lines == [[]] and slider.kept[0, 31, 31] > 0.5
+    smudge = face.clone()
+    smudge[..., 29:32, 28:31] = -1.0
+    smudge[..., 24:26, 28:31] = -1.0
+    framed = reshaped(net, face, face, smudge, ["glasses"])
+    assert framed is not None and framed.lines is not None and len(framed.lines[0]) == 3
     # glasses=false (the render draws none) or a picture wearing its own: none drawn
     assert reshaped(net, face, face, face, ["glasses"], whole={"glasses": "true"}).lines == [[]]
     worn = blob.clone()
