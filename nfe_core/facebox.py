@@ -420,6 +420,7 @@ class Figure:
         size: its unit, the distance between the face's eyes, in render pixels (over 0).
         side: 1 on the right of the face's middle, -1 on the left: its outer end that way.
         colour: 3 numbers, pixel units (0..255).
+        opacity: over 0, at most 1: how much of it shows (a slider's blush part of the way).
 
     Raises:
         ValueError: a field has the wrong type or values.
@@ -430,6 +431,7 @@ class Figure:
     size: float
     side: int
     colour: tuple[float, float, float]
+    opacity: float = 1.0
 
     def __post_init__(self) -> None:
         if self.name not in FIGURES:
@@ -446,6 +448,8 @@ class Figure:
         if self.side not in (-1, 1) or isinstance(self.side, bool):
             raise ValueError(f"figure: side must be 1 or -1, got {self.side!r}")
         _check_colour(self.colour, "figure")
+        if not _is_number(self.opacity) or not 0 < self.opacity <= 1:
+            raise ValueError(f"figure: opacity must be over 0 and at most 1, got {self.opacity!r}")
 
 
 def _is_number(value: object) -> bool:
@@ -1095,7 +1099,7 @@ def _draw_figure(picture: np.ndarray, figure: Figure, side: int, mask: np.ndarra
             alpha = alpha * onto[y0:y1, x0:x1]
         window = picture[y0:y1, x0:x1]
         ink, opacity = colours[role]
-        window += opacity * alpha * mask[y0:y1, x0:x1] * (ink - window)
+        window += figure.opacity * opacity * alpha * mask[y0:y1, x0:x1] * (ink - window)
 
 
 def _bounds(points: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:

@@ -651,6 +651,7 @@ def reshaped(
     absent: Iterable[str] = (),
     picture_regions: Tensor | None = None,
     figures_from: Tensor | None = None,
+    strengths: Mapping[str, float] | None = None,
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -704,7 +705,9 @@ def reshaped(
     picture's region probabilities, read where it is as drawn when ``picture`` is recoloured
     (a pink hair clip in hair turned pink was read as hair, and stayed beside a new bow).
     ``figures_from``: the render the figures are placed by (default ``after``), when
-    ``after`` is drawn without their edits.
+    ``after`` is drawn without their edits. ``strengths``: the sliders among the edits of a
+    single direction (attribute: strength), a tint's towards its class drawing its figures
+    part of the way (:func:`_worn_in_pairs`).
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -749,7 +752,9 @@ def reshaped(
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
     also = [] if cut is not None else rest
-    tint = _tinted(segmenter, picture, after, tinting, found, also, set(whole), set(absent))
+    tint = _tinted(
+        segmenter, picture, after, tinting, found, also, set(whole), set(absent), strengths
+    )
     if cut is None:
         return tint
     figures = tint.figures
@@ -1123,6 +1128,9 @@ STROKE_GAIN = 1.0
 """A class target draws frames around the eyes (:func:`_eye_frames`) when its render draws at
 least this many pixels of them more than the unedited one (glasses=true on the 8 drawn
 pictures: 1.8 to 43; glasses=false: none)..."""
+PAIR_STRENGTH = 2.0
+"""A slider towards a tint's class (``blush=+X``) draws its figures worn in pairs at X over this
+many spreads of their opacity, all of it from there on (:func:`_worn_in_pairs`)."""
 STROKE_SLIDER_GAIN = 8.0
 """...and a slider does so when it draws at least this many more (on 3 drawn pictures
 glasses=+2 and +3 draw 0.5 to 36; a frame pair at 64 px is about 20)."""
@@ -1155,6 +1163,7 @@ def _tinted(
     also: list[str],
     whole: set[str],
     absent: Collection[str] = (),
+    strengths: Mapping[str, float] | None = None,
 ) -> Reshaped:
     """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
     out, the renders' difference kept to the edited attributes' own regions in the picture
@@ -1191,7 +1200,7 @@ def _tinted(
     kept = near([k for k in own if k not in strokes])
     held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
     eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
-    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent)
+    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent, strengths)
     drawn_whole = {a for a, _ in figures}
     if drawn_whole:  # its tint is the figures, not the render's difference
         figured = {r for a in drawn_whole for r in owned[a]}
@@ -1285,6 +1294,7 @@ def _worn_in_pairs(
     eyes: np.ndarray | None,
     whole: Collection[str],
     absent: Collection[str],
+    strengths: Mapping[str, float] | None = None,
 ) -> list[tuple[str, dict[int, list[Figure]]]]:
     """The figures worn in pairs (the config's ``figures`` whose shape is a pair: a blush)
     that a class target of a tint asks for (``whole``, not ``absent``: ``blush=true``) on a
@@ -1293,15 +1303,21 @@ def _worn_in_pairs(
     one on each side, where the procedural faces wear it from the eyes, the distance between
     them its unit, in the config's first colour; each only where the picture shows what the
     tint spills over there (the config's ``spills``: the skin; not hair over the cheek, nor
-    the page beside a face box drawn off the face). Per attribute, per image the figures."""
+    the page beside a face box drawn off the face). A slider towards the class (a positive
+    one of ``strengths``, ``blush=+X``) draws them too, X over :data:`PAIR_STRENGTH` of
+    their opacity (the render's blush was a faint blotch, at times on one cheek). Per
+    attribute, per image the figures."""
     found = []
     side = p_pic.shape[-1]
     for attribute, classes, colours in config.figures:
         shape = FIGURES[classes[0]]
-        if not shape.pair or attribute not in attributes or attribute not in whole:
+        strength = (strengths or {}).get(attribute, 0.0)
+        targeted = attribute in whole and attribute not in absent
+        if not shape.pair or attribute not in attributes or eyes is None:
             continue
-        if attribute in absent or eyes is None:
+        if not targeted and (attribute in whole or strength <= 0):
             continue
+        opacity = 1.0 if targeted else min(1.0, strength / PAIR_STRENGTH)
         channels = _channels_of(config.regions, config.owned, [attribute])
         pc = p_pic[:, channels].sum(dim=1)
         own = (pc.sum(dim=(1, 2)) >= FIGURE_NEW) & (pc.amax(dim=(1, 2)) >= SMALL_PEAK)
@@ -1322,7 +1338,7 @@ def _worn_in_pairs(
                 y = float(middle[1] + shape.place[1] * unit)
                 ix, iy = (round(min(max(v, 0.0), side - 1.0)) for v in (x, y))
                 if onto is None or onto[i, iy, ix] >= 0.5:
-                    worn.append(Figure(classes[0], (x, y), unit, way, colours[0]))
+                    worn.append(Figure(classes[0], (x, y), unit, way, colours[0], opacity))
             if worn:
                 at[i] = worn
         if at:

@@ -967,6 +967,11 @@ def test_a_blush_tints_the_skin_under_it_and_not_the_hair_over_it() -> None:
                     figures=(dataclasses.replace(figure, side=1),))  # fmt: skip
     mirrored = paste_back(picture[:, ::-1].copy(), box, render, render, feather=0, reshape=other)
     assert np.abs(mirrored[:, ::-1].astype(float) - pasted).max() <= 4  # antialiased edges
+    # half of it (a slider part of the way): the oval half as far from the skin
+    half = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros,
+                   figures=(dataclasses.replace(figure, opacity=0.5),))  # fmt: skip
+    halved = paste_back(picture, box, render, render, feather=0, reshape=half).astype(float)
+    np.testing.assert_allclose(halved[256 + 30, 256], skin + 0.5 * (oval - skin), atol=2)
 
 
 @pytest.mark.parametrize(
@@ -979,6 +984,8 @@ def test_a_blush_tints_the_skin_under_it_and_not_the_hair_over_it() -> None:
         ({"size": True}, "size"),
         ({"side": 0}, "side"),
         ({"colour": (0.0, 0.0, 256.0)}, "colour"),
+        ({"opacity": 0.0}, "opacity"),
+        ({"opacity": 1.5}, "opacity"),
     ],
 )
 def test_a_bad_figure_is_refused(fields: dict, message: str) -> None:

@@ -23,6 +23,7 @@ from nfe_core.facebox import FIGURES, FaceBox, paste_back_region
 from nfe_core.imageio import Picture
 from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
+    PAIR_STRENGTH,
     REDRAWN_FROM,
     REDRAWN_TO,
     Segmenter,
@@ -1502,6 +1503,14 @@ def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
     assert not found.kept.any()
     slider = reshaped(net, face, face, flushed, ["blush"])
     assert slider is not None and slider.figures is None and slider.kept.any()
+    # a slider towards it (its strength given) draws them part of the way, all from
+    # PAIR_STRENGTH on; one away from it, none
+    for strength, opacity in ((1.0, 1.0 / PAIR_STRENGTH), (3.0, 1.0)):
+        part = reshaped(net, face, face, flushed, ["blush"], strengths={"blush": strength})
+        assert part is not None and part.figures is not None and not part.kept.any()
+        assert [f.opacity for f in part.figures[0]] == [pytest.approx(opacity)] * 2
+    away = reshaped(net, face, face, flushed, ["blush"], strengths={"blush": -1.0})
+    assert away is not None and away.figures is None
     off = reshaped(net, face, face, face, ["blush"], whole={"blush": "false"}, absent=["blush"])
     assert off is not None and off.figures is None
     own = reshaped(net, flushed, flushed, flushed, ["blush"], whole={"blush": "true"})
