@@ -1128,12 +1128,6 @@ STROKE_GAIN = 1.0
 """A class target draws frames around the eyes (:func:`_eye_frames`) when its render draws at
 least this many pixels of them more than the unedited one (glasses=true on the 8 drawn
 pictures: 1.8 to 43; glasses=false: none)..."""
-PAIR_STRENGTH = 2.0
-"""A slider towards a tint's class (``blush=+X``) draws its figures worn in pairs at X over this
-many spreads of their opacity, all of it from there on (:func:`_worn_in_pairs`)."""
-STROKE_SLIDER_GAIN = 8.0
-"""...and a slider does so when it draws at least this many more (on 3 drawn pictures
-glasses=+2 and +3 draw 0.5 to 36; a frame pair at 64 px is about 20)."""
 LINE_DARK = 0.25
 """...in the colour of the picture's darkest line work (this share of its sure pixels)..."""
 EYE_MIN_PIXELS = 6
@@ -1144,6 +1138,13 @@ EYE_MARGIN = 1.0
 EYE_FRAME_MAX = 1.5
 """Frames fitted to what the render drew are at most this many times the eyes' frames' size
 (:func:`_outlines`): the GAN's frames were at times wider than the face."""
+STROKE_SLIDER_GAIN = 8.0
+"""A slider (glasses=+X) draws frames around the eyes as a class target does where its render
+draws at least this many pixels of them more than the unedited one (:data:`STROKE_GAIN`;
+on 3 drawn pictures glasses=+2 and +3 draw 0.5 to 36; a frame pair at 64 px is about 20)."""
+PAIR_STRENGTH = 2.0
+"""A slider towards a tint's class (``blush=+X``) draws its figures worn in pairs at X over this
+many spreads of their opacity, all of it from there on (:func:`_worn_in_pairs`)."""
 
 
 def _channels_of(
