@@ -520,10 +520,10 @@ def reshape_map(
         absent=absent,
         picture_regions=picture_regions,
         figures_from=images[3:] if placing else None,
-        strengths={
-            edit.attribute: edit.strength
+        sliders={
+            edit.attribute: (edit.direction, edit.strength)
             for edit in edits
-            if edit.target is None and edit.direction is None and edit.strength is not None
+            if edit.target is None and edit.strength is not None
         },
     )
     if found is None:

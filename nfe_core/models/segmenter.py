@@ -651,7 +651,7 @@ def reshaped(
     absent: Iterable[str] = (),
     picture_regions: Tensor | None = None,
     figures_from: Tensor | None = None,
-    strengths: Mapping[str, float] | None = None,
+    sliders: Mapping[str, tuple[str | None, float]] | None = None,
 ) -> Reshaped | None:
     """How an edit that changes shapes (``before`` -> ``after``, the unedited and edited
     renders of the face the ``picture``'s crop was inverted to; all (N, 3, R, R) in -1..1)
@@ -705,9 +705,10 @@ def reshaped(
     picture's region probabilities, read where it is as drawn when ``picture`` is recoloured
     (a pink hair clip in hair turned pink was read as hair, and stayed beside a new bow).
     ``figures_from``: the render the figures are placed by (default ``after``), when
-    ``after`` is drawn without their edits. ``strengths``: the sliders among the edits of a
-    single direction (attribute: strength), a tint's towards its class drawing its figures
-    part of the way (:func:`_worn_in_pairs`).
+    ``after`` is drawn without their edits. ``sliders``: the strength edits among them
+    (attribute: (its class for a per-class one, else None; strength)): a tint's towards its
+    class draws its figures part of the way (:func:`_worn_in_pairs`), and one towards a class
+    drawn as a figure draws it where the render drew a blob of it (:func:`_figures`).
 
     ``closed``: a small part of the picture the edit removes and draws line work over
     instead (:func:`_closing`: an open mouth closed) is neither cut nor kept; the paste-back
@@ -747,13 +748,13 @@ def reshaped(
     )
     found = (p_pic, p_before, p_after)
     whole = dict(whole or {})
-    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole, placed)
+    cut = _cut_out(segmenter, picture, before, after, rest, found, minimum, whole, placed, sliders)
     if not tinting:
         return cut
     # the others' regions in the picture take their difference when none is cut (hair colour)
     also = [] if cut is not None else rest
     tint = _tinted(
-        segmenter, picture, after, tinting, found, also, set(whole), set(absent), strengths
+        segmenter, picture, after, tinting, found, also, set(whole), set(absent), sliders
     )
     if cut is None:
         return tint
@@ -883,10 +884,13 @@ def _figures(
     p_after: Tensor,
     attributes: list[str],
     whole: Mapping[str, str],
+    towards: Mapping[str, str] | None = None,
 ) -> tuple[Tensor, list[list[Figure]]]:
     """The figures (the config's ``figures``: accessories) that the class targets in
-    ``whole`` of the ``attributes`` ask for, per image: instead of the picture's own part of
-    the attribute (:data:`FIGURE_NEW` pixels or more), in its colour; else where the render
+    ``whole`` of the ``attributes`` ask for, per image (and the sliders ``towards`` a class,
+    only where the render drew a blob of it: ``accessory:bow=+X`` had pasted that blob):
+    instead of the picture's own part of the attribute (:data:`FIGURE_NEW` pixels or more),
+    in its colour; else where the render
     ``after`` draws the attribute's regions anew, in the nearest of the config's colours to
     theirs (the GAN's 64 px bow is a muted blob); on the side of either, where the procedural
     faces wear the class (from the eyes: the config's ``holds``, :func:`_eye_pair`), or where
@@ -915,8 +919,13 @@ def _figures(
 
     for attribute, classes, colours in config.figures:
         target = whole.get(attribute)
+        sliding = target is None
+        if sliding:
+            target = (towards or {}).get(attribute)
         if attribute not in attributes or target is None or FIGURES[classes[0]].pair:
             continue  # a pair (a blush) is a tint's (see _tinted)
+        if sliding and target not in classes:
+            continue
         channels = _channels_of(names, owned, [attribute])
         pc, pa = p_pic[:, channels].sum(dim=1), p_after[:, channels].sum(dim=1)
         if target not in classes:  # the class without one (accessory=none): the picture's goes
@@ -939,11 +948,14 @@ def _figures(
                 }
             own, area = float(pc[i].sum()), float(new[i].sum())
             size = None  # the area of what the picture or the render drew, where they did
+            drew = area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK
+            if sliding and not drew:
+                continue  # a slider shows the figure once the render draws it
             if own >= FIGURE_NEW and float(pc[i].max()) >= SMALL_PEAK:  # instead of its own
                 centre, size = middle_of(pc[i]), own
                 core = pc[i] ** 4
                 colour = (pixels[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
-            elif area >= FIGURE_NEW and float(new[i].max()) >= SMALL_PEAK:  # where it drew it
+            elif drew:  # where it drew it
                 centre, size = middle_of(new[i]), area
                 core = pa[i] ** 4 * (new[i] > UNSURE)
                 colour = (drawn[i] * core).sum(dim=(1, 2)) / core.sum().clamp_min(1e-6)
@@ -982,11 +994,12 @@ def _cut_out(
     minimum: float,
     whole: Mapping[str, str],
     placed: tuple[Tensor, Tensor] | None = None,
+    sliders: Mapping[str, tuple[str | None, float]] | None = None,
 ) -> Reshaped | None:
     """:func:`reshaped` for edits that do not spill over other regions, given the region
     probabilities of the picture and both renders; None when every one is a recolour (or
     there are none). ``placed``: the render the figures are placed by and its regions
-    (default ``after``'s)."""
+    (default ``after``'s); ``sliders``: as :func:`reshaped`'s."""
     owned = segmenter.config.owned
     names = segmenter.config.regions
     recolours = dict(segmenter.config.recolours)
@@ -1005,7 +1018,8 @@ def _cut_out(
     # a class drawn as a figure (a bow) replaces the picture's own part of its attribute, and
     # its other class (none) removes it
     by, p_by = (after, p_after) if placed is None else placed
-    figuring, figures = _figures(segmenter.config, picture, by, p_pic, p_by, shaped, whole)
+    towards = {a: c for a, (c, x) in (sliders or {}).items() if c is not None and x > 0}
+    figuring, figures = _figures(segmenter.config, picture, by, p_pic, p_by, shaped, whole, towards)
     erased, erasing = _marked(
         p_pic,
         targets,
@@ -1023,7 +1037,7 @@ def _cut_out(
     )
     cut = torch.zeros_like(closing)
     cut[:, shape] = True
-    cut = (cut & ~closing & ~erasing & ~opening).to(p_pic)[:, :, None, None]
+    cut = (cut & ~closing & ~erasing & ~opening & ~figuring).to(p_pic)[:, :, None, None]
     pc, pb, pa = ((p * cut).sum(dim=1, keepdim=True) for p in (p_pic, p_before, p_after))
     # regions too small to cut at half their probability (an open mouth at 64 px) are cut
     # generously: their change scaled to its peak and grown by a pixel
@@ -1164,7 +1178,7 @@ def _tinted(
     also: list[str],
     whole: set[str],
     absent: Collection[str] = (),
-    strengths: Mapping[str, float] | None = None,
+    sliders: Mapping[str, tuple[str | None, float]] | None = None,
 ) -> Reshaped:
     """:func:`reshaped` for edits that tint the skin beside their own regions: nothing cut
     out, the renders' difference kept to the edited attributes' own regions in the picture
@@ -1201,7 +1215,7 @@ def _tinted(
     kept = near([k for k in own if k not in strokes])
     held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
     eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
-    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent, strengths)
+    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent, sliders)
     drawn_whole = {a for a, _ in figures}
     if drawn_whole:  # its tint is the figures, not the render's difference
         figured = {r for a in drawn_whole for r in owned[a]}
@@ -1295,7 +1309,7 @@ def _worn_in_pairs(
     eyes: np.ndarray | None,
     whole: Collection[str],
     absent: Collection[str],
-    strengths: Mapping[str, float] | None = None,
+    sliders: Mapping[str, tuple[str | None, float]] | None = None,
 ) -> list[tuple[str, dict[int, list[Figure]]]]:
     """The figures worn in pairs (the config's ``figures`` whose shape is a pair: a blush)
     that a class target of a tint asks for (``whole``, not ``absent``: ``blush=true``) on a
@@ -1305,14 +1319,14 @@ def _worn_in_pairs(
     them its unit, in the config's first colour; each only where the picture shows what the
     tint spills over there (the config's ``spills``: the skin; not hair over the cheek, nor
     the page beside a face box drawn off the face). A slider towards the class (a positive
-    one of ``strengths``, ``blush=+X``) draws them too, X over :data:`PAIR_STRENGTH` of
+    one of ``sliders``, ``blush=+X``) draws them too, X over :data:`PAIR_STRENGTH` of
     their opacity (the render's blush was a faint blotch, at times on one cheek). Per
     attribute, per image the figures."""
     found = []
     side = p_pic.shape[-1]
     for attribute, classes, colours in config.figures:
         shape = FIGURES[classes[0]]
-        strength = (strengths or {}).get(attribute, 0.0)
+        strength = (sliders or {}).get(attribute, (None, 0.0))[1]
         targeted = attribute in whole and attribute not in absent
         if not shape.pair or attribute not in attributes or eyes is None:
             continue

@@ -1506,10 +1506,10 @@ def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
     # a slider towards it (its strength given) draws them part of the way, all from
     # PAIR_STRENGTH on; one away from it, none
     for strength, opacity in ((1.0, 1.0 / PAIR_STRENGTH), (3.0, 1.0)):
-        part = reshaped(net, face, face, flushed, ["blush"], strengths={"blush": strength})
+        part = reshaped(net, face, face, flushed, ["blush"], sliders={"blush": (None, strength)})
         assert part is not None and part.figures is not None and not part.kept.any()
         assert [f.opacity for f in part.figures[0]] == [pytest.approx(opacity)] * 2
-    away = reshaped(net, face, face, flushed, ["blush"], strengths={"blush": -1.0})
+    away = reshaped(net, face, face, flushed, ["blush"], sliders={"blush": (None, -1.0)})
     assert away is not None and away.figures is None
     off = reshaped(net, face, face, face, ["blush"], whole={"blush": "false"}, absent=["blush"])
     assert off is not None and off.figures is None
@@ -1616,6 +1616,15 @@ def test_a_class_drawn_as_a_figure_is_drawn_whole_where_the_render_drew_it() -> 
     with pytest.raises(ValueError, match="figures_from"):
         reshaped(net, face, face, face, ["accessory"], figures_from=high[..., :32])
     assert not found.cover[0, 10:14, 14:18].any()  # the blob is not pasted
+    # a slider towards the class: the same figure where the render drew a blob, none where
+    # it drew none, and the picture's own accessory is not erased
+    bow_slider = {"accessory": ("bow", 1.0)}
+    slid = reshaped(net, face, face, blob, ["accessory"], minimum=32.0, sliders=bow_slider)
+    assert slid is not None and slid.figures is not None and slid.erased is None
+    np.testing.assert_allclose(slid.figures[0][0].centre, bow.centre, atol=1e-4)
+    assert not slid.cover[0, 10:14, 14:18].any()
+    none = reshaped(net, face, face, face, ["accessory"], minimum=32.0, sliders=bow_slider)
+    assert none is None or none.figures is None
     # the picture's own accessory: in its place and colour (whatever the render drew), erased
     own = face.clone()
     own[:, :, 12:14, 44:47] = torch.tensor([0.7, -0.7, -0.5])[:, None, None]  # red
