@@ -393,6 +393,7 @@ def recolour_map(
     after: np.ndarray,
     edits: Sequence[Edit],
     regions: Tensor | None = None,
+    crop_regions: Tensor | None = None,
 ) -> Recolour | None:
     """How :func:`paste` makes ``edits`` on the picture when they only recolour (hair or eye
     colour: the segmenter config's ``recolours``): the regions the edited attributes draw in
@@ -407,7 +408,8 @@ def recolour_map(
     own mean colour to the class's there (:func:`~nfe_core.models.segmenter.hue_turns_to`; a
     slider still turns it as the renders turn). No difference of the renders is pasted. None
     (the difference is pasted) without a segmenter or for edits that change more than
-    colours. ``regions``: ``before``'s (:func:`unedited_regions`).
+    colours. ``regions``: ``before``'s (:func:`unedited_regions`). ``crop_regions``: the crop's,
+    when the caller has them.
 
     The render misses what the GAN cannot draw at its size: on the 8 drawn pictures of
     benchmarks/bench_drawn_edits.py long hair's strands over the shirt stayed brown through
@@ -427,9 +429,13 @@ def recolour_map(
     if len(shapes) != 1:
         raise ValueError(f"crop, before and after differ in shape: {sorted(shapes)}")
     pixels = torch.from_numpy(np.stack([crop, after, before])).to(bundle.device)
-    found = segmenter.probabilities(pixels_to_images(pixels if regions is None else pixels[:2]))
-    p_crop, p_after = found[:1], found[1:2]
-    p_before = found[2:] if regions is None else regions.to(found)
+    # the regions not given read at once: the crop's, the edited render's, the unedited's
+    given = [crop_regions, None, regions]
+    unread = [k for k, known in enumerate(given) if known is None]
+    read = iter(segmenter.probabilities(pixels_to_images(pixels[unread])).split(1))
+    p_crop, p_after, p_before = (
+        next(read) if known is None else known.to(bundle.device).float() for known in given
+    )
     shown = (p_before[0, own] * p_after[0, own]).sum(dim=(1, 2))
     pixels = pixels.permute(0, 3, 1, 2).float()
     fitted = colour_maps(pixels[2:], pixels[1:2], p_before[:, own], p_after[:, own])[0]
@@ -580,25 +586,25 @@ def paste_maps(
     if regions is None:
         regions = unedited_regions(bundle, before)
     if crop is not None:
-        recolour = recolour_map(bundle, crop, before, after, edits, regions)
+        # the picture's regions as drawn, read once: the recolour changes no shapes, and
+        # beside recoloured hair a clip of its new colour is read as hair
+        drawn = unedited_regions(bundle, crop)
+        recolour = recolour_map(bundle, crop, before, after, edits, regions, drawn)
         if recolour is not None:
             return PasteMaps(recolour=recolour)
         recolours = dict(bundle.segmenter.config.recolours) if bundle.segmenter else {}
         colours = [edit for edit in edits if edit.attribute in recolours]
         shapes = [edit for edit in edits if edit.attribute not in recolours]
-        recolour = recolour_map(bundle, crop, before, after, colours, regions)
+        recolour = recolour_map(bundle, crop, before, after, colours, regions, drawn)
         shaped, placing = (after, None) if shapes_after is None else (shapes_after, after)
         if recolour is not None and shapes:
             recoloured = paste_back_region(crop, before, after, 0.0, recolour=recolour)
-            # the picture's regions as drawn: the recolour changes no shapes, and beside
-            # recoloured hair a clip of its new colour is read as hair
-            drawn = unedited_regions(bundle, crop)
             reshape = reshape_map(
                 bundle, recoloured, before, shaped, shapes, regions, drawn, placing
             )
             if reshape is not None:
                 return PasteMaps(recolour=recolour, reshape=reshape)
-        reshape = reshape_map(bundle, crop, before, shaped, edits, regions, None, placing)
+        reshape = reshape_map(bundle, crop, before, shaped, edits, regions, drawn, placing)
         if reshape is not None:
             return PasteMaps(reshape=reshape)
     return PasteMaps(redrawn=redrawn_map(bundle, before, after, regions))
