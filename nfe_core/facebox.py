@@ -278,6 +278,7 @@ class Line:
             pixel's centre), joined in order.
         width: its width in render pixels, more than 0.
         colour: 3 numbers, pixel units (0..255).
+        opacity: over 0, at most 1: how much of it shows (a slider's frames part of the way).
 
     Raises:
         ValueError: a field has the wrong shape, type or values.
@@ -286,6 +287,7 @@ class Line:
     points: np.ndarray
     width: float
     colour: tuple[float, float, float]
+    opacity: float = 1.0
 
     def __post_init__(self) -> None:
         points = self.points
@@ -303,6 +305,8 @@ class Line:
         if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 64:
             raise ValueError(f"line: width must be 0 to 64 render pixels, got {width!r}")
         _check_colour(self.colour, "line")
+        if not _is_number(self.opacity) or not 0 < self.opacity <= 1:
+            raise ValueError(f"line: opacity must be over 0 and at most 1, got {self.opacity!r}")
 
 
 def _oval(cx: float, cy: float, rx: float, ry: float, turn: float = 0.0) -> np.ndarray:
@@ -1055,7 +1059,7 @@ def _draw_line(picture: np.ndarray, line: Line, side: int, mask: np.ndarray) -> 
     points = (line.points + 0.5) * scale  # box pixels, edges at 0
     if len(points) > 2 and np.allclose(points[0], points[-1]):
         points = np.concatenate([points, points[1:2]])  # a closed line: joined round there too
-    _stroke(picture, points, line.width * float(scale.mean()), line.colour, mask)
+    _stroke(picture, points, line.width * float(scale.mean()), line.colour, mask * line.opacity)
 
 
 def _draw_figure(picture: np.ndarray, figure: Figure, side: int, mask: np.ndarray) -> None:

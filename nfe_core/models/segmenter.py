@@ -592,11 +592,12 @@ def _smoothstep(x: Tensor, low: float, high: float) -> Tensor:
 
 class StrokeLine(NamedTuple):
     """A line to draw over the picture (:func:`reshaped`): ``points`` (K, 2) as (x, y) in
-    render pixels, ``width`` in render pixels, ``colour`` RGB in 0..255."""
+    render pixels, ``width`` in render pixels, ``colour`` RGB in 0..255, ``opacity``."""
 
     points: np.ndarray
     width: float
     colour: tuple[float, float, float]
+    opacity: float = 1.0
 
 
 class Reshaped(NamedTuple):
@@ -1152,13 +1153,10 @@ EYE_MARGIN = 1.0
 EYE_FRAME_MAX = 1.5
 """Frames fitted to what the render drew are at most this many times the eyes' frames' size
 (:func:`_outlines`): the GAN's frames were at times wider than the face."""
-STROKE_SLIDER_GAIN = 8.0
-"""A slider (glasses=+X) draws frames around the eyes as a class target does where its render
-draws at least this many pixels of them more than the unedited one (:data:`STROKE_GAIN`;
-on 3 drawn pictures glasses=+2 and +3 draw 0.5 to 36; a frame pair at 64 px is about 20)."""
 PAIR_STRENGTH = 2.0
-"""A slider towards a tint's class (``blush=+X``) draws its figures worn in pairs at X over this
-many spreads of their opacity, all of it from there on (:func:`_worn_in_pairs`)."""
+"""A slider towards a tint's class (``blush=+X``, ``glasses=+X``) draws its figures worn in
+pairs (:func:`_worn_in_pairs`) or its frames around the eyes at X over this many spreads of
+their opacity, all of it from there on."""
 
 
 def _channels_of(
@@ -1255,12 +1253,25 @@ def _tinted(
         # not glasses=false)
         bare = (p_pic[:, strokes].sum(dim=1) > 0.5).sum(dim=(1, 2)) < STROKE_MIN_WEIGHT
         drawing = p_after[:, strokes].sum(dim=(1, 2, 3)) - p_before[:, strokes].sum(dim=(1, 2, 3))
-        # a class target (glasses=true) whenever its render draws any more of them; a slider
-        # (glasses=+X) where it draws about a pair more (it drew a lone ring inside one eye)
         lining = {a for a in attributes if set(owned[a]) & set(segmenter.config.strokes)}
-        gain = STROKE_GAIN if lining & set(whole) else STROKE_SLIDER_GAIN
-        around = bare & (drawing >= gain)
+        targeted = bool(lining & set(whole))
+        around = bare & (drawing >= STROKE_GAIN) & targeted
+        # a slider towards them (glasses=+X) fades frames in around the eyes, X over
+        # PAIR_STRENGTH of their opacity, whatever the render draws (as it drew them: nothing
+        # until +2 on one drawn picture, a lone ring inside one eye at +3 on another)
+        slid = (
+            0.0
+            if targeted
+            else max([(sliders or {}).get(a, (None, 0.0))[1] for a in lining], default=0.0)
+        )
         for i in range(len(after)):
+            if slid > 0 and bool(bare[i]) and eyes is not None and _eye_pair(eyes[i]) is not None:
+                inked = _line_colours(names, picture[i : i + 1], p_pic[i : i + 1])
+                if inked is not None:
+                    colour = tuple(float(c) for c in inked[0].tolist())
+                    faded = min(1.0, slid / PAIR_STRENGTH)
+                    lines[i] = [StrokeLine(p, w, colour, faded) for p, w in _eye_frames(eyes[i])]
+                    continue
             face = None if faces is None else faces[i]
             found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
             colour = tuple(float(c) for c in colours[i].tolist())

@@ -907,6 +907,11 @@ def test_a_reshapes_lines_are_drawn_crisp_at_the_pictures_size() -> None:
     np.testing.assert_array_equal(pasted[row, 200:320], picture[row, 200:320])  # inside
     np.testing.assert_array_equal(pasted[:150], picture[:150])  # far away
     np.testing.assert_array_equal(pasted[:, 400:], picture[:, 400:])
+    # at half its opacity (a slider part of the way), half as far from the skin
+    half = Reshape(zeros, np.zeros((32, 32, 3), np.float32), zeros,
+                   lines=(Line(ring, 0.5, (40.0, 30.0, 30.0), 0.5),))  # fmt: skip
+    faded = paste_back(picture, box, render, edited, feather=0, reshape=half).astype(int)
+    np.testing.assert_allclose(faded[row, 360], (135, 110, 100), atol=2)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in FIGURES if not FIGURES[n].pair))
@@ -1255,6 +1260,9 @@ def test_a_reshape_with_a_recolour_is_made_on_the_recoloured_picture() -> None:
 def test_a_bad_line_is_refused(points: object, width: object, colour: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Line(points, width, colour)  # type: ignore[arg-type]
+    for opacity in (0.0, 1.5):
+        with pytest.raises(ValueError, match="opacity"):
+            Line(np.zeros((3, 2), np.float32), 1.0, (0.0, 0.0, 0.0), opacity)
     zeros = np.zeros((8, 8), np.float32)
     with pytest.raises(ValueError, match="tuple of Line"):
         Reshape(zeros, np.zeros((8, 8, 3), np.float32), zeros, lines=["ring"])  # type: ignore[arg-type]

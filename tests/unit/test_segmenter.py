@@ -1322,15 +1322,19 @@ def test_a_glasses_target_the_render_drew_no_frames_for_gets_them_around_the_eye
         np.testing.assert_allclose(line.points[:-1].mean(axis=0), centre, atol=0.3)
         extent = (line.points.max(axis=0) - line.points.min(axis=0)) / 2
         assert (extent >= np.array([3.5, 3.0]) - 1e-3).all()
-    # a strength edit: no frames, the tint near what it drew; frames around the eyes only
-    # where it draws about a pair's worth more (STROKE_SLIDER_GAIN)
+    # a strength edit of unknown strength: no frames, the tint near what it drew; a slider
+    # towards glasses fades the eyes' frames in, whatever its render drew (PAIR_STRENGTH);
+    # one away from them, the tint
     slider = reshaped(net, face, face, blob, ["glasses"])
     assert slider is not None and slider.lines == [[]] and slider.kept[0, 31, 31] > 0.5
-    smudge = face.clone()
-    smudge[..., 29:32, 28:31] = -1.0
-    smudge[..., 24:26, 28:31] = -1.0
-    framed = reshaped(net, face, face, smudge, ["glasses"])
-    assert framed is not None and framed.lines is not None and len(framed.lines[0]) == 3
+    for strength, opacity in ((1.0, 1.0 / PAIR_STRENGTH), (3.0, 1.0)):
+        faded = reshaped(net, face, face, face, ["glasses"], sliders={"glasses": (None, strength)})
+        assert faded is not None and faded.lines is not None and len(faded.lines[0]) == 3
+        assert [line.opacity for line in faded.lines[0]] == [pytest.approx(opacity)] * 3
+        np.testing.assert_allclose(faded.lines[0][0].points[:-1].mean(axis=0), (22, 29.5), atol=0.3)
+        assert not faded.kept.any()
+    away = reshaped(net, face, face, blob, ["glasses"], sliders={"glasses": (None, -1.0)})
+    assert away is not None and away.lines == [[]]
     # glasses=false (the render draws none) or a picture wearing its own: none drawn
     assert reshaped(net, face, face, face, ["glasses"], whole={"glasses": "true"}).lines == [[]]
     worn = blob.clone()
