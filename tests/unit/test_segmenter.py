@@ -1419,6 +1419,16 @@ def test_figures_are_read_back_and_checked() -> None:
             config(figures=bad)
 
 
+def _skin_eyes_and(images: torch.Tensor, fourth: torch.Tensor) -> torch.Tensor:
+    """Logits of four regions: a very light pixel is background (0), a blue one an eye (2),
+    one of ``fourth`` (N, H, W bool) the fourth region (3), the rest skin (1)."""
+    found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)
+    found[images.mean(dim=1) > 0.8] = 0
+    found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
+    found[fourth] = 3
+    return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+
+
 ACCESSORY_REGIONS = ("background", "skin", "eye", "accessory")
 PURPLE, RED = (150.0, 90.0, 210.0), (220.0, 40.0, 60.0)
 
@@ -1440,11 +1450,7 @@ class EyesAndAccessory(Segmenter):
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
-        found[images.mean(dim=1) > 0.8] = 0
-        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
-        found[(images[:, 0] > 0.3) & (images[:, 1] < -0.3)] = 3
-        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+        return _skin_eyes_and(images, (images[:, 0] > 0.3) & (images[:, 1] < -0.3))
 
 
 def _face_with_eyes() -> torch.Tensor:
@@ -1479,11 +1485,7 @@ class EyesAndBlush(Segmenter):
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
-        found[images.mean(dim=1) > 0.8] = 0
-        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
-        found[(images[:, 0] > 0.3) & (images[:, 1] < -0.3)] = 3
-        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+        return _skin_eyes_and(images, (images[:, 0] > 0.3) & (images[:, 1] < -0.3))
 
 
 def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
@@ -1547,11 +1549,7 @@ class FramedEyes(Segmenter):
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)  # skin
-        found[images.mean(dim=1) > 0.8] = 0
-        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
-        found[images.amax(dim=1) < -0.6] = 3
-        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+        return _skin_eyes_and(images, images.amax(dim=1) < -0.6)
 
 
 def test_glasses_set_off_remove_the_pictures_own_frames() -> None:
