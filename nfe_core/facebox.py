@@ -1303,9 +1303,7 @@ def _close(
     # fill across the edge of hair and skin under a hair clip was a soft smear)
     ring = _dilated(hole, grow) & source
     if ring.any():
-        filled[hole] = _nearest_colours(
-            filled[hole], window[ring], hole, ring, 2 * grow, own=window[hole]
-        )
+        filled[hole] = _nearest_colours(filled, window, hole, ring, 2 * grow)
     if line:
         _close_line(filled, window[here], here)
     elif page is not None and ring.any():
@@ -1367,47 +1365,38 @@ def _clear(picture: np.ndarray, region: np.ndarray, mask: np.ndarray, cleared: n
 
 
 def _nearest_colours(
-    values: np.ndarray,
-    around: np.ndarray,
-    at: np.ndarray | None = None,
-    ring: np.ndarray | None = None,
-    reach: int = 0,
-    own: np.ndarray | None = None,
+    filled: np.ndarray, window: np.ndarray, hole: np.ndarray, ring: np.ndarray, reach: int
 ) -> np.ndarray:
-    """Each of ``values`` (M x 3) replaced by the nearest of the main colours of the pixels
-    ``around`` (P x 3, :func:`_main_colours`); given where they are (``at``, h x w bool with
-    M pixels) and where those around are (``ring``, h x w bool with P pixels), those within
-    ``reach`` pixels of the ring take the main colour of the ring pixel nearest them instead
-    (a thin part between hair and skin: glasses' removed frames beside the hair took its
-    colour where the fill's blend of skin and hair came nearer it). Given their ``own``
-    colours (M x 3), those already within :data:`FILL_SAME` of a main colour keep them (the
-    skin between the frames and the hair, in the part grown over its anti-aliased edge)."""
+    """The colours (M x 3) of the ``hole`` pixels (h x w bool, M of them) of a part filled
+    smoothly (``filled``, h x w x 3) in the picture's own main colours: those of the ``ring``
+    pixels (h x w bool) of ``window`` (h x w x 3, the picture's pixels) around it
+    (:func:`_main_colours`). A hole pixel already within :data:`FILL_SAME` of one keeps its
+    own colour (the skin between glasses' frames and the hair, in the part grown over its
+    anti-aliased edge); those within ``reach`` pixels of the ring or of such a pixel take the
+    main colour of the nearest (a thin part between hair and skin: removed frames beside the
+    hair took its colour where the fill's blend of skin and hair came nearer it); the rest
+    the main colour nearest their smooth fill."""
+    around, own = window[ring], window[hole]
     palette, _ = _main_colours(around)
 
-    def label(colours: np.ndarray) -> np.ndarray:
-        return ((colours[:, None] - palette[None]) ** 2).sum(axis=2).argmin(axis=1)
+    def apart(colours: np.ndarray) -> np.ndarray:
+        return ((colours[:, None] - palette[None]) ** 2).sum(axis=2)
 
-    nearest = label(values)
-    same = np.zeros(len(values), bool)
-    if own is not None:
-        same = ((own[:, None] - palette[None]) ** 2).sum(axis=2).min(axis=1) <= FILL_SAME**2
-    if at is not None and ring is not None and reach > 0:
-        labels = np.full(ring.shape, -1)
-        labels[ring] = label(around)
-        if own is not None:  # those keeping their colour spread it too
-            labels[at] = np.where(same, label(own), -1)
-        for _ in range(reach):  # the labels spread into the part a pixel a step
-            open_ = at & (labels < 0)
-            if not open_.any():
-                break
-            for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-                shifted = np.roll(labels, (dy, dx), axis=(0, 1))
-                labels = np.where(open_ & (labels < 0) & (shifted >= 0), shifted, labels)
-        spread = labels[at]
-        nearest = np.where(spread >= 0, spread, nearest)
-    found = palette[nearest]
-    if own is not None:
-        found[same] = own[same]
+    nearest = apart(filled[hole]).argmin(axis=1)
+    same = apart(own).min(axis=1) <= FILL_SAME**2
+    labels = np.full(ring.shape, -1)
+    labels[ring] = apart(around).argmin(axis=1)
+    labels[hole] = np.where(same, apart(own).argmin(axis=1), -1)  # they spread theirs too
+    for _ in range(reach):  # the labels spread into the part a pixel a step
+        open_ = hole & (labels < 0)
+        if not open_.any():
+            break
+        for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+            shifted = np.roll(labels, (dy, dx), axis=(0, 1))
+            labels = np.where(open_ & (labels < 0) & (shifted >= 0), shifted, labels)
+    spread = labels[hole]
+    found = palette[np.where(spread >= 0, spread, nearest)]
+    found[same] = own[same]
     return found
 
 
