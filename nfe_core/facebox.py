@@ -1327,9 +1327,8 @@ def _page_side(page: np.ndarray, ring: np.ndarray) -> np.ndarray:
         return np.full(page.shape, bool(shown.any()))
     other = ~page & ring
     meet = np.zeros_like(ring)
-    for axis in (0, 1):
-        for step in (1, -1):
-            meet |= shown & np.roll(other, step, axis=axis)
+    for dy, dx in _NEIGHBOURS:
+        meet |= shown & _shifted(other, dy, dx, False)
     ys, xs = np.nonzero(meet)
     if len(ys) < 2:
         return np.full(page.shape, shown.sum() * 2 > ring.sum())
@@ -1391,13 +1390,26 @@ def _nearest_colours(
         open_ = hole & (labels < 0)
         if not open_.any():
             break
-        for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-            shifted = np.roll(labels, (dy, dx), axis=(0, 1))
+        for dy, dx in _NEIGHBOURS:
+            shifted = _shifted(labels, dy, dx, -1)
             labels = np.where(open_ & (labels < 0) & (shifted >= 0), shifted, labels)
     spread = labels[hole]
     found = palette[np.where(spread >= 0, spread, nearest)]
     found[same] = own[same]
     return found
+
+
+_NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+"""The four steps to a pixel's neighbours (rows, columns)."""
+
+
+def _shifted(values: np.ndarray, dy: int, dx: int, fill: object) -> np.ndarray:
+    """``values`` (h x w) moved ``dy`` rows down and ``dx`` columns right (each -1, 0 or 1),
+    the row or column moved in holding ``fill``: unlike ``np.roll``, nothing wraps round from
+    the far edge (a part at the face box's border took a label from its other side)."""
+    padded = np.pad(values, 1, constant_values=fill)
+    h, w = values.shape
+    return padded[1 - dy : 1 - dy + h, 1 - dx : 1 - dx + w]
 
 
 def _main_colours(around: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
