@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -1213,7 +1213,8 @@ def _tinted(
     kept = near([k for k in own if k not in strokes])
     held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
     eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
-    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, eyes, whole, absent, sliders)
+    pairs = [_eye_pair(e) for e in eyes] if eyes is not None else [None] * len(p_pic)
+    figures = _worn_in_pairs(segmenter.config, attributes, p_pic, pairs, whole, absent, sliders)
     drawn_whole = {a for a, _ in figures}
     if drawn_whole:  # its tint is the figures, not the render's difference
         figured = {r for a in drawn_whole for r in owned[a]}
@@ -1265,20 +1266,21 @@ def _tinted(
             else max([(sliders or {}).get(a, (None, 0.0))[1] for a in lining], default=0.0)
         )
         for i in range(len(after)):
-            if slid > 0 and bool(bare[i]) and eyes is not None and _eye_pair(eyes[i]) is not None:
+            pair = pairs[i]
+            if slid > 0 and bool(bare[i]) and pair is not None:
                 inked = _line_colours(names, picture[i : i + 1], p_pic[i : i + 1])
                 if inked is not None:
                     colour = tuple(float(c) for c in inked[0].tolist())
                     faded = min(1.0, slid / PAIR_STRENGTH)
-                    lines[i] = [StrokeLine(p, w, colour, faded) for p, w in _eye_frames(eyes[i])]
+                    lines[i] = [StrokeLine(p, w, colour, faded) for p, w in _eye_frames(pair)]
                     continue
             face = None if faces is None else faces[i]
-            found = _outlines(new[i].float().cpu().numpy(), face, None if eyes is None else eyes[i])
+            found = _outlines(new[i].float().cpu().numpy(), face, pair)
             colour = tuple(float(c) for c in colours[i].tolist())
-            if not found and bool(around[i]) and eyes is not None:  # frames of its own
+            if not found and bool(around[i]) and pair is not None:  # frames of its own
                 inked = _line_colours(names, picture[i : i + 1], p_pic[i : i + 1])
                 if inked is not None:
-                    found = _eye_frames(eyes[i])
+                    found = _eye_frames(pair)
                     colour = tuple(float(c) for c in inked[0].tolist())
             lines[i] = [StrokeLine(points, width, colour) for points, width in found]
             if not found:  # drawn as a tint, as the other regions
@@ -1292,7 +1294,7 @@ def _tinted(
         takes = (pc > 0.5).sum(dim=(1, 2)) >= STROKE_MIN_WEIGHT
         # only frames around a pair of eyes (a face box well off the face read its eyes as
         # frames, and they were erased)
-        paired = [eyes is not None and _eye_pair(eyes[i]) is not None for i in range(len(pc))]
+        paired = [pair is not None for pair in pairs]
         takes = takes & torch.tensor(paired, device=takes.device)
         unframed = torch.where(takes[:, None, None], pc.clamp(0, 1), torch.zeros_like(pc))
         unframed = torch.where(unframed < UNSURE, torch.zeros_like(unframed), unframed)
@@ -1317,7 +1319,7 @@ def _worn_in_pairs(
     config: SegmenterConfig,
     attributes: list[str],
     p_pic: Tensor,
-    eyes: np.ndarray | None,
+    pairs: Sequence[EyePair | None],
     whole: Collection[str],
     absent: Collection[str],
     sliders: Mapping[str, tuple[str | None, float]] | None = None,
@@ -1325,7 +1327,7 @@ def _worn_in_pairs(
     """The figures worn in pairs (the config's ``figures`` whose shape is a pair: a blush)
     that a class target of a tint asks for (``whole``, not ``absent``: ``blush=true``) on a
     picture without its own (fewer than :data:`FIGURE_NEW` pixels of it, or none surely) and
-    with two eyes found (``eyes``: the config's ``holds`` in the picture; :func:`_eye_pair`):
+    with two eyes found (``pairs``: per image :func:`_eye_pair` of the config's ``holds``):
     one on each side, where the procedural faces wear it from the eyes, the distance between
     them its unit, in the config's first colour; each only where the picture shows what the
     tint spills over there (the config's ``spills``: the skin; not hair over the cheek, nor
@@ -1339,7 +1341,7 @@ def _worn_in_pairs(
         shape = FIGURES[classes[0]]
         strength = (sliders or {}).get(attribute, (None, 0.0))[1]
         targeted = attribute in whole and attribute not in absent
-        if not shape.pair or attribute not in attributes or eyes is None:
+        if not shape.pair or attribute not in attributes:
             continue
         if not targeted and (attribute in whole or strength <= 0):
             continue
@@ -1352,7 +1354,7 @@ def _worn_in_pairs(
         onto = p_pic[:, under].sum(dim=1).float().cpu().numpy() if under else None
         at: dict[int, list[Figure]] = {}
         for i in range(len(p_pic)):
-            pair = None if bool(own[i]) else _eye_pair(eyes[i])
+            pair = None if bool(own[i]) else pairs[i]
             if pair is None:
                 continue
             (left, right), _ = pair
@@ -1373,7 +1375,7 @@ def _worn_in_pairs(
 
 
 def _outlines(
-    weight: np.ndarray, face: np.ndarray | None, eyes: np.ndarray | None = None
+    weight: np.ndarray, face: np.ndarray | None, pair: EyePair | None = None
 ) -> list[tuple[np.ndarray, float]]:
     """Glasses' frames fitted to ``weight`` (R x R in 0..1: where an edit drew them): the
     pixels of more than :data:`STROKE_FLOOR` of its peak split in two by x (two-means) and
@@ -1382,10 +1384,11 @@ def _outlines(
     frames take the axes of the heavier one (the GAN often draws one frame whole and an arc
     of the other); with one frame, the other is its mirror image about the middle of
     ``face`` (R x R in 0..1: the skin the glasses sit on) in its rows. Each is then centred
-    on what it holds that is not skin (:func:`_held`: the eye). A bridge joins their inner
-    sides a little above their middles. Returns (points (K, 2) as (x, y), width) per line,
-    in render pixels; none where no pair fits (too few pixels, a frame under 1.5 pixels or
-    over a fifth of the side across)."""
+    on what it holds that is not skin (:func:`_held`: the eye); with the picture's ``pair``
+    of eyes (:func:`_eye_pair`), at least as big as its frames and each on its own eye. A
+    bridge joins their inner sides a little above their middles. Returns (points (K, 2) as
+    (x, y), width) per line, in render pixels; none where no pair fits (too few pixels, a
+    frame under 1.5 pixels or over a fifth of the side across)."""
     side = weight.shape[0]
     peak = float(np.sort(weight, axis=None)[-16:].mean())  # a frame's core is a few pixels
     if peak < SMALL_PEAK:
@@ -1426,7 +1429,6 @@ def _outlines(
         if abs(twin[0] - centres[0][0]) < 2 * axes[0]:
             return []
         centres.append(twin)
-    pair = None if eyes is None else _eye_pair(eyes)
     if pair is not None:  # around the eyes they hold, and no bigger than a little more
         axes = np.clip(axes, pair[1], EYE_FRAME_MAX * pair[1])
     if face is not None:  # each frame around what it holds that is not skin: the eye
@@ -1469,17 +1471,18 @@ def _dark_colours(pixels: Tensor, sure: Tensor) -> Tensor:
     return colours
 
 
-def _eye_frames(eyes: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Glasses' frames around the eyes (:func:`_eye_pair`), for a class target the render
-    drew none for that :func:`_outlines` fits, and a bridge; as :func:`_outlines` returns
-    them; none where no pair of eyes is found."""
-    found = _eye_pair(eyes)
-    if found is None:
-        return []
-    return _frames(*found, float(np.mean(STROKE_WIDTH)))
+def _eye_frames(pair: EyePair) -> list[tuple[np.ndarray, float]]:
+    """Glasses' frames around a pair of eyes (:func:`_eye_pair`), for a class target the
+    render drew none for that :func:`_outlines` fits, and a bridge; as :func:`_outlines`
+    returns them."""
+    return _frames(*pair, float(np.mean(STROKE_WIDTH)))
 
 
-def _eye_pair(eyes: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+EyePair = tuple[list[np.ndarray], np.ndarray]
+"""Two eyes' middles ((x, y), left first) and the semi-axes of frames around them."""
+
+
+def _eye_pair(eyes: np.ndarray) -> EyePair | None:
     """The eyes' middles ((x, y), left first) and the semi-axes of frames around them: of the
     pieces of ``eyes`` (R x R in 0..1: the regions frames hold, in the picture) over 0.5, of
     :data:`EYE_MIN_PIXELS` or more, the two largest side by side (their middles within
