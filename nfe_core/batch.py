@@ -7,6 +7,8 @@
   list is sorted so every process sees the same order;
 - with ``world`` processes (``torchrun --nproc_per_node N``: ``RANK`` and ``WORLD_SIZE``,
   see :func:`shard_from_env`) process ``rank`` takes ``inputs[rank::world]``;
+- without a box given, each picture's face is looked for (where none is found, its largest
+  centred square is edited, and the summary says so);
 - each picture goes through :mod:`nfe_core.pipeline` and is saved atomically under a name
   made from ``pattern`` (``{stem}_edited.{ext}``). Nothing is ever overwritten - not an input,
   not an earlier result, not another process's file: a name that is taken gets ``_1``,
@@ -33,9 +35,16 @@ from nfe_core.facebox import FaceBox
 from nfe_core.fileio import FileWriteError, describe_os_error
 from nfe_core.imageio import READ_SUFFIXES, ImageError, load_image, save_picture
 from nfe_core.inversion import DEFAULT_STEPS, DEFAULT_TUNE_STEPS, InversionOptions, TuningOptions
-from nfe_core.jobs import ProgressFn, StopFn
+from nfe_core.jobs import Cancelled, ProgressFn, StopFn
 from nfe_core.naming import BATCH_FORMATS, DEFAULT_PATTERN, BatchError, output_name
-from nfe_core.pipeline import check_can_edit, check_can_invert, edit_inverted, invert_picture, paste
+from nfe_core.pipeline import (
+    check_can_edit,
+    check_can_invert,
+    edit_inverted,
+    find_picture_face,
+    invert_picture,
+    paste,
+)
 
 __all__ = [
     "BATCH_FORMATS",
@@ -59,6 +68,8 @@ class BatchSummary:
         done: ``(input, output)`` for each picture written.
         failed: ``(input, reason)`` for each picture that could not be edited or saved.
         skipped: inputs not reached because the batch was cancelled.
+        unfound: inputs written where no face was found to invert: their largest centred
+            square was (see ``find`` of :func:`run_batch`).
         cancelled: ``should_stop()`` ended the batch early.
         total: pictures in this shard; ``rank``/``world`` which shard.
         seconds: how long it took.
@@ -67,6 +78,7 @@ class BatchSummary:
     done: list[tuple[Path, Path]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    unfound: list[Path] = field(default_factory=list)
     cancelled: bool = False
     total: int = 0
     rank: int = 0
@@ -180,6 +192,7 @@ def run_batch(
     fmt: str = "png",
     pattern: str = DEFAULT_PATTERN,
     box: FaceBox | None = None,
+    find: bool = True,
     steps: int = DEFAULT_STEPS,
     tune_steps: int = DEFAULT_TUNE_STEPS,
     layers: tuple[int, int] | None = None,
@@ -192,8 +205,10 @@ def run_batch(
     """Edit this process's shard of ``inputs`` and write the results into ``out_dir``.
 
     ``progress(done, total)`` is called after each picture of the shard (written or failed).
-    The same ``box`` (clamped per picture; default: each picture's centred square) is used
-    for every picture.
+    The same ``box`` (clamped per picture) is used for every picture; without one, each
+    picture's face is looked for (``find``, :func:`~nfe_core.pipeline.find_picture_face`)
+    and, where none is found (``summary.unfound``) or ``find`` is off, its largest centred
+    square is inverted.
 
     Raises:
         BatchError: bad ``fmt``, ``pattern``, shard or output folder - before any work.
@@ -232,8 +247,8 @@ def run_batch(
         try:
             written = _edit_one(
                 bundle, source, edits, out, output_name(pattern, source, ext, index),
-                box=box, steps=steps, tune_steps=tune_steps, layers=layers, quality=quality,
-                should_stop=should_stop,
+                box=box, find=find, steps=steps, tune_steps=tune_steps, layers=layers,
+                quality=quality, should_stop=should_stop,
             )  # fmt: skip
         except (ImageError, FileWriteError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, ImageError | FileWriteError) else str(exc)
@@ -243,7 +258,9 @@ def run_batch(
                 summary.cancelled = True
                 summary.skipped.extend(path for _, path in mine[position:])
                 break
-            summary.done.append((source, written))
+            summary.done.append((source, written[0]))
+            if written[1]:
+                summary.unfound.append(source)
         if progress is not None:
             progress(position + 1, len(mine))
     summary.seconds = time.perf_counter() - started
@@ -258,15 +275,25 @@ def _edit_one(
     name: str,
     *,
     box: FaceBox | None,
+    find: bool,
     steps: int,
     tune_steps: int,
     layers: tuple[int, int] | None,
     quality: int,
     should_stop: StopFn | None,
-) -> Path | None:
-    """One picture: load, invert, edit, paste back, save; the path written, or None when
-    cancelled."""
+) -> tuple[Path, bool] | None:
+    """One picture: load, find the face (without ``box``, when ``find``), invert, edit,
+    paste back, save; the path written and whether no face was found where one was looked
+    for (the centred square edited instead), or None when cancelled."""
     picture = load_image(source)
+    unfound = False
+    if box is None and find and bundle.segmenter is not None:
+        try:
+            found = find_picture_face(bundle, picture, should_stop)
+        except Cancelled:
+            return None
+        unfound = found is None
+        box = None if found is None else found.box
     inverted = invert_picture(
         bundle, picture, box, steps, should_stop=should_stop, tune_steps=tune_steps
     )
@@ -283,4 +310,4 @@ def _edit_one(
         with contextlib.suppress(OSError):
             target.unlink()
         raise
-    return target
+    return target, unfound

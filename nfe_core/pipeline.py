@@ -43,6 +43,7 @@ from nfe_core.facebox import (
     paste_back_picture,
     paste_back_region,
 )
+from nfe_core.facefind import FoundFace, find_face
 from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import (
     DEFAULT_STEPS,
@@ -84,6 +85,7 @@ __all__ = [
     "edit_inverted",
     "face_crop",
     "face_generator",
+    "find_picture_face",
     "in_palettes",
     "invert_picture",
     "model_record",
@@ -234,11 +236,32 @@ def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
     width, height = picture.size
     clamped = clamp_box(box if box is not None else default_box(width, height), width, height)
-    rgb = picture.rgb
-    if picture.alpha is not None:
-        rgb = Image.new("RGB", picture.size, _TRANSPARENT_BACKGROUND)
-        rgb.paste(picture.rgb, mask=picture.alpha)
-    return clamped, crop_face(to_array(rgb), clamped, size)
+    return clamped, crop_face(to_array(_as_seen(picture)), clamped, size)
+
+
+def _as_seen(picture: Picture) -> Image.Image:
+    """The picture's RGB as the model sees it: transparent areas on white."""
+    if picture.alpha is None:
+        return picture.rgb
+    rgb = Image.new("RGB", picture.size, _TRANSPARENT_BACKGROUND)
+    rgb.paste(picture.rgb, mask=picture.alpha)
+    return rgb
+
+
+def find_picture_face(
+    bundle: Bundle, picture: Picture, should_stop: StopFn | None = None
+) -> FoundFace | None:
+    """Where the face is in ``picture`` (:func:`~nfe_core.facefind.find_face`, transparent
+    areas on white as the model sees them): the box to invert when none is given; None
+    where none is found or the model has no segmenter to look with (the caller takes the
+    largest centred square).
+
+    Raises:
+        Cancelled: ``should_stop`` said stop.
+    """
+    if bundle.segmenter is None:
+        return None
+    return find_face(bundle, _as_seen(picture), should_stop)
 
 
 def render(bundle: Bundle, latent: Tensor, generator: Generator | None = None) -> np.ndarray:

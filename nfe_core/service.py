@@ -46,6 +46,7 @@ from nfe_core.pipeline import (
     check_can_invert,
     draw_edits,
     face_generator,
+    find_picture_face,
     invert_picture,
     model_record,
     paste_maps,
@@ -268,6 +269,7 @@ class EditorModel:
             ),
             cannot_invert=cannot_invert,
             cannot_edit=cannot_edit,
+            can_find_faces=bundle.segmenter is not None and cannot_invert is None,
             latent_shape=(bundle.generator.num_ws, bundle.generator.config.w_dim),
             training=bundle.training,
             report=bundle.report,
@@ -333,6 +335,16 @@ class EditorModel:
             tuned=tuned,
             tune_steps=inverted.tune_steps_done,
         )
+
+    def find_face(self, picture: Picture, should_stop: StopFn | None = None) -> FaceBox | None:
+        """The box of the face the model finds in ``picture``
+        (:func:`~nfe_core.pipeline.find_picture_face`), or None where it finds none.
+
+        Raises:
+            Cancelled: ``should_stop`` said stop.
+        """
+        found = find_picture_face(self.bundle, picture, should_stop)
+        return None if found is None else found.box
 
     def render(
         self,

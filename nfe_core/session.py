@@ -207,6 +207,7 @@ class ModelInfo:
     attributes: tuple[AttributeSpec, ...]
     cannot_invert: str | None
     cannot_edit: str | None
+    can_find_faces: bool = False  # it has a segmenter to look for the face in a picture with
     latent_shape: tuple[int, int] = (0, 0)  # W+: (num_ws, w_dim)
     training: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] | None = None

@@ -104,6 +104,12 @@ def create_actions(window: MainWindow) -> None:
     window.invert_action = action(
         "&Invert", window.invert, "Ctrl+I", "Find the model's version of the face in the box"
     )
+    window.find_face_action = action(
+        "&Find Face",
+        lambda: window.find_face(),
+        "Ctrl+F",
+        "Put the face box around the face in the picture",
+    )
     window.cancel_action = action("&Cancel", window.cancel_inversion, "Esc")
     window.generate_action = action("&Generate", window.generate_from_panel, "Ctrl+G")
     window.random_action = action("&Random Face", window.generate_random, "Ctrl+R")
@@ -151,7 +157,12 @@ def create_menus(window: MainWindow) -> None:
         view_menu.addAction(dock.toggleViewAction())
 
     face_menu = bar.addMenu("F&ace")
-    for action in (window.box_action, window.invert_action, window.cancel_action):
+    for action in (
+        window.box_action,
+        window.find_face_action,
+        window.invert_action,
+        window.cancel_action,
+    ):
         face_menu.addAction(action)
     face_menu.addSeparator()
     face_menu.addAction(window.generate_action)

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
     toggle_before_action: QAction
     box_action: QAction
     invert_action: QAction
+    find_face_action: QAction
     cancel_action: QAction
     generate_action: QAction
     random_action: QAction
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self._model_worker: Worker | None = None
         self._open_worker: Worker | None = None
         self._invert_worker: Worker | None = None
+        self._find_worker: Worker | None = None
         self._serial = 0
         self._shown_serial = -1
         self._dragging: str | None = None
@@ -258,6 +260,12 @@ class MainWindow(QMainWindow):
         self.invert_action.setEnabled(can_invert)
         self.face_panel.set_can_invert(can_invert, why)
         self.cancel_action.setEnabled(self._invert_worker is not None)
+        self.find_face_action.setEnabled(
+            session.picture is not None
+            and model is not None
+            and model.info.can_find_faces
+            and self._invert_worker is None
+        )
         model_ready = model is not None
         self.generate_action.setEnabled(model_ready)
         self.random_action.setEnabled(model_ready)
@@ -339,6 +347,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if self._session.face is not None:
             self._request_render()
+        else:
+            self.find_face(asked=False)  # a picture opened while the model loaded
         self.model_loaded.emit()
 
     def _on_model_failed(self, worker: Worker, path: Path | None, message: str) -> None:
@@ -431,6 +441,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Put the face in the square, then press Invert.", 8000)
         self._update_actions()
         self._update_title()
+        self.find_face(asked=False)
 
     def _show_project(self, opened: tasks.OpenedProject) -> None:
         project = opened.project
@@ -483,8 +494,66 @@ class MainWindow(QMainWindow):
 
     # --- the face ---------------------------------------------------------------------------
 
+    def find_face(self, asked: bool = True) -> Worker | None:
+        """Look for the face in the open picture in a worker and put the face box around it.
+        Unless ``asked`` (Face > Find Face), only while the box is still where the picture
+        opened with it (the largest centred square) and no face is inverted: a box the user
+        drew stays, and one they draw while the model looks wins."""
+        picture = self._session.picture
+        model = self._model
+        if picture is None or model is None or not model.info.can_find_faces:
+            return None
+        if not asked and (
+            self._session.face is not None or self._session.box != default_box(*picture.size)
+        ):
+            return None
+        if self._invert_worker is not None:
+            return None
+        self._cancel_find()
+        worker = Worker(tasks.find_face(model.model, picture), name="find face")
+        worker.succeeded.connect(lambda box: self._on_face_found(worker, picture, box))
+        worker.failed.connect(lambda message: self._on_find_failed(worker, message))
+        worker.finished.connect(lambda: self._on_find_finished(worker))
+        self._find_worker = worker
+        self.statusBar().showMessage("Looking for the face…")
+        self._workers.start(worker)
+        self._update_actions()
+        return worker
+
+    def _cancel_find(self) -> None:
+        if self._find_worker is not None:
+            self._find_worker.cancel()
+            self._find_worker = None
+
+    def _on_face_found(self, worker: Worker, picture: Picture, box: FaceBox | None) -> None:
+        if worker is not self._find_worker or self._session.picture is not picture:
+            return
+        if box is None:
+            self.statusBar().showMessage(
+                "No face found: put the face in the square, then press Invert.", 8000
+            )
+            return
+        self._session.box = box
+        self.canvas.set_face_box(box)
+        if self._session.face is not None and self._session.face.box != box:
+            self.statusBar().showMessage("Found the face: press Invert to edit it.", 8000)
+        else:
+            self.statusBar().showMessage(
+                "Found the face: move the square if it is not right, then press Invert.", 8000
+            )
+
+    def _on_find_failed(self, worker: Worker, message: str) -> None:
+        if worker is self._find_worker:
+            self.statusBar().showMessage(f"Could not look for the face: {message}", 8000)
+
+    def _on_find_finished(self, worker: Worker) -> None:
+        if worker is self._find_worker:
+            self._find_worker = None
+            self._update_actions()
+
     @Slot(object)
     def _on_box_drawn(self, box: FaceBox) -> None:
+        self._cancel_find()  # the user's box wins
         self._session.box = box
         if self._session.face is not None and self._session.face.box != box:
             self.statusBar().showMessage("Press Invert to edit the face in the new box.", 8000)
@@ -497,6 +566,7 @@ class MainWindow(QMainWindow):
             if why:
                 self.statusBar().showMessage(why, 5000)
             return None
+        self._cancel_find()  # the box inverted is the one shown now
         steps = self._settings.get(INVERSION_STEPS)
         tune_steps = self._settings.get(TUNING_STEPS)
         box = self.canvas.face_box() or self._session.box

@@ -150,6 +150,15 @@ def invert(
     return task
 
 
+def find_face(model: EditorModel, picture: Picture) -> Task:
+    """Where the model finds the face in ``picture``: its box, or None; cancellable."""
+
+    def task(progress: ProgressFn, should_stop: StopFn) -> FaceBox | None:
+        return model.find_face(picture, should_stop)
+
+    return task
+
+
 @dataclass(frozen=True)
 class RenderView:
     """One render for the canvas: the edited face box (``patch``, to draw over ``box`` of the

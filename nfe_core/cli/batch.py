@@ -35,8 +35,9 @@ def add_batch(subparsers: argparse._SubParsersAction[Parser]) -> None:
         summary="apply the same edits to many pictures",
         description=(
             "Edit every picture in INPUTS (files, and folders searched recursively for\n"
-            "pictures) as 'nfe edit IMAGE' does - invert the face in --box, apply the edits,\n"
-            "paste only the edit back - and write the results into the --out folder, named\n"
+            "pictures) as 'nfe edit IMAGE' does - invert the face in --box (or the face the\n"
+            "model finds in each picture), apply the edits, paste only the edit back - and\n"
+            "write the results into the --out folder, named\n"
             "by --pattern ({stem}: the input's name without extension, {name}: with it,\n"
             "{ext}: --format's extension, {index}: its place in the sorted list).\n\n"
             "Nothing is ever overwritten: a name that is taken (an input, an earlier result)\n"
@@ -178,6 +179,7 @@ def _batch(args: argparse.Namespace) -> int:
             fmt=args.format,
             pattern=args.pattern,
             box=args.box,
+            find=not args.no_find,
             steps=steps,
             tune_steps=tune_steps,
             layers=args.layers,
@@ -190,6 +192,8 @@ def _batch(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     for source, reason in summary.failed:
         sys.stderr.write(f"error: {prefix}{source}: {reason}\n")
+    for source in summary.unfound:
+        sys.stderr.write(f"note: {prefix}{source}: no face found; its centred square edited\n")
     sys.stderr.flush()
     done, total = len(summary.done), summary.total
     line = (
@@ -198,6 +202,8 @@ def _batch(args: argparse.Namespace) -> int:
     )
     if summary.failed:
         line += f"; {len(summary.failed)} failed"
+    if summary.unfound:
+        line += f"; no face found in {len(summary.unfound)} (their centred squares edited)"
     if summary.cancelled:
         line += f"; cancelled, {len(summary.skipped)} not edited"
     print(line, flush=True)

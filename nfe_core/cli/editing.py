@@ -99,8 +99,9 @@ def add_edit(subparsers: argparse._SubParsersAction[Parser]) -> None:
             "their classes. --preset FILE takes the edits (and preserved attributes) from a\n"
             "preset file instead; --write-preset FILE saves this command's --set/--preserve\n"
             "as one, for 'nfe batch --preset' or the app.\n\n"
-            "With IMAGE (any picture 'nfe convert' reads, any size), the face in --box (the\n"
-            "largest centred square unless given) is inverted as 'nfe invert' does, edited,\n"
+            "With IMAGE (any picture 'nfe convert' reads, any size), the face in --box (unless\n"
+            "given, the face the model finds; where it finds none, the largest centred\n"
+            "square) is inverted as 'nfe invert' does, edited,\n"
             "and only the edit is pasted back: OUT has IMAGE's size, transparency and colour\n"
             "profile, and pixels the edit does not reach keep their exact values.\n\n"
             "Unless --quiet, one line per edit on stderr says how far it moved the face, in\n"
@@ -260,7 +261,14 @@ def add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") -> 
         default=None,
         metavar="X,Y,W,H",
         help=f"{prefix}the face's rectangle in picture pixels: left, top, width, height; "
-        "clamped to the picture (default: the largest centred square)",
+        "clamped to the picture (default: where the model finds the face; where it finds "
+        "none, the largest centred square)",
+    )
+    parser.add_argument(
+        "--no-find",
+        action="store_true",
+        help=f"{prefix}without --box, take the largest centred square instead of looking for "
+        "the face",
     )
     parser.add_argument(
         "--steps",
@@ -339,6 +347,8 @@ def _edit(args: argparse.Namespace) -> int:
             raise CliError("--strip goes with --seed or --latent, not with a picture")
     elif args.box is not None or args.steps is not None or args.tune_steps is not None:
         raise CliError("--box, --steps and --tune-steps go with a picture to invert (IMAGE)")
+    elif args.no_find:
+        raise CliError("--no-find goes with a picture to invert (IMAGE)")
     if not args.edits and args.preset is None and args.strip is None:
         raise CliError(
             "nothing to do: give an edit with --set (e.g. --set hair_color=blue) or --strip ATTR"
@@ -469,14 +479,35 @@ def _edit_picture(
 
 
 def _invert_with_bar(args: argparse.Namespace, bundle: Bundle, picture: Picture) -> Inverted:
-    """``invert_picture`` with --box/--steps/--tune-steps and a progress bar; Ctrl+C
-    cancels."""
+    """``invert_picture`` with --box (or the face found, :func:`face_box`),
+    --steps/--tune-steps and a progress bar; Ctrl+C cancels."""
     from nfe_core.pipeline import invert_picture
 
+    box = face_box(args, bundle, picture, str(args.image))
     steps, tune_steps = inversion_steps(args)
     total = steps + tune_steps
     with progress_bar("inverting", total, unit="step", quiet=args.quiet or total == 0) as bar:
-        return invert_picture(bundle, picture, args.box, steps, progress=bar, tune_steps=tune_steps)
+        return invert_picture(bundle, picture, box, steps, progress=bar, tune_steps=tune_steps)
+
+
+def face_box(
+    args: argparse.Namespace, bundle: Bundle, picture: Picture, name: str
+) -> FaceBox | None:
+    """--box, or without it (and without --no-find) the box of the face the model finds in
+    the picture; None (the largest centred square) where it finds none, which a note on
+    stderr says."""
+    from nfe_core.pipeline import find_picture_face
+
+    if args.box is not None or args.no_find or bundle.segmenter is None:
+        return args.box
+    found = find_picture_face(bundle, picture)
+    if found is None:
+        sys.stderr.write(
+            f"note: {name}: no face found; inverting the largest centred square "
+            "(give --box X,Y,W,H to place it)\n"
+        )
+        return None
+    return found.box
 
 
 def inversion_steps(args: argparse.Namespace) -> tuple[int, int]:
@@ -668,9 +699,10 @@ def add_invert(subparsers: argparse._SubParsersAction[Parser]) -> None:
         description=(
             "Find the W+ latent whose render looks like the face in IMAGE: the model's encoder\n"
             "guesses it, then --steps refinement steps bring the render closer while keeping\n"
-            "the latent where edits work well. The face is the --box rectangle (the largest\n"
-            "centred square unless given), resized to the model's input; a small face is\n"
-            "upscaled, transparent areas are put on white.\n\n"
+            "the latent where edits work well. The face is the --box rectangle (unless given,\n"
+            "the face the model finds in the picture, or where it finds none the largest\n"
+            "centred square), resized to the model's input; a small face is upscaled,\n"
+            "transparent areas are put on white.\n\n"
             "OUT (.npz) holds the latent, the picture, box, steps and seconds it took, and\n"
             "which model it belongs to; 'nfe edit --latent OUT' edits it. The model needs an\n"
             "encoder ('nfe-train encoder'). OUT is written completely or not at all; an\n"

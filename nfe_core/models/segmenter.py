@@ -390,6 +390,9 @@ class Segmenter(nn.Module):
         r = self.config.resolution
         if images.ndim != 4 or images.shape[1] != 3 or images.shape[-2:] != (r, r):
             raise ValueError(f"expected images (N, 3, {r}, {r}), got shape {tuple(images.shape)}")
+        return self._logits(images)
+
+    def _logits(self, images: Tensor) -> Tensor:
         skips = []
         x = images
         for i, block in enumerate(self.down):
@@ -401,13 +404,16 @@ class Segmenter(nn.Module):
         return self.out(x)
 
     @torch.no_grad()
-    def probabilities(self, images: Tensor) -> Tensor:
+    def probabilities(self, images: Tensor, any_size: bool = False) -> Tensor:
         """Each region's probability per pixel of images (N, 3, R, R) in -1..1:
-        (N, len(regions), R, R). Runs in eval mode and restores the mode."""
+        (N, len(regions), R, R). Runs in eval mode and restores the mode. ``any_size``: images
+        of any size (N, 3, H, W) read as they are (it learned faces the size of its input, so
+        only small parts, eyes, read the same in a larger picture)."""
         was_training = self.training
         self.eval()
         try:
-            return self(images.float()).softmax(dim=1)
+            read = self._logits if any_size else self
+            return read(images.float()).softmax(dim=1)
         finally:
             self.train(was_training)
 

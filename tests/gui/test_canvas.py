@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from nfe_core.facebox import FaceBox
 from nfe_desktop.canvas import MARGIN, Canvas, pil_to_qimage
+from tests.mouse import drag, drag_picture, send_mouse
 
 pytestmark = pytest.mark.gui
 
@@ -30,46 +31,6 @@ def solid(color: QColor, size: tuple[int, int] = PICTURE) -> QImage:
     image = QImage(size[0], size[1], QImage.Format.Format_RGB888)
     image.fill(color)
     return image
-
-
-def send_mouse(
-    canvas: Canvas,
-    kind: QEvent.Type,
-    position: QPointF,
-    button: Qt.MouseButton,
-    buttons: Qt.MouseButton,
-) -> None:
-    """Deliver one mouse event to the canvas, with the buttons held as a real mouse says."""
-    global_position = QPointF(canvas.mapToGlobal(position.toPoint()))
-    event = QMouseEvent(
-        kind, position, global_position, button, buttons, Qt.KeyboardModifier.NoModifier
-    )
-    QApplication.sendEvent(canvas, event)
-
-
-def drag(
-    canvas: Canvas,
-    start: QPointF,
-    end: QPointF,
-    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
-    steps: int = 4,
-) -> None:
-    """Press at ``start``, move to ``end`` in a few steps, release there (widget coordinates)."""
-    no_button = Qt.MouseButton.NoButton
-    send_mouse(canvas, QEvent.Type.MouseButtonPress, start, button, button)
-    for step in range(1, steps + 1):
-        point = start + (end - start) * (step / steps)
-        send_mouse(canvas, QEvent.Type.MouseMove, point, no_button, button)
-    send_mouse(canvas, QEvent.Type.MouseButtonRelease, end, button, no_button)
-
-
-def drag_picture(canvas: Canvas, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """A left drag between two picture positions."""
-    drag(
-        canvas,
-        canvas.picture_to_widget(QPointF(*start)),
-        canvas.picture_to_widget(QPointF(*end)),
-    )
 
 
 def wheel(canvas: Canvas, position: QPointF, delta: int) -> None:

@@ -1,0 +1,86 @@
+"""The face box finds the face, with the shipped model: a picture opens with its box around
+the face wherever it is drawn; a box the user draws stays; Face > Find Face puts it back; a
+picture without a face keeps the centred square and says so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from nfe_core.bundle import default_bundle_path
+from nfe_core.facebox import FaceBox, default_box
+from nfe_desktop.main_window import MainWindow
+from nfe_desktop.settings import INVERSION_STEPS, TUNING_STEPS, Settings
+from tests.faces import PAGE, overlap, page_with_face
+from tests.mouse import drag_picture
+
+pytestmark = pytest.mark.gui
+
+WAIT_MS = 30_000
+SIZE = (900, 640)
+FACE = FaceBox(520, 90, 320, 320)
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MainWindow]:
+    discard = QMessageBox.StandardButton.Discard  # never a modal box that waits for a click
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: discard)
+    settings.set(INVERSION_STEPS, 2)
+    settings.set(TUNING_STEPS, 0)
+    editor = MainWindow(settings, model_path=default_bundle_path())
+    qtbot.addWidget(editor)
+    editor.resize(1200, 800)
+    editor.show()
+    qtbot.waitUntil(lambda: editor.model_info() is not None, timeout=WAIT_MS)
+    yield editor
+    editor.discard_changes()
+    editor.close()
+
+
+def open_picture(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    window.open_path(path, ask=False)
+    qtbot.waitUntil(lambda: window.picture() is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+
+
+def test_a_picture_opens_with_the_box_around_its_face_and_a_drawn_box_stays(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+):
+    page_with_face(SIZE, FACE, seamless=True).save(tmp_path / "page.png")
+    open_picture(qtbot, window, tmp_path / "page.png")
+    found = window.session.box
+    assert found is not None and overlap(found, FACE) >= 0.8
+    assert window.canvas.face_box() == found
+    assert "Found the face" in window.statusBar().currentMessage()
+
+    window.face_panel.box_button.setChecked(True)
+    drag_picture(window.canvas, (20, 30), (220, 230))  # the user draws their own
+    assert window.session.box == FaceBox(20, 30, 200, 200)
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+    assert window.session.box == FaceBox(20, 30, 200, 200)  # not moved back on its own
+
+    assert window.find_face_action.isEnabled()
+    window.find_face_action.trigger()  # Face > Find Face
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+    assert window.session.box == found and window.canvas.face_box() == found
+
+    with qtbot.waitSignal(window.face_changed, timeout=WAIT_MS):
+        window.invert_action.trigger()
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+    assert window.session.face is not None and window.session.face.box == found
+
+
+def test_a_picture_without_a_face_keeps_the_centred_square_and_says_so(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+):
+    Image.new("RGB", SIZE, PAGE).save(tmp_path / "blank.png")
+    open_picture(qtbot, window, tmp_path / "blank.png")
+    assert window.session.box == default_box(*SIZE)
+    assert "No face found" in window.statusBar().currentMessage()
