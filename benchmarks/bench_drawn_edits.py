@@ -10,9 +10,11 @@ its face box inverted with the app's default steps, and edited to each target cl
 the other two of hair colour, hair length and eye colour preserved; the edit is pasted back
 into the page. The bundle's judge (the classifier no label came from) then reads the face:
 on the edited render, and on the face box of the pasted page scaled to the model's size
-(what the artist gets). Prints per target: on how many pictures the judge reads the target
-class, and on how many it reads the preserved attributes as before. A target of several
-edits made at once, as the app makes them, joins them with ``+``
+(what the artist gets). ``--find``: the box inverted and judged is the one the model
+finds in the page (:func:`~nfe_core.pipeline.find_picture_face`), as the app places it when
+the picture opens, instead of the face's own. Prints per target: on how many pictures the
+judge reads the target class, and on how many it reads the preserved attributes as before.
+A target of several edits made at once, as the app makes them, joins them with ``+``
 (``hair_color=pink+mouth=closed``): reached when every one is. ``--show`` also writes a
 sheet to look at: a row per picture, its face box as drawn and then pasted with each target.
 
@@ -39,7 +41,12 @@ from nfe_core.bundle import default_bundle_path, load_bundle  # noqa: E402
 from nfe_core.edits import parse_edits  # noqa: E402
 from nfe_core.facebox import FaceBox, crop_face  # noqa: E402
 from nfe_core.imageio import load_image  # noqa: E402
-from nfe_core.pipeline import edit_inverted, invert_picture, paste  # noqa: E402
+from nfe_core.pipeline import (  # noqa: E402
+    edit_inverted,
+    find_picture_face,
+    invert_picture,
+    paste,
+)
 from nfe_core.sampling import pixels_to_images  # noqa: E402
 from scripts.app_screenshots import FACE, FACE_AT, make_picture  # noqa: E402
 from training.report import read_labels  # noqa: E402
@@ -66,6 +73,9 @@ def main() -> None:
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), metavar="ATTR=CLASS[+...]")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--show", type=Path, default=None, metavar="PNG", help="write a sheet")
+    parser.add_argument(
+        "--find", action="store_true", help="invert the box find_picture_face finds, as the app"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -74,7 +84,7 @@ def main() -> None:
     if judge is None or bundle.encoder is None:
         raise SystemExit(f"{bundle.root}: the bundle needs an encoder and a classifier")
     classes = dict(judge.config.attributes)
-    box = FaceBox(*FACE_AT, FACE, FACE)
+    drawn = FaceBox(*FACE_AT, FACE, FACE)
 
     def read(pixels: np.ndarray) -> dict[str, str]:
         found = read_labels(judge, pixels_to_images(pixels[None]), batch_size=1)
@@ -88,6 +98,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             picture = load_image(make_picture(Path(tmp) / f"{seed}.png", seed))
+            box = drawn
+            if args.find:
+                found = find_picture_face(bundle, picture)
+                box = drawn if found is None else found.box
+                print(f"picture {seed}: found {None if found is None else found.box}")
             cells = [crop_face(np.asarray(picture.rgb), box, SHOW_CELL)]
             inverted = invert_picture(bundle, picture, box)
             before = read(inverted.reconstruction)

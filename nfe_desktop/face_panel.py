@@ -84,7 +84,10 @@ class FacePanel(QDockWidget):
 
         picture_box = QGroupBox("Your picture", body)
         picture_layout = QVBoxLayout(picture_box)
-        self.hint = QLabel("Open a picture, draw a square around the face, then press Invert.")
+        self.hint = QLabel(
+            "Open a picture: the square goes around the face (move it, or draw another),"
+            " then press Invert."
+        )
         self.hint.setWordWrap(True)
         self.hint.setObjectName("faceHint")
         self.box_button = QPushButton("Draw Face Box", picture_box)

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
     model_loaded = Signal()  # a model is loaded and its sliders shown
     face_changed = Signal()  # a new face was inverted or generated (or a project opened)
     rendered = Signal()  # a render for the current face and state is on the canvas
+    face_found = Signal(object)  # the box a look for the face put it in, or None: none found
 
     # made by nfe_desktop.actions: File, Edit, View, Face, Model and Help
     open_action: QAction
@@ -532,15 +533,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 "No face found: put the face in the square, then press Invert.", 8000
             )
-            return
-        self._session.box = box
-        self.canvas.set_face_box(box)
-        if self._session.face is not None and self._session.face.box != box:
-            self.statusBar().showMessage("Found the face: press Invert to edit it.", 8000)
         else:
-            self.statusBar().showMessage(
-                "Found the face: move the square if it is not right, then press Invert.", 8000
-            )
+            self._session.box = box
+            self.canvas.set_face_box(box)
+            if self._session.face is not None and self._session.face.box != box:
+                self.statusBar().showMessage("Found the face: press Invert to edit it.", 8000)
+            else:
+                self.statusBar().showMessage(
+                    "Found the face: move the square if it is not right, then press Invert.",
+                    8000,
+                )
+        self.face_found.emit(box)
 
     def _on_find_failed(self, worker: Worker, message: str) -> None:
         if worker is self._find_worker:

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from nfe_core.facebox import FaceBox
+    from nfe_core.facebox import default_box
     from nfe_core.session import EditState
     from nfe_desktop.main_window import MainWindow
     from nfe_desktop.self_test import SelfTest, failures_reported_to
@@ -97,10 +97,11 @@ def main(argv: list[str] | None = None) -> int:
                 worker = window.open_path(picture, ask=False)
                 if worker is None:
                     raise RuntimeError(f"the window did not open {picture}")
-                driver.wait("opened picture", [worker.finished])
-                box = FaceBox(*FACE_AT, FACE, FACE)
-                window.canvas.set_face_box(box)
-                window.canvas.face_box_changed.emit(box)  # what a drawn box reports
+                # the face box goes around the face the model finds, as the picture opens
+                driver.wait("opened picture, face found", [worker.finished, window.face_found])
+                if window.session.box is None or window.session.box == default_box(*PICTURE):
+                    raise RuntimeError(f"no face found in {picture}")
+                print(f"found the face at {window.session.box} (drawn at {FACE_AT}, {FACE} px)")
                 driver.wait(
                     "inversion",
                     [window.face_changed, window.rendered],
