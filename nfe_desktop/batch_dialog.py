@@ -577,6 +577,10 @@ class BatchDialog(QDialog):
         )
 
 
+UNFOUND_NAMED = 5
+"""Pictures without a face found named in the batch result; the rest counted."""
+
+
 class BatchResultDialog(QDialog):
     """What a finished (or cancelled) batch did, with a button to open the output folder.
 
@@ -585,6 +589,7 @@ class BatchResultDialog(QDialog):
         failed: ``(input, reason)`` for each picture that could not be edited or saved.
         cancelled: the batch was stopped before the end.
         out_dir: the output folder.
+        unfound: the pictures written where no face was found (their centred squares edited).
     """
 
     def __init__(
@@ -594,6 +599,7 @@ class BatchResultDialog(QDialog):
         cancelled: bool,
         out_dir: Path,
         parent: QWidget | None = None,
+        unfound: Sequence[Path] = (),
     ) -> None:
         super().__init__(parent)
         self.out_dir = Path(out_dir)
@@ -614,6 +620,20 @@ class BatchResultDialog(QDialog):
         self.cancelled_label.setStyleSheet(f"color: {WARNING_COLOR};")
         self.cancelled_label.setVisible(cancelled)
         layout.addWidget(self.cancelled_label)
+        names = [Path(p).name for p in unfound]
+        shown = ", ".join(names[:UNFOUND_NAMED])
+        more = f" and {len(names) - UNFOUND_NAMED} more" if len(names) > UNFOUND_NAMED else ""
+        self.unfound_label = QLabel(
+            f"No face was found in {len(names)} picture{'s' * (len(names) != 1)} ({shown}{more}):"
+            " the largest centred square was edited. Open one in the editor to place its face"
+            " box by hand."
+            if names
+            else ""
+        )
+        self.unfound_label.setWordWrap(True)
+        self.unfound_label.setStyleSheet(f"color: {WARNING_COLOR};")
+        self.unfound_label.setVisible(bool(names))
+        layout.addWidget(self.unfound_label)
         self.failed_label = QLabel(
             f"{len(failed)} picture{'s' * (len(failed) != 1)} failed:" if failed else ""
         )

@@ -140,5 +140,6 @@ class BatchExport(QObject):
             summary.cancelled,
             request.out_dir,
             self._window,
+            unfound=summary.unfound,
         )
         self.result.open()

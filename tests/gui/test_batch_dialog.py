@@ -382,6 +382,20 @@ def test_result_lists_failures_and_opens_the_folder(
         close.click()
 
 
+def test_result_names_the_pictures_where_no_face_was_found(qtbot: QtBot, tmp_path: Path) -> None:
+    unfound = [tmp_path / f"scan{i}.png" for i in range(7)]
+    dialog = BatchResultDialog(unfound, [], False, tmp_path, unfound=unfound)
+    qtbot.addWidget(dialog)
+    text = dialog.unfound_label.text()
+    assert not dialog.unfound_label.isHidden()
+    assert text.startswith("No face was found in 7 pictures (scan0.png, scan1.png")
+    assert "scan4.png and 2 more" in text and "scan5.png" not in text
+    assert "centred square" in text
+    plain = BatchResultDialog(unfound[:1], [], False, tmp_path)
+    qtbot.addWidget(plain)
+    assert plain.unfound_label.isHidden()
+
+
 def test_result_of_a_cancelled_batch(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = BatchResultDialog([tmp_path / "a.png"], [], True, tmp_path / "gone")
     qtbot.addWidget(dialog)

@@ -26,12 +26,15 @@ SIZE = (900, 640)
 FACE = FaceBox(520, 90, 320, 320)
 
 
-@pytest.fixture
-def window(
-    qtbot: QtBot, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MainWindow]:
-    discard = QMessageBox.StandardButton.Discard  # never a modal box that waits for a click
+@pytest.fixture(autouse=True)
+def _no_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never a modal box that waits for a click: unsaved work is discarded on closing."""
+    discard = QMessageBox.StandardButton.Discard
     monkeypatch.setattr(QMessageBox, "question", lambda *args: discard)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: Settings) -> Iterator[MainWindow]:
     settings.set(INVERSION_STEPS, 2)
     settings.set(TUNING_STEPS, 0)
     editor = MainWindow(settings, model_path=default_bundle_path())
@@ -84,3 +87,21 @@ def test_a_picture_without_a_face_keeps_the_centred_square_and_says_so(
     open_picture(qtbot, window, tmp_path / "blank.png")
     assert window.session.box == default_box(*SIZE)
     assert "No face found" in window.statusBar().currentMessage()
+
+
+def test_a_picture_opened_while_the_model_loads_is_looked_at_once_it_is_ready(
+    qtbot: QtBot, settings: Settings, tmp_path: Path
+):
+    editor = MainWindow(settings, load_model=False)  # as `nfe-desktop picture.png` starts
+    qtbot.addWidget(editor)
+    editor.show()
+    page_with_face(SIZE, FACE).save(tmp_path / "page.png")
+    open_picture(qtbot, editor, tmp_path / "page.png")
+    assert editor.session.box == default_box(*SIZE)  # no model yet to look with
+    assert not editor.find_face_action.isEnabled()
+    with qtbot.waitSignal(editor.face_found, timeout=WAIT_MS) as found:
+        editor.load_model(default_bundle_path())
+    assert found.args[0] is not None and overlap(found.args[0], FACE) >= 0.8
+    assert editor.session.box == found.args[0]
+    qtbot.waitUntil(lambda: not editor.busy(), timeout=WAIT_MS)
+    editor.close()
