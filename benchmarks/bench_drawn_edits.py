@@ -12,8 +12,12 @@ into the page. The bundle's judge (the classifier no label came from) then reads
 on the edited render, and on the face box of the pasted page scaled to the model's size
 (what the artist gets). ``--find``: the box inverted and judged is the one the model
 finds in the page (:func:`~nfe_core.pipeline.find_picture_face`), as the app places it when
-the picture opens, instead of the face's own. Prints per target: on how many pictures the
-judge reads the target class, and on how many it reads the preserved attributes as before.
+the picture opens, instead of the face's own. ``--background R,G,B``: each face drawn on that
+plain colour, the page of it too (a magenta, blue, black or yellow the model never saw; the
+judge, which never saw one either, reads the pasted face as the model is shown it, the page
+turned pastel: :mod:`nfe_core.backdrop`).
+Prints per target: on how many pictures the judge reads the target class, and on how many
+it reads the preserved attributes as before.
 A target of several edits made at once, as the app makes them, joins them with ``+``
 (``hair_color=pink+mouth=closed``): reached when every one is. ``--show`` also writes a
 sheet to look at: a row per picture, its face box as drawn and then pasted with each target.
@@ -37,6 +41,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nfe_core.backdrop import swap_backdrop  # noqa: E402
 from nfe_core.bundle import default_bundle_path, load_bundle  # noqa: E402
 from nfe_core.edits import parse_edits  # noqa: E402
 from nfe_core.facebox import FaceBox, crop_face  # noqa: E402
@@ -76,6 +81,13 @@ def main() -> None:
     parser.add_argument(
         "--find", action="store_true", help="invert the box find_picture_face finds, as the app"
     )
+    parser.add_argument(
+        "--background",
+        type=lambda text: tuple(int(v) for v in text.split(",")),
+        default=None,
+        metavar="R,G,B",
+        help="draw each face on this plain colour (the page too) instead of its own background",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -97,7 +109,8 @@ def main() -> None:
     sheet: list[np.ndarray] = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            picture = load_image(make_picture(Path(tmp) / f"{seed}.png", seed))
+            made = make_picture(Path(tmp) / f"{seed}.png", seed, args.background)
+            picture = load_image(made)
             box = drawn
             if args.find:
                 found = find_picture_face(bundle, picture)
@@ -123,7 +136,10 @@ def main() -> None:
                 )
                 face = crop_face(page, box, bundle.resolution)
                 cells.append(crop_face(page, box, SHOW_CELL))
-                for i, reading in enumerate((read(edited.render), read(face))):
+                # the judge, like the model, never saw a plain magenta or black page: it reads
+                # the face as the model is shown it (nfe_core.backdrop; pastel pages as they are)
+                shown = swap_backdrop(face)[0]
+                for i, reading in enumerate((read(edited.render), read(shown))):
                     tally[text][2 * i] += all(reading[a] == c for a, c in wanted)
                     tally[text][2 * i + 1] += all(reading[k] == before[k] for k in others)
                     if i == 1:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from nfe_core.backdrop import swap_backdrop
 from nfe_core.bundle import Bundle
 from nfe_core.facebox import FaceBox
 from nfe_core.jobs import StopFn, check_stop
@@ -191,7 +192,7 @@ class _Reader:
         k = scaled.size[0] / self.picture.size[0]
         left = min(max(0, round(x * k)), scaled.size[0] - r)
         top = min(max(0, round(y * k)), scaled.size[1] - r)
-        return np.asarray(scaled.crop((left, top, left + r, top + r)))
+        return swap_backdrop(np.asarray(scaled.crop((left, top, left + r, top + r))))[0]
 
     def eyes_at(self, side: float) -> list[tuple[float, float, float]]:
         """Boxes of ``side`` where the eyes the segmenter reads in the whole picture lie as
@@ -205,7 +206,8 @@ class _Reader:
         segmenter = self.bundle.segmenter
         assert segmenter is not None
         held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
-        images = pixels_to_images(np.array(scaled)[None]).to(self.bundle.device)
+        shown, _ = swap_backdrop(np.asarray(scaled))
+        images = pixels_to_images(np.array(shown)[None]).to(self.bundle.device)
         with torch.inference_mode():
             eyes = segmenter.probabilities(images, any_size=True)[:, held].sum(dim=1).cpu()
         wanted = self.layout[held].exp().sum(dim=0)[None, None]

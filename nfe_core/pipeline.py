@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from nfe_core.backdrop import swap_backdrop
 from nfe_core.bundle import Bundle
 from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import (
@@ -227,7 +228,8 @@ def model_record(bundle: Bundle) -> dict[str, str]:
 
 def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox, np.ndarray]:
     """The clamped box (default: the largest centred square) and its ``size x size x 3``
-    uint8 crop, transparent areas put on white as the artist sees them.
+    uint8 crop, transparent areas put on white as the artist sees them, a plain background
+    the model never saw behind its faces turned pastel (:mod:`nfe_core.backdrop`).
 
     Raises:
         BoxError: the box is empty or lies outside the picture.
@@ -236,7 +238,9 @@ def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
     width, height = picture.size
     clamped = clamp_box(box if box is not None else default_box(width, height), width, height)
-    return clamped, crop_face(to_array(_as_seen(picture)), clamped, size)
+    region = to_array(_as_seen(picture))[clamped.y : clamped.bottom, clamped.x : clamped.right]
+    shown, _ = swap_backdrop(region)  # a plain background it never saw: a pastel
+    return clamped, crop_face(shown, FaceBox(0, 0, clamped.w, clamped.h), size)
 
 
 def _as_seen(picture: Picture) -> Image.Image:

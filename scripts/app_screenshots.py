@@ -31,15 +31,18 @@ FACE = 512
 FACE_AT = (264, 264)  # where the face is on the page (the box the user draws around it)
 
 
-def make_picture(path: Path, seed: int = 3) -> Path:
-    """A PNG the size of a small illustration: a procedural face on a plain page."""
+def make_picture(path: Path, seed: int = 3, background: tuple[int, int, int] | None = None) -> Path:
+    """A PNG the size of a small illustration: a procedural face on a plain page; with
+    ``background``, the face drawn on that plain colour and the page of it too."""
     from PIL import Image
 
     from training.synth.params import face_rng, sample_face
     from training.synth.render import render_face
 
-    face = render_face(sample_face(face_rng(seed, 0), hair_color="brown"), FACE).image
-    page = Image.new("RGB", PICTURE, (238, 233, 226))
+    plain = {} if background is None else {"background": "plain",
+                                           "background_rgb": (background, background)}  # fmt: skip
+    face = render_face(sample_face(face_rng(seed, 0), hair_color="brown", **plain), FACE).image
+    page = Image.new("RGB", PICTURE, background or (238, 233, 226))
     page.paste(face, FACE_AT)
     page.save(path)
     return path
