@@ -4,9 +4,10 @@ The model's segmenter reads a face box's crop as regions (hair, skin, eyes, mout
 background, ...), and the generator's own faces show where those regions lie in a box
 framed as the model frames its faces: the eyes at one height, the chin at another, the hair
 around. :func:`find_face` looks for the square box whose crop's regions are likeliest under
-that layout (:func:`face_layout`): coarsely over sizes and places, then finer around the
-best few. A picture whose best box is no likelier than :data:`FIND_FLOOR` has no face found
-(None): the caller keeps the largest centred square.
+that layout (:func:`face_layout`): at each size, where the eyes the segmenter reads in the
+whole picture lie as the layout's do; then finer around the best few. A picture whose best
+box is no likelier than :data:`FIND_FLOOR` has no face found (None): the caller keeps the
+largest centred square.
 
 Everything runs on the picture's pixels as numpy and the bundle's networks; no Qt, no files.
 """
