@@ -24,6 +24,7 @@ from nfe_core.imageio import ImageError, Picture, load_image, write_format
 if TYPE_CHECKING:
     import torch
 
+    from nfe_core.facebox import FaceBox
     from nfe_core.models.classifier import AttributeClassifier
 
 
@@ -328,7 +329,8 @@ def add_tags(subparsers: argparse._SubParsersAction[Parser]) -> None:
             "attribute, the class it sees and how sure it is (a probability from 0 to 1),\n"
             f"plus the runner-up class when that is above {_RUNNER_UP:g}.\n\n"
             "The whole picture is read, squeezed to the classifier's square input if it is\n"
-            "not square, so crop it to the face first for the best answer. Transparent areas\n"
+            "not square, so crop it to the face first for the best answer, or give --find to\n"
+            "read the face the model finds in it (as 'nfe edit' frames it). Transparent areas\n"
             "are put on white. The classifier knows the attributes the model was trained\n"
             "with ('nfe info' lists them).\n\n"
             "A picture that cannot be read prints 'error: PATH: REASON' on stderr; the others\n"
@@ -338,6 +340,7 @@ def add_tags(subparsers: argparse._SubParsersAction[Parser]) -> None:
             "examples:\n"
             "  nfe tags face.png\n"
             "  nfe tags faces/*.png --model run/bundle\n"
+            "  nfe tags --find illustration.png   # the face in it, not the whole page\n"
             "  nfe tags --json face.png       # {attribute: {label, scores: {class: p}}}\n"
             "  nfe tags --json a.png b.png    # the same, keyed by path"
         ),
@@ -349,6 +352,12 @@ def add_tags(subparsers: argparse._SubParsersAction[Parser]) -> None:
         action="store_true",
         help="print one JSON object instead: {attribute: {'label': class, 'scores': {class: "
         "probability}}} for one picture; for several, such objects keyed by the path given",
+    )
+    parser.add_argument(
+        "--find",
+        action="store_true",
+        help="read the face the model finds in each picture (the whole picture where it finds "
+        "none, which a note says) instead of the whole picture",
     )
     add_model_options(parser)
 
@@ -372,7 +381,17 @@ def _tags(args: argparse.Namespace) -> int:
             sys.stdout.flush()
             sys.stderr.write(f"error: {exc}\n")
             continue
-        record = _tag_record(classifier, picture, bundle.device)
+        box = None
+        if args.find:
+            from nfe_core.pipeline import find_picture_face
+
+            found = find_picture_face(bundle, picture)
+            if found is None:
+                sys.stdout.flush()
+                sys.stderr.write(f"note: {path}: no face found; reading the whole picture\n")
+            else:
+                box = found.box
+        record = _tag_record(classifier, picture, bundle.device, box)
         if args.json:
             records[str(path)] = record
             continue
@@ -387,20 +406,28 @@ def _tags(args: argparse.Namespace) -> int:
 
 
 def _tag_record(
-    classifier: AttributeClassifier, picture: Picture, device: torch.device
+    classifier: AttributeClassifier,
+    picture: Picture,
+    device: torch.device,
+    box: FaceBox | None = None,
 ) -> dict[str, Any]:
-    """``{attribute: {"label": class, "scores": {class: probability}}}`` for one picture."""
+    """``{attribute: {"label": class, "scores": {class: probability}}}`` for one picture, or
+    for the face in its ``box`` as the model is shown it (:func:`~nfe_core.pipeline.face_crop`)."""
     import numpy as np
     from PIL import Image
 
+    from nfe_core.pipeline import face_crop
     from nfe_core.sampling import pixels_to_images
 
-    rgb = picture.rgb
-    if picture.alpha is not None:  # transparent areas on white
-        rgb = Image.new("RGB", rgb.size, (255, 255, 255))
-        rgb.paste(picture.rgb, mask=picture.alpha)
     size = classifier.config.resolution
-    pixels = np.asarray(rgb.resize((size, size), Image.Resampling.LANCZOS), np.float32)
+    if box is not None:
+        pixels = face_crop(picture, box, size)[1].astype(np.float32)
+    else:
+        rgb = picture.rgb
+        if picture.alpha is not None:  # transparent areas on white
+            rgb = Image.new("RGB", rgb.size, (255, 255, 255))
+            rgb.paste(picture.rgb, mask=picture.alpha)
+        pixels = np.asarray(rgb.resize((size, size), Image.Resampling.LANCZOS), np.float32)
     probabilities = classifier.predict(pixels_to_images(pixels).to(device))
     record = {}
     for name, classes in classifier.config.attributes:

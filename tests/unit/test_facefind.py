@@ -4,6 +4,7 @@ a face get none; and the command line and batch use it when no box is given."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,23 @@ def test_nfe_edit_finds_the_face_unless_told_not_to(
     out = str(tmp_path / "c.png")
     assert nfe(["edit", str(tmp_path / "blank.png"), *common, "-o", out]) == 0
     assert "no face found" in capsys.readouterr().err
+
+
+def test_nfe_tags_find_reads_the_face_not_the_page(
+    bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A small face in a corner of a big page: the whole page squeezed to the
+    classifier's input is mostly page (the shipped model read silver hair and yellow eyes for
+    green ones); the face found reads as the face alone does."""
+    box = FaceBox(620, 40, 260, 260)
+    page_with_face((900, 700), box, seed=3, seamless=True).save(tmp_path / "page.png")
+    crop = Image.open(tmp_path / "page.png").crop((box.x, box.y, box.right, box.bottom))
+    crop.save(tmp_path / "face.png")
+    assert nfe(["tags", "--json", str(tmp_path / "face.png")]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert nfe(["tags", "--json", "--find", str(tmp_path / "page.png")]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert {a: r["label"] for a, r in found.items()} == {a: r["label"] for a, r in alone.items()}
+    Image.new("RGB", (300, 200), PAGE).save(tmp_path / "blank.png")
+    assert nfe(["tags", "--find", str(tmp_path / "blank.png")]) == 0
+    assert "no face found; reading the whole picture" in capsys.readouterr().err
