@@ -30,7 +30,7 @@ from nfe_core.facebox import FaceBox
 from nfe_core.jobs import StopFn, check_stop
 from nfe_core.sampling import pixels_to_images, render_seeds
 
-__all__ = ["FIND_FLOOR", "FoundFace", "face_layout", "find_face"]
+__all__ = ["FIND_FLOOR", "FoundFace", "face_layout", "find_face", "find_faces"]
 
 LAYOUT_FACES = 64
 """Generated faces (seeds 0..N-1, untruncated) whose regions make the layout."""
@@ -58,6 +58,13 @@ picture costs no more than a small one."""
 FIND_FLOOR = -0.75
 """The least mean log-likelihood of a box's regions (per pixel) for a face to be found. The
 model's own faces score about -0.4 framed as it frames them; a plain page about -1.1."""
+MOST_FACES = 4
+"""The most faces :func:`find_faces` looks for."""
+OVERLAP = 0.2
+"""Two faces found overlap by at most this (IoU)."""
+NEXT_FLOOR = -1.2
+"""The least score of a coarse box refined in search of another face (the first face's
+coarse boxes scored from -0.9 up, off its place by up to an eighth of its side)."""
 BATCH = 128
 """Crops read by the segmenter at once."""
 
@@ -112,6 +119,26 @@ def find_face(
         ValueError: the bundle has no segmenter, or ``picture`` is neither.
         Cancelled: ``should_stop`` said stop.
     """
+    found = find_faces(bundle, picture, should_stop, most=1)
+    return found[0] if found else None
+
+
+def find_faces(
+    bundle: Bundle,
+    picture: Image.Image | np.ndarray,
+    should_stop: StopFn | None = None,
+    most: int = MOST_FACES,
+) -> list[FoundFace]:
+    """Up to ``most`` faces in ``picture``, surest first: the first as :func:`find_face`
+    finds it; then, ``most`` - 1 times at most, the likeliest box overlapping no face found
+    by more than :data:`OVERLAP` (IoU) and scoring :data:`NEXT_FLOOR` or more is refined,
+    and is another face where it then scores :data:`FIND_FLOOR` (a picture of two
+    characters: both).
+
+    Raises:
+        ValueError: the bundle has no segmenter, or ``picture`` is neither.
+        Cancelled: ``should_stop`` said stop.
+    """
     if isinstance(picture, np.ndarray):
         if picture.ndim != 3 or picture.shape[2] != 3 or picture.dtype != np.uint8:
             raise ValueError(
@@ -135,16 +162,40 @@ def find_face(
         boxes += reader.eyes_at(side)
         side *= SCALE_STEP
     coarse = sorted(zip(reader.scores(boxes), boxes, strict=True), reverse=True)
-    refined = [_refined(reader, box, score) for score, box in coarse[:REFINED]]
-    score, (x, y, side) = max(refined)
-    if score < FIND_FLOOR:
-        return None
+    faces = [max(_refined(reader, box, score) for score, box in coarse[:REFINED])]
+    tries = most - 1 if faces[0][0] >= FIND_FLOOR else 0  # each another refinement
+    while len(faces) < most and tries > 0:
+        apart = [
+            (score, box)
+            for score, box in coarse
+            if score >= NEXT_FLOOR and all(_overlap(box, f[1]) <= OVERLAP for f in faces)
+        ]
+        if not apart:
+            break
+        tries -= 1
+        coarse.remove(apart[0])
+        face = _refined(reader, apart[0][1], apart[0][0])
+        if face[0] >= FIND_FLOOR and all(_overlap(face[1], f[1]) <= OVERLAP for f in faces):
+            faces.append(face)
     scale = 1.0 / shrink
     whole = min(width, height)
-    edge = min(whole, max(1, round(side * scale)))
-    left = min(max(0, round(x * scale)), width - edge)
-    top = min(max(0, round(y * scale)), height - edge)
-    return FoundFace(FaceBox(left, top, edge, edge), round(score, 4))
+    found = []
+    for score, (x, y, side) in sorted(faces, reverse=True):
+        if score < FIND_FLOOR:
+            continue
+        edge = min(whole, max(1, round(side * scale)))
+        left = min(max(0, round(x * scale)), width - edge)
+        top = min(max(0, round(y * scale)), height - edge)
+        found.append(FoundFace(FaceBox(left, top, edge, edge), round(score, 4)))
+    return found
+
+
+def _overlap(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """Intersection over union of two square boxes (x, y, side)."""
+    across = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    down = max(0.0, min(a[1] + a[2], b[1] + b[2]) - max(a[1], b[1]))
+    inside = across * down
+    return inside / (a[2] ** 2 + b[2] ** 2 - inside)
 
 
 def _refined(

@@ -44,7 +44,7 @@ from nfe_core.facebox import (
     paste_back_picture,
     paste_back_region,
 )
-from nfe_core.facefind import FoundFace, find_face
+from nfe_core.facefind import FoundFace, find_face, find_faces
 from nfe_core.imageio import Picture, to_array
 from nfe_core.inversion import (
     DEFAULT_STEPS,
@@ -87,6 +87,7 @@ __all__ = [
     "face_crop",
     "face_generator",
     "find_picture_face",
+    "find_picture_faces",
     "in_palettes",
     "invert_picture",
     "model_record",
@@ -266,6 +267,21 @@ def find_picture_face(
     if bundle.segmenter is None:
         return None
     return find_face(bundle, _as_seen(picture), should_stop)
+
+
+def find_picture_faces(
+    bundle: Bundle, picture: Picture, should_stop: StopFn | None = None
+) -> list[FoundFace]:
+    """Every face the model finds in ``picture``, surest first (up to
+    :data:`~nfe_core.facefind.MOST_FACES`, :func:`~nfe_core.facefind.find_faces`); none
+    without a segmenter.
+
+    Raises:
+        Cancelled: ``should_stop`` said stop.
+    """
+    if bundle.segmenter is None:
+        return []
+    return find_faces(bundle, _as_seen(picture), should_stop)
 
 
 def render(bundle: Bundle, latent: Tensor, generator: Generator | None = None) -> np.ndarray:

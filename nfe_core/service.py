@@ -46,7 +46,7 @@ from nfe_core.pipeline import (
     check_can_invert,
     draw_edits,
     face_generator,
-    find_picture_face,
+    find_picture_faces,
     invert_picture,
     model_record,
     paste_maps,
@@ -336,15 +336,14 @@ class EditorModel:
             tune_steps=inverted.tune_steps_done,
         )
 
-    def find_face(self, picture: Picture, should_stop: StopFn | None = None) -> FaceBox | None:
-        """The box of the face the model finds in ``picture``
-        (:func:`~nfe_core.pipeline.find_picture_face`), or None where it finds none.
+    def find_faces(self, picture: Picture, should_stop: StopFn | None = None) -> list[FaceBox]:
+        """The boxes of the faces the model finds in ``picture``, surest first
+        (:func:`~nfe_core.pipeline.find_picture_faces`); none where it finds none.
 
         Raises:
             Cancelled: ``should_stop`` said stop.
         """
-        found = find_picture_face(self.bundle, picture, should_stop)
-        return None if found is None else found.box
+        return [found.box for found in find_picture_faces(self.bundle, picture, should_stop)]
 
     def render(
         self,

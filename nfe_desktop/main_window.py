@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self._open_worker: Worker | None = None
         self._invert_worker: Worker | None = None
         self._find_worker: Worker | None = None
+        self._found_faces: tuple[Picture, list[FaceBox]] | None = None  # and in which picture
         self._serial = 0
         self._shown_serial = -1
         self._dragging: str | None = None
@@ -496,10 +497,12 @@ class MainWindow(QMainWindow):
     # --- the face ---------------------------------------------------------------------------
 
     def find_face(self, asked: bool = True) -> Worker | None:
-        """Look for the face in the open picture in a worker and put the face box around it.
-        Unless ``asked`` (Face > Find Face), only while the box is still where the picture
-        opened with it (the largest centred square) and no face is inverted: a box the user
-        drew stays, and one they draw while the model looks wins."""
+        """Look for the faces in the open picture in a worker and put the face box around the
+        surest. Asked again (Face > Find Face) while the box is around one of them, the box
+        goes to the next, without looking again (a picture of two characters). Unless
+        ``asked``, only while the box is still where the picture opened with it (the largest
+        centred square) and no face is inverted: a box the user drew stays, and one they
+        draw while the model looks wins. Returns the worker started, or None."""
         picture = self._session.picture
         model = self._model
         if picture is None or model is None or not model.info.can_find_faces:
@@ -510,9 +513,14 @@ class MainWindow(QMainWindow):
             return None
         if self._invert_worker is not None:
             return None
+        known = self._found_faces
+        if asked and known is not None and known[0] is picture and self._session.box in known[1]:
+            boxes = known[1]
+            self._show_found(boxes, (boxes.index(self._session.box) + 1) % len(boxes))
+            return None
         self._cancel_find()
-        worker = Worker(tasks.find_face(model.model, picture), name="find face")
-        worker.succeeded.connect(lambda box: self._on_face_found(worker, picture, box))
+        worker = Worker(tasks.find_faces(model.model, picture), name="find faces")
+        worker.succeeded.connect(lambda boxes: self._on_faces_found(worker, picture, boxes))
         worker.failed.connect(lambda message: self._on_find_failed(worker, message))
         worker.finished.connect(lambda: self._on_find_finished(worker))
         self._find_worker = worker
@@ -526,23 +534,31 @@ class MainWindow(QMainWindow):
             self._find_worker.cancel()
             self._find_worker = None
 
-    def _on_face_found(self, worker: Worker, picture: Picture, box: FaceBox | None) -> None:
+    def _on_faces_found(self, worker: Worker, picture: Picture, boxes: list[FaceBox]) -> None:
         if worker is not self._find_worker or self._session.picture is not picture:
             return
-        if box is None:
+        self._found_faces = (picture, boxes)
+        if not boxes:
             self.statusBar().showMessage(
                 "No face found: put the face in the square, then press Invert.", 8000
             )
+            self.face_found.emit(None)
+            return
+        self._show_found(boxes, 0)
+
+    def _show_found(self, boxes: list[FaceBox], index: int) -> None:
+        """Put the face box around the ``index``-th of the faces found, and say so."""
+        box = boxes[index]
+        self._session.box = box
+        self.canvas.set_face_box(box)
+        which = f" ({index + 1} of {len(boxes)}: Find Face again for the next)"
+        found = f"Found the face{which if len(boxes) > 1 else ''}"
+        if self._session.face is not None and self._session.face.box != box:
+            self.statusBar().showMessage(f"{found}: press Invert to edit it.", 8000)
         else:
-            self._session.box = box
-            self.canvas.set_face_box(box)
-            if self._session.face is not None and self._session.face.box != box:
-                self.statusBar().showMessage("Found the face: press Invert to edit it.", 8000)
-            else:
-                self.statusBar().showMessage(
-                    "Found the face: move the square if it is not right, then press Invert.",
-                    8000,
-                )
+            self.statusBar().showMessage(
+                f"{found}: move the square if it is not right, then press Invert.", 8000
+            )
         self.face_found.emit(box)
 
     def _on_find_failed(self, worker: Worker, message: str) -> None:

@@ -150,11 +150,11 @@ def invert(
     return task
 
 
-def find_face(model: EditorModel, picture: Picture) -> Task:
-    """Where the model finds the face in ``picture``: its box, or None; cancellable."""
+def find_faces(model: EditorModel, picture: Picture) -> Task:
+    """Where the model finds faces in ``picture``: their boxes, surest first; cancellable."""
 
-    def task(progress: ProgressFn, should_stop: StopFn) -> FaceBox | None:
-        return model.find_face(picture, should_stop)
+    def task(progress: ProgressFn, should_stop: StopFn) -> list[FaceBox]:
+        return model.find_faces(picture, should_stop)
 
     return task
 

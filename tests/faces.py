@@ -29,3 +29,13 @@ def page_with_face(
     page = Image.new("RGB", size, PAGE)
     page.paste(face.resize((box.w, box.h), Image.Resampling.LANCZOS), (box.x, box.y))
     return page
+
+
+def page_with_faces(size: tuple[int, int], boxes: list[FaceBox]) -> Image.Image:
+    """Procedural faces (seeds 10, 11, ...) drawn in ``boxes`` of a plain page, each on the
+    page's own colour."""
+    page = Image.new("RGB", size, PAGE)
+    for seed, box in enumerate(boxes, start=10):
+        page.paste(page_with_face((box.w, box.h), FaceBox(0, 0, box.w, box.h), seed, True),
+                   (box.x, box.y))  # fmt: skip
+    return page

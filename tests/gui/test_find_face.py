@@ -16,7 +16,7 @@ from nfe_core.bundle import default_bundle_path
 from nfe_core.facebox import FaceBox, default_box
 from nfe_desktop.main_window import MainWindow
 from nfe_desktop.settings import INVERSION_STEPS, TUNING_STEPS, Settings
-from tests.faces import PAGE, overlap, page_with_face
+from tests.faces import PAGE, overlap, page_with_face, page_with_faces
 from tests.mouse import drag_picture
 
 pytestmark = pytest.mark.gui
@@ -105,3 +105,23 @@ def test_a_picture_opened_while_the_model_loads_is_looked_at_once_it_is_ready(
     assert editor.session.box == found.args[0]
     qtbot.waitUntil(lambda: not editor.busy(), timeout=WAIT_MS)
     editor.close()
+
+
+def test_find_face_again_goes_to_the_next_character(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+):
+    boxes = [FaceBox(60, 150, 420, 420), FaceBox(800, 80, 500, 500)]
+    page_with_faces((1400, 700), boxes).save(tmp_path / "two.png")
+    open_picture(qtbot, window, tmp_path / "two.png")
+    first = window.session.box
+    assert first is not None and max(overlap(first, b) for b in boxes) >= 0.8
+    assert "1 of 2" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.face_found, timeout=WAIT_MS) as moved:
+        window.find_face_action.trigger()
+    second = moved.args[0]
+    assert second == window.session.box == window.canvas.face_box() and second != first
+    assert max(overlap(second, b) for b in boxes) >= 0.8
+    assert overlap(first, second) == 0
+    assert "2 of 2" in window.statusBar().currentMessage()
+    window.find_face_action.trigger()
+    assert window.session.box == first  # and round again

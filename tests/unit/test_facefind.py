@@ -16,11 +16,11 @@ from nfe_core.bundle import default_bundle_path, load_bundle
 from nfe_core.cli.main import main as nfe
 from nfe_core.editing import Edit
 from nfe_core.facebox import FaceBox
-from nfe_core.facefind import find_face
+from nfe_core.facefind import find_face, find_faces
 from nfe_core.imageio import Picture, load_image
 from nfe_core.jobs import Cancelled
 from nfe_core.pipeline import find_picture_face
-from tests.faces import PAGE, overlap, page_with_face
+from tests.faces import PAGE, overlap, page_with_face, page_with_faces
 from tests.tiny import save_editing_bundle
 
 
@@ -160,3 +160,14 @@ def test_nfe_tags_find_reads_the_face_not_the_page(
     Image.new("RGB", (300, 200), PAGE).save(tmp_path / "blank.png")
     assert nfe(["tags", "--find", str(tmp_path / "blank.png")]) == 0
     assert "no face found; reading the whole picture" in capsys.readouterr().err
+
+
+def test_two_characters_are_both_found_surest_first(bundle):
+    boxes = [FaceBox(60, 150, 420, 420), FaceBox(800, 80, 500, 500)]
+    found = find_faces(bundle, page_with_faces((1400, 700), boxes))
+    assert len(found) == 2
+    assert found[0].score >= found[1].score
+    assert sorted(max(overlap(f.box, b) for b in boxes) for f in found)[0] >= 0.8
+    assert {max(range(2), key=lambda i: overlap(f.box, boxes[i])) for f in found} == {0, 1}
+    assert find_faces(bundle, page_with_face((900, 700), FaceBox(500, 100, 300, 300))) != []
+    assert len(find_faces(bundle, page_with_face((900, 700), FaceBox(500, 100, 300, 300)))) == 1
