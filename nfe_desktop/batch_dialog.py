@@ -23,6 +23,7 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDr
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -84,6 +85,7 @@ class BatchRequest:
         out_dir: the output folder (it may not exist yet; the batch creates it).
         format: ``png``, ``jpg`` or ``webp``.
         pattern: the naming pattern, e.g. ``{stem}_edited.{ext}``.
+        find_faces: look for the face in each picture (else its largest centred square).
     """
 
     inputs: tuple[Path, ...]
@@ -93,6 +95,7 @@ class BatchRequest:
     out_dir: Path
     format: str
     pattern: str
+    find_faces: bool = True
 
 
 def example_name(pattern: str, source: Path, ext: str, index: int = 0) -> str:
@@ -241,6 +244,13 @@ class BatchDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.inputs_label)
         layout.addLayout(buttons)
+        self.find_check = QCheckBox("Find the face in each picture")
+        self.find_check.setChecked(True)
+        self.find_check.setToolTip(
+            "Edit the face the model finds in each picture; unchecked, or where it finds none,"
+            " the largest centred square is edited."
+        )
+        layout.addWidget(self.find_check)
         return box
 
     def _build_edits(self) -> QGroupBox:
@@ -574,6 +584,7 @@ class BatchDialog(QDialog):
             out_dir=folder,
             format=self.format(),
             pattern=self.pattern_edit.text(),
+            find_faces=self.find_check.isChecked(),
         )
 
 

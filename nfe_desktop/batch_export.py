@@ -86,6 +86,7 @@ class BatchExport(QObject):
             request.out_dir,
             fmt=request.format,
             pattern=request.pattern,
+            find=request.find_faces,
             steps=self._settings.get(INVERSION_STEPS),
             tune_steps=self._settings.get(TUNING_STEPS),
             quality=self._settings.get(EXPORT_QUALITY),

@@ -338,6 +338,7 @@ def export_batch(
     steps: int,
     tune_steps: int,
     quality: int,
+    find: bool = True,
 ) -> Task:
     """Apply ``edits`` to every picture of ``inputs`` into ``out_dir`` (bad files listed)."""
 
@@ -348,6 +349,7 @@ def export_batch(
             out_dir,
             fmt=fmt,
             pattern=pattern,
+            find=find,
             steps=steps,
             tune_steps=tune_steps,
             quality=quality,

@@ -167,6 +167,9 @@ def test_request_with_current_edits(
     )
     with pytest.raises(AttributeError):
         request.format = "png"  # type: ignore[misc]
+    assert request.find_faces  # each picture's face found, unless unchecked
+    dialog.find_check.click()
+    assert not dialog.request().find_faces
 
 
 def test_preset_file_shows_its_edits_and_goes_into_the_request(

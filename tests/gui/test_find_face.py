@@ -5,8 +5,10 @@ picture without a face keeps the centred square and says so."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
@@ -14,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from nfe_core.bundle import default_bundle_path
 from nfe_core.facebox import FaceBox, default_box
+from nfe_desktop.batch_dialog import BatchRequest
 from nfe_desktop.main_window import MainWindow
 from nfe_desktop.settings import INVERSION_STEPS, TUNING_STEPS, Settings
 from tests.faces import PAGE, overlap, page_with_face, page_with_faces
@@ -125,3 +128,33 @@ def test_find_face_again_goes_to_the_next_character(
     assert "2 of 2" in window.statusBar().currentMessage()
     window.find_face_action.trigger()
     assert window.session.box == first  # and round again
+
+
+def test_batch_export_finds_each_face_and_names_the_pictures_without_one(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page_with_face(SIZE, FACE, seamless=True).save(folder / "page.png")
+    Image.new("RGB", (320, 240), PAGE).save(folder / "blank.png")
+    monkeypatch.setattr("nfe_desktop.batch_dialog.BatchResultDialog.open", lambda self: None)
+    request = BatchRequest(
+        inputs=(folder,), edits=("hair_color=blue",), preserve=(), preset=None,
+        out_dir=tmp_path / "found", format="png", pattern="{stem}.{ext}",
+    )  # fmt: skip
+    for out, find in ((tmp_path / "found", True), (tmp_path / "centred", False)):
+        worker = window.run_batch(replace(request, out_dir=out, find_faces=find))
+        assert worker is not None
+        qtbot.waitUntil(worker.is_finished, timeout=WAIT_MS)
+        result = window.batch_result
+        assert sorted(p.name for p in out.iterdir()) == ["blank.png", "page.png"]
+        assert result.unfound_label.isHidden() is not find
+        assert ("blank.png" in result.unfound_label.text()) is find
+    page = np.asarray(Image.open(folder / "page.png")).astype(int)
+    found = np.asarray(Image.open(tmp_path / "found" / "page.png")).astype(int)
+    centred = np.asarray(Image.open(tmp_path / "centred" / "page.png")).astype(int)
+    inside = np.zeros(page.shape[:2], bool)
+    inside[FACE.y : FACE.bottom, FACE.x : FACE.right] = True
+    assert (np.abs(found - page).max(axis=2) > 8)[inside].mean() > 0.05  # its hair went blue
+    assert (np.abs(found - page).max(axis=2) > 8)[~inside].mean() < 0.001
+    assert not np.array_equal(centred, found)  # the centred square was edited instead
