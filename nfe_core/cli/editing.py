@@ -479,18 +479,18 @@ def _edit_picture(
 
 
 def _invert_with_bar(args: argparse.Namespace, bundle: Bundle, picture: Picture) -> Inverted:
-    """``invert_picture`` with --box (or the face found, :func:`face_box`),
+    """``invert_picture`` with --box (or the face found, :func:`_face_box`),
     --steps/--tune-steps and a progress bar; Ctrl+C cancels."""
     from nfe_core.pipeline import invert_picture
 
-    box = face_box(args, bundle, picture, str(args.image))
+    box = _face_box(args, bundle, picture, str(args.image))
     steps, tune_steps = inversion_steps(args)
     total = steps + tune_steps
     with progress_bar("inverting", total, unit="step", quiet=args.quiet or total == 0) as bar:
         return invert_picture(bundle, picture, box, steps, progress=bar, tune_steps=tune_steps)
 
 
-def face_box(
+def _face_box(
     args: argparse.Namespace, bundle: Bundle, picture: Picture, name: str
 ) -> FaceBox | None:
     """--box, or without it (and without --no-find) the box of the face the model finds in
