@@ -426,6 +426,7 @@ class MainWindow(QMainWindow):
         self.cancel_inversion()  # it would be the old picture's face
         self._renders.cancel()
         self._session.open_picture(picture, default_box(*picture.size))
+        self._found_faces = None  # (nor is the last picture kept alive by them)
         self._region = None
         self._project_path = None
         self._face_unsaved = False
