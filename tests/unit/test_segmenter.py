@@ -9,6 +9,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1419,38 +1420,52 @@ def test_figures_are_read_back_and_checked() -> None:
             config(figures=bad)
 
 
-def _skin_eyes_and(images: torch.Tensor, fourth: torch.Tensor) -> torch.Tensor:
-    """Logits of four regions: a very light pixel is background (0), a blue one an eye (2),
-    one of ``fourth`` (N, H, W bool) the fourth region (3), the rest skin (1)."""
-    found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)
-    found[images.mean(dim=1) > 0.8] = 0
-    found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
-    found[fourth] = 3
-    return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
+class SkinEyesAnd(Segmenter):
+    """Says: a very light pixel is background, a blue one an eye (held by frames or placing
+    figures: the config's ``holds``), one :meth:`fourth` picks the region ``fourth`` (drawn
+    by ``attribute``), the rest skin. ``changes``: more of the config's fields."""
+
+    def __init__(self, fourth: str, attribute: str, **changes: Any) -> None:
+        super().__init__(
+            SegmenterConfig(
+                64,
+                ("background", "skin", "eye", fourth),
+                ((attribute, (fourth,)), ("eye_color", ("eye",))),
+                channels=(8, 8, 16),
+                **{"holds": ("eye",), **changes},
+            )
+        )
+
+    def fourth(self, images: torch.Tensor) -> torch.Tensor:
+        """Where images (N, 3, H, W) show the fourth region: (N, H, W) bool."""
+        raise NotImplementedError
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        found = torch.full(images.shape[:1] + images.shape[2:], 1, dtype=torch.long)
+        found[images.mean(dim=1) > 0.8] = 0
+        found[(images[:, 2] > 0.5) & (images[:, 0] < 0)] = 2
+        found[self.fourth(images)] = 3
+        return F.one_hot(found, 4).permute(0, 3, 1, 2).float() * 60.0 - 30.0
 
 
-ACCESSORY_REGIONS = ("background", "skin", "eye", "accessory")
+def _red(images: torch.Tensor) -> torch.Tensor:
+    """Where images show a magenta or red pixel."""
+    return (images[:, 0] > 0.3) & (images[:, 1] < -0.3)
+
+
 PURPLE, RED = (150.0, 90.0, 210.0), (220.0, 40.0, 60.0)
 
 
-class EyesAndAccessory(Segmenter):
+class EyesAndAccessory(SkinEyesAnd):
     """Says: a blue pixel is an eye, a magenta or red one an accessory, a very light one
     background, the rest skin; bows and flowers are drawn as figures (with ``holds``)."""
 
     def __init__(self, holds: tuple[str, ...] = ("eye",)) -> None:
-        super().__init__(
-            SegmenterConfig(
-                64,
-                ACCESSORY_REGIONS,
-                (("accessory", ("accessory",)), ("eye_color", ("eye",))),
-                channels=(8, 8, 16),
-                holds=holds,
-                figures=(("accessory", ("bow", "flower"), (PURPLE, RED)),),
-            )
-        )
+        figures = (("accessory", ("bow", "flower"), (PURPLE, RED)),)
+        super().__init__("accessory", "accessory", holds=holds, figures=figures)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return _skin_eyes_and(images, (images[:, 0] > 0.3) & (images[:, 1] < -0.3))
+    def fourth(self, images: torch.Tensor) -> torch.Tensor:
+        return _red(images)
 
 
 def _face_with_eyes() -> torch.Tensor:
@@ -1467,25 +1482,18 @@ def _face_with_eyes() -> torch.Tensor:
 BLUSH_PINK = (255.0, 105.0, 125.0)
 
 
-class EyesAndBlush(Segmenter):
+class EyesAndBlush(SkinEyesAnd):
     """Says: a blue pixel is an eye, a red one blush, a very light one background, the rest
     skin; blush tints the skin and is drawn whole as a pair of blushes (with ``holds``)."""
 
     def __init__(self) -> None:
         super().__init__(
-            SegmenterConfig(
-                64,
-                ("background", "skin", "eye", "blush"),
-                (("blush", ("blush",)), ("eye_color", ("eye",))),
-                channels=(8, 8, 16),
-                spills=(("blush", ("skin",)),),
-                holds=("eye",),
-                figures=(("blush", ("blush",), (BLUSH_PINK,)),),
-            )
-        )
+            "blush", "blush", spills=(("blush", ("skin",)),),
+            figures=(("blush", ("blush",), (BLUSH_PINK,)),),
+        )  # fmt: skip
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return _skin_eyes_and(images, (images[:, 0] > 0.3) & (images[:, 1] < -0.3))
+    def fourth(self, images: torch.Tensor) -> torch.Tensor:
+        return _red(images)
 
 
 def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
@@ -1531,25 +1539,17 @@ def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:
     assert [f.side for f in one.figures[0]] == [1]
 
 
-class FramedEyes(Segmenter):
+class FramedEyes(SkinEyesAnd):
     """Says: a blue pixel is an eye, a very dark one glasses' frames (line work, holding the
     eyes), a very light one background, the rest skin."""
 
     def __init__(self) -> None:
         super().__init__(
-            SegmenterConfig(
-                64,
-                ("background", "skin", "eye", "glasses"),
-                (("glasses", ("glasses",)), ("eye_color", ("eye",))),
-                channels=(8, 8, 16),
-                spills=(("glasses", ("skin",)),),
-                strokes=("glasses",),
-                holds=("eye",),
-            )
+            "glasses", "glasses", spills=(("glasses", ("skin",)),), strokes=("glasses",)
         )
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return _skin_eyes_and(images, images.amax(dim=1) < -0.6)
+    def fourth(self, images: torch.Tensor) -> torch.Tensor:
+        return images.amax(dim=1) < -0.6
 
 
 def test_glasses_set_off_remove_the_pictures_own_frames() -> None:
