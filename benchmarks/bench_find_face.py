@@ -32,17 +32,11 @@ sys.path.insert(0, str(ROOT))
 from nfe_core.bundle import default_bundle_path, load_bundle  # noqa: E402
 from nfe_core.facebox import FaceBox  # noqa: E402
 from nfe_core.facefind import face_layout, find_face  # noqa: E402
+from tests.faces import overlap  # noqa: E402
 from training.synth.params import face_rng, sample_face  # noqa: E402
 from training.synth.render import render_face  # noqa: E402
 
 WAYS = ("square", "seamless", "cut out", "whole")
-
-
-def iou(a: FaceBox, b: FaceBox) -> float:
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.w, b.x + b.w), min(a.y + a.h, b.y + b.h)
-    inside = max(0, x1 - x0) * max(0, y1 - y0)
-    return inside / (a.w * a.h + b.w * b.h - inside)
 
 
 def colour(rng: np.random.Generator, pastel: bool) -> tuple[int, int, int]:
@@ -113,7 +107,7 @@ def main() -> None:
                 found = find_face(bundle, np.asarray(page))
                 times.append(time.perf_counter() - start)
                 missed += found is None
-                overlaps.append(0.0 if found is None else iou(found.box, truth))
+                overlaps.append(0.0 if found is None else overlap(found.box, truth))
                 if args.save_misses and overlaps[-1] < 0.8:
                     args.save_misses.mkdir(parents=True, exist_ok=True)
                     name = f"{way.replace(' ', '_')}_{pastel:d}_{n}_{truth}.png"
