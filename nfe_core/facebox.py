@@ -5,8 +5,11 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
 
 - :func:`parse_box` reads one from ``"x,y,w,h"`` (the ``--box`` option);
   :func:`default_box` is the largest centred square when none is given;
-  :func:`clamp_box` keeps the part of a box inside the picture.
-- :func:`crop_face` cuts the box out and resizes it to the model's ``size x size`` input.
+  :func:`clamp_box` keeps the part of a box inside the picture, or (``outside``) lets it
+  reach out by up to :data:`OUTSIDE` of its side: a face whose hair runs off the picture's
+  edge is framed as the model frames its faces.
+- :func:`crop_face` cuts the box out and resizes it to the model's ``size x size`` input; the
+  part of a box outside the picture is the picture mirrored at its edge (:func:`box_pixels`).
 - :func:`paste_back` / :func:`paste_back_picture` put the edit back: only the *difference*
   ``edited - reconstruction`` (the edited render minus the unedited render of the same latent)
   is brought to the box's size along the picture's own edges (:func:`follow_edges`), faded
@@ -47,19 +50,32 @@ from nfe_core.imageio import Picture, from_array, to_array
 
 __all__ = [
     "DEFAULT_FEATHER",
+    "OUTSIDE",
     "BoxError",
     "FaceBox",
     "Recolour",
     "Reshape",
+    "box_pixels",
+    "box_reach",
+    "check_box",
     "clamp_box",
     "crop_face",
     "default_box",
+    "edges_outside",
+    "fit_box",
     "follow_edges",
+    "largest_side",
     "parse_box",
     "paste_back",
     "paste_back_picture",
     "paste_back_region",
 ]
+
+OUTSIDE = 0.25
+"""The most of a face box that may lie outside the picture: of its width across, of its height
+down. A face cut by the picture's edge (hair running off the top, a chin off the bottom) is
+framed as the model frames its faces, the box reaching past the edge; the model is shown the
+picture mirrored there (:func:`box_pixels`) and the edit is pasted into the part inside."""
 
 DEFAULT_FEATHER: float = 0.08
 """Width of the fade at the box's edges in :func:`paste_back`, as a share of the box's shorter
@@ -688,26 +704,117 @@ def default_box(width: int, height: int) -> FaceBox:
     return FaceBox((width - side) // 2, (height - side) // 2, side, side)
 
 
-def clamp_box(box: FaceBox, width: int, height: int) -> FaceBox:
-    """The part of ``box`` inside a ``width x height`` picture.
+def clamp_box(box: FaceBox, width: int, height: int, outside: float = 0.0) -> FaceBox:
+    """The part of ``box`` inside a ``width x height`` picture, or reaching out of it by at
+    most ``outside`` of its own width (height) across (down).
 
-    A box partly outside is cut at the picture's edges (so it may stop being square); a box
-    already inside is returned unchanged.
+    A box reaching further is cut at the picture's edges, or (``outside`` above 0) as much
+    less as it must be, its reach on each side of an axis cut in the same proportion; so it
+    may stop being square. A box within those bounds is returned unchanged.
 
     Raises:
         BoxError: the box is empty (width or height below 1) or lies entirely outside the
             picture.
-        ValueError: ``width`` or ``height`` is not a whole number of at least 1.
+        ValueError: ``width`` or ``height`` is not a whole number of at least 1, or
+            ``outside`` is not a number from 0 to :data:`OUTSIDE`.
     """
     if not isinstance(box, FaceBox):
         raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
     _check_picture_size(width, height)
     _check_not_empty(box)
+    if not _is_number(outside) or not 0.0 <= outside <= OUTSIDE:
+        raise ValueError(f"outside: expected a number from 0 to {OUTSIDE}, got {outside!r}")
     left, top = max(box.x, 0), max(box.y, 0)
     right, bottom = min(box.right, width), min(box.bottom, height)
     if right <= left or bottom <= top:
         raise BoxError(f"the face box {box} lies entirely outside the {width} x {height} picture")
-    return FaceBox(left, top, right - left, bottom - top)
+    x, w = _clamp_axis(box.x, box.w, left, right, outside)
+    y, h = _clamp_axis(box.y, box.h, top, bottom, outside)
+    return FaceBox(x, y, w, h)
+
+
+def _clamp_axis(start: int, length: int, low: int, high: int, outside: float) -> tuple[int, int]:
+    """:func:`clamp_box` along one axis: the box spans ``start .. start + length``, the part
+    inside the picture ``low .. high``; the start and length kept."""
+    before, after = low - start, start + length - high
+    most = int(np.floor(outside / (1.0 - outside) * (high - low) + 1e-9))
+    if before + after > most:  # each reach cut in proportion
+        before, after = before * most // (before + after), after * most // (before + after)
+    return low - before, high - low + before + after
+
+
+def box_reach(side: int) -> int:
+    """How far a box of ``side`` pixels may reach outside the picture along one axis (both
+    ends together): :data:`OUTSIDE` of it, in whole pixels."""
+    return int(np.floor(OUTSIDE * side + 1e-9))
+
+
+def largest_side(length: int) -> int:
+    """The largest side of a box along an axis of ``length`` picture pixels, reaching out at
+    both ends by :func:`box_reach` together."""
+    side = int(np.floor(length / (1.0 - OUTSIDE)))
+    while side - box_reach(side) > length:
+        side -= 1
+    return side
+
+
+def fit_box(box: FaceBox, width: int, height: int) -> FaceBox:
+    """``box`` shifted (and, if larger than that allows, shrunk; a square one staying square)
+    to reach outside a ``width x height`` picture by at most :func:`box_reach` of its side
+    along each axis: a box :func:`check_box` accepts, its size kept where it can be."""
+    w, h = min(box.w, largest_side(width)), min(box.h, largest_side(height))
+    if box.w == box.h:
+        w = h = min(w, h)
+    x = min(max(box.x, -box_reach(w)), width - w + box_reach(w))
+    y = min(max(box.y, -box_reach(h)), height - h + box_reach(h))
+    return FaceBox(x, y, w, h)
+
+
+def edges_outside(box: FaceBox, width: int, height: int) -> tuple[bool, bool, bool, bool]:
+    """Which of the box's edges (left, top, right, bottom) lie outside a ``width x height``
+    picture: those the edit is not faded towards (:func:`paste_back`)."""
+    return box.x < 0, box.y < 0, box.right > width, box.bottom > height
+
+
+def check_box(box: FaceBox, width: int, height: int) -> None:
+    """Check that ``box`` is one :func:`crop_face` and :func:`paste_back` take: not empty, and
+    inside a ``width x height`` picture or reaching out of it by at most :data:`OUTSIDE` of
+    its width (height) across (down), as :func:`clamp_box` makes it.
+
+    Raises:
+        BoxError: it is not, with a message that says why.
+    """
+    if not isinstance(box, FaceBox):
+        raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
+    _check_not_empty(box)
+    across = max(0, -box.x) + max(0, box.right - width)
+    down = max(0, -box.y) + max(0, box.bottom - height)
+    if across > box_reach(box.w) or down > box_reach(box.h):
+        raise BoxError(
+            f"the face box {box} reaches outside the {width} x {height} picture by more than "
+            f"{OUTSIDE:.0%} of its side (clamp it to the picture first)"
+        )
+
+
+def box_pixels(pixels: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The box's pixels of an ``H x W`` (``x C``) array; where the box reaches outside, the
+    array mirrored at its edge (a face's hair cut by the top goes on as its own strands, not
+    as streaks of the last row). A view where the box is inside, else a new array.
+
+    Raises:
+        BoxError: the box is not one :func:`check_box` accepts.
+    """
+    height, width = pixels.shape[:2]
+    check_box(box, width, height)
+    inside = clamp_box(box, width, height)
+    part = pixels[inside.y : inside.bottom, inside.x : inside.right]
+    reach = [
+        (inside.y - box.y, box.bottom - inside.bottom),
+        (inside.x - box.x, box.right - inside.right),
+    ]
+    if not any(any(side) for side in reach):
+        return part
+    return np.pad(part, reach + [(0, 0)] * (pixels.ndim - 2), mode="symmetric")
 
 
 # --------------------------------------------------------------------------------------------
@@ -717,30 +824,31 @@ def clamp_box(box: FaceBox, width: int, height: int) -> FaceBox:
 def crop_face(rgb: np.ndarray, box: FaceBox, size: int) -> np.ndarray:
     """The box's pixels resized to the model's square input.
 
-    Only the pixels inside the box are used. They are resized with a Lanczos filter, both
-    when shrinking and when the box is smaller than ``size`` (a small face is upscaled). A
-    box that is not square is stretched to the square; :func:`paste_back` stretches back the
-    same way.
+    Only the pixels inside the box are used (where it reaches outside the picture, the
+    picture mirrored at its edge: :func:`box_pixels`). They are resized with a Lanczos filter,
+    both when shrinking and when the box is smaller than ``size`` (a small face is upscaled).
+    A box that is not square is stretched to the square; :func:`paste_back` stretches back
+    the same way.
 
     Args:
         rgb: the picture, an ``HxWx3`` uint8 array.
-        box: the face box, inside the picture (see :func:`clamp_box`).
+        box: the face box, inside the picture or reaching out of it by at most
+            :data:`OUTSIDE` of its side (see :func:`clamp_box`).
         size: the side of the model's input in pixels.
 
     Returns:
         A new ``size x size x 3`` uint8 array.
 
     Raises:
-        BoxError: the box is empty or reaches outside the picture.
+        BoxError: the box is empty or reaches outside the picture by more than
+            :data:`OUTSIDE` (:func:`check_box`).
         ValueError: ``rgb`` is not an ``HxWx3`` uint8 array, or ``size`` is not a whole number
             of at least 1.
     """
     _check_rgb(rgb, "rgb")
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"size: expected a whole number of pixels, at least 1, got {size!r}")
-    height, width = rgb.shape[:2]
-    _check_inside(box, width, height)
-    region = from_array(rgb[box.y : box.bottom, box.x : box.right])
+    region = from_array(np.ascontiguousarray(box_pixels(rgb, box)))
     if region.size != (size, size):
         region = region.resize((int(size), int(size)), _RESAMPLE)
     return to_array(region)
@@ -763,7 +871,10 @@ def paste_back(
     along the picture's own edges (:func:`follow_edges`; stretched back the way
     :func:`crop_face` stretched a non-square box), multiplied by a mask that is 1 inside the
     box and falls smoothly (smoothstep) to 0 over ``feather`` times the box's shorter side at
-    its edges, added to the original, rounded and clipped to 0..255.
+    its edges, added to the original, rounded and clipped to 0..255. A box reaching outside
+    the picture (:data:`OUTSIDE`) is worked on whole, the picture mirrored beyond its edge as
+    :func:`crop_face` showed it to the model, and only its part inside is pasted, not faded
+    towards the edges that lie outside.
 
     So: where the edit changes nothing the artist's pixels stay exactly as they were, an edit
     that changes nothing at all (``edited == reconstruction``) returns the original bit for
@@ -781,7 +892,7 @@ def paste_back(
 
     Args:
         original: the picture, an ``HxWx3`` uint8 array; it is not modified.
-        box: the face box the reconstruction was made from, inside the picture.
+        box: the face box the reconstruction was made from (as :func:`crop_face` takes it).
         reconstruction: the unedited render, an ``r x r x 3`` array, uint8 or float, in pixel
             units (0..255, not 0..1).
         edited: the edited render, the same shape and units as ``reconstruction``.
@@ -802,14 +913,15 @@ def paste_back(
         A new ``HxWx3`` uint8 array, the original's size.
 
     Raises:
-        BoxError: the box is empty or reaches outside the picture.
+        BoxError: the box is empty or reaches outside the picture by more than
+            :data:`OUTSIDE` (:func:`check_box`).
         ValueError: an array has the wrong shape or type or holds NaN or infinite values, the
             two renders differ in shape, ``redrawn`` is not an r x r map in 0..1, or
             ``feather`` is not a number from 0 to 0.5.
     """
     _check_rgb(original, "original")
     height, width = original.shape[:2]
-    _check_inside(box, width, height)
+    check_box(box, width, height)
     _check_renders(reconstruction, edited)
     _check_redrawn(redrawn, reconstruction)
     _check_maps(recolour, Recolour, reconstruction)
@@ -817,16 +929,20 @@ def paste_back(
     _check_feather(feather)
 
     result = original.copy()
-    region = original[box.y : box.bottom, box.x : box.right]
-    result[box.y : box.bottom, box.x : box.right] = _edited_region(
-        region,
+    inside = clamp_box(box, width, height)
+    region = _edited_region(
+        box_pixels(original, box),
         reconstruction,
         edited,
         float(feather),
         redrawn=redrawn,
         recolour=recolour,
         reshape=reshape,
+        outside=edges_outside(box, width, height),
     )
+    result[inside.y : inside.bottom, inside.x : inside.right] = region[
+        inside.y - box.y : inside.bottom - box.y, inside.x - box.x : inside.right - box.x
+    ]
     return result
 
 
@@ -840,9 +956,12 @@ def paste_back_region(
     recolour: Recolour | None = None,
     reshape: Reshape | None = None,
     work_side: int = EDGE_WORK_SIDE,
+    outside: tuple[bool, bool, bool, bool] = (False, False, False, False),
 ) -> np.ndarray:
     """:func:`paste_back` for the face box alone: ``region`` is the box's pixels (at any
-    size, e.g. shrunk for a live preview), the result the same region with the edit in it.
+    size, e.g. shrunk for a live preview; :func:`box_pixels`), the result the same region
+    with the edit in it; not faded towards the edges (left, top, right, bottom) that lie
+    ``outside`` the picture (:func:`edges_outside`).
 
     ``paste_back(original, box, ...)[box] == paste_back_region(original[box], ...)``; a
     region shrunk by a factor gives (up to resampling) the full result shrunk by it, since
@@ -860,7 +979,15 @@ def paste_back_region(
     _check_feather(feather)
     _check_work_side(work_side)
     return _edited_region(
-        region, reconstruction, edited, float(feather), redrawn, work_side, recolour, reshape
+        region,
+        reconstruction,
+        edited,
+        float(feather),
+        redrawn,
+        work_side,
+        recolour,
+        reshape,
+        tuple(bool(edge) for edge in outside),  # type: ignore[arg-type]
     )
 
 
@@ -873,8 +1000,10 @@ def _edited_region(
     work_side: int = EDGE_WORK_SIDE,
     recolour: Recolour | None = None,
     reshape: Reshape | None = None,
+    outside: tuple[bool, bool, bool, bool] = (False, False, False, False),
 ) -> np.ndarray:
-    """The box's pixels plus the feathered, resized difference (a new uint8 array); where
+    """The box's pixels plus the feathered, resized difference (a new uint8 array), not
+    faded towards the edges ``outside`` the picture; where
     ``redrawn``, blended towards the edited render instead; with ``recolour``, recoloured
     instead (:func:`_recoloured`); with ``reshape``, reshaped instead (:func:`_reshaped`),
     after the recolour when both are given."""
@@ -882,7 +1011,7 @@ def _edited_region(
     if not difference.any() and (reshape is None or not reshape.fills):
         return region.copy()
     height, width = region.shape[:2]
-    mask = _feather_mask(width, height, feather)[:, :, None]
+    mask = _feather_mask(width, height, feather, outside)[:, :, None]
     picture = region.astype(np.float32)
     if recolour is not None:
         picture += mask * _recoloured(region, recolour, work_side)
@@ -1956,22 +2085,33 @@ def _resize_difference(
     return np.stack(channels, axis=2)
 
 
-def _feather_mask(width: int, height: int, feather: float) -> np.ndarray:
-    """A ``height x width`` float32 mask: 1 inside, a smoothstep down to 0 at the edges.
+def _feather_mask(
+    width: int,
+    height: int,
+    feather: float,
+    outside: tuple[bool, bool, bool, bool] = (False, False, False, False),
+) -> np.ndarray:
+    """A ``height x width`` float32 mask: 1 inside, a smoothstep down to 0 at the edges but
+    those ``outside`` (left, top, right, bottom) the picture.
 
     The ramp is ``feather * min(width, height)`` pixels wide on every side, measured from
     the box's edge to each pixel's centre.
     """
     ramp = feather * min(width, height)
-    return _edge_ramp(height, ramp)[:, None] * _edge_ramp(width, ramp)[None, :]
+    left, top, right, bottom = outside
+    across = _edge_ramp(width, ramp, left, right)
+    return _edge_ramp(height, ramp, top, bottom)[:, None] * across[None, :]
 
 
-def _edge_ramp(length: int, ramp: float) -> np.ndarray:
-    """Along one side of the box: smoothstep of the distance to the nearer edge over ``ramp``."""
-    if ramp <= 0.0:
+def _edge_ramp(length: int, ramp: float, open_start: bool, open_end: bool) -> np.ndarray:
+    """Along one side of the box: smoothstep of the distance to the nearer edge that is not
+    open over ``ramp``."""
+    if ramp <= 0.0 or (open_start and open_end):
         return np.ones(length, dtype=np.float32)
     centres = np.arange(length, dtype=np.float64) + 0.5
-    distance = np.minimum(centres, length - centres)
+    distance = np.minimum(
+        np.inf if open_start else centres, np.inf if open_end else length - centres
+    )
     return _smoothstep(distance, 0.0, ramp).astype(np.float32)
 
 
@@ -2038,18 +2178,6 @@ def _check_not_empty(box: FaceBox) -> None:
         raise BoxError(f"the face box {box} is empty: its width is {box.w} pixels")
     if box.h < 1:
         raise BoxError(f"the face box {box} is empty: its height is {box.h} pixels")
-
-
-def _check_inside(box: FaceBox, width: int, height: int) -> None:
-    """The box is a non-empty FaceBox wholly inside a ``width x height`` picture."""
-    if not isinstance(box, FaceBox):
-        raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
-    _check_not_empty(box)
-    if box.x < 0 or box.y < 0 or box.right > width or box.bottom > height:
-        raise BoxError(
-            f"the face box {box} reaches outside the {width} x {height} picture "
-            "(clamp it to the picture first)"
-        )
 
 
 def _check_picture_size(width: int, height: int) -> None:

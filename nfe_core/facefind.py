@@ -5,9 +5,11 @@ background, ...), and the generator's own faces show where those regions lie in 
 framed as the model frames its faces: the eyes at one height, the chin at another, the hair
 around. :func:`find_face` looks for the square box whose crop's regions are likeliest under
 that layout (:func:`face_layout`): at each size, where the eyes the segmenter reads in the
-whole picture lie as the layout's do; then finer around the best few. A picture whose best
-box is no likelier than :data:`FIND_FLOOR` has no face found (None): the caller keeps the
-largest centred square.
+whole picture lie as the layout's do; then finer around the best few. A box may reach out of
+the picture by up to :data:`~nfe_core.facebox.OUTSIDE` of its side (a face whose hair runs
+off the top), the picture mirrored there, and is scored on its pixels inside. A picture
+whose best box is no likelier than :data:`FIND_FLOOR` has no face found (None): the caller
+keeps the largest centred square.
 
 Everything runs on the picture's pixels as numpy and the bundle's networks; no Qt, no files.
 """
@@ -26,7 +28,15 @@ from torch import Tensor
 
 from nfe_core.backdrop import swap_backdrop
 from nfe_core.bundle import Bundle
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import (
+    OUTSIDE,
+    FaceBox,
+    box_pixels,
+    box_reach,
+    edges_outside,
+    fit_box,
+    largest_side,
+)
 from nfe_core.jobs import StopFn, check_stop
 from nfe_core.sampling import pixels_to_images, render_seeds
 
@@ -57,7 +67,14 @@ smallest box then still has twice the model's pixels at 64 px), so that a poster
 picture costs no more than a small one."""
 FIND_FLOOR = -0.75
 """The least mean log-likelihood of a box's regions (per pixel) for a face to be found. The
-model's own faces score about -0.4 framed as it frames them; a plain page about -1.1."""
+model's own faces score about -0.4 framed as it frames them; a plain page about -1.1; faces
+drawn on a saturated page (the cut-out faces of benchmarks/bench_find_face.py) from -0.65,
+a page of coloured ovals up to -0.70: hence also :data:`EYES_FLOOR`."""
+EYES_FLOOR = 0.3
+"""The least correlation (Pearson, over the box's pixels inside the picture) of the eyes the
+segmenter reads in a box's crop with the layout's for a face to be found: the faces of
+benchmarks/bench_find_face.py placed right correlate by 0.46 or more, the boxes found on
+pages of coloured ovals by 0.14 or less."""
 MOST_FACES = 4
 """The most faces :func:`find_faces` looks for."""
 OVERLAP = 0.2
@@ -113,7 +130,8 @@ def find_face(
     """The square face box in ``picture`` (an RGB image, or H x W x 3 uint8) whose crop the
     model's segmenter reads likeliest as a face framed as the model frames its faces, and
     its score; None where none scores :data:`FIND_FLOOR` or more (no face there, or one too
-    small: under :data:`SMALLEST` of the shorter side). Boxes lie inside the picture.
+    small: under :data:`SMALLEST` of the shorter side). Boxes reach outside the picture by
+    at most :data:`~nfe_core.facebox.OUTSIDE` of their side.
 
     Raises:
         ValueError: the bundle has no segmenter, or ``picture`` is neither.
@@ -161,9 +179,14 @@ def find_faces(
     while side >= smallest - 1e-6:
         boxes += reader.eyes_at(side)
         side *= SCALE_STEP
+    side = shorter / SCALE_STEP  # larger than the picture: a face cut on both sides
+    while side <= largest_side(shorter):
+        boxes += reader.eyes_at(side)
+        side /= SCALE_STEP
     coarse = sorted(zip(reader.scores(boxes), boxes, strict=True), reverse=True)
-    faces = [max(_refined(reader, box, score) for score, box in coarse[:REFINED])]
-    tries = most - 1 if faces[0][0] >= FIND_FLOOR else 0  # each another refinement
+    refined = sorted((_refined(reader, b, score) for score, b in coarse[:REFINED]), reverse=True)
+    faces = [next((face for face in refined if reader.is_face(*face)), refined[0])]
+    tries = most - 1 if reader.is_face(*faces[0]) else 0  # each another refinement
     while len(faces) < most and tries > 0:
         apart = [
             (score, box)
@@ -175,18 +198,16 @@ def find_faces(
         tries -= 1
         coarse.remove(apart[0])
         face = _refined(reader, apart[0][1], apart[0][0])
-        if face[0] >= FIND_FLOOR and all(_overlap(face[1], f[1]) <= OVERLAP for f in faces):
+        if reader.is_face(*face) and all(_overlap(face[1], f[1]) <= OVERLAP for f in faces):
             faces.append(face)
     scale = 1.0 / shrink
-    whole = min(width, height)
     found = []
     for score, (x, y, side) in sorted(faces, reverse=True):
-        if score < FIND_FLOOR:
+        if not reader.is_face(score, (x, y, side)):
             continue
-        edge = min(whole, max(1, round(side * scale)))
-        left = min(max(0, round(x * scale)), width - edge)
-        top = min(max(0, round(y * scale)), height - edge)
-        found.append(FoundFace(FaceBox(left, top, edge, edge), round(score, 4)))
+        edge = max(1, round(side * scale))
+        box = fit_box(FaceBox(round(x * scale), round(y * scale), edge, edge), width, height)
+        found.append(FoundFace(box, round(score, 4)))
     return found
 
 
@@ -212,11 +233,30 @@ def _refined(
             for dy in (-1, 0, 1)
             for dx in (-1, 0, 1)
         ]
-        tried = [b for b in tried if reader.inside(b)]
+        tried = [b for b in tried if reader.fits(b)]
         for found, candidate in zip(reader.scores(tried), tried, strict=True):
             if found > score:
                 score, box = found, candidate
     return score, box
+
+
+def _correlated(values: Tensor, kernel: Tensor) -> Tensor:
+    """The sum of ``kernel`` (k x k) times ``values`` (H x W) under it at each place it
+    fits wholly: (H - k + 1) x (W - k + 1), by FFT (a direct correlation with a kernel the
+    model's size took 35 times as long)."""
+    height, width = values.shape
+    k = kernel.shape[0]
+    spectrum = torch.fft.rfft2(values.double()) * torch.fft.rfft2(
+        kernel.double().flip(0, 1), s=(height, width)
+    )
+    return torch.fft.irfft2(spectrum, s=(height, width))[k - 1 :, k - 1 :].float()
+
+
+def _box_sums(values: Tensor, k: int) -> Tensor:
+    """The sum of ``values`` (H x W) in each k x k window: (H - k + 1) x (W - k + 1), from
+    the summed-area table."""
+    table = F.pad(values.double().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]).float()
 
 
 class _Reader:
@@ -230,21 +270,46 @@ class _Reader:
         self.should_stop = should_stop
         self.scaled: dict[int, Image.Image] = {}
 
-    def inside(self, box: tuple[float, float, float]) -> bool:
+    def fits(self, box: tuple[float, float, float]) -> bool:
+        """Whether ``box`` (x, y, side) reaches outside the picture by at most
+        :data:`~nfe_core.facebox.OUTSIDE` of its side along each axis (to half a pixel)."""
         x, y, side = box
-        width, height = self.picture.size
-        return x >= -0.5 and y >= -0.5 and x + side <= width + 0.5 and y + side <= height + 0.5
+        reach = OUTSIDE * side + 0.5
+        return all(
+            max(0.0, -start) + max(0.0, start + side - length) <= reach
+            for start, length in zip((x, y), self.picture.size, strict=True)
+        )
+
+    def placed(self, box: tuple[float, float, float]) -> FaceBox:
+        """Where ``box`` (x, y, side) lies in the picture resized for its side
+        (:meth:`resized`): a box of the model's size."""
+        x, y, side = box
+        scaled = self.resized(side)
+        k = scaled.size[0] / self.picture.size[0]
+        r = self.bundle.resolution
+        return fit_box(FaceBox(round(x * k), round(y * k), r, r), *scaled.size)
 
     def crop(self, box: tuple[float, float, float]) -> np.ndarray:
         """The box's crop at the model's size: the picture resized once per box size (so that
-        a box is the model's size) and cut there."""
-        x, y, side = box
-        r = self.bundle.resolution
-        scaled = self.resized(side)
-        k = scaled.size[0] / self.picture.size[0]
-        left = min(max(0, round(x * k)), scaled.size[0] - r)
-        top = min(max(0, round(y * k)), scaled.size[1] - r)
-        return swap_backdrop(np.asarray(scaled.crop((left, top, left + r, top + r))))[0]
+        a box is the model's size) and cut there, mirrored where the box reaches out."""
+        pixels = box_pixels(np.asarray(self.resized(box[2])), self.placed(box))
+        return swap_backdrop(np.ascontiguousarray(pixels))[0]
+
+    def inside(self, box: tuple[float, float, float]) -> Tensor:
+        """Which of the crop's pixels (r x r, float 0/1) show the picture, not its mirror."""
+        placed = self.placed(box)
+        width, height = self.resized(box[2]).size
+        shown = torch.ones(placed.h, placed.w)
+        left, top, right, bottom = edges_outside(placed, width, height)
+        if left:
+            shown[:, : -placed.x] = 0
+        if top:
+            shown[: -placed.y] = 0
+        if right:
+            shown[:, width - placed.x :] = 0
+        if bottom:
+            shown[height - placed.y :] = 0
+        return shown
 
     def eyes_at(self, side: float) -> list[tuple[float, float, float]]:
         """Boxes of ``side`` where the eyes the segmenter reads in the whole picture lie as
@@ -262,14 +327,16 @@ class _Reader:
         images = pixels_to_images(np.array(shown)[None]).to(self.bundle.device)
         with torch.inference_mode():
             eyes = segmenter.probabilities(images, any_size=True)[:, held].sum(dim=1).cpu()
+        reach = box_reach(r)  # boxes reaching out of the picture: no eyes there
+        eyes = F.pad(eyes, (reach, reach, reach, reach))
         wanted = self.layout[held].exp().sum(dim=0)[None, None]
         wanted = wanted - wanted.mean()
-        ones = torch.ones_like(wanted)
-        together = F.conv2d(eyes[None], wanted)[0, 0]
-        total = F.conv2d(eyes[None], ones)[0, 0]
-        spread = F.conv2d(eyes[None] ** 2, ones)[0, 0] - total**2 / ones.numel()
+        n = wanted.numel()
+        together = _correlated(eyes[0], wanted[0, 0])
+        total = _box_sums(eyes[0], r)
+        spread = _box_sums(eyes[0] ** 2, r) - total**2 / n
         # the correlation of the two; a box with no eyes (its spread none) scores none
-        cosine = together / (spread.clamp_min(EYE_SPREAD * ones.numel()).sqrt() * wanted.norm())
+        cosine = together / (spread.clamp_min(EYE_SPREAD * n).sqrt() * wanted.norm())
         apart = max(1, r // 4) * 2 + 1
         peaks = cosine == F.max_pool2d(cosine[None], apart, 1, apart // 2)[0]
         order = cosine.masked_fill(~peaks, -1.0).flatten().argsort(descending=True)
@@ -277,7 +344,7 @@ class _Reader:
         found = []
         for i in order[:EYE_PLACES].tolist():
             y, x = divmod(i, cosine.shape[1])
-            found.append((x / k, y / k, side))
+            found.append(((x - reach) / k, (y - reach) / k, side))
         return found
 
     def resized(self, side: float) -> Image.Image:
@@ -288,9 +355,26 @@ class _Reader:
         if key not in self.scaled:
             width, height = self.picture.size
             k = r / side
-            size = (max(r, round(width * k)), max(r, round(height * k)))
+            least = r - box_reach(r)  # a box larger than the picture reaches out of it
+            size = (max(least, round(width * k)), max(least, round(height * k)))
             self.scaled[key] = self.picture.resize(size, Image.Resampling.LANCZOS)
         return self.scaled[key]
+
+    def is_face(self, score: float, box: tuple[float, float, float]) -> bool:
+        """Whether a box that scored ``score`` is a face: at least :data:`FIND_FLOOR`, and
+        the eyes read in its crop lie as the layout's (:data:`EYES_FLOOR`)."""
+        if score < FIND_FLOOR:
+            return False
+        segmenter = self.bundle.segmenter
+        assert segmenter is not None
+        held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
+        crop = pixels_to_images(self.crop(box)[None]).to(self.bundle.device)
+        with torch.inference_mode():
+            eyes = segmenter.probabilities(crop)[0, held].sum(dim=0).float().cpu()
+        shown = self.inside(box) > 0
+        wanted = self.layout[held].exp().sum(dim=0)[shown]
+        both = torch.stack([eyes[shown], wanted])
+        return bool(torch.corrcoef(both)[0, 1] >= EYES_FLOOR)  # NaN (no eyes at all): False
 
     def scores(self, boxes: Sequence[tuple[float, float, float]]) -> list[float]:
         found: list[float] = []
@@ -298,9 +382,11 @@ class _Reader:
         assert segmenter is not None
         for start in range(0, len(boxes), BATCH):
             check_stop(self.should_stop)
-            crops = np.stack([self.crop(b) for b in boxes[start : start + BATCH]])
+            some = boxes[start : start + BATCH]
+            crops = np.stack([self.crop(b) for b in some])
+            shown = torch.stack([self.inside(b) for b in some])
             with torch.inference_mode():
                 p = segmenter.probabilities(pixels_to_images(crops).to(self.bundle.device))
-            likely = torch.einsum("nkhw,khw->n", p.float().cpu(), self.layout)
-            found += (likely / self.layout[0].numel()).tolist()
+            likely = torch.einsum("nkhw,khw,nhw->n", p.float().cpu(), self.layout, shown)
+            found += (likely / shown.sum(dim=(1, 2))).tolist()
         return found

@@ -34,10 +34,12 @@ from nfe_core.backdrop import swap_backdrop
 from nfe_core.bundle import Bundle
 from nfe_core.editing import Edit, Landings, See, apply, land
 from nfe_core.facebox import (
+    OUTSIDE,
     FaceBox,
     Line,
     Recolour,
     Reshape,
+    box_pixels,
     clamp_box,
     crop_face,
     default_box,
@@ -228,9 +230,11 @@ def model_record(bundle: Bundle) -> dict[str, str]:
 
 
 def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox, np.ndarray]:
-    """The clamped box (default: the largest centred square) and its ``size x size x 3``
-    uint8 crop, transparent areas put on white as the artist sees them, a plain background
-    the model never saw behind its faces turned pastel (:mod:`nfe_core.backdrop`).
+    """The clamped box (default: the largest centred square; reaching outside the picture
+    by at most :data:`~nfe_core.facebox.OUTSIDE` of its side, where the picture is shown
+    mirrored) and its ``size x size x 3`` uint8 crop, transparent areas put on white as the
+    artist sees them, a plain background the model never saw behind its faces turned pastel
+    (:mod:`nfe_core.backdrop`).
 
     Raises:
         BoxError: the box is empty or lies outside the picture.
@@ -238,9 +242,9 @@ def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox
     if not isinstance(picture, Picture):
         raise ValueError(f"picture: expected a Picture, got {type(picture).__name__}")
     width, height = picture.size
-    clamped = clamp_box(box if box is not None else default_box(width, height), width, height)
-    region = to_array(_as_seen(picture))[clamped.y : clamped.bottom, clamped.x : clamped.right]
-    shown, _ = swap_backdrop(region)  # a plain background it never saw: a pastel
+    wanted = box if box is not None else default_box(width, height)
+    clamped = clamp_box(wanted, width, height, outside=OUTSIDE)
+    shown, _ = swap_backdrop(box_pixels(to_array(_as_seen(picture)), clamped))
     return clamped, crop_face(shown, FaceBox(0, 0, clamped.w, clamped.h), size)
 
 

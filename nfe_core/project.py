@@ -64,7 +64,7 @@ import numpy as np
 import safetensors.numpy
 
 from nfe_core import __version__
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import BoxError, FaceBox, check_box
 from nfe_core.fileio import describe_os_error, write_atomically
 from nfe_core.imageio import ImageError, Picture, load_image, save_image, save_picture, to_array
 from nfe_core.session import EditState, Face, Session
@@ -608,11 +608,10 @@ class _Reader:
 def _check_inside(reader: _Reader, box: FaceBox | None, size: tuple[int, int]) -> None:
     if box is None:
         return
-    width, height = size
-    if box.w < 1 or box.h < 1 or box.x < 0 or box.y < 0 or box.right > width or box.bottom > height:
-        raise reader.fail(
-            f"project.json: the face box {box} is not inside the {width} x {height} picture"
-        )
+    try:
+        check_box(box, *size)
+    except BoxError as exc:
+        raise reader.fail(f"project.json: {exc}") from None
 
 
 def _original_path(source: dict[str, Any], data: bytes) -> Path | None:

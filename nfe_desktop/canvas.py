@@ -36,7 +36,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import FaceBox, box_reach, fit_box, largest_side
 
 BACKGROUND = QColor(0x2B, 0x2B, 0x2B)
 HINT_COLOR = QColor(0xA0, 0xA0, 0xA0)
@@ -144,31 +144,34 @@ def _box_corners(box: FaceBox) -> tuple[QPointF, QPointF, QPointF, QPointF]:
     )
 
 
-def _clamp_inside(box: FaceBox, width: int, height: int) -> FaceBox:
-    """``box`` shifted (and, if larger than the picture, shrunk) to lie inside the picture."""
-    w, h = min(box.w, width), min(box.h, height)
-    x = min(max(box.x, 0), width - w)
-    y = min(max(box.y, 0), height - h)
-    return FaceBox(x, y, w, h)
+def _room(anchor: int, forward: bool, length: int) -> int:
+    """The largest side of a box from ``anchor`` onwards (``forward``) or back along an axis
+    of ``length`` pixels that reaches out of it by at most its
+    :func:`~nfe_core.facebox.box_reach`."""
+    start = anchor if forward else length - anchor
+    side = largest_side(length - max(start, 0))
+    while side > 0 and max(0, -start) + max(0, start + side - length) > box_reach(side):
+        side -= 1
+    return side
 
 
 def _square_box(anchor: QPointF, pointer: QPointF, width: int, height: int) -> FaceBox:
     """The square box spanned from the ``anchor`` corner towards ``pointer`` (picture pixels).
 
     The side is the larger of the two distances, at least :data:`MIN_BOX`, and limited so
-    that the box stays inside a ``width x height`` picture.
+    that the box reaches outside a ``width x height`` picture by at most
+    :data:`~nfe_core.facebox.OUTSIDE` of its side (a face cut by the picture's edge is
+    framed whole).
     """
-    ax = min(max(round(anchor.x()), 0), width)
-    ay = min(max(round(anchor.y()), 0), height)
-    dx = min(max(pointer.x(), 0.0), float(width)) - ax
-    dy = min(max(pointer.y(), 0.0), float(height)) - ay
+    ax, ay = round(anchor.x()), round(anchor.y())
+    dx, dy = pointer.x() - ax, pointer.y() - ay
     right, down = dx >= 0, dy >= 0
     side = round(max(abs(dx), abs(dy)))
-    side = min(side, width - ax if right else ax, height - ay if down else ay)
-    side = min(max(side, MIN_BOX), width, height)
+    side = min(side, _room(ax, right, width), _room(ay, down, height))
+    side = max(side, MIN_BOX)
     x = ax if right else ax - side
     y = ay if down else ay - side
-    return _clamp_inside(FaceBox(x, y, side, side), width, height)
+    return fit_box(FaceBox(x, y, side, side), width, height)
 
 
 class Canvas(QWidget):
@@ -943,4 +946,4 @@ class Canvas(QWidget):
             moved_box = FaceBox(
                 drag.box.x + round(shift.x()), drag.box.y + round(shift.y()), drag.box.w, drag.box.h
             )
-            self._box = _clamp_inside(moved_box, width, height)
+            self._box = fit_box(moved_box, width, height)

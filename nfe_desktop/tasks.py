@@ -19,7 +19,13 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from nfe_core.edits import Edit, attribute_title, class_words
-from nfe_core.facebox import EDGE_WORK_SIDE, FaceBox, paste_back_region
+from nfe_core.facebox import (
+    EDGE_WORK_SIDE,
+    FaceBox,
+    box_pixels,
+    clamp_box,
+    paste_back_region,
+)
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
 from nfe_core.jobs import ProgressFn, StopFn
 from nfe_core.presets import edits_with_preserve, load_preset
@@ -91,9 +97,12 @@ before; 47-53 ms at 256 px), where the full render follows them at up to 512 px
 @dataclass(frozen=True, eq=False)
 class FaceRegion:
     """The face box's pixels of the picture, at full size and shrunk for live previews:
-    what a render pastes the edit into (the canvas draws the result over the box)."""
+    what a render pastes the edit into (:func:`~nfe_core.facebox.box_pixels`: a box reaching
+    outside the picture has the picture mirrored there), and the part of it inside the
+    picture (``inside``, with its transparency), which the canvas draws over the picture."""
 
     box: FaceBox
+    inside: FaceBox
     full: np.ndarray
     preview: np.ndarray
     alpha_full: Image.Image | None
@@ -102,17 +111,47 @@ class FaceRegion:
 
     @classmethod
     def of(cls, picture: Picture, box: FaceBox, side: int) -> FaceRegion:
-        area = (box.x, box.y, box.right, box.bottom)
-        rgb = picture.rgb.crop(area)
-        alpha = picture.alpha.crop(area) if picture.alpha is not None else None
+        full = np.ascontiguousarray(box_pixels(np.asarray(picture.rgb), box))
         scale = min(1.0, PREVIEW_SIDE / max(box.w, box.h))
         size = (max(1, round(box.w * scale)), max(1, round(box.h * scale)))
-        small = rgb if scale == 1.0 else rgb.resize(size, Image.Resampling.LANCZOS)
-        small_alpha = alpha
-        if alpha is not None and scale != 1.0:
-            small_alpha = alpha.resize(size, Image.Resampling.LANCZOS)
+        small = full
+        if scale != 1.0:
+            small = np.asarray(Image.fromarray(full).resize(size, Image.Resampling.LANCZOS))
+        inside = clamp_box(box, *picture.size)
+        alpha = small_alpha = None
+        if picture.alpha is not None:
+            alpha = picture.alpha.crop((inside.x, inside.y, inside.right, inside.bottom))
+            small_alpha = alpha
+            if scale != 1.0:
+                x0, y0, x1, y1 = _part_at(box, inside, small.shape[1], small.shape[0])
+                small_alpha = alpha.resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
         crop = _model_crop(picture, box, side)
-        return cls(box, np.asarray(rgb), np.asarray(small), alpha, small_alpha, crop)
+        return cls(box, inside, full, small, alpha, small_alpha, crop)
+
+    @property
+    def outside(self) -> tuple[bool, bool, bool, bool]:
+        """Which of the box's edges (left, top, right, bottom) lie outside the picture."""
+        box, inside = self.box, self.inside
+        return (
+            box.x < inside.x,
+            box.y < inside.y,
+            box.right > inside.right,
+            box.bottom > inside.bottom,
+        )
+
+    def inside_part(self, pixels: np.ndarray) -> np.ndarray:
+        """The part of ``pixels`` (the box's, at full or preview size) inside the picture."""
+        x0, y0, x1, y1 = _part_at(self.box, self.inside, pixels.shape[1], pixels.shape[0])
+        return pixels[y0:y1, x0:x1]
+
+
+def _part_at(box: FaceBox, inside: FaceBox, width: int, height: int) -> tuple[int, int, int, int]:
+    """Where ``inside`` (a part of ``box``) lies in the box's pixels at ``width x height``:
+    left, top, right, bottom."""
+    kx, ky = width / box.w, height / box.h
+    x0, x1 = round((inside.x - box.x) * kx), round((inside.right - box.x) * kx)
+    y0, y1 = round((inside.y - box.y) * ky), round((inside.bottom - box.y) * ky)
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
 
 
 @dataclass(frozen=True)
@@ -203,9 +242,11 @@ def render(
                 recolour=rendered.recolour,
                 reshape=rendered.reshape,
                 work_side=side,
+                outside=region.outside,
             )
+            edited = np.ascontiguousarray(region.inside_part(edited))
             patch = pil_to_qimage(Image.fromarray(edited, "RGB"), alpha)
-            box = region.box
+            box = region.inside
         seconds = time.perf_counter() - started
         seen = None if preview else model.tags(rendered.image)
         return RenderView(

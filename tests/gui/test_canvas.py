@@ -277,16 +277,21 @@ def test_a_click_without_dragging_keeps_the_box(editing: Canvas) -> None:
     assert editing.face_box() == FaceBox(10, 10, 30, 30) and changed == []
 
 
-def test_the_box_stays_inside_the_picture(editing: Canvas) -> None:
+def test_the_box_reaches_out_of_the_picture_by_a_quarter_at_most(editing: Canvas) -> None:
+    """A face cut by the picture's edge is framed whole: the box may reach past the edge by
+    a quarter of its side (the 200 x 150 picture), no further."""
     drag(editing, editing.picture_to_widget(QPointF(180, 100)), QPointF(2000, 1000))
-    assert editing.face_box() == FaceBox(180, 100, 20, 20)
+    assert editing.face_box() == FaceBox(180, 100, 26, 26)  # 6 of 26 past the right edge
 
-    drag_picture(editing, (30, 40), (-50, 10))  # up-left, past the left edge
-    assert editing.face_box() == FaceBox(0, 10, 30, 30)
+    drag_picture(editing, (30, 40), (-50, 10))  # up-left, far past the left edge
+    assert editing.face_box() == FaceBox(-10, 0, 40, 40)
 
     editing.set_face_box(FaceBox(40, 40, 50, 50))
     drag_picture(editing, (60, 60), (400, -300))  # moved far up-right
-    assert editing.face_box() == FaceBox(150, 0, 50, 50)
+    assert editing.face_box() == FaceBox(162, -12, 50, 50)
+
+    drag_picture(editing, (170, 10), (160, 0))  # the handle-free middle, moved again
+    assert editing.face_box() == FaceBox(152, -12, 50, 50)
 
 
 def test_moving_the_box_by_dragging_inside(editing: Canvas) -> None:

@@ -12,16 +12,22 @@ from PIL import Image
 from nfe_core.facebox import (
     DEFAULT_FEATHER,
     FIGURES,
+    OUTSIDE,
     BoxError,
     FaceBox,
     Figure,
     Line,
     Recolour,
     Reshape,
+    box_pixels,
+    check_box,
     clamp_box,
     crop_face,
     default_box,
+    edges_outside,
+    fit_box,
     follow_edges,
+    largest_side,
     parse_box,
     paste_back,
     paste_back_picture,
@@ -164,6 +170,51 @@ def test_clamp_box_refuses_empty_and_outside_boxes(box: FaceBox, message: str) -
         clamp_box(box, 200, 150)
 
 
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [
+        (FaceBox(10, 20, 50, 60), FaceBox(10, 20, 50, 60)),  # inside: unchanged
+        (FaceBox(-12, 120, 48, 40), FaceBox(-12, 120, 48, 40)),  # a quarter out: unchanged
+        (FaceBox(-20, 20, 40, 40), FaceBox(-6, 20, 26, 40)),  # 20 inside: 6 out at most
+        (FaceBox(-50, -50, 400, 400), FaceBox(-16, -10, 265, 200)),  # both ends cut alike
+    ],
+)
+def test_clamp_box_lets_a_box_reach_out_by_a_quarter(box: FaceBox, expected: FaceBox) -> None:
+    clamped = clamp_box(box, 200, 150, outside=OUTSIDE)
+    assert clamped == expected
+    check_box(clamped, 200, 150)  # what crop_face and paste_back take
+    with pytest.raises(ValueError, match=r"outside: expected a number from 0 to 0\.25"):
+        clamp_box(box, 200, 150, outside=0.5)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [FaceBox(-30, 0, 100, 100), FaceBox(150, 100, 100, 100), FaceBox(-10, -10, 300, 300)],
+)
+def test_fit_box_moves_a_box_to_reach_out_by_a_quarter_at_most(box: FaceBox) -> None:
+    fitted = fit_box(box, 200, 150)
+    check_box(fitted, 200, 150)
+    assert fitted.w == fitted.h  # a square stays square
+    assert fitted.w == min(box.w, largest_side(150)) == min(box.w, 200)
+    assert fit_box(fitted, 200, 150) == fitted
+    with pytest.raises(BoxError, match=r"by more than 25% of its side"):
+        check_box(box, 200, 150)
+
+
+def test_box_pixels_mirror_the_picture_beyond_its_edge() -> None:
+    picture = coordinates()
+    inside = box_pixels(picture, FaceBox(10, 20, 30, 40))
+    np.testing.assert_array_equal(inside, picture[20:60, 10:40])
+    box = FaceBox(-4, -6, 24, 24)
+    pixels = box_pixels(picture, box)
+    assert pixels.shape == (24, 24, 3)
+    np.testing.assert_array_equal(pixels[6:, 4:], picture[:18, :20])
+    assert pixels[0, 10].tolist() == picture[5, 6].tolist()  # row -6 shows row 5
+    assert pixels[10, 0].tolist() == picture[4, 3].tolist()  # column -4 shows column 3
+    assert edges_outside(box, 200, 150) == (True, True, False, False)
+    assert box_pixels(picture[:, :, 0], box).shape == (24, 24)  # any channels
+
+
 # --------------------------------------------------------------------------------------------
 # crop_face
 
@@ -216,10 +267,18 @@ def test_crop_stretches_a_non_square_box() -> None:
     assert abs(crop[0, 25, 1] - 30) <= 1 and abs(crop[-1, 25, 1] - 79) <= 1
 
 
+def test_crop_of_a_box_reaching_out_shows_the_picture_mirrored() -> None:
+    picture = coordinates()
+    box = FaceBox(-10, 100, 40, 40)  # off the left edge by a quarter
+    crop = crop_face(picture, box, 40).astype(int)
+    np.testing.assert_array_equal(crop, box_pixels(picture, box))
+    assert crop[20, 5, 0] == 4 and crop[20, 15, 0] == 5  # columns 4 and 5 either side
+
+
 def test_crop_refuses_bad_input() -> None:
     picture = coordinates()
     with pytest.raises(BoxError, match="reaches outside the 200 x 150 picture"):
-        crop_face(picture, FaceBox(150, 10, 64, 64), 64)
+        crop_face(picture, FaceBox(170, 10, 64, 64), 64)
     with pytest.raises(BoxError, match="is empty"):
         crop_face(picture, FaceBox(0, 0, 0, 64), 64)
     with pytest.raises(ValueError, match="size"):
@@ -317,6 +376,27 @@ def test_crop_edit_paste_round_trip_on_a_stretched_box() -> None:
     assert result.shape == (100, 160, 3)
 
 
+def test_a_box_reaching_out_pastes_its_inside_unfaded_at_the_picture_edge() -> None:
+    original = np.full((120, 160, 3), 100, np.uint8)
+    box = FaceBox(80, -20, 80, 80)  # a quarter off the top, touching the right edge
+    reconstruction = noise((64, 64, 3), seed=3).astype(np.float32)
+    edited = reconstruction + np.array([40.0, 0.0, 0.0], np.float32)
+    result = paste_back(original, box, reconstruction, edited)
+    change = result.astype(int) - original.astype(int)
+    assert result.shape == original.shape
+    assert (change[0, 90:150, 0] == 40).all()  # the top edge is the picture's: no fade
+    assert change[0, 80, 0] <= 2  # the box's left edge, inside the picture: faded
+    assert (change[60:, :, :] == 0).all() and (change[:, :80] == 0).all()
+    assert (change[:, :, 1:] == 0).all()
+    region = paste_back_region(
+        box_pixels(original, box),
+        reconstruction,
+        edited,
+        outside=edges_outside(box, 160, 120),
+    )
+    np.testing.assert_array_equal(region[20:], result[:60, 80:])  # the same, for the app
+
+
 def test_result_has_the_original_size_for_any_render_size() -> None:
     original = noise((90, 130, 3))
     box = FaceBox(5, 6, 70, 80)
@@ -332,7 +412,7 @@ def test_paste_back_refuses_bad_input() -> None:
     box = FaceBox(0, 0, 40, 40)
     render = np.zeros((16, 16, 3), np.uint8)
     with pytest.raises(BoxError, match="reaches outside"):
-        paste_back(original, FaceBox(20, 20, 40, 40), render, render)
+        paste_back(original, FaceBox(25, 25, 40, 40), render, render)
     with pytest.raises(ValueError, match="shape of reconstruction"):
         paste_back(original, box, render, np.zeros((32, 32, 3), np.uint8))
     with pytest.raises(ValueError, match="square"):

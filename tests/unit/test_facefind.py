@@ -15,11 +15,11 @@ from nfe_core.batch import run_batch
 from nfe_core.bundle import default_bundle_path, load_bundle
 from nfe_core.cli.main import main as nfe
 from nfe_core.editing import Edit
-from nfe_core.facebox import FaceBox
+from nfe_core.facebox import FaceBox, check_box
 from nfe_core.facefind import find_face, find_faces
 from nfe_core.imageio import Picture, load_image
 from nfe_core.jobs import Cancelled
-from nfe_core.pipeline import find_picture_face
+from nfe_core.pipeline import find_picture_face, invert_picture
 from tests.faces import PAGE, overlap, page_with_face, page_with_faces
 from tests.tiny import save_editing_bundle
 
@@ -44,6 +44,23 @@ def test_a_face_on_a_page_is_found_where_it_is_drawn(bundle, size, box, seamless
     assert found.box.w == found.box.h
     assert found.box.x >= 0 and found.box.right <= size[0]
     assert found.box.y >= 0 and found.box.bottom <= size[1]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        FaceBox(150, -60, 300, 300),  # the hair a fifth off the top
+        FaceBox(-50, 120, 400, 400),  # an eighth off the left, and the chin off the bottom
+    ],
+)
+def test_a_face_cut_by_the_picture_edge_is_framed_whole(bundle, box):
+    picture = page_with_face((600, 480), box)
+    found = find_face(bundle, picture)
+    assert found is not None
+    assert overlap(found.box, box) >= 0.8, found
+    check_box(found.box, 600, 480)  # reaching out by a quarter at most: it can be inverted
+    inverted = invert_picture(bundle, Picture(rgb=picture), found.box, steps=0, tune_steps=0)
+    assert inverted.box == found.box
 
 
 def test_a_picture_that_is_the_face_is_found_whole(bundle):

@@ -141,7 +141,10 @@ def test_tiny_and_wide_pictures_work(bundle: Bundle, width: int, height: int) ->
 def test_boxes_are_clamped_and_empty_ones_refused(bundle: Bundle) -> None:
     picture = Picture(rgb=Image.fromarray(noise_picture(40, 30)))
     inverted = invert_picture(bundle, picture, FaceBox(-10, 20, 30, 30), steps=0, tune_steps=1)
-    assert inverted.box == FaceBox(0, 20, 20, 10)
+    # reaching out by at most a quarter of its side: 6 of the 26 columns, 3 of the 13 rows
+    assert inverted.box == FaceBox(-6, 20, 26, 13)
+    reaching = FaceBox(-5, -3, 20, 20)  # within a quarter: kept as it is
+    assert invert_picture(bundle, picture, reaching, steps=0, tune_steps=1).box == reaching
     with pytest.raises(BoxError, match="empty"):
         invert_picture(bundle, picture, FaceBox(0, 0, 0, 10), steps=0, tune_steps=1)
     with pytest.raises(BoxError, match="entirely outside"):

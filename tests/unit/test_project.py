@@ -438,8 +438,10 @@ def test_picture_of_another_size(saved: Path) -> None:
 
 def test_face_box_outside_the_picture(saved: Path) -> None:
     changed = with_record(saved, lambda r: r["face"].update(box=[30, 20, 20, 20]))
-    with pytest.raises(ProjectError, match="not inside"):
+    with pytest.raises(ProjectError, match="reaches outside the 40 x 30 picture by more than"):
         load_project(changed)
+    reaching = with_record(saved, lambda r: r["face"].update(box=[25, 15, 20, 20]))
+    assert load_project(reaching).session.face.box == FaceBox(25, 15, 20, 20)
 
 
 def test_non_square_reconstruction(saved: Path) -> None:
