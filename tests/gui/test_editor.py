@@ -33,6 +33,7 @@ from nfe_desktop.settings import (
 )
 from nfe_desktop.tasks import describe_seen
 from nfe_desktop.workers import LatestOnly, WorkerGroup
+from tests.shown import qimage_array
 from tests.tiny import save_editing_bundle
 
 pytestmark = pytest.mark.gui
@@ -129,14 +130,6 @@ def open_and_invert(qtbot: QtBot, window: MainWindow, path: Path) -> None:
     with qtbot.waitSignal(window.face_changed, timeout=WAIT_MS):
         qtbot.mouseClick(window.face_panel.invert_button, Qt.MouseButton.LeftButton)
     settle(qtbot, window)
-
-
-def qimage_array(image) -> np.ndarray:
-    converted = image.convertToFormat(image.Format.Format_RGB888)
-    width, height = converted.width(), converted.height()
-    data = np.frombuffer(converted.constBits(), np.uint8)
-    rows = data.reshape(height, converted.bytesPerLine())[:, : width * 3]
-    return rows.reshape(height, width, 3).copy()  # a copy: the QImage goes away
 
 
 # --- the model -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +22,7 @@ from nfe_desktop.main_window import MainWindow
 from nfe_desktop.settings import INVERSION_STEPS, TUNING_STEPS, Settings
 from tests.faces import PAGE, overlap, page_with_face, page_with_faces
 from tests.mouse import drag_picture
+from tests.shown import qimage_array
 
 pytestmark = pytest.mark.gui
 
@@ -158,3 +160,32 @@ def test_batch_export_finds_each_face_and_names_the_pictures_without_one(
     assert (np.abs(found - page).max(axis=2) > 8)[inside].mean() > 0.05  # its hair went blue
     assert (np.abs(found - page).max(axis=2) > 8)[~inside].mean() < 0.001
     assert not np.array_equal(centred, found)  # the centred square was edited instead
+
+
+def test_a_face_cut_by_the_top_edge_is_framed_whole_and_edited_to_the_edge(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+):
+    face = FaceBox(300, -70, 320, 320)  # the hair runs off the top by a fifth
+    page_with_face(SIZE, face, seamless=True).save(tmp_path / "cut.png")
+    open_picture(qtbot, window, tmp_path / "cut.png")
+    found = window.session.box
+    assert found is not None and found.y < 0 and overlap(found, face) >= 0.8
+    assert window.canvas.face_box() == found  # shown reaching past the picture's edge
+    with qtbot.waitSignal(window.face_changed, timeout=WAIT_MS):
+        window.invert_action.trigger()
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+    assert window.session.face is not None and window.session.face.box == found
+
+    pink = window.attribute_dock.chips("hair_color")["pink"]
+    qtbot.mouseClick(pink, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.busy(), timeout=WAIT_MS)
+    after = qimage_array(window.canvas.after())
+    before = np.asarray(Image.open(tmp_path / "cut.png").convert("RGB"))
+    assert after.shape == before.shape
+    changed = np.abs(after.astype(int) - before).sum(axis=2) > 30
+    inside = np.zeros(changed.shape, bool)
+    inside[: found.bottom, found.x : found.right] = True
+    assert not changed[~inside].any()  # nothing outside the box
+    top = changed[:3, found.x : found.right].mean()  # the picture's top edge
+    lower = changed[50:53, found.x : found.right].mean()  # the hair about the eyes
+    assert top > 0.5 * lower > 0  # recoloured up to the picture's edge, not faded out
