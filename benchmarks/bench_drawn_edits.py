@@ -15,7 +15,10 @@ finds in the page (:func:`~nfe_core.pipeline.find_picture_face`), as the app pla
 the picture opens, instead of the face's own. ``--background R,G,B``: each face drawn on that
 plain colour, the page of it too (a magenta, blue, black or yellow the model never saw; the
 judge, which never saw one either, reads the pasted face as the model is shown it, the page
-turned pastel: :mod:`nfe_core.backdrop`).
+turned pastel: :mod:`nfe_core.backdrop`). ``--cut SHARE``: the page cut so that the face's
+hair runs off its top edge by that share of the face (0.2: a fifth); the face's own box then
+reaches outside the picture (the model is shown the picture's edge carried on there,
+:func:`~nfe_core.facebox.box_pixels`, and so is the judge).
 Prints per target: on how many pictures the judge reads the target class, and on how many
 it reads the preserved attributes as before.
 A target of several edits made at once, as the app makes them, joins them with ``+``
@@ -88,6 +91,9 @@ def main() -> None:
         metavar="R,G,B",
         help="draw each face on this plain colour (the page too) instead of its own background",
     )
+    parser.add_argument(
+        "--cut", type=float, default=0.0, metavar="SHARE", help="the face this far off the top"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -96,7 +102,8 @@ def main() -> None:
     if judge is None or bundle.encoder is None:
         raise SystemExit(f"{bundle.root}: the bundle needs an encoder and a classifier")
     classes = dict(judge.config.attributes)
-    drawn = FaceBox(*FACE_AT, FACE, FACE)
+    off = round(args.cut * FACE)
+    drawn = FaceBox(FACE_AT[0], -off, FACE, FACE) if off else FaceBox(*FACE_AT, FACE, FACE)
 
     def read(pixels: np.ndarray) -> dict[str, str]:
         found = read_labels(judge, pixels_to_images(pixels[None]), batch_size=1)
@@ -110,6 +117,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             made = make_picture(Path(tmp) / f"{seed}.png", seed, args.background)
+            if off:  # the page's top cut away down to a share of the face
+                with Image.open(made) as page:
+                    page.crop((0, FACE_AT[1] + off, page.width, page.height)).save(made)
             picture = load_image(made)
             box = drawn
             if args.find:

@@ -9,7 +9,7 @@ marks the face with a rectangle, a :class:`FaceBox` in picture pixels:
   reach out by up to :data:`OUTSIDE` of its side: a face whose hair runs off the picture's
   edge is framed as the model frames its faces.
 - :func:`crop_face` cuts the box out and resizes it to the model's ``size x size`` input; the
-  part of a box outside the picture is the picture mirrored at its edge (:func:`box_pixels`).
+  part of a box outside the picture carries on the picture's edge pixels (:func:`box_pixels`).
 - :func:`paste_back` / :func:`paste_back_picture` put the edit back: only the *difference*
   ``edited - reconstruction`` (the edited render minus the unedited render of the same latent)
   is brought to the box's size along the picture's own edges (:func:`follow_edges`), faded
@@ -75,7 +75,8 @@ OUTSIDE = 0.25
 """The most of a face box that may lie outside the picture: of its width across, of its height
 down. A face cut by the picture's edge (hair running off the top, a chin off the bottom) is
 framed as the model frames its faces, the box reaching past the edge; the model is shown the
-picture mirrored there (:func:`box_pixels`) and the edit is pasted into the part inside."""
+picture's edge pixels carried on there (:func:`box_pixels`) and the edit is pasted into the
+part inside."""
 
 DEFAULT_FEATHER: float = 0.08
 """Width of the fade at the box's edges in :func:`paste_back`, as a share of the box's shorter
@@ -798,8 +799,9 @@ def check_box(box: FaceBox, width: int, height: int) -> None:
 
 def box_pixels(pixels: np.ndarray, box: FaceBox) -> np.ndarray:
     """The box's pixels of an ``H x W`` (``x C``) array; where the box reaches outside, the
-    array mirrored at its edge (a face's hair cut by the top goes on as its own strands, not
-    as streaks of the last row). A view where the box is inside, else a new array.
+    array's edge pixels carried on (hair cut by the top edge goes on up as streaks of its
+    colour; a mirror image would show the model a second pair of eyes above the first on a
+    face cut above its eyes). A view where the box is inside, else a new array.
 
     Raises:
         BoxError: the box is not one :func:`check_box` accepts.
@@ -814,7 +816,7 @@ def box_pixels(pixels: np.ndarray, box: FaceBox) -> np.ndarray:
     ]
     if not any(any(side) for side in reach):
         return part
-    return np.pad(part, reach + [(0, 0)] * (pixels.ndim - 2), mode="symmetric")
+    return np.pad(part, reach + [(0, 0)] * (pixels.ndim - 2), mode="edge")
 
 
 # --------------------------------------------------------------------------------------------
@@ -825,7 +827,8 @@ def crop_face(rgb: np.ndarray, box: FaceBox, size: int) -> np.ndarray:
     """The box's pixels resized to the model's square input.
 
     Only the pixels inside the box are used (where it reaches outside the picture, the
-    picture mirrored at its edge: :func:`box_pixels`). They are resized with a Lanczos filter,
+    picture's edge pixels carried on: :func:`box_pixels`). They are resized with a Lanczos
+    filter,
     both when shrinking and when the box is smaller than ``size`` (a small face is upscaled).
     A box that is not square is stretched to the square; :func:`paste_back` stretches back
     the same way.
@@ -872,7 +875,7 @@ def paste_back(
     :func:`crop_face` stretched a non-square box), multiplied by a mask that is 1 inside the
     box and falls smoothly (smoothstep) to 0 over ``feather`` times the box's shorter side at
     its edges, added to the original, rounded and clipped to 0..255. A box reaching outside
-    the picture (:data:`OUTSIDE`) is worked on whole, the picture mirrored beyond its edge as
+    the picture (:data:`OUTSIDE`) is worked on whole, the picture's edge carried on beyond as
     :func:`crop_face` showed it to the model, and only its part inside is pasted, not faded
     towards the edges that lie outside.
 

@@ -7,7 +7,8 @@ around. :func:`find_face` looks for the square box whose crop's regions are like
 that layout (:func:`face_layout`): at each size, where the eyes the segmenter reads in the
 whole picture lie as the layout's do; then finer around the best few. A box may reach out of
 the picture by up to :data:`~nfe_core.facebox.OUTSIDE` of its side (a face whose hair runs
-off the top), the picture mirrored there, and is scored on its pixels inside. A picture
+off the top), the picture's edge pixels carried on there, and is scored on its pixels
+inside. A picture
 whose best box is no likelier than :data:`FIND_FLOOR` has no face found (None): the caller
 keeps the largest centred square.
 
@@ -291,12 +292,13 @@ class _Reader:
 
     def crop(self, box: tuple[float, float, float]) -> np.ndarray:
         """The box's crop at the model's size: the picture resized once per box size (so that
-        a box is the model's size) and cut there, mirrored where the box reaches out."""
+        a box is the model's size) and cut there, its edge carried on where the box reaches out."""
         pixels = box_pixels(np.asarray(self.resized(box[2])), self.placed(box))
         return swap_backdrop(np.ascontiguousarray(pixels))[0]
 
     def inside(self, box: tuple[float, float, float]) -> Tensor:
-        """Which of the crop's pixels (r x r, float 0/1) show the picture, not its mirror."""
+        """Which of the crop's pixels (r x r, float 0/1) show the picture, not its edge
+        carried on."""
         placed = self.placed(box)
         width, height = self.resized(box[2]).size
         shown = torch.ones(placed.h, placed.w)

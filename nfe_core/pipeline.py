@@ -231,10 +231,10 @@ def model_record(bundle: Bundle) -> dict[str, str]:
 
 def face_crop(picture: Picture, box: FaceBox | None, size: int) -> tuple[FaceBox, np.ndarray]:
     """The clamped box (default: the largest centred square; reaching outside the picture
-    by at most :data:`~nfe_core.facebox.OUTSIDE` of its side, where the picture is shown
-    mirrored) and its ``size x size x 3`` uint8 crop, transparent areas put on white as the
-    artist sees them, a plain background the model never saw behind its faces turned pastel
-    (:mod:`nfe_core.backdrop`).
+    by at most :data:`~nfe_core.facebox.OUTSIDE` of its side, where the model is shown the
+    picture's edge pixels carried on) and its ``size x size x 3`` uint8 crop, transparent
+    areas put on white as the artist sees them, a plain background the model never saw
+    behind its faces turned pastel (:mod:`nfe_core.backdrop`).
 
     Raises:
         BoxError: the box is empty or lies outside the picture.

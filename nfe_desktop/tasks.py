@@ -98,8 +98,9 @@ before; 47-53 ms at 256 px), where the full render follows them at up to 512 px
 class FaceRegion:
     """The face box's pixels of the picture, at full size and shrunk for live previews:
     what a render pastes the edit into (:func:`~nfe_core.facebox.box_pixels`: a box reaching
-    outside the picture has the picture mirrored there), and the part of it inside the
-    picture (``inside``, with its transparency), which the canvas draws over the picture."""
+    outside the picture has the picture's edge pixels carried on there), and the part of it
+    inside the picture (``inside``, with its transparency), which the canvas draws over the
+    picture."""
 
     box: FaceBox
     inside: FaceBox
