@@ -134,7 +134,8 @@ class Inverted:
 
     Attributes:
         size: the picture's ``(width, height)``; :func:`paste` checks it.
-        box: the face box actually used, clamped to the picture.
+        box: the face box actually used, clamped to reach past the picture's edge by at
+            most :data:`~nfe_core.facebox.OUTSIDE` of its side.
         crop: the model's input, ``R x R x 3`` uint8 (the box resized; transparent areas on
             white).
         latent: the W+ code (num_ws, w_dim), float32 on the CPU.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -72,12 +73,30 @@ def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int
     ``--help``, ``--version`` and usage errors make argparse exit; their status is returned
     instead, so ``main(argv)`` can be called from tests.
     """
+    if argv is None:
+        argv = sys.argv[1:]
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_boxes_joined(argv))
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     return args.handler(args)
+
+
+_BOX_BEFORE_EDGE = re.compile(r"^-\d+\s*,")
+
+
+def _boxes_joined(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--box -40,-60,300,300`` (a box reaching past the picture's left or top
+    edge) given as ``--box=-40,-60,300,300``: argparse takes a value that starts with ``-``
+    and is not a number for another option."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--box" and _BOX_BEFORE_EDGE.match(arg):
+            joined[-1] = f"--box={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def add_seed_option(parser: argparse.ArgumentParser, what: str = "the random draws") -> None:

@@ -261,7 +261,8 @@ def add_inversion_options(parser: argparse.ArgumentParser, prefix: str = "") -> 
         default=None,
         metavar="X,Y,W,H",
         help=f"{prefix}the face's rectangle in picture pixels: left, top, width, height; "
-        "clamped to the picture (default: where the model finds the face; where it finds "
+        "it may reach past the picture's edge by a quarter of its side (a face cut by the "
+        "edge), and is cut back to that (default: where the model finds the face; where it finds "
         "none, the largest centred square)",
     )
     parser.add_argument(

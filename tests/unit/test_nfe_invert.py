@@ -109,6 +109,21 @@ def test_invert_writes_a_loadable_latent(
     assert main([*argv, "--force"]) == 0
 
 
+def test_a_box_reaching_past_the_top_left_is_taken_as_written(
+    model: list[str], art: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--box -5,-8,40,40`` (argparse alone reads ``-5,...`` as another option): a face cut
+    by the picture's edges, the box reaching past them by a quarter of its side at most."""
+    out = tmp_path / "cut.npz"
+    argv = ["invert", str(art), "--box", "-5,-8,40,40", "--steps", "1", "--tune-steps", "0"]
+    assert main([*argv, "-o", str(out), *model]) == 0
+    assert "box -5,-8,40,40" in capsys.readouterr().out
+    assert load_latent(out).source["box"] == [-5, -8, 40, 40]
+    far = ["invert", str(art), "--box", "-30,0,40,40", "--steps", "1", "-o", str(out), *model]
+    assert main([*far, "--force"]) == 0  # reaching further: cut back to a quarter
+    assert load_latent(out).source["box"] == [-3, 0, 13, 40]
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
