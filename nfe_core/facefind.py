@@ -8,9 +8,9 @@ that layout (:func:`face_layout`): at each size, where the eyes the segmenter re
 whole picture lie as the layout's do; then finer around the best few. A box may reach out of
 the picture by up to :data:`~nfe_core.facebox.OUTSIDE` of its side (a face whose hair runs
 off the top), the picture's edge pixels carried on there, and is scored on its pixels
-inside. A picture
-whose best box is no likelier than :data:`FIND_FLOOR` has no face found (None): the caller
-keeps the largest centred square.
+inside (less :data:`REACH_COST`). A picture whose best box is no likelier than
+:data:`FIND_FLOOR`, or whose eyes do not lie as the layout's (:data:`EYES_FLOOR`), has no
+face found (None): the caller keeps the largest centred square.
 
 Everything runs on the picture's pixels as numpy and the bundle's networks; no Qt, no files.
 """
