@@ -215,6 +215,7 @@ class Canvas(QWidget):
         self._pan = QPointF(0.0, 0.0)  # offset of the picture centre from the view's, logical px
         self._emitted_zoom = 1.0
         self._box: FaceBox | None = None
+        self._fit_box: FaceBox | None = None  # the box a fitted view makes room for
         self._box_editing = False
         self._space_held = False
         self._drag: _Drag | None = None
@@ -234,7 +235,7 @@ class Canvas(QWidget):
         """
         self._image = image if image is not None and not image.isNull() else None
         self._patch, self._patch_box, self._after = None, None, None
-        self._box = None
+        self._box = self._fit_box = None
         self._drag = None
         self._scaled.clear()
         self._pan = QPointF(0.0, 0.0)
@@ -419,8 +420,14 @@ class Canvas(QWidget):
                 raise ValueError(f"face box: expected a FaceBox or (x, y, w, h), got {box!r}")
             box = FaceBox(*box)
         self._box = box
-        self._update_cursor()
-        self.update()
+        self._fit_to(box)
+
+    def _fit_to(self, box: FaceBox | None) -> None:
+        """Make room in a fitted view for ``box`` where it reaches past the picture's edge
+        (its handles stay on screen); then repaint. Not during a drag: the view would move
+        under the pointer."""
+        self._fit_box = box
+        self._view_changed()
 
     def box_editing(self) -> bool:
         """Whether the user can draw, move and resize the face box with the mouse."""
@@ -473,16 +480,25 @@ class Canvas(QWidget):
         )
 
     def _fitted_rect(self) -> QRect:
-        """The picture fitted into the view less :data:`MARGIN`, aspect kept, centred."""
+        """The picture fitted into the view less :data:`MARGIN`, aspect kept, centred; with
+        the face box where it reaches past the picture's edge (both fitted and centred)."""
         assert self._image is not None
         available = self.rect().adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN).size()
         available = available.expandedTo(QSize(1, 1))
         width, height = self._image.width(), self._image.height()
-        scale = min(available.width() / width, available.height() / height)
+        shown = QRectF(0, 0, width, height)
+        if self._fit_box is not None:
+            box = self._fit_box
+            shown = shown.united(QRectF(box.x, box.y, box.w, box.h))
+        scale = min(available.width() / shown.width(), available.height() / shown.height())
         # Rounded, not truncated (as QSize.scaled does), to keep the aspect ratio closest.
         size = QSize(max(1, round(width * scale)), max(1, round(height * scale)))
+        # the middle of what is shown at the view's middle
+        off_x = (shown.center().x() - width / 2) * scale
+        off_y = (shown.center().y() - height / 2) * scale
         top_left = QPoint(
-            round(self.width() / 2 - size.width() / 2), round(self.height() / 2 - size.height() / 2)
+            round(self.width() / 2 - size.width() / 2 - off_x),
+            round(self.height() / 2 - size.height() / 2 - off_y),
         )
         return QRect(top_left, size)
 
@@ -917,6 +933,7 @@ class Canvas(QWidget):
         event.accept()
         if drag.kind in (_DragKind.DRAW, _DragKind.MOVE, _DragKind.RESIZE):
             box = self._box
+            self._fit_to(box)
             if box is not None and box != drag.box:
                 self.face_box_changed.emit(box)
                 self.face_box_edited.emit(box)

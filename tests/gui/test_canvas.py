@@ -294,6 +294,25 @@ def test_the_box_reaches_out_of_the_picture_by_a_quarter_at_most(editing: Canvas
     assert editing.face_box() == FaceBox(152, -12, 50, 50)
 
 
+def test_a_fitted_view_makes_room_for_a_box_reaching_past_the_edge(canvas: Canvas) -> None:
+    """The 200 x 150 picture fills the 600 x 450 view (less its margin); a box a quarter
+    past its top is fitted with it, so that its handles stay on screen."""
+    fitted = canvas.image_rect()
+    canvas.set_face_box(FaceBox(50, 20, 100, 100))  # inside: the view as it was
+    assert canvas.image_rect() == fitted
+    zooms: list[float] = []
+    canvas.zoom_changed.connect(zooms.append)
+    canvas.set_face_box(FaceBox(50, -25, 100, 100))
+    shown = canvas.image_rect()
+    assert shown.height() < fitted.height() and zooms  # zoomed out to make room
+    top = canvas.picture_to_widget(QPointF(50, -25))
+    assert top.y() >= MARGIN - 1 and shown.bottom() <= canvas.height() - MARGIN + 1
+    canvas.set_box_editing(True)
+    drag_picture(canvas, (100, 25), (100, 75))  # moved back inside on release
+    assert canvas.face_box() == FaceBox(50, 25, 100, 100)
+    assert canvas.image_rect() == fitted
+
+
 def test_moving_the_box_by_dragging_inside(editing: Canvas) -> None:
     editing.set_face_box(FaceBox(40, 40, 50, 50))
     changed: list[object] = []

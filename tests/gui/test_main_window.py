@@ -17,6 +17,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from nfe_core.facebox import FaceBox
 from nfe_desktop import app as desktop_app
 from nfe_desktop.canvas import Canvas, pil_to_qimage
 from nfe_desktop.file_dialogs import open_filter, save_filters
@@ -334,9 +335,16 @@ def test_view_modes_fit_and_actual_size(
     qtbot.mouseMove(canvas, QPoint(5000, 300))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(5000, 300))
     assert canvas.image_rect().left() <= 16 + 1
+    # the press was inside the face box: it moved, as far as a quarter past the right edge
+    assert canvas.face_box() == FaceBox(1950, 0, 600, 600)
 
-    window.fit_action.trigger()
-    assert not canvas.is_actual_size() and canvas.image_rect() == fitted
+    window.fit_action.trigger()  # the picture and the box, fitted
+    assert not canvas.is_actual_size()
+    shown = canvas.image_rect()
+    assert abs(shown.width() - fitted.width() * 2400 / 2550) <= 1
+    assert canvas.picture_to_widget(QPointF(2550, 0)).x() <= canvas.width() - 16 + 1
+    canvas.set_face_box(FaceBox(900, 0, 600, 600))
+    assert canvas.image_rect() == fitted
 
 
 def test_geometry_view_and_folder_are_remembered(
