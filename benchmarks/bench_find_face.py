@@ -4,17 +4,18 @@
                                          [--threads 2] [--save-misses DIR]
 
 Each picture is a procedural face drawn at a random size (0.3 to 1 of the page's shorter
-side) and place on a page of random size (400 to 1600 px a side), in four ways: ``square``
+side) and place on a page of random size (400 to 1600 px a side), in five ways: ``square``
 (the face's own background a square on the page), ``seamless`` (the face on a plain
 background the page's colour: no square to see), ``cut out`` (the face cut out along an
 oval onto a page with coloured rectangles), ``whole`` (the picture is the face), ``cut``
 (a face 0.4 to 0.9 of the shorter side, a random 5-25% of it off the page's top, left,
-right or bottom edge: the true box reaches outside the picture). Page
-colours are pastel (as the model's faces' backgrounds) for half the pictures and any colour
-for the rest. Prints per way and colour the share of pictures whose found box overlaps the
-true one by an IoU of 0.8 or more, the mean IoU (0 where none was found), how many found
-none; then how many of the pictures without a face (plain, noise, blurred noise, a
-gradient) had a face found in them (none should); and the mean time per picture.
+right or bottom edge: the true box reaches outside the picture). Page colours are pastel
+(as the model's faces' backgrounds) for half the pictures and any colour for the rest.
+Prints per way and colour the share of pictures whose found box overlaps the true one by an
+IoU of 0.8 or more, the mean IoU (0 where none was found), how many found none, the least
+score of a face placed so (how close it came to ``FIND_FLOOR``); then how many of the
+pictures without a face (plain, noise, blurred noise, a gradient) had a face found in them
+(none should), with their scores; and the mean time per picture.
 """
 
 from __future__ import annotations
