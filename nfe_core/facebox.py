@@ -205,6 +205,10 @@ page is continued from next door, a gradient along itself rather than across."""
 PAGE_MATCH = 8.0
 """A page that matches itself shifted no better than this (root mean squared levels per
 channel) does not repeat (a drawn landscape): the cover keeps the drawn colours there."""
+PAGE_SECOND_ANGLE = 30.0
+"""The page's second shift lies at least this many degrees off the first's line: a pixel the
+first cannot reach the page from (dots repeating down, beside the neck with the head above
+it) is filled along the second (across)."""
 _MAX_FEATHER = 0.5
 _RESAMPLE = Image.Resampling.LANCZOS
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -1149,7 +1153,18 @@ def _cut(
     if page is not None and reshape.uncovered is not None and reshape.uncovered.any():
         source = page > PAGE_SURE
         source[y0:y1, x0:x1] &= cover <= 0  # not what the cover hides
-        paged = take(*_page_fill(region, source, covered(reshape.uncovered)))
+        uncovered = covered(reshape.uncovered)
+        paged = take(*_page_fill(region, source, uncovered))
+        if paged.any():
+            # where the page repeats but no repeat reached (dots repeating down, beside the
+            # neck with the head above): the page's own colours, spread in from around
+            unreached = uncovered[y0:y1, x0:x1] & ~paged
+            known = source[y0:y1, x0:x1] | paged
+            if unreached.any() and known.any():
+                colours = region[y0:y1, x0:x1].astype(np.float32)
+                colours[paged] = drawn[paged]
+                drawn[unreached] = _fill_hole(colours, unreached, known)[unreached]
+                paged |= unreached
         continued |= paged
         if paged.any():
             # beside the continued page, the cover shows what lies beside it (the shirt, the
@@ -1630,29 +1645,28 @@ def _page_fill(
     region: np.ndarray, source: np.ndarray, target: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The picture's page continued into ``target`` (H x W bool) from ``source`` (H x W bool,
-    where ``region``, the box's pixels, surely shows the page): the shift the page repeats
-    by (:func:`_page_shift`; none: nothing filled), and each target pixel takes the first
-    source pixel one, two, ... shifts away on either side. Returns the colours (H x W x 3
-    float32) and where they were found (H x W bool)."""
+    where ``region``, the box's pixels, surely shows the page): the shifts the page repeats
+    by (:func:`_page_shifts`; none: nothing filled), and each target pixel takes the first
+    source pixel one, two, ... shifts away on either side, by the first shift, then (where
+    that found none: dots repeating down, a pixel beside the neck with the head above it)
+    by the second. Returns the colours (H x W x 3 float32) and where they were found (H x W
+    bool)."""
     height, width = target.shape
     filled = np.zeros((height, width, 3), np.float32)
     done = np.zeros((height, width), bool)
-    shift = _page_shift(region, source)
-    if shift is None:
-        return filled, done
-    dy, dx = shift
     ty, tx = np.nonzero(target)
-    for k in range(1, int(np.ceil(max(height, width) / np.hypot(dy, dx))) + 1):
-        for sign in (1, -1):
-            left = np.flatnonzero(~done[ty, tx])
-            if not len(left):
-                return filled, done
-            y, x = ty[left] + sign * k * dy, tx[left] + sign * k * dx
-            inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-            left, y, x = left[inside], y[inside], x[inside]
-            good = source[y, x]
-            filled[ty[left[good]], tx[left[good]]] = region[y[good], x[good]]
-            done[ty[left[good]], tx[left[good]]] = True
+    for dy, dx in _page_shifts(region, source):
+        for k in range(1, int(np.ceil(max(height, width) / np.hypot(dy, dx))) + 1):
+            for sign in (1, -1):
+                left = np.flatnonzero(~done[ty, tx])
+                if not len(left):
+                    return filled, done
+                y, x = ty[left] + sign * k * dy, tx[left] + sign * k * dx
+                inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+                left, y, x = left[inside], y[inside], x[inside]
+                good = source[y, x]
+                filled[ty[left[good]], tx[left[good]]] = region[y[good], x[good]]
+                done[ty[left[good]], tx[left[good]]] = True
     return filled, done
 
 
@@ -1698,14 +1712,16 @@ def _strands(
     return filled, done
 
 
-def _page_shift(region: np.ndarray, source: np.ndarray) -> tuple[int, int] | None:
-    """The shift (dy, dx; box pixels) by which the picture's page (``source``, H x W bool,
-    in ``region``) repeats itself: over the box shrunk to :data:`PAGE_SEARCH_SIDE`, the
+def _page_shifts(region: np.ndarray, source: np.ndarray) -> list[tuple[int, int]]:
+    """The shifts (dy, dx; box pixels) by which the picture's page (``source``, H x W bool,
+    in ``region``) repeats itself, the surest first and then the surest at least
+    :data:`PAGE_SECOND_ANGLE` degrees off its line (dots repeat both down and across; a
+    plain page any way): over the box shrunk to :data:`PAGE_SEARCH_SIDE`, the
     shift of at least :data:`PAGE_MIN_SHIFT` pixels whose mean squared colour difference
     between the page and the page shifted (over at least a fifth of it) plus
     :data:`PAGE_SHIFT_COST` per pixel of shift is least (a plain page: the shortest; a
     gradient: along it; stripes and dots: their period). Found for all shifts at once as
-    correlations (FFT). None when the page does not repeat to within
+    correlations (FFT). None (or only the first) when the page does not repeat to within
     :data:`PAGE_MATCH` levels, or there is too little of it."""
     height, width = source.shape
     scale = max(1.0, max(height, width) / PAGE_SEARCH_SIDE)
@@ -1714,7 +1730,7 @@ def _page_shift(region: np.ndarray, source: np.ndarray) -> tuple[int, int] | Non
     shrunk = Image.fromarray(source.astype(np.float32)).resize((w, h), Image.Resampling.BOX)
     mask = (np.asarray(shrunk) > 0.99).astype(np.float64)
     if mask.sum() < 16:
-        return None
+        return []
 
     def correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """sum over x of a(x) b(x + d), for every shift d (2h - 1 x 2w - 1, d = 0 centred)."""
@@ -1731,10 +1747,16 @@ def _page_shift(region: np.ndarray, source: np.ndarray) -> tuple[int, int] | Non
     usable = (overlap >= 0.2 * mask.sum()) & (length >= PAGE_MIN_SHIFT)
     error = np.maximum(apart, 0.0) / np.maximum(overlap, 1e-6) / 3.0  # per channel
     score = np.where(usable, error + PAGE_SHIFT_COST * length, np.inf)
-    best = np.unravel_index(np.argmin(score), score.shape)
-    if not np.isfinite(score[best]) or error[best] > PAGE_MATCH**2:
-        return None
-    return round(ys[best] * height / h), round(xs[best] * width / w)
+    found: list[tuple[int, int]] = []
+    for _ in range(2):
+        best = np.unravel_index(np.argmin(score), score.shape)
+        if not np.isfinite(score[best]) or error[best] > PAGE_MATCH**2:
+            break
+        found.append((round(ys[best] * height / h), round(xs[best] * width / w)))
+        # the next off this one's line
+        along = np.abs(ys * ys[best] + xs * xs[best]) / np.maximum(length * length[best], 1e-9)
+        score = np.where(along < np.cos(np.radians(PAGE_SECOND_ANGLE)), score, np.inf)
+    return found
 
 
 def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:

@@ -876,6 +876,26 @@ def test_shorter_hair_uncovers_the_pictures_own_page(kind: str) -> None:
     assert np.abs(grey[hole].astype(int) - 128).max() <= 1
 
 
+def test_a_hole_no_repeat_of_the_page_reaches_takes_the_page_spread_in() -> None:
+    """Removed hair whose lower part has no page on its rows (skin out to the box's edges,
+    as beside a neck with the head above): the page continued into the top of the hole, the
+    rest takes the page's colours spread in from around, not the render's flat colour."""
+    ys, _ = np.mgrid[:256, :256]
+    page = np.stack([ys * 0.5 + 60, ys * 0.3 + 100, 200 + 0 * ys], axis=2).astype(np.uint8)
+    page[96:192, :96] = page[96:192, 160:] = (220, 180, 150)  # skin out to the edges
+    picture, render, reshape, edited = _page_with_hair(page)
+    skin = np.zeros((32, 32), np.float32)
+    skin[12:24, :12] = skin[12:24, 20:] = 1.0
+    moved = dataclasses.replace(reshape, page=np.clip(reshape.page - skin, 0.0, 1.0))
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=moved).astype(int)
+    assert np.abs(pasted[72:92, 104:152] - page[72:92, 104:152]).max() <= 1  # continued
+    spread = pasted[100:184, 104:152]
+    assert (spread[:, :, 2] >= 190).all()  # the page's blue, not the drawn grey's 128
+    assert (np.abs(spread[:, :, 0] - page[100:184, 104:152, 0]) <= 30).all()
+    np.testing.assert_array_equal(pasted[96:192, :88], page[96:192, :88])  # the skin stays
+
+
 def test_a_page_that_does_not_repeat_is_not_copied() -> None:
     page = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
     picture, render, reshape, edited = _page_with_hair(page)
