@@ -522,10 +522,30 @@ class Canvas(QWidget):
         return QRectF(left, top, width, height)
 
     def _clamped_pan(self, pan: QPointF, width: float, height: float) -> QPointF:
-        """Limit panning: a picture larger than the view covers it; a smaller one is centred."""
-        slack_x = (width - self.width()) / 2 + MARGIN if width > self.width() else 0.0
-        slack_y = (height - self.height()) / 2 + MARGIN if height > self.height() else 0.0
-        return QPointF(min(slack_x, max(-slack_x, pan.x())), min(slack_y, max(-slack_y, pan.y())))
+        """Limit panning: a picture larger than the view covers it (and can be panned as far
+        as the face box reaching past its edge); a smaller one is centred."""
+        assert self._image is not None
+        reach = [0.0, 0.0, 0.0, 0.0]  # how far the box reaches past each edge, logical px
+        if self._fit_box is not None:
+            box, k = self._fit_box, width / self._image.width()
+            reach = [
+                max(0, -box.x) * k,
+                max(0, -box.y) * k,
+                max(0, box.right - self._image.width()) * k,
+                max(0, box.bottom - self._image.height()) * k,
+            ]
+        x = self._pan_along(pan.x(), width, self.width(), reach[0], reach[2])
+        y = self._pan_along(pan.y(), height, self.height(), reach[1], reach[3])
+        return QPointF(x, y)
+
+    @staticmethod
+    def _pan_along(pan: float, size: float, view: int, before: float, after: float) -> float:
+        """:meth:`_clamped_pan` along one axis: the picture ``size`` long in a ``view`` as
+        long, the box reaching ``before`` and ``after`` past its two ends."""
+        if size <= view:
+            return 0.0
+        slack = (size - view) / 2 + MARGIN
+        return min(slack + before, max(-slack - after, pan))
 
     def _can_pan(self) -> bool:
         """Whether the picture is larger than the view."""

@@ -192,6 +192,19 @@ def test_middle_button_pans_within_limits(canvas: Canvas) -> None:
     assert rect.bottom() + 1 == canvas.height() - MARGIN
 
 
+def test_panning_reaches_a_box_past_the_picture_edge(canvas: Canvas) -> None:
+    """Zoomed in, the picture can be panned as far as the face box reaching past its top
+    (by 25 picture pixels, 200 logical at 8x), so that the box's top handles can be seen."""
+    canvas.set_face_box(FaceBox(50, -25, 100, 100))
+    canvas.set_zoom(8.0 * canvas.devicePixelRatioF())
+    drag(canvas, QPointF(300, 200), QPointF(300, 5000), Qt.MouseButton.MiddleButton)
+    assert canvas.picture_to_widget(QPointF(50, -25)).y() == pytest.approx(MARGIN, abs=1)
+    drag(canvas, QPointF(300, 200), QPointF(5000, 200), Qt.MouseButton.MiddleButton)
+    assert canvas.image_rect().left() == MARGIN  # no reach across: the picture's limit
+    drag(canvas, QPointF(300, 200), QPointF(300, -5000), Qt.MouseButton.MiddleButton)
+    assert canvas.image_rect().bottom() + 1 == canvas.height() - MARGIN
+
+
 def test_left_drag_pans_a_large_picture_unless_editing_the_box(canvas: Canvas) -> None:
     canvas.set_zoom(8.0)
     before = canvas.image_rect()
