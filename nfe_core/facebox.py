@@ -832,10 +832,9 @@ def crop_face(rgb: np.ndarray, box: FaceBox, size: int) -> np.ndarray:
 
     Only the pixels inside the box are used (where it reaches outside the picture, the
     picture's edge pixels carried on: :func:`box_pixels`). They are resized with a Lanczos
-    filter,
-    both when shrinking and when the box is smaller than ``size`` (a small face is upscaled).
-    A box that is not square is stretched to the square; :func:`paste_back` stretches back
-    the same way.
+    filter, both when shrinking and when the box is smaller than ``size`` (a small face is
+    upscaled). A box that is not square is stretched to the square; :func:`paste_back`
+    stretches back the same way.
 
     Args:
         rgb: the picture, an ``HxWx3`` uint8 array.
@@ -1721,8 +1720,8 @@ def _page_shifts(region: np.ndarray, source: np.ndarray) -> list[tuple[int, int]
     between the page and the page shifted (over at least a fifth of it) plus
     :data:`PAGE_SHIFT_COST` per pixel of shift is least (a plain page: the shortest; a
     gradient: along it; stripes and dots: their period). Found for all shifts at once as
-    correlations (FFT). None (or only the first) when the page does not repeat to within
-    :data:`PAGE_MATCH` levels, or there is too little of it."""
+    correlations (FFT). None (or only the first) when the page does not repeat (or not off
+    the first's line) to within :data:`PAGE_MATCH` levels, or there is too little of it."""
     height, width = source.shape
     scale = max(1.0, max(height, width) / PAGE_SEARCH_SIDE)
     w, h = max(1, round(width / scale)), max(1, round(height / scale))

@@ -193,8 +193,9 @@ def find_faces(
         side /= SCALE_STEP
     coarse = sorted(zip(reader.scores(boxes), boxes, strict=True), reverse=True)
     refined = sorted((_refined(reader, b, score) for score, b in coarse[:REFINED]), reverse=True)
-    faces = [next((face for face in refined if reader.is_face(*face)), refined[0])]
-    tries = most - 1 if reader.is_face(*faces[0]) else 0  # each another refinement
+    first = next((face for face in refined if reader.is_face(*face)), None)
+    faces = [] if first is None else [first]  # each one a face (is_face)
+    tries = most - 1 if faces else 0  # each another refinement
     while len(faces) < most and tries > 0:
         apart = [
             (score, box)
@@ -211,8 +212,6 @@ def find_faces(
     scale = 1.0 / shrink
     found = []
     for score, (x, y, side) in sorted(faces, reverse=True):
-        if not reader.is_face(score, (x, y, side)):
-            continue
         edge = max(1, round(side * scale))
         box = fit_box(FaceBox(round(x * scale), round(y * scale), edge, edge), width, height)
         found.append(FoundFace(box, round(score, 4)))
@@ -277,6 +276,11 @@ class _Reader:
         self.bundle, self.layout, self.picture = bundle, layout, picture
         self.should_stop = should_stop
         self.scaled: dict[int, Image.Image] = {}
+        segmenter = bundle.segmenter
+        assert segmenter is not None
+        # the regions that are the eyes, and how likely the layout has them at each pixel
+        self.held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
+        self.eyes = layout[self.held].exp().sum(dim=0)
 
     def fits(self, box: tuple[float, float, float]) -> bool:
         """Whether ``box`` (x, y, side) reaches outside the picture by at most
@@ -331,15 +335,13 @@ class _Reader:
         scaled = self.resized(side)
         segmenter = self.bundle.segmenter
         assert segmenter is not None
-        held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
         shown, _ = swap_backdrop(np.asarray(scaled))
         images = pixels_to_images(np.array(shown)[None]).to(self.bundle.device)
         with torch.inference_mode():
-            eyes = segmenter.probabilities(images, any_size=True)[:, held].sum(dim=1).cpu()
+            eyes = segmenter.probabilities(images, any_size=True)[:, self.held].sum(dim=1).cpu()
         reach = box_reach(r)  # boxes reaching out of the picture: no eyes there
         eyes = F.pad(eyes, (reach, reach, reach, reach))
-        wanted = self.layout[held].exp().sum(dim=0)[None, None]
-        wanted = wanted - wanted.mean()
+        wanted = (self.eyes - self.eyes.mean())[None, None]
         n = wanted.numel()
         together = _correlated(eyes[0], wanted[0, 0])
         total = _box_sums(eyes[0], r)
@@ -376,13 +378,11 @@ class _Reader:
             return False
         segmenter = self.bundle.segmenter
         assert segmenter is not None
-        held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
         crop = pixels_to_images(self.crop(box)[None]).to(self.bundle.device)
         with torch.inference_mode():
-            eyes = segmenter.probabilities(crop)[0, held].sum(dim=0).float().cpu()
+            eyes = segmenter.probabilities(crop)[0, self.held].sum(dim=0).float().cpu()
         shown = self.inside(box) > 0
-        wanted = self.layout[held].exp().sum(dim=0)[shown]
-        both = torch.stack([eyes[shown], wanted])
+        both = torch.stack([eyes[shown], self.eyes[shown]])
         return bool(torch.corrcoef(both)[0, 1] >= EYES_FLOOR)  # NaN (no eyes at all): False
 
     def scores(self, boxes: Sequence[tuple[float, float, float]]) -> list[float]:

@@ -24,6 +24,7 @@ from nfe_core.facebox import (
     FaceBox,
     box_pixels,
     clamp_box,
+    edges_outside,
     paste_back_region,
 )
 from nfe_core.imageio import Picture, load_image, save_image, save_picture
@@ -132,12 +133,9 @@ class FaceRegion:
     @property
     def outside(self) -> tuple[bool, bool, bool, bool]:
         """Which of the box's edges (left, top, right, bottom) lie outside the picture."""
-        box, inside = self.box, self.inside
-        return (
-            box.x < inside.x,
-            box.y < inside.y,
-            box.right > inside.right,
-            box.bottom > inside.bottom,
+        box, inside = self.box, self.inside  # as the picture's edges: the inside part's
+        return edges_outside(
+            FaceBox(box.x - inside.x, box.y - inside.y, box.w, box.h), inside.w, inside.h
         )
 
     def inside_part(self, pixels: np.ndarray) -> np.ndarray:
