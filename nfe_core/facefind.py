@@ -279,7 +279,7 @@ class _Reader:
         segmenter = bundle.segmenter
         assert segmenter is not None
         # the regions that are the eyes, and how likely the layout has them at each pixel
-        self.held = [segmenter.config.regions.index(n) for n in segmenter.config.holds]
+        self.held = segmenter.config.held
         self.eyes = layout[self.held].exp().sum(dim=0)
 
     def fits(self, box: tuple[float, float, float]) -> bool:

@@ -321,6 +321,11 @@ class SegmenterConfig:
         """The regions each attribute draws."""
         return dict(self.owners)
 
+    @property
+    def held(self) -> list[int]:
+        """The channels of the regions that line work is drawn around (:attr:`holds`)."""
+        return [self.regions.index(name) for name in self.holds]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict; :meth:`from_dict` rebuilds the config."""
         d = dataclasses.asdict(self)
@@ -912,8 +917,7 @@ def _figures(
     n, side = len(picture), picture.shape[-1]
     taken = torch.zeros(p_pic.shape[:2], dtype=torch.bool, device=p_pic.device)
     found: list[list[Figure]] = [[] for _ in range(n)]
-    held = [k for k, name in enumerate(names) if name in config.holds]
-    eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
+    eyes = _eyes(config, p_pic)
     pixels = ((picture.float() + 1) * 127.5).clamp(0, 255)
     drawn = ((after.float() + 1) * 127.5).clamp(0, 255)
     ys, xs = torch.meshgrid(
@@ -1217,8 +1221,8 @@ def _tinted(
 
     strokes = [k for k in own if names[k] in segmenter.config.strokes]
     kept = near([k for k in own if k not in strokes])
-    held = [k for k, name in enumerate(names) if name in segmenter.config.holds]
-    eyes = p_pic[:, held].sum(dim=1).float().cpu().numpy() if held else None
+    held = segmenter.config.held
+    eyes = _eyes(segmenter.config, p_pic)
     pairs = [_eye_pair(e) for e in eyes] if eyes is not None else [None] * len(p_pic)
     figures = _worn_in_pairs(segmenter.config, attributes, p_pic, pairs, whole, absent, sliders)
     drawn_whole = {a for a, _ in figures}
@@ -1563,6 +1567,13 @@ def _ellipse(
     if weights.sum() < STROKE_MIN_WEIGHT:
         return None
     return centre, axes, float(weights.sum())
+
+
+def _eyes(config: SegmenterConfig, p: Tensor) -> np.ndarray | None:
+    """How likely each pixel of each image is one of the regions the config's ``holds`` (the
+    eyes), (N, H, W), from region probabilities ``p`` (N, K, H, W); None where it names none."""
+    held = config.held
+    return p[:, held].sum(dim=1).float().cpu().numpy() if held else None
 
 
 def _held(face: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
