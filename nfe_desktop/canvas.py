@@ -522,37 +522,46 @@ class Canvas(QWidget):
         return QRectF(left, top, width, height)
 
     def _clamped_pan(self, pan: QPointF, width: float, height: float) -> QPointF:
-        """Limit panning: a picture larger than the view covers it (and can be panned as far
-        as the face box reaching past its edge); a smaller one is centred."""
-        assert self._image is not None
-        reach = [0.0, 0.0, 0.0, 0.0]  # how far the box reaches past each edge, logical px
-        if self._fit_box is not None:
-            box, k = self._fit_box, width / self._image.width()
-            reach = [
-                max(0, -box.x) * k,
-                max(0, -box.y) * k,
-                max(0, box.right - self._image.width()) * k,
-                max(0, box.bottom - self._image.height()) * k,
-            ]
-        x = self._pan_along(pan.x(), width, self.width(), reach[0], reach[2])
-        y = self._pan_along(pan.y(), height, self.height(), reach[1], reach[3])
+        """Limit panning: the picture, with the face box where it reaches past the picture's
+        edge, covers the view when larger (and can be panned as far as either end), and is
+        centred when smaller."""
+        before_x, before_y, after_x, after_y = self._reach(width)
+        x = self._pan_along(pan.x(), width, self.width(), before_x, after_x)
+        y = self._pan_along(pan.y(), height, self.height(), before_y, after_y)
         return QPointF(x, y)
+
+    def _reach(self, width: float) -> tuple[float, float, float, float]:
+        """How far the face box reaches past the picture's left, top, right and bottom edges
+        (0 where it does not), in logical pixels with the picture ``width`` long."""
+        if self._image is None or self._fit_box is None:
+            return 0.0, 0.0, 0.0, 0.0
+        box, k = self._fit_box, width / self._image.width()
+        return (
+            max(0, -box.x) * k,
+            max(0, -box.y) * k,
+            max(0, box.right - self._image.width()) * k,
+            max(0, box.bottom - self._image.height()) * k,
+        )
 
     @staticmethod
     def _pan_along(pan: float, size: float, view: int, before: float, after: float) -> float:
         """:meth:`_clamped_pan` along one axis: the picture ``size`` long in a ``view`` as
         long, the box reaching ``before`` and ``after`` past its two ends."""
-        if size <= view:
-            return 0.0
+        if before + size + after <= view:
+            return (before - after) / 2  # the picture and the box, centred
         slack = (size - view) / 2 + MARGIN
         return min(slack + before, max(-slack - after, pan))
 
     def _can_pan(self) -> bool:
-        """Whether the picture is larger than the view."""
+        """Whether the picture (with the face box reaching past its edge) is larger than the
+        view."""
         if self._image is None or self._fitted:
             return False
         width, height = self._zoomed_size()
-        return width > self.width() or height > self.height()
+        before_x, before_y, after_x, after_y = self._reach(width)
+        return (
+            before_x + width + after_x > self.width() or before_y + height + after_y > self.height()
+        )
 
     def _split_shown(self) -> bool:
         """Whether the before/after divider is on screen."""

@@ -205,6 +205,29 @@ def test_panning_reaches_a_box_past_the_picture_edge(canvas: Canvas) -> None:
     assert canvas.image_rect().bottom() + 1 == canvas.height() - MARGIN
 
 
+def test_a_picture_smaller_than_the_view_makes_room_for_the_box(canvas: Canvas) -> None:
+    """Zoomed so that the picture fits the view but not with the face box reaching 35 picture
+    pixels past its top: the picture and the box are centred together where they fit (the
+    box's top handles on screen), and can be panned to either end where they do not."""
+    canvas.set_face_box(FaceBox(30, -35, 140, 140))
+    ratio = canvas.devicePixelRatioF()
+    canvas.set_zoom(2.2 * ratio)  # 330 + 77 logical pixels high in a view 450 high
+    top = canvas.picture_to_widget(QPointF(30, -35)).y()
+    bottom = canvas.height() - (canvas.image_rect().bottom() + 1)
+    assert top == pytest.approx(bottom, abs=1) and top > 0
+    drag(canvas, QPointF(300, 200), QPointF(300, 5000), Qt.MouseButton.MiddleButton)
+    assert canvas.picture_to_widget(QPointF(30, -35)).y() == pytest.approx(top, abs=1)
+
+    canvas.set_zoom(2.5 * ratio)  # 375 + 87.5 high: more than the view
+    drag(canvas, QPointF(300, 200), QPointF(300, 5000), Qt.MouseButton.MiddleButton)
+    assert canvas.picture_to_widget(QPointF(30, -35)).y() == pytest.approx(MARGIN, abs=1)
+    drag(canvas, QPointF(300, 200), QPointF(300, -5000), Qt.MouseButton.MiddleButton)
+    assert canvas.image_rect().bottom() + 1 == canvas.height() - MARGIN
+    left = canvas.image_rect().left()
+    drag(canvas, QPointF(300, 200), QPointF(5000, 200), Qt.MouseButton.MiddleButton)
+    assert canvas.image_rect().left() == left  # 500 wide in 600, the box inside: centred
+
+
 def test_left_drag_pans_a_large_picture_unless_editing_the_box(canvas: Canvas) -> None:
     canvas.set_zoom(8.0)
     before = canvas.image_rect()
