@@ -67,6 +67,7 @@ from training.synth.schema import (
     ATTRIBUTE_RECOLOURS,
     ATTRIBUTE_REGIONS,
     ATTRIBUTE_SPILLS,
+    BELOW_EYES,
     FIGURE_CLASSES,
     STROKE_HOLDS,
     STROKE_REGIONS,
@@ -162,6 +163,7 @@ class SegmenterOptions:
             strokes=STROKE_REGIONS,
             holds=STROKE_HOLDS,
             figures=tuple((a, c, FIGURE_COLORS[a]) for a, c in FIGURE_CLASSES.items()),
+            below_eyes=BELOW_EYES,
         )
 
 
@@ -496,6 +498,7 @@ def trusted_owners(
     drawn = {r for _, named in owners for r in named}
     strokes = tuple(r for r in config.strokes if r in drawn)
     figures = tuple(f for f in config.figures if f[0] in dict(owners))
+    below = tuple(a for a in config.below_eyes if a in dict(owners))
     return reconfigured(
         segmenter,
         owners=owners,
@@ -504,8 +507,9 @@ def trusted_owners(
         palettes=palettes,
         picture_palettes=pictures,
         strokes=strokes,
-        holds=config.holds if strokes or figures else (),
+        holds=config.holds if strokes or figures or below else (),
         figures=figures,
+        below_eyes=below,
     )
 
 

@@ -1359,7 +1359,7 @@ def test_strokes_are_read_back_and_checked() -> None:
     for bad in (["eyes"], ["Skin"]):
         with pytest.raises(ValueError, match="holds"):
             config(strokes=["hair"], holds=bad)
-    with pytest.raises(ValueError, match="held by strokes or placing figures"):
+    with pytest.raises(ValueError, match="held by strokes, placing figures or keeping edits"):
         config(holds=["skin"])
     placing = config(holds=["skin"], figures=[["glasses", ["bow"], [[0, 0, 0]]]])
     assert placing.holds == ("skin",)
@@ -1367,6 +1367,26 @@ def test_strokes_are_read_back_and_checked() -> None:
         config(strokes=["background"])
     with pytest.raises(ValueError, match="strokes"):
         config(strokes=["Hair"])
+
+
+def test_edits_kept_below_the_eyes_are_read_back_and_checked() -> None:
+    owners = (("hair_length", ("hair",)), ("hair_color", ("hair",)))
+
+    def made(**changes: Any) -> SegmenterConfig:
+        return SegmenterConfig(32, REGIONS, owners, channels=(8, 8, 16), **changes)
+
+    kept = made(holds=["skin"], below_eyes=["hair_length"])
+    assert kept.below_eyes == ("hair_length",)
+    assert SegmenterConfig.from_dict(kept.to_dict()) == kept
+    # none: the key is left out, so that NFE before it still reads the bundle
+    assert "below_eyes" not in made().to_dict()
+    for bad in (["hair_colour"], ["mouth"]):
+        with pytest.raises(ValueError, match="below_eyes"):
+            made(holds=["skin"], below_eyes=bad)
+    with pytest.raises(ValueError, match="below_eyes"):  # a recolour keeps shapes
+        made(recolours=[["hair_color", 0]], holds=["skin"], below_eyes=["hair_color"])
+    with pytest.raises(ValueError, match="below_eyes"):  # nothing to keep them below
+        made(below_eyes=["hair_length"])
 
 
 def test_nfe_info_says_which_regions_are_drawn_as_lines(
@@ -1494,6 +1514,65 @@ class EyesAndBlush(SkinEyesAnd):
 
     def fourth(self, images: torch.Tensor) -> torch.Tensor:
         return _red(images)
+
+
+class EyesAndHair(SkinEyesAnd):
+    """Says: a blue pixel is an eye, a dark one hair, a very light one background, the rest
+    skin; hair length's edits are kept below the eyes (``below_eyes``)."""
+
+    def __init__(self, below: tuple[str, ...] = ("hair_length",)) -> None:
+        super().__init__("hair", "hair_length", below_eyes=below, holds=("eye",) if below else ())
+
+    def fourth(self, images: torch.Tensor) -> torch.Tensor:
+        return images.mean(dim=1) < -0.6
+
+
+def _hair(face: torch.Tensor, fringe_to: int, side_to: int, side_from: int = 4) -> torch.Tensor:
+    """``face`` with dark hair over its top (rows 12 to ``fringe_to`` - 1, columns 8 to 55)
+    and hanging beside it, columns ``side_from`` to 11 and 52 to 59 down to row ``side_to``
+    - 1; the eyes of :func:`_face_with_eyes` (rows 28 to 31) are below the fringe."""
+    face = face.clone()
+    face[..., 12:fringe_to, 8:56] = -0.8
+    face[..., 12:side_to, side_from:12] = -0.8
+    face[..., 12:side_to, 52 : 64 - side_from] = -0.8
+    return face
+
+
+def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
+    """Hair length changes the hair only below the picture's eyes (the line through their
+    middles, moved down by their half-height: row 32.5 here), and there tapers in from the
+    picture's outline by a pixel per row: a render whose shorter hair also raises the fringe
+    and narrows the side hair all the way up leaves the fringe and the hair beside the eyes
+    as drawn, and narrows it well below them; one whose longer hair also grows the top of
+    the head grows it only below. A picture without eyes is cut where the render changed."""
+    face = _face_with_eyes()
+    picture = _hair(face, 26, 50)
+    shorter = _hair(face, 22, 40, side_from=8)  # the fringe raised, the side hair narrower
+    longer = _hair(face, 26, 62)
+    longer[..., 8:12, 12:52] = -0.8  # the head's top grown outwards
+    net = EyesAndHair()
+    cut = reshaped(net, picture, picture, shorter, ["hair_length"])
+    assert cut is not None
+    cover = cut.cover[0].numpy()
+    assert cover[:30, 12:52].max() < 0.01  # the fringe keeps its pixels
+    assert cover[:31, :12].max() < 0.01  # and so does the hair beside the eyes
+    assert cover[41:50, 4:12].min() > 0.5  # far below them the side hair is cut
+    # just below them it is narrowed only near its outer edge, further down by all four
+    assert cover[34, 6:8].max() < 0.5 < cover[34, 4]
+    assert cover[38, 4:8].min() > 0.5
+    grown = reshaped(net, picture, picture, longer, ["hair_length"])
+    assert grown is not None
+    assert grown.cover[0, :12].max() < 0.01  # the head's outline stays as drawn
+    assert grown.cover[0, 51:61, 4:12].min() > 0.5  # the hair grows below the eyes
+    # without the eyes (or a config that keeps nothing below them), cut where it changed
+    for reader, seen in (
+        (EyesAndHair(below=()), picture),
+        (net, _hair(torch.full_like(face, 0.2), 26, 50)),
+    ):
+        free = reshaped(reader, seen, seen, shorter, ["hair_length"])
+        assert free is not None
+        assert free.cover[0, 23:25, 16:48].min() > 0.5  # the raised fringe
+        assert free.cover[0, 20:30, 4:8].min() > 0.5  # the side hair narrowed
 
 
 def test_blush_set_on_is_drawn_on_both_cheeks_of_a_picture_without_it() -> None:

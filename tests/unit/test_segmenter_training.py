@@ -15,7 +15,7 @@ import torch
 from nfe_core.bundle import load_bundle, resave_bundle
 from nfe_core.facebox import FaceBox, crop_face
 from nfe_core.jobs import Cancelled
-from nfe_core.models.segmenter import SegmenterConfig
+from nfe_core.models.segmenter import SegmenterConfig, barred_below_eyes
 from tests.tiny import save_editing_bundle, segmenter_sure_of
 from training.cli import main
 from training.segmenter import (
@@ -93,6 +93,40 @@ def test_every_attribute_owns_real_regions():
         assert regions and set(regions) <= set(REGION_NAMES)
     config = SegmenterConfig(32, REGION_NAMES, tuple(ATTRIBUTE_REGIONS.items()))
     assert config.owned["eye_color"] == ("eye_white", "iris", "pupil", "highlight")
+
+
+def test_hair_length_changes_the_procedural_faces_hair_only_where_it_may():
+    """The segmenter keeps hair length's edits on a picture below its eyes, tapering in from
+    its outline (``below_eyes``, :func:`barred_below_eyes`): on the procedural faces, from
+    the shortest hair to the longest and back, few of the pixels that turn hair or not hair
+    are barred (the side locks beside the eyes curl a pixel further in or out), while most
+    of the hair over the forehead is."""
+    config = SegmenterOptions().network_config(64)
+    assert config.below_eyes == ("hair_length",)
+    hair = REGION_NAMES.index("hair")
+    changed = barred = fringe = fringe_barred = 0
+    for index in range(40):
+        shares = [
+            torch.from_numpy(
+                render_face(sample_face(face_rng(3, index), hair_length_value=v), 64,
+                            fractions=True).fractions
+            ).permute(2, 0, 1)[None]
+            for v in (0.02, 0.98)
+        ]  # fmt: skip
+        for a, b in ((0, 1), (1, 0)):
+            no_growth, no_removal = (
+                m[0] for m in barred_below_eyes(config, shares[a], ["hair_length"])
+            )
+            was, now = shares[a][0, hair] > 0.5, shares[b][0, hair] > 0.5
+            changed += int((was != now).sum())
+            barred += int(((now & ~was) * no_growth + (was & ~now) * no_removal).gt(0.5).sum())
+            top = was.clone()
+            top[24:] = False  # the hair above the eyes (rows 27 to 36 at 64 px)
+            fringe += int(top.sum())
+            fringe_barred += int((no_removal[top] > 0.5).sum())
+    assert changed > 1000
+    assert barred <= 0.03 * changed, (barred, changed)  # 883 of 38,550
+    assert fringe_barred >= 0.9 * fringe, (fringe_barred, fringe)
 
 
 def test_compact_renders_give_back_the_renderer_s_shares():
@@ -186,7 +220,10 @@ def test_only_the_areas_it_finds_keep_their_edits():
     assert [f[0] for f in kept.config.figures] == ["accessory"]
     assert net.config.holds == kept.config.holds == STROKE_HOLDS  # kept: for the figures
     alone = trusted_owners(net, found, 0.0, whole=("glasses", "accessory", "blush"))
-    assert alone.config.figures == () and alone.config.holds == ()
+    assert alone.config.figures == () and alone.config.holds == STROKE_HOLDS  # hair length's
+    assert net.config.below_eyes == alone.config.below_eyes == ("hair_length",)
+    bare = trusted_owners(net, found, 0.0, whole=("glasses", "accessory", "blush", "hair_length"))
+    assert bare.config.below_eyes == () and bare.config.holds == ()
 
 
 def test_whole_names_attributes_with_regions():

@@ -113,6 +113,12 @@ STROKE_REGIONS: tuple[str, ...] = ("glasses",)
 # the eyes. On a picture, ``glasses=true`` where the render drew no frames that fit (a blob
 # between the eyes, or nothing) gets frames around the picture's own eyes.
 STROKE_HOLDS: tuple[str, ...] = ("eye_white", "iris", "pupil", "highlight")
+# The attributes whose edits change their regions only below the eyes (the segmenter's
+# ``below_eyes``; nfe_core.models.segmenter.barred_below_eyes): hair length moves the back
+# hair's ends and the side locks, not the fringe or the head's outline. On a picture the GAN's
+# shorter hair also raised the fringe, uncovering a grey smear over the eyelashes, and its
+# longer hair grew the head's outline by a pixel, a light line around its top.
+BELOW_EYES: tuple[str, ...] = ("hair_length",)
 # The figures a picture gets drawn whole (the segmenter's ``figures``, in the colours the
 # faces wear them in, params.FIGURE_COLORS; nfe_core.facebox.FIGURES): an accessory's classes
 # as the figures of their names (the 64 px GAN draws a bow as a muted blob, and hair clips
