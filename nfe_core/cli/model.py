@@ -164,6 +164,9 @@ def _info_lines(record: dict) -> list[str]:
                 line += f" ({', '.join(figures)} drawn whole on pictures)"
             if pairs:
                 line += f" ({', '.join(pairs)} drawn whole on both sides of pictures' faces)"
+            below = network["config"].get("below_eyes", ())
+            if below:
+                line += f" ({', '.join(below)} changed only below pictures' eyes)"
         lines.append(line)
     training = record["training"]
     lines.append("training:" if training else "training: (not recorded)")

@@ -1415,6 +1415,11 @@ def test_nfe_info_says_which_regions_are_drawn_as_lines(
     resave_bundle(load_bundle(root, "cpu"), segmenter=drawing)
     assert main(["info", str(root)]) == 0
     assert "(glasses=bow/flower drawn whole on pictures)" in capsys.readouterr().out
+    below = Segmenter(dataclasses.replace(drawing.config, below_eyes=("glasses",)))
+    below.load_state_dict(segmenter.state_dict())
+    resave_bundle(load_bundle(root, "cpu"), segmenter=below)
+    assert main(["info", str(root)]) == 0
+    assert "(glasses changed only below pictures' eyes)" in capsys.readouterr().out
 
 
 def test_figures_are_read_back_and_checked() -> None:
