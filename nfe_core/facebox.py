@@ -183,6 +183,8 @@ FILL_SAME = 12.0
 UNCOVERED_BAND = 0.05
 """Cover pixels beside the continued page where at least this share of the render shows page
 take the colours of those beyond it (:func:`_cut`)."""
+UNCOVERED_REACH = 3.0
+"""...when those are within this many render pixels of them."""
 FIGURE_SHADE = (0.65, 0.3)
 """A figure's folds and outline: its colour times the first, or where that is dark (channels
 summing to 150 or less) the second share of the way to white."""
@@ -1170,11 +1172,14 @@ def _cut(
             # neck) and not the render's blend of it with the page: the page's own cut is
             # the edge (the render's, enlarged, was a staircase in a band of mixed colour)
             near = _resize_window(reshape.uncovered, width, height, window) >= UNCOVERED_BAND
-            band = near & ~paged & (cover > 0)
+            beyond = ~near & (cover > 0)
+            # where that is near: along the cut of hair that stays, the band took the
+            # shirt's or the neck's colours from far below (a line of them along the cut);
+            # it keeps the drawn page
+            reach = max(1, round(UNCOVERED_REACH * height / r))
+            band = near & ~paged & (cover > 0) & _dilated(beyond, reach)
             if band.any():
-                beyond = ~near & (cover > 0)
-                if beyond.any():
-                    drawn[band] = _fill_hole(drawn, band, beyond, smoothing=0)[band]
+                drawn[band] = _fill_hole(drawn, band, beyond, smoothing=0)[band]
     if reshape.strands is not None and reshape.grown is not None and reshape.grown.any():
         target = covered(reshape.grown)
         strands = enlarged(reshape.strands)

@@ -931,6 +931,35 @@ def test_beside_the_continued_page_the_cover_shows_what_lies_beside_it() -> None
     assert (np.abs(shirt - (40, 50, 110)).max(axis=1) <= 6).mean() > 0.97
 
 
+def test_the_cut_of_hair_that_stays_takes_no_colour_from_far_below() -> None:
+    """Hair hanging over a page down onto a shirt, made shorter: along the cut of the hair
+    that stays, the page is continued up to the hair, not drawn in the shirt's colour taken
+    from ten render pixels below (a line of it along the cut); beside the shirt, the shirt's
+    colour still reaches up to the page's cut."""
+    page = np.full((256, 256, 3), (167, 187, 181), np.uint8)
+    page[208:] = (40, 50, 110)  # the shirt
+    picture = page.copy()
+    picture[64:240, 96:160] = (110, 70, 50)  # long hair over both
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
+    cover = np.zeros((32, 32), np.float32)
+    cover[16:30, 12:20] = 1.0  # its lower part removed
+    uncovered = cover.copy()
+    uncovered[26:] = 0.0  # the page above the shirt
+    hair = np.zeros((32, 32), np.float32)
+    hair[8:30, 12:20] = 1.0
+    drawn = np.zeros((32, 32, 3), np.float32)
+    drawn[:26], drawn[26:] = (167, 187, 181), (40, 50, 110)
+    reshape = Reshape(cover, drawn, np.zeros_like(cover), 1.0 - hair, uncovered)
+    edited = render.copy()
+    edited[16:30, 12:20] = drawn[16:30, 12:20]
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    navy = np.abs(pasted - (40, 50, 110)).max(axis=2) <= 40
+    assert not navy[112:150, 96:160].any()  # the cut at row 128 and the page below it
+    assert np.abs(pasted[136:200, 104:152] - page[136:200, 104:152]).max() <= 1
+    assert navy[212:236, 104:152].all()  # the shirt where the hair was
+
+
 def test_longer_hair_continues_the_pictures_strands() -> None:
     """New hair below the picture's hair takes, column by column, the colours of the
     picture's strands just above it (not the drawn colour), also over the page between the
