@@ -1089,10 +1089,11 @@ def _cut_out(
         hanging = hanging | (F.max_pool2d(hanging.to(gone), 3, stride=1, padding=1) > 0) & loose
     gone = torch.where(hanging & loose, torch.ones_like(gone), gone)
     gone = torch.minimum(F.max_pool2d(gone, 3, stride=1, padding=1), 1 - pa)
-    # hair length: its regions change only below the picture's eyes, tapering in
+    # hair length: its regions change only below the picture's eyes, tapering in, and grow
+    # only from the picture's
     below = _channels_of(names, owned, [a for a in shaped if a in segmenter.config.below_eyes])
     if below:
-        no_growth, no_removal = barred_below_eyes(segmenter.config, p_pic, shaped)
+        no_growth, no_removal = barred_below_eyes(segmenter.config, p_pic, shaped, p_after)
         grown *= 1 - no_growth[:, None] * p_after[:, below].sum(dim=1, keepdim=True).clamp(0, 1)
         edge = F.max_pool2d(p_pic[:, below].sum(dim=1, keepdim=True), 3, stride=1, padding=1)
         gone *= 1 - no_removal[:, None] * edge.clamp(0, 1)  # its edge too: no sliver beside
@@ -1602,7 +1603,7 @@ def _ellipse(
 
 
 def barred_below_eyes(
-    config: SegmenterConfig, p: Tensor, attributes: Iterable[str]
+    config: SegmenterConfig, p: Tensor, attributes: Iterable[str], after: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """Where an edit of ``attributes`` may not grow, and where it may not remove, the regions
     of those the config keeps below the eyes (its ``below_eyes``: hair length) in a picture
@@ -1613,7 +1614,11 @@ def barred_below_eyes(
     found. On 40 procedural faces at 64 px, from the shortest hair to the longest and back,
     this bars 883 of the 38,550 pixels that turn hair or not hair (2.3 %: the side locks
     beside the eyes, curling a pixel further in or out), and most of the hair over the
-    forehead."""
+    forehead. With ``after`` (the edited render's region probabilities, as ``p``), growth is
+    also barred where its regions there do not join (through themselves) what they keep of
+    the picture's at the eyes or above: hair grows from the head's (the neck of a
+    dark-skinned face, darker in a render of shorter hair, was read as an island of hair
+    touching the picture's hair beside it, and drawn as the picture's strands)."""
     kept = [a for a in attributes if a in config.below_eyes]
     channels = _channels_of(config.regions, config.owned, kept)
     if not channels:
@@ -1625,7 +1630,25 @@ def barred_below_eyes(
     def barred(steps: Tensor) -> Tensor:
         return 1 - (reach + 1 - steps).clamp(0, 1)
 
-    return barred(_steps_to(drawn)), barred(_steps_to(~drawn))
+    no_growth = barred(_steps_to(drawn))
+    if after is not None:
+        hair = after[:, channels].sum(dim=1) > 0.5
+        kept = drawn & hair
+        high = kept & (reach <= 0)  # at the eyes or above: the head's hair (with eyes)
+        has_eyes = (reach < FAR / 2).flatten(1).any(dim=1)[:, None, None]
+        no_growth = torch.where(_joined(torch.where(has_eyes, high, kept), hair), no_growth, 1.0)
+    return no_growth, barred(_steps_to(~drawn))
+
+
+def _joined(seeds: Tensor, within: Tensor) -> Tensor:
+    """The pixels of ``within`` (N, R, R) bool joined to ``seeds`` (as ``within``) through
+    ``within`` (by any of the 8 neighbours)."""
+    reached = seeds & within
+    while True:
+        grown = (F.max_pool2d(reached[:, None].float(), 3, stride=1, padding=1)[:, 0] > 0) & within
+        if torch.equal(grown, reached):
+            return reached
+        reached = grown
 
 
 def _below_eyes(config: SegmenterConfig, p: Tensor) -> Tensor:

@@ -1549,7 +1549,8 @@ def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
     picture's outline by a pixel per row: a render whose shorter hair also raises the fringe
     and narrows the side hair all the way up leaves the fringe and the hair beside the eyes
     as drawn, and narrows it well below them; one whose longer hair also grows the top of
-    the head grows it only below. A picture without eyes is cut where the render changed."""
+    the head grows it only below, and only joined to the head's. A picture without eyes is
+    cut where the render changed."""
     face = _face_with_eyes()
     picture = _hair(face, 26, 50)
     shorter = _hair(face, 22, 40, side_from=8)  # the fringe raised, the side hair narrower
@@ -1569,6 +1570,14 @@ def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
     assert grown is not None
     assert grown.cover[0, :12].max() < 0.01  # the head's outline stays as drawn
     assert grown.cover[0, 51:61, 4:12].min() > 0.5  # the hair grows below the eyes
+    # from the head's hair: an island the render draws apart from it (a dark neck read as
+    # hair), touching only the picture's hair it removes, is not hair grown
+    island = shorter.clone()
+    island[..., 42:48, 12:20] = -0.8
+    apart = reshaped(net, picture, picture, island, ["hair_length"])
+    assert apart is not None and apart.cover[0, 43:47, 13:19].max() < 0.01
+    free = reshaped(EyesAndHair(below=()), picture, picture, island, ["hair_length"])
+    assert free is not None and free.cover[0, 43:47, 13:19].min() > 0.5
     # without the eyes (or a config that keeps nothing below them), cut where it changed
     for reader, seen in (
         (EyesAndHair(below=()), picture),
