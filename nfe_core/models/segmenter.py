@@ -1625,28 +1625,33 @@ def barred_below_eyes(
         free = torch.zeros_like(p[:, 0])
         return free, free
     reach = EYES_TAPER * _below_eyes(config, p)
-    drawn = p[:, channels].sum(dim=1) > 0.5
+    free = torch.zeros_like(p[:, 0])
+    if not bool((reach < FAR / 2).any()):
+        return free, free  # no eyes found
+    drawn = (p[:, channels].sum(dim=1) > 0.5).cpu().numpy()
+    most = int(reach.clamp(max=max(p.shape[-2:])).max()) + 2  # farther: barred however far
 
-    def barred(steps: Tensor) -> Tensor:
-        return 1 - (reach + 1 - steps).clamp(0, 1)
+    def barred(steps: np.ndarray) -> Tensor:
+        return 1 - (reach + 1 - torch.from_numpy(steps).to(reach)).clamp(0, 1)
 
-    no_growth = barred(_steps_to(drawn))
+    no_growth = barred(_steps_to(drawn, most))
     if after is not None:
-        hair = after[:, channels].sum(dim=1) > 0.5
+        hair = (after[:, channels].sum(dim=1) > 0.5).cpu().numpy()
         kept = drawn & hair
-        high = kept & (reach <= 0)  # at the eyes or above: the head's hair (with eyes)
-        has_eyes = (reach < FAR / 2).flatten(1).any(dim=1)[:, None, None]
-        no_growth = torch.where(_joined(torch.where(has_eyes, high, kept), hair), no_growth, 1.0)
-    return no_growth, barred(_steps_to(~drawn))
+        high = kept & (reach <= 0).cpu().numpy()  # at the eyes or above: the head's hair
+        has_eyes = (reach < FAR / 2).flatten(1).any(dim=1).cpu().numpy()[:, None, None]
+        joined = _joined(np.where(has_eyes, high, kept), hair)
+        no_growth = torch.where(torch.from_numpy(joined).to(p.device), no_growth, 1.0)
+    return no_growth, barred(_steps_to(~drawn, most))
 
 
-def _joined(seeds: Tensor, within: Tensor) -> Tensor:
+def _joined(seeds: np.ndarray, within: np.ndarray) -> np.ndarray:
     """The pixels of ``within`` (N, R, R) bool joined to ``seeds`` (as ``within``) through
     ``within`` (by any of the 8 neighbours)."""
     reached = seeds & within
     while True:
-        grown = (F.max_pool2d(reached[:, None].float(), 3, stride=1, padding=1)[:, 0] > 0) & within
-        if torch.equal(grown, reached):
+        grown = _grown(reached) & within
+        if np.array_equal(grown, reached):
             return reached
         reached = grown
 
@@ -1673,18 +1678,30 @@ def _below_eyes(config: SegmenterConfig, p: Tensor) -> Tensor:
     return depth
 
 
-def _steps_to(found: Tensor) -> Tensor:
+def _steps_to(found: np.ndarray, most: int) -> np.ndarray:
     """How many steps (to any of the 8 neighbours) each pixel is from ``found`` (N, R, R)
-    bool: 0 on it, float (N, R, R); 0 in an image where nothing is found."""
-    steps = torch.zeros(found.shape, dtype=torch.float32, device=found.device)
-    reached = found.clone()
-    for k in range(1, max(found.shape[-2:])):
-        grown = F.max_pool2d(reached[:, None].float(), 3, stride=1, padding=1)[:, 0] > 0
-        steps[grown & ~reached] = k
-        if bool((grown == reached).all()):
+    bool, counted up to ``most`` (farther: ``most``): 0 on it, float32 (N, R, R); 0 in an
+    image where nothing is found."""
+    reached = found.copy()
+    steps = np.zeros(found.shape, np.float32)
+    for _ in range(most):
+        steps += ~reached
+        grown = _grown(reached)
+        if np.array_equal(grown, reached):
             break
         reached = grown
-    return torch.where(found.flatten(1).any(dim=1)[:, None, None], steps, 0.0)
+    return np.where(found.any(axis=(1, 2))[:, None, None], steps, np.float32(0.0))
+
+
+def _grown(found: np.ndarray) -> np.ndarray:
+    """``found`` (N, R, R) bool grown by a pixel each way (to the 8 neighbours)."""
+    rows = found.copy()
+    rows[:, 1:] |= found[:, :-1]
+    rows[:, :-1] |= found[:, 1:]
+    out = rows.copy()
+    out[:, :, 1:] |= rows[:, :, :-1]
+    out[:, :, :-1] |= rows[:, :, 1:]
+    return out
 
 
 def _eyes(config: SegmenterConfig, p: Tensor) -> np.ndarray | None:
