@@ -1619,13 +1619,12 @@ def barred_below_eyes(
     the picture's at the eyes or above: hair grows from the head's (the neck of a
     dark-skinned face, darker in a render of shorter hair, was read as an island of hair
     touching the picture's hair beside it, and drawn as the picture's strands)."""
-    kept = [a for a in attributes if a in config.below_eyes]
-    channels = _channels_of(config.regions, config.owned, kept)
+    below = [a for a in attributes if a in config.below_eyes]
+    channels = _channels_of(config.regions, config.owned, below)
+    free = torch.zeros_like(p[:, 0])
     if not channels:
-        free = torch.zeros_like(p[:, 0])
         return free, free
     reach = EYES_TAPER * _below_eyes(config, p)
-    free = torch.zeros_like(p[:, 0])
     if not bool((reach < FAR / 2).any()):
         return free, free  # no eyes found
     drawn = (p[:, channels].sum(dim=1) > 0.5).cpu().numpy()
