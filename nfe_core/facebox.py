@@ -65,6 +65,7 @@ __all__ = [
     "fit_box",
     "follow_edges",
     "largest_side",
+    "overhang",
     "parse_box",
     "paste_back",
     "paste_back_picture",
@@ -777,10 +778,17 @@ def fit_box(box: FaceBox, width: int, height: int) -> FaceBox:
     return FaceBox(x, y, w, h)
 
 
+def overhang(box: FaceBox, width: int, height: int) -> tuple[int, int, int, int]:
+    """How many pixels the box reaches past a ``width x height`` picture's left, top, right
+    and bottom edges (0 where it does not)."""
+    return max(0, -box.x), max(0, -box.y), max(0, box.right - width), max(0, box.bottom - height)
+
+
 def edges_outside(box: FaceBox, width: int, height: int) -> tuple[bool, bool, bool, bool]:
     """Which of the box's edges (left, top, right, bottom) lie outside a ``width x height``
     picture: those the edit is not faded towards (:func:`paste_back`)."""
-    return box.x < 0, box.y < 0, box.right > width, box.bottom > height
+    left, top, right, bottom = overhang(box, width, height)
+    return left > 0, top > 0, right > 0, bottom > 0
 
 
 def check_box(box: FaceBox, width: int, height: int) -> None:
@@ -794,9 +802,8 @@ def check_box(box: FaceBox, width: int, height: int) -> None:
     if not isinstance(box, FaceBox):
         raise BoxError(f"expected a FaceBox, got {type(box).__name__}")
     _check_not_empty(box)
-    across = max(0, -box.x) + max(0, box.right - width)
-    down = max(0, -box.y) + max(0, box.bottom - height)
-    if across > box_reach(box.w) or down > box_reach(box.h):
+    left, top, right, bottom = overhang(box, width, height)
+    if left + right > box_reach(box.w) or top + bottom > box_reach(box.h):
         raise BoxError(
             f"the face box {box} reaches outside the {width} x {height} picture by more than "
             f"{OUTSIDE:.0%} of its side (clamp it to the picture first)"
@@ -816,13 +823,11 @@ def box_pixels(pixels: np.ndarray, box: FaceBox) -> np.ndarray:
     check_box(box, width, height)
     inside = clamp_box(box, width, height)
     part = pixels[inside.y : inside.bottom, inside.x : inside.right]
-    reach = [
-        (inside.y - box.y, box.bottom - inside.bottom),
-        (inside.x - box.x, box.right - inside.right),
-    ]
-    if not any(any(side) for side in reach):
+    left, top, right, bottom = overhang(box, width, height)
+    if not (left or top or right or bottom):
         return part
-    return np.pad(part, reach + [(0, 0)] * (pixels.ndim - 2), mode="edge")
+    reach = [(top, bottom), (left, right)] + [(0, 0)] * (pixels.ndim - 2)
+    return np.pad(part, reach, mode="edge")
 
 
 # --------------------------------------------------------------------------------------------

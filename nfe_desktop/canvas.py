@@ -36,7 +36,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from nfe_core.facebox import FaceBox, box_reach, fit_box, largest_side
+from nfe_core.facebox import FaceBox, box_reach, fit_box, largest_side, overhang
 
 BACKGROUND = QColor(0x2B, 0x2B, 0x2B)
 HINT_COLOR = QColor(0xA0, 0xA0, 0xA0)
@@ -535,13 +535,11 @@ class Canvas(QWidget):
         (0 where it does not), in logical pixels with the picture ``width`` long."""
         if self._image is None or self._fit_box is None:
             return 0.0, 0.0, 0.0, 0.0
-        box, k = self._fit_box, width / self._image.width()
-        return (
-            max(0, -box.x) * k,
-            max(0, -box.y) * k,
-            max(0, box.right - self._image.width()) * k,
-            max(0, box.bottom - self._image.height()) * k,
+        k = width / self._image.width()
+        left, top, right, bottom = overhang(
+            self._fit_box, self._image.width(), self._image.height()
         )
+        return left * k, top * k, right * k, bottom * k
 
     @staticmethod
     def _pan_along(pan: float, size: float, view: int, before: float, after: float) -> float:
