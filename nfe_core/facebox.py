@@ -137,6 +137,9 @@ UNMIX_AREA = 1 / 64
 """Only a region drawn on at least this share of the crop is read so (the hair): an iris, a few
 crop pixels across, has no colour of its own near its edge apart from its shades, and read so
 its blue was greyer."""
+HELD_RAMP = (0.3, 0.7)
+"""A :class:`Recolour`'s ``held`` share, enlarged to the box (bilinear), from which the
+regions' shares start to fall and at which they are none."""
 HUE_GATE = 0.3
 """A pixel whose chroma along a :class:`Recolour`'s hue is this share of the hue's own takes
 its map whole; less, in proportion (none across or against it)."""
@@ -243,6 +246,10 @@ class Recolour:
             turns (an iris's mean), or grey (0, 0, 0) for none: a pixel takes the map by
             how much its chroma lies along that colour's (:data:`HUE_GATE`), so the bluish
             white of an eye beside a brown iris is not turned yellow with it.
+        held: None, or r x r float32 in 0..1: how much each crop pixel shows what the edit
+            keeps whole (the eyes, when it recolours none of them). In the box, no region's
+            share reaches into it (:data:`HELD_RAMP`): the guided fit, finding a brown iris
+            beside brown hair, gave the iris's rim the hair's share and pink hair tinted it.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -251,10 +258,11 @@ class Recolour:
     regions: np.ndarray
     maps: np.ndarray
     hues: np.ndarray | None = None
+    held: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         regions, maps = self.regions, self.maps
-        hues = self.hues
+        hues, held = self.hues, self.held
         if hues is not None and (
             not isinstance(hues, np.ndarray)
             or hues.shape != (regions.shape[2], 3)
@@ -285,6 +293,18 @@ class Recolour:
             )
         if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
             raise ValueError("recolour: maps must be finite floats")
+        if held is not None and (
+            not isinstance(held, np.ndarray)
+            or held.shape != regions.shape[:2]
+            or not np.issubdtype(held.dtype, np.floating)
+            or not np.isfinite(held).all()
+            or held.min() < 0.0
+            or held.max() > 1.0
+        ):
+            shape = getattr(held, "shape", type(held).__name__)
+            raise ValueError(
+                f"recolour: held must be {regions.shape[0]} px shares (0..1), got {shape}"
+            )
 
     @property
     def side(self) -> int:
@@ -1771,33 +1791,51 @@ def _page_shifts(region: np.ndarray, source: np.ndarray) -> list[tuple[int, int]
 def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.ndarray:
     """The change (H x W x 3 float32) :class:`Recolour` makes to the box's pixels ``region``:
     its region shares brought to the box by the picture's colours (:func:`_guided`), at most 1
-    in all, then per region ``share * (matrix @ pixel + offset - pixel)``."""
+    in all, then per region ``share * (matrix @ own + offset - own)``, with ``own`` the
+    region's colour at the pixel: the pixel's own, or where :func:`_unmixed` read the pixel as
+    a mix of the region and what is beside it, the region's there (an anti-aliased edge of
+    the hair is recoloured as its hair, through the hue gate too)."""
     height, width = region.shape[:2]
     work = _shrunk(region, work_side)
     shares = _guided(work, recolour.regions)
+    unmixed: dict[int, np.ndarray] = {}
     for k in range(recolour.regions.shape[2]):
         if recolour.regions[:, :, k].sum() >= UNMIX_AREA * recolour.side**2:
-            shares[:, :, k] = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
+            shares[:, :, k], to_own = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
+            if to_own is not None:
+                unmixed[k] = to_own
+    if recolour.held is not None:
+        held = _resize_difference(
+            recolour.held[:, :, None], work.shape[1], work.shape[0], Image.Resampling.BILINEAR
+        )
+        low, high = HELD_RAMP
+        shares *= 1.0 - np.clip((held - low) / (high - low), 0.0, 1.0)
     total = shares.sum(axis=2, keepdims=True)
     shares /= np.maximum(total, 1.0)
     picture = region.astype(np.float32)
     change = np.zeros_like(picture)
-    chroma = picture - picture.mean(axis=2, keepdims=True)
     for k, affine in enumerate(recolour.maps.astype(np.float32)):
         share = _resize_difference(
             shares[:, :, k : k + 1], width, height, Image.Resampling.BILINEAR
         )
+        own = picture
+        if k in unmixed:
+            own = picture + _resize_difference(unmixed[k], width, height, Image.Resampling.BILINEAR)
         if recolour.hues is not None:
             hue = recolour.hues[k] - recolour.hues[k].mean()
             strength = float(np.linalg.norm(hue))
             if strength > 1.0:  # a turned hue: each pixel by how much it has of it
-                along = chroma @ (hue / strength).astype(np.float32)
+                along = (own - own.mean(axis=2, keepdims=True)) @ (hue / strength).astype(
+                    np.float32
+                )
                 share = share * np.clip(along / (HUE_GATE * strength), 0.0, 1.0)[:, :, None]
-        change += share * (picture @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
+        change += share * (own @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
     return change
 
 
-def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
+def _unmixed(
+    work: np.ndarray, share: np.ndarray, scale: float
+) -> tuple[np.ndarray, np.ndarray | None]:
     """A region's ``share`` (h x w in 0..1, :func:`_guided`) of the box's pixels ``work``
     (h x w x 3 uint8) where it is partial near both the region and other things, checked
     against each pixel's colour: how far it lies from the mean colour of what is not the
@@ -1806,11 +1844,16 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     hundredths of the region over the page beside it and a tenth to a half on the skin's
     shade under the hair: a hair colour edit adding 190 levels to black hair lit a light
     band around it, and silver hair turned blue tinted the skin below. Now the page and the
-    skin keep their colours, and the hair's anti-aliased edge has its own share."""
+    skin keep their colours, and the hair's anti-aliased edge has its own share.
+
+    Also, where a pixel next to the rest is so read as a mix (the anti-aliased edge), what
+    its colour lacks of the region's (h x w x 3 float32, 0 elsewhere; None when there is
+    none): the mean colour of the region around it less that of the rest, times the rest's
+    share in it; the pixel's colour off the line between the two (its shade) stays its own."""
     reach = max(1, round(UNMIX_REACH * scale))
     ys, xs = np.nonzero((share > 0.0) & (share < UNMIX_IN))
     if len(ys) == 0:
-        return share
+        return share, None
     # only around the partial pixels, where the means are taken summed over blocks of pixels
     # (a few to the reach: they change slowly)
     step = max(1, reach // 3)
@@ -1821,7 +1864,7 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     inside = window >= UNMIX_IN
     outside = window <= UNMIX_OUT
     if not inside.any() or not outside.any():
-        return share
+        return share, None
     ys, xs = ys - y0, xs - x0
     colour = work[y0:y1, x0:x1].astype(np.float32)
     sums = []
@@ -1852,12 +1895,18 @@ def _unmixed(work: np.ndarray, share: np.ndarray, scale: float) -> np.ndarray:
     core[ys, xs] = (alpha >= UNMIX_CORE) & mix
     mixed = _dilated(core, 1)[ys, xs]
     fitted = window[ys, xs]
-    found[ys + y0, xs + x0] = np.where(
+    read = np.where(
         alpha < UNMIX_OTHER,
         np.where(mixed, np.minimum(alpha, fitted), 0.0),
         np.where((fitted >= UNMIX_OUT) & mix, np.maximum(alpha, fitted), fitted),
     )
-    return found
+    found[ys + y0, xs + x0] = read
+    to_own = np.zeros(work.shape, np.float32)
+    # only the edge: a pixel beside what is not the region (a strand's lighter shade over a
+    # red shirt, a few pixels across, reads as a mix of the hair and the red too)
+    as_mix = mix & (read > 0.0) & _dilated(outside, 1)[ys, xs]
+    to_own[ys[as_mix] + y0, xs[as_mix] + x0] = ((1.0 - alpha)[:, None] * across[sure])[as_mix]
+    return found, to_own
 
 
 def _guided(

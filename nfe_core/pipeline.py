@@ -514,10 +514,13 @@ def recolour_map(
     if others:
         shares = shares * (1 - p_crop[0, others].sum(dim=0)).clamp(0, 1)
     shares = torch.where(shares < UNSURE, torch.zeros_like(shares), shares)
+    # what is kept whole (the eyes, unless they are recoloured too) stays so at the box's size
+    held = [c for c in segmenter.config.held if c in others]
     return Recolour(
         regions=shares.permute(1, 2, 0).float().cpu().numpy().copy(),
         maps=maps.float().cpu().numpy().copy(),
         hues=hues.float().cpu().numpy().copy(),
+        held=p_crop[0, held].sum(dim=0).clamp(0, 1).float().cpu().numpy().copy() if held else None,
     )
 
 

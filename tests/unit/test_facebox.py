@@ -698,6 +698,81 @@ def test_a_recolour_leaves_the_page_and_the_shade_beside_the_hair() -> None:
     assert 0.3 * 185 < pasted[50:110, 180, 0].mean() - picture[50:110, 180, 0].mean() < 0.7 * 185
 
 
+def test_the_anti_aliased_edge_of_recoloured_hair_is_a_mix_of_the_new_hair_and_the_page() -> None:
+    """Brown hair over a blue page, its edge pixels half of each, made pink by a map that
+    turns the brown's hue (as the app's hair maps do): the edge is half pink and half the
+    page, as if the hair had been drawn pink. It was a line of grey dots: a half-blue pixel
+    has almost none of the brown's hue, so the gate left it brown, darker than both sides;
+    and a map made for the hair's colours, given the half-blue pixel, did not take it half
+    way to pink either."""
+    page, brown = np.array((133, 153, 203)), np.array((115, 67, 49))
+    hair = np.zeros((256, 256), np.float32)
+    hair[40:220, 60:130] = 1.0
+    hair[40:220, 130] = 0.5  # the anti-aliased edge: one pixel of half of each
+    picture = np.rint(hair[:, :, None] * brown + (1 - hair[:, :, None]) * page).astype(np.uint8)
+    cells = hair.reshape(32, 8, 32, 8).mean(axis=(1, 3))
+    padded = np.pad(cells, 1, mode="edge")  # a segmenter's soft shares: blurred a pixel
+    soft = sum(padded[dy : dy + 32, dx : dx + 32] for dy in range(3) for dx in range(3)) / 9
+    shares = np.maximum(cells, soft).astype(np.float32)[:, :, None]
+    pink = np.array((231.0, 151.0, 184.0))
+    matrix = np.array([[1.09, 0.25, -0.55], [-0.27, 0.80, 0.27], [0.62, -0.65, 0.83]])
+    offset = pink - matrix @ brown  # brown to pink; blue to far off it (255 and beyond)
+    hair_map = np.concatenate([matrix, offset[:, None]], axis=1).astype(np.float32)[None]
+    recolour = Recolour(shares, hair_map, hues=brown[None].astype(np.float32))
+    box = FaceBox(0, 0, 256, 256)
+    render = crop_face(picture, box, 32)
+    pasted = paste_back(picture, box, render, render + 1, feather=0, recolour=recolour)
+    pasted = pasted.astype(int)
+    np.testing.assert_allclose(pasted[60:200, 80:120].reshape(-1, 3).mean(0), pink, atol=2)
+    edge = pasted[60:200, 130].mean(0)
+    along = (edge - page) @ (pink - page) / ((pink - page) ** 2).sum()
+    assert 0.4 < along < 0.7  # about half way from the page to the pink (the shares' fit)
+    assert np.linalg.norm(edge - page - along * (pink - page)) < 25  # and near their line
+    assert edge.sum() > min(pink.sum(), page.sum())  # no darker than either
+    assert np.abs(pasted[60:200, 133:160] - page).max() <= 1  # the page keeps its colour
+
+
+def test_a_recolour_leaves_what_it_holds_whole_though_it_has_the_hairs_colour() -> None:
+    """A brown iris in an eye beside brown hair: the guided fit cannot tell them apart by
+    colour, and gave the iris's rim near the hair the hair's share (pink hair tinted it).
+    Held (the eye's shares at the crop's size), the eye keeps every pixel; the hair beside
+    it is recoloured as before."""
+    brown, white, skin = (115, 67, 49), (235, 238, 250), (240, 205, 180)
+    picture = np.empty((256, 256, 3), np.uint8)
+    picture[:] = skin
+    picture[:, :96] = brown  # the hair, down the left side
+    ys, xs = np.mgrid[:256, :256]
+    eye = ((ys - 128) / 40.0) ** 2 + ((xs - 140) / 36.0) ** 2 <= 1
+    iris = eye & ((ys - 128) ** 2 + (xs - 136) ** 2 <= 28**2)
+    picture[eye] = white
+    picture[iris] = brown
+    hair = np.zeros((256, 256), np.float32)
+    hair[:, :96] = 1.0
+    cells = hair.reshape(32, 8, 32, 8).mean(axis=(1, 3))
+    padded = np.pad(cells, 1, mode="edge")  # a segmenter's soft shares: blurred a pixel
+    soft = sum(padded[dy : dy + 32, dx : dx + 32] for dy in range(3) for dx in range(3)) / 9
+    shares = np.maximum(cells, soft).astype(np.float32)[:, :, None]
+    held = eye.astype(np.float32).reshape(32, 8, 32, 8).mean(axis=(1, 3))
+    hue = np.array([brown], np.float32)
+    box = FaceBox(0, 0, 256, 256)
+    render = crop_face(picture, box, 32)
+
+    def pasted(recolour: Recolour) -> np.ndarray:
+        return paste_back(picture, box, render, render + 1, feather=0, recolour=recolour)
+
+    free = pasted(Recolour(shares, PINK_MAP[None], hues=hue)).astype(int)
+    kept = pasted(Recolour(shares, PINK_MAP[None], hues=hue, held=held)).astype(int)
+    assert np.abs(free[iris] - picture[iris]).max() > 30  # the rim took pink
+    assert np.abs(kept[eye] - picture[eye]).max() <= 1  # held: the eye is as drawn
+    pink = np.clip(np.rint(np.array(brown) * PINK[:, 0] + PINK[:, 1]), 0, 255)
+    np.testing.assert_allclose(kept[20:236, 8:88].reshape(-1, 3).mean(0), pink, atol=3)
+    np.testing.assert_array_equal(kept[:, :90], free[:, :90])
+    with pytest.raises(ValueError, match="held must be"):
+        Recolour(shares, PINK_MAP[None], held=np.zeros((16, 16), np.float32))
+    with pytest.raises(ValueError, match="held must be"):
+        Recolour(shares, PINK_MAP[None], held=np.full((32, 32), 1.5, np.float32))
+
+
 def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
     """Worked on at a smaller size and enlarged (a 1024 px box): the strands still change."""
     picture, shares = _strands(1024)

@@ -20,7 +20,7 @@ from PIL import Image
 from nfe_core.bundle import Bundle, load_bundle, resave_bundle
 from nfe_core.editing import LANDING_DISTANCES, LANDING_MARGIN, apply, parse_edits
 from nfe_core.edits import Edit
-from nfe_core.facebox import FIGURES, FaceBox, paste_back_region
+from nfe_core.facebox import FIGURES, FaceBox, Recolour, paste_back_region
 from nfe_core.imageio import Picture
 from nfe_core.models import Generator
 from nfe_core.models.segmenter import (
@@ -1058,6 +1058,31 @@ def test_a_recolour_is_pasted_onto_the_pictures_own_regions(bundles: dict[str, B
     )
     assert expected is not None
     np.testing.assert_allclose(paired.reshape.drawn, expected.drawn, atol=1e-3)
+
+
+def test_a_recolour_holds_what_the_config_holds_unless_it_recolours_it() -> None:
+    """What the config holds (the eyes; here the skin patch) and the edit keeps goes with a
+    hair colour edit's recolour as its ``held`` shares, so that the hair's share cannot
+    reach into it at the picture's size; nothing is held without holds."""
+    pixels = np.random.default_rng(0).integers(60, 200, (32, 32, 3), dtype=np.uint8)
+    pixels[8:14, 4:10] = (255, 0, 0)  # the patch (skin, which glasses draw)
+    edits = parse_edits(["hair_color:blue=+3"])
+    edited = pixels.copy()
+    edited[:, :16] = 255 - edited[:, :16]
+
+    def recolour(**holding: object) -> Recolour | None:
+        net = LeftHairWithASkinPatch(config(recolours=[["hair_color", 0]], **holding)).eval()
+        bundle = SimpleNamespace(segmenter=net, device="cpu")
+        return recolour_map(bundle, pixels, pixels, edited, edits)
+
+    held = recolour(holds=["skin"], strokes=["hair"])
+    assert held is not None and held.held is not None and held.held.shape == (32, 32)
+    assert held.held[8:14, 4:10].min() > 0.99  # the patch
+    assert held.held[20:, :].max() < 0.01 and held.held[:, 16:].max() < 0.01
+    free = recolour()
+    assert free is not None and free.held is None
+    np.testing.assert_allclose(held.maps, free.maps)
+    np.testing.assert_allclose(held.regions, free.regions)
 
 
 def test_shapes_are_cut_from_a_render_without_the_figures_edits(
