@@ -140,6 +140,10 @@ its blue was greyer."""
 HELD_RAMP = (0.3, 0.7)
 """A :class:`Recolour`'s ``held`` share, enlarged to the box (bilinear), from which the
 regions' shares start to fall and at which they are none."""
+KEPT_RAMP = (0.15, 0.35)
+"""Likewise for a :class:`Recolour`'s ``kept`` share, but for the pixels of a colour that is
+the region's own (:func:`_colour_votes`): near a clip, what is not the hair's colour is the
+clip's (its outline, a colour between the hair's and the clip's, took part of the hair's map)."""
 HUE_GATE = 0.3
 """A pixel whose chroma along a :class:`Recolour`'s hue is this share of the hue's own takes
 its map whole; less, in proportion (none across or against it)."""
@@ -250,6 +254,11 @@ class Recolour:
             keeps whole (the eyes, when it recolours none of them). In the box, no region's
             share reaches into it (:data:`HELD_RAMP`): the guided fit, finding a brown iris
             beside brown hair, gave the iris's rim the hair's share and pink hair tinted it.
+        kept: None, or r x r float32 in 0..1: how much each crop pixel shows what other
+            attributes draw (a hair clip). Brought to the box by the picture's colours with
+            the regions (:func:`_guided`), it is taken out of their shares there: taken out
+            at the crop's size, a ring of hair a crop pixel or two around a clip kept part
+            of its old colour (a blotch), and so did a strand's end beside it.
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -259,10 +268,11 @@ class Recolour:
     maps: np.ndarray
     hues: np.ndarray | None = None
     held: np.ndarray | None = None
+    kept: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         regions, maps = self.regions, self.maps
-        hues, held = self.hues, self.held
+        hues = self.hues
         if hues is not None and (
             not isinstance(hues, np.ndarray)
             or hues.shape != (regions.shape[2], 3)
@@ -293,18 +303,19 @@ class Recolour:
             )
         if not np.issubdtype(maps.dtype, np.floating) or not np.isfinite(maps).all():
             raise ValueError("recolour: maps must be finite floats")
-        if held is not None and (
-            not isinstance(held, np.ndarray)
-            or held.shape != regions.shape[:2]
-            or not np.issubdtype(held.dtype, np.floating)
-            or not np.isfinite(held).all()
-            or held.min() < 0.0
-            or held.max() > 1.0
-        ):
-            shape = getattr(held, "shape", type(held).__name__)
-            raise ValueError(
-                f"recolour: held must be {regions.shape[0]} px shares (0..1), got {shape}"
-            )
+        for name, found in (("held", self.held), ("kept", self.kept)):
+            if found is not None and (
+                not isinstance(found, np.ndarray)
+                or found.shape != regions.shape[:2]
+                or not np.issubdtype(found.dtype, np.floating)
+                or not np.isfinite(found).all()
+                or found.min() < 0.0
+                or found.max() > 1.0
+            ):
+                shape = getattr(found, "shape", type(found).__name__)
+                raise ValueError(
+                    f"recolour: {name} must be {regions.shape[0]} px shares (0..1), got {shape}"
+                )
 
     @property
     def side(self) -> int:
@@ -1797,20 +1808,37 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
     the hair is recoloured as its hair, through the hue gate too)."""
     height, width = region.shape[:2]
     work = _shrunk(region, work_side)
-    shares = _guided(work, recolour.regions)
+    if recolour.kept is None:
+        shares = _guided(work, recolour.regions)
+    else:
+        both = _guided(work, np.concatenate([recolour.regions, recolour.kept[:, :, None]], axis=2))
+        shares, kept = both[:, :, :-1].copy(), both[:, :, -1]
     unmixed: dict[int, np.ndarray] = {}
+    owned = np.zeros(work.shape[:2], bool)  # pixels of a colour that is a region's own
     for k in range(recolour.regions.shape[2]):
         if recolour.regions[:, :, k].sum() >= UNMIX_AREA * recolour.side**2:
-            shares[:, :, k], to_own = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
-            shares[:, :, k] = _voted(work, shares[:, :, k], to_own)
+            share, to_own = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
+            # voted on without what another attribute's colours say is its (a clip's)
+            ours, theirs = _colour_votes(
+                work, share if recolour.kept is None else share * (1 - kept)
+            )
+            # a part-region pixel of another thing's colour is not the region (but the edge
+            # read as a mix of the two)
+            theirs &= share < VOTE_SURE[0]
             if to_own is not None:
+                theirs &= ~to_own.any(axis=2)
                 unmixed[k] = to_own
+            # and one of the region's own colour with a share is all the region
+            ours &= share >= VOTE_OWN
+            shares[:, :, k] = np.where(theirs, 0.0, np.where(ours, 1.0, share))
+            owned |= ours
+    if recolour.kept is not None:
+        # what another attribute draws is kept by its colours (the guided fit), and by where
+        # it is unless the pixel has a region's own colour (the hair around a clip)
+        kept = np.maximum(kept, _ramped(recolour.kept, work.shape, KEPT_RAMP))
+        shares *= 1.0 - np.where(owned, 0.0, kept)[:, :, None]
     if recolour.held is not None:
-        held = _resize_difference(
-            recolour.held[:, :, None], work.shape[1], work.shape[0], Image.Resampling.BILINEAR
-        )
-        low, high = HELD_RAMP
-        shares *= 1.0 - np.clip((held - low) / (high - low), 0.0, 1.0)
+        shares *= 1.0 - _ramped(recolour.held, work.shape, HELD_RAMP)[:, :, None]
     total = shares.sum(axis=2, keepdims=True)
     shares /= np.maximum(total, 1.0)
     picture = region.astype(np.float32)
@@ -1832,6 +1860,14 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
                 share = share * np.clip(along / (HUE_GATE * strength), 0.0, 1.0)[:, :, None]
         change += share * (own @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
     return change
+
+
+def _ramped(found: np.ndarray, shape: tuple[int, ...], ramp: tuple[float, float]) -> np.ndarray:
+    """Crop shares ``found`` (r x r) enlarged to ``shape`` (bilinear), from 0 below the first
+    of ``ramp`` to 1 from the second."""
+    enlarged = _resize_difference(found[:, :, None], shape[1], shape[0], Image.Resampling.BILINEAR)
+    low, high = ramp
+    return np.clip((enlarged[:, :, 0] - low) / (high - low), 0.0, 1.0)
 
 
 def _unmixed(
@@ -1911,7 +1947,7 @@ def _unmixed(
 
 
 VOTE_LEVELS = 32
-"""The colours :func:`_voted` counts, per channel (32: 32,768 colours)."""
+"""The colours :func:`_colour_votes` counts, per channel (32: 32,768 colours)."""
 VOTE_SURE = (0.95, 0.02)
 """A pixel with at least the first share is surely the region, one with at most the second
 surely not (if it is more than :data:`VOTE_CLEAR` pixels from any of the region)."""
@@ -1919,22 +1955,19 @@ VOTE_CLEAR = 2
 VOTE_OTHER = 0.95
 VOTE_MIN = 16
 """A colour found on at least :data:`VOTE_MIN` pixels surely not the region and that makes at
-least :data:`VOTE_OTHER` of those it is found on that are sure either way is not the region's."""
+least :data:`VOTE_OTHER` of those it is found on that are sure either way is not the region's;
+likewise one found on pixels surely the region is the region's own."""
+VOTE_OWN = 0.1
+"""A pixel of the region's own colour with at least this share is all the region: the
+segmenter's soft shares left patches of the hair a tenth to a half unrecoloured (duller)."""
 
 
-def _voted(work: np.ndarray, share: np.ndarray, to_own: np.ndarray | None) -> np.ndarray:
-    """A region's ``share`` (h x w, after :func:`_unmixed`) of the box's pixels ``work``
-    (h x w x 3 uint8) with none where the pixel's colour is another thing's: found
-    (:data:`VOTE_LEVELS` a channel) on many pixels surely not the region and next to never on
-    pixels surely it. A drawing's flat colours repeat: the skin beside brown hair, read by
-    the segmenter as hair where the crop is unclear (dark skin under the bangs), took a
-    tenth to a half of the hair's new colour in blocks a crop pixel across. The pixels read
-    as mixes at the region's edge (``to_own``) keep their shares."""
-    partial = (share > 0.0) & (share < VOTE_SURE[0])
-    if to_own is not None:
-        partial &= ~to_own.any(axis=2)
-    if not partial.any():
-        return share
+def _colour_votes(work: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the box's pixels ``work`` (h x w x 3 uint8) have a colour that is a region's
+    own, and which one that is another thing's, by its ``share`` (h x w): a colour
+    (:data:`VOTE_LEVELS` a channel) found on many pixels surely one and next to never on
+    pixels surely the other (:data:`VOTE_SURE`, :data:`VOTE_MIN`, :data:`VOTE_OTHER`). A
+    drawing's flat colours repeat. Two h x w bool maps: the region's, the others'."""
     q = (work // (256 // VOTE_LEVELS)).astype(np.uint16)
     colour = (q[:, :, 0] * VOTE_LEVELS + q[:, :, 1]) * VOTE_LEVELS + q[:, :, 2]
     own = share >= VOTE_SURE[0]
@@ -1942,10 +1975,9 @@ def _voted(work: np.ndarray, share: np.ndarray, to_own: np.ndarray | None) -> np
     bins = VOTE_LEVELS**3
     on_own = np.bincount(colour[own], minlength=bins)
     on_other = np.bincount(colour[other], minlength=bins)
+    ours = (on_own >= VOTE_MIN) & (on_own >= VOTE_OTHER * (on_own + on_other))
     theirs = (on_other >= VOTE_MIN) & (on_other >= VOTE_OTHER * (on_own + on_other))
-    found = share.copy()
-    found[partial & theirs[colour]] = 0.0
-    return found
+    return ours[colour], theirs[colour]
 
 
 def _guided(

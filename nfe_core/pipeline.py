@@ -434,6 +434,12 @@ def _picture_aims(
     return aims, spreads, amounts
 
 
+KEPT_FLOOR = 0.1
+"""A recolour's region shares are of what other attributes do not draw in a crop pixel, unless
+they draw more of it than 1 - this (the shares there stay, all but what the paste-back takes
+out by colour)."""
+
+
 def recolour_map(
     bundle: Bundle,
     crop: np.ndarray,
@@ -509,18 +515,35 @@ def recolour_map(
     fits = (shown >= MIN_RECOLOUR_PIXELS) & ~aimed
     maps = torch.where(fits[:, None, None], fitted, turned[0])
     hues = torch.where(fits[:, None], torch.zeros_like(hues[0]), hues[0])
-    shares = p_crop[0, own]
+    # What other attributes draw is taken out of the regions: what is kept whole (the eyes,
+    # unless they are recoloured too) here and, at the box's size, where it is; the rest (a
+    # hair clip) at the box's size by its colours, the regions' shares here being of what is
+    # not it. An edit that recolours the eyes (a few crop pixels, beside hair the box's
+    # colours say no more) has all of it taken out here.
     others = segmenter.kept_channels(attributes)
-    if others:
-        shares = shares * (1 - p_crop[0, others].sum(dim=0)).clamp(0, 1)
+    holds = set(segmenter.config.held)
+    kept = [] if holds & set(own) else [c for c in others if c not in holds]
+    here = [c for c in others if c not in kept]
+    held = [c for c in here if c in holds]
+    shares = p_crop[0, own]
+    if here:
+        shares = shares * (1 - p_crop[0, here].sum(dim=0)).clamp(0, 1)
+    if kept:
+        shares = shares / (1 - p_crop[0, kept].sum(dim=0)).clamp(min=KEPT_FLOOR)
+        shares = shares / shares.sum(dim=0).clamp(min=1)
     shares = torch.where(shares < UNSURE, torch.zeros_like(shares), shares)
-    # what is kept whole (the eyes, unless they are recoloured too) stays so at the box's size
-    held = [c for c in segmenter.config.held if c in others]
+
+    def summed(channels: list[int]) -> np.ndarray | None:
+        if not channels:
+            return None
+        return p_crop[0, channels].sum(dim=0).clamp(0, 1).float().cpu().numpy().copy()
+
     return Recolour(
         regions=shares.permute(1, 2, 0).float().cpu().numpy().copy(),
         maps=maps.float().cpu().numpy().copy(),
         hues=hues.float().cpu().numpy().copy(),
-        held=p_crop[0, held].sum(dim=0).clamp(0, 1).float().cpu().numpy().copy() if held else None,
+        held=summed(held),
+        kept=summed(kept),
     )
 
 

@@ -777,8 +777,10 @@ def test_a_recolour_leaves_a_colour_that_is_the_rests_where_the_shares_misread_i
     """Dark skin beside brown hair, read by the segmenter as part hair for a few crop pixels
     (as under the bangs of the drawn pictures): the guided fit cannot part colours that close
     and gave the skin a share of the hair's new colour in blocks. The skin's colour is on
-    many pixels surely not hair and on none surely hair, so there it stays the skin's; hair
-    read as part hair is recoloured as before."""
+    many pixels surely not hair and on none surely hair, so there it stays the skin's; and
+    the hair's brown, on many pixels surely hair and none surely not, is hair wherever the
+    shares say it is part hair (it took part of the new colour: duller patches in the hair
+    where the segmenter was unsure)."""
     skin, brown = (150, 100, 75), (105, 65, 44)
     picture = np.empty((256, 256, 3), np.uint8)
     picture[:] = skin
@@ -797,7 +799,45 @@ def test_a_recolour_leaves_a_colour_that_is_the_rests_where_the_shares_misread_i
     pink = np.clip(np.rint(np.array(brown) * PINK[:, 0] + PINK[:, 1]), 0, 255)
     np.testing.assert_allclose(pasted[:, 132:].reshape(-1, 3).mean(0), pink, atol=2)
     part = pasted[168:216, 132:144].reshape(-1, 3)  # where the shares said 0.6
-    np.testing.assert_allclose(part.mean(0), pink, atol=12)  # a brown-to-pink map adds 80-100
+    assert np.abs(part - pink).max() <= 2  # all of it: brown is the hair's own colour
+
+
+def test_a_clip_in_the_hair_keeps_its_colours_and_the_hair_around_it_takes_the_new_one() -> None:
+    """A pink clip in brown hair, the segmenter's shares of it soft by two crop pixels, given
+    as ``kept`` (the hair's shares being of what is not the clip): what the clip draws is
+    taken out at the box's size by its colours, and near it whatever is not the hair's
+    colour (its outline). Every hair pixel around it is pink; the clip keeps its pixels. (On
+    the drawn pictures, taken out at the crop's size, the hair around a clip kept part of
+    its brown, and the clip's outline took part of the hair's map.)"""
+    brown, clip, outline = (104, 64, 41), (250, 140, 180), (162, 91, 117)
+    picture = np.empty((256, 256, 3), np.uint8)
+    picture[:] = brown
+    picture[92:164, 100:156] = outline
+    picture[96:160, 104:152] = clip
+    drawn = np.zeros((256, 256), np.float32)
+    drawn[92:164, 100:156] = 1.0
+    cells = drawn.reshape(32, 8, 32, 8).mean(axis=(1, 3))
+    padded = np.pad(cells, 2, mode="edge")  # a segmenter's soft shares: blurred two pixels
+    kept = sum(padded[dy : dy + 32, dx : dx + 32] for dy in range(5) for dx in range(5)) / 25
+    kept = np.maximum(cells, kept).astype(np.float32)
+    hair = np.ones((32, 32, 1), np.float32)  # all that is not the clip is hair
+    box = FaceBox(0, 0, 256, 256)
+    render = crop_face(picture, box, 32)
+    hue = np.array([brown], np.float32)
+
+    def pasted(recolour: Recolour) -> np.ndarray:
+        return paste_back(picture, box, render, render + 1, feather=0, recolour=recolour)
+
+    pink = np.clip(np.rint(np.array(brown) * PINK[:, 0] + PINK[:, 1]), 0, 255)
+    ring = (np.abs(np.arange(256)[:, None] - 128) < 52) & (np.abs(np.arange(256) - 128) < 46)
+    ring &= drawn == 0  # the hair up to 20 px around the clip
+    after = pasted(Recolour(hair, PINK_MAP[None], hues=hue, kept=kept)).astype(int)
+    assert np.abs(after[ring] - pink).max() <= 2
+    changed = np.abs(after - picture.astype(int)).max(axis=2) > 1
+    assert not changed[96:160, 104:152].any()  # the clip
+    assert changed[drawn > 0].sum() <= 16  # its outline, but for its four corners' pixels
+    with pytest.raises(ValueError, match="kept must be"):
+        Recolour(hair, PINK_MAP[None], kept=kept[:16, :16])
 
 
 def test_a_recolour_follows_the_edges_of_a_large_picture() -> None:
