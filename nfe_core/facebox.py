@@ -2032,7 +2032,8 @@ def _box_mean(values: np.ndarray) -> np.ndarray:
 
 
 def _dilated(found: np.ndarray, by: int) -> np.ndarray:
-    """``found`` (h x w bool) grown by ``by`` pixels each way (a square), by running sums."""
+    """``found`` (h x w bool) grown by ``by`` pixels each way (a square): by shifted ORs
+    for a few pixels, by running sums for more."""
     if by <= 0:
         return found.copy()
     if by > 4:
