@@ -1815,8 +1815,10 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
         shares, kept = both[:, :, :-1].copy(), both[:, :, -1]
     unmixed: dict[int, np.ndarray] = {}
     owned = np.zeros(work.shape[:2], bool)  # pixels of a colour that is a region's own
+    large = []  # the regions read so (the hair)
     for k in range(recolour.regions.shape[2]):
         if recolour.regions[:, :, k].sum() >= UNMIX_AREA * recolour.side**2:
+            large.append(k)
             share, to_own = _unmixed(work, shares[:, :, k], work.shape[0] / recolour.side)
             # voted on without what another attribute's colours say is its (a clip's)
             ours, theirs = _colour_votes(
@@ -1835,8 +1837,18 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
     if recolour.kept is not None:
         # what another attribute draws is kept by its colours (the guided fit), and by where
         # it is unless the pixel has a region's own colour (the hair around a clip)
-        kept = np.maximum(kept, _ramped(recolour.kept, work.shape, KEPT_RAMP))
-        shares *= 1.0 - np.where(owned, 0.0, kept)[:, :, None]
+        near = _ramped(recolour.kept, work.shape, KEPT_RAMP)
+        kept = np.where(owned, 0.0, np.maximum(kept, near))
+        # but a pixel between the region's own colour and the other's, next to both, is a
+        # mix of them (the anti-aliased edge of a clip's outline): the region has its part
+        ring = _dilated(owned, 1) & ~owned & (near > 0.0)
+        if ring.any() and large:
+            alpha, to_own = _edge_mix(work, owned, ring)
+            kept = np.where(ring, 1.0 - alpha, kept)
+            for k in large:
+                mixed = unmixed.setdefault(k, np.zeros(work.shape, np.float32))
+                mixed[ring] = to_own[ring]
+        shares *= 1.0 - kept[:, :, None]
     if recolour.held is not None:
         shares *= 1.0 - _ramped(recolour.held, work.shape, HELD_RAMP)[:, :, None]
     total = shares.sum(axis=2, keepdims=True)
@@ -1860,6 +1872,40 @@ def _recoloured(region: np.ndarray, recolour: Recolour, work_side: int) -> np.nd
                 share = share * np.clip(along / (HUE_GATE * strength), 0.0, 1.0)[:, :, None]
         change += share * (own @ (affine[:, :3] - np.eye(3, dtype=np.float32)).T + affine[:, 3])
     return change
+
+
+def _edge_mix(
+    work: np.ndarray, owned: np.ndarray, ring: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the pixels ``ring`` (h x w bool) of the box's pixels ``work`` between pixels of a
+    region's own colour (``owned``) and others: how much each is of the region (h x w, 0
+    elsewhere), from where its colour lies between the mean colour of its own-coloured
+    neighbours and that of its other neighbours (those in neither), and what its colour
+    lacks of the region's (h x w x 3, as :func:`_unmixed` gives it). A pixel of the other
+    colour (a clip's outline drawn hard against the hair) is none of the region; where the
+    two colours are closer than :data:`UNMIX_CONTRAST`, none either."""
+    alpha = np.zeros(ring.shape, np.float32)
+    to_own = np.zeros(work.shape, np.float32)
+    ys, xs = np.nonzero(ring)
+    if len(ys) == 0:
+        return alpha, to_own
+    # only around the ring (its neighbours' means)
+    y0, x0 = max(0, ys.min() - 1), max(0, xs.min() - 1)
+    window = slice(y0, ys.max() + 2), slice(x0, xs.max() + 2)
+    colour, owned, ring = work[window].astype(np.float32), owned[window], ring[window]
+    means = []
+    for which in (owned, ~owned & ~ring):
+        weighted = np.concatenate([colour * which[..., None], which[..., None]], axis=2)
+        sums = _square_sums(weighted, 1)
+        means.append((sums[:, :, :3] / np.maximum(sums[:, :, 3:], 1.0), sums[:, :, 3] > 0))
+    (own, has_own), (other, has_other) = means
+    across = own - other
+    length = (across**2).sum(axis=2)
+    along = ((colour - other) * across).sum(axis=2) / np.maximum(length, 1e-6)
+    usable = ring & has_own & has_other & (length >= UNMIX_CONTRAST**2)
+    alpha[window] = np.where(usable, np.clip(along, 0.0, 1.0), 0.0)
+    to_own[window] = np.where(usable[..., None], (1.0 - alpha[window])[..., None] * across, 0.0)
+    return alpha, to_own
 
 
 def _ramped(found: np.ndarray, shape: tuple[int, ...], ramp: tuple[float, float]) -> np.ndarray:

@@ -808,7 +808,8 @@ def test_a_clip_in_the_hair_keeps_its_colours_and_the_hair_around_it_takes_the_n
     taken out at the box's size by its colours, and near it whatever is not the hair's
     colour (its outline). Every hair pixel around it is pink; the clip keeps its pixels. (On
     the drawn pictures, taken out at the crop's size, the hair around a clip kept part of
-    its brown, and the clip's outline took part of the hair's map.)"""
+    its brown, and the clip's outline took part of the hair's map.) Where the outline is
+    anti-aliased against the hair, the pixels between take their part of the new colour."""
     brown, clip, outline = (104, 64, 41), (250, 140, 180), (162, 91, 117)
     picture = np.empty((256, 256, 3), np.uint8)
     picture[:] = brown
@@ -836,6 +837,19 @@ def test_a_clip_in_the_hair_keeps_its_colours_and_the_hair_around_it_takes_the_n
     changed = np.abs(after - picture.astype(int)).max(axis=2) > 1
     assert not changed[96:160, 104:152].any()  # the clip
     assert changed[drawn > 0].sum() <= 16  # its outline, but for its four corners' pixels
+    # drawn anti-aliased, a ring of pixels half hair and half outline: half pink and half
+    # outline (kept as the clip's, it was a dark rim between the outline and the new hair)
+    soft = picture.copy()
+    soft[91, 100:156] = soft[164, 100:156] = np.add(brown, outline) // 2
+    soft[92:164, 99] = soft[92:164, 156] = np.add(brown, outline) // 2
+    render = crop_face(soft, box, 32)
+    edged = paste_back(soft, box, render, render + 1, feather=0,
+                       recolour=Recolour(hair, PINK_MAP[None], hues=hue, kept=kept))  # fmt: skip
+    half = (pink + np.array(outline)) / 2
+    np.testing.assert_allclose(edged[96:160, 99].astype(float).mean(0), half, atol=8)
+    np.testing.assert_allclose(edged[91, 104:152].astype(float).mean(0), half, atol=8)
+    moved = np.abs(edged[92:164, 100:156].astype(int) - after[92:164, 100:156]).max(axis=2)
+    assert (moved > 1).sum() <= 16  # the clip as before, but for its outline's corners
     with pytest.raises(ValueError, match="kept must be"):
         Recolour(hair, PINK_MAP[None], kept=kept[:16, :16])
 
