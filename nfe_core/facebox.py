@@ -64,6 +64,7 @@ __all__ = [
     "edges_outside",
     "fit_box",
     "follow_edges",
+    "grown",
     "largest_side",
     "overhang",
     "parse_box",
@@ -1899,13 +1900,22 @@ def _edge_mix(
         sums = _square_sums(weighted, 1)
         means.append((sums[:, :, :3] / np.maximum(sums[:, :, 3:], 1.0), sums[:, :, 3] > 0))
     (own, has_own), (other, has_other) = means
-    across = own - other
-    length = (across**2).sum(axis=2)
-    along = ((colour - other) * across).sum(axis=2) / np.maximum(length, 1e-6)
+    along, across, length = _along(colour, own, other)
     usable = ring & has_own & has_other & (length >= UNMIX_CONTRAST**2)
     alpha[window] = np.where(usable, np.clip(along, 0.0, 1.0), 0.0)
     to_own[window] = np.where(usable[..., None], (1.0 - alpha[window])[..., None] * across, 0.0)
     return alpha, to_own
+
+
+def _along(
+    colour: np.ndarray, own: np.ndarray, other: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How far each of ``colour`` lies from ``other`` towards ``own`` (colours on the last
+    axis; 0 at the other, 1 at its own), the way between them (``own - other``) and that
+    way's squared length."""
+    across = own - other
+    length = (across**2).sum(axis=-1)
+    return ((colour - other) * across).sum(axis=-1) / np.maximum(length, 1e-6), across, length
 
 
 def _ramped(found: np.ndarray, shape: tuple[int, ...], ramp: tuple[float, float]) -> np.ndarray:
@@ -1962,11 +1972,8 @@ def _unmixed(
     near = (sums[0][:, 3] > 0) & (sums[1][:, 3] > 0)
     ys, xs = ys[near], xs[near]
     own, other = (total[near, :3] / total[near, 3:] for total in sums)
-    across = own - other
-    length = (across**2).sum(axis=1)
-    offset = colour[ys, xs] - other
-    along = (offset * across).sum(axis=1) / np.maximum(length, 1e-6)
-    off = ((offset - along[:, None] * across) ** 2).sum(axis=1)
+    along, across, length = _along(colour[ys, xs], own, other)
+    off = ((colour[ys, xs] - other - along[:, None] * across) ** 2).sum(axis=1)
     sure = length >= UNMIX_CONTRAST**2
     ys, xs, along, off = ys[sure], xs[sure], along[sure], off[sure]
     alpha = np.clip(along, 0.0, 1.0)
@@ -2077,23 +2084,29 @@ def _box_mean(values: np.ndarray) -> np.ndarray:
     return total / float((2 * n + 1) ** 2)
 
 
+def grown(found: np.ndarray, by: int = 1) -> np.ndarray:
+    """``found`` (bool, its last two axes the image's) grown by ``by`` pixels each way (a
+    square: to the 8 neighbours and on), by shifted ORs down the rows and then along them."""
+    out = found.astype(bool)
+    for axis in (-2, -1):
+        wider = out.copy()
+        for shift in range(1, by + 1):
+            ahead, behind = [slice(None)] * out.ndim, [slice(None)] * out.ndim
+            ahead[axis], behind[axis] = slice(shift, None), slice(None, -shift)
+            wider[tuple(ahead)] |= out[tuple(behind)]
+            wider[tuple(behind)] |= out[tuple(ahead)]
+        out = wider
+    return out
+
+
 def _dilated(found: np.ndarray, by: int) -> np.ndarray:
     """``found`` (h x w bool) grown by ``by`` pixels each way (a square): by shifted ORs
-    for a few pixels, by running sums for more."""
+    for a few pixels (:func:`grown`), by running sums for more."""
     if by <= 0:
         return found.copy()
     if by > 4:
         return _square_sums(found, by) > 0.5
-    grown = found.astype(bool)  # a few shifted ORs, down the rows and then along them
-    for axis in (0, 1):
-        wider = grown.copy()
-        for shift in range(1, by + 1):
-            ahead, behind = [slice(None)] * 2, [slice(None)] * 2
-            ahead[axis], behind[axis] = slice(shift, None), slice(None, -shift)
-            wider[tuple(ahead)] |= grown[tuple(behind)]
-            wider[tuple(behind)] |= grown[tuple(ahead)]
-        grown = wider
-    return grown
+    return grown(found, by)
 
 
 def _block_sums(values: np.ndarray, step: int) -> np.ndarray:

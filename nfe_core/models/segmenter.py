@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nfe_core.facebox import FIGURES, Figure
+from nfe_core.facebox import FIGURES, Figure, grown
 from nfe_core.models.config import check_resolution, config_from_dict, is_int
 
 MIN_RESOLUTION = 16
@@ -1649,10 +1649,10 @@ def _joined(seeds: np.ndarray, within: np.ndarray) -> np.ndarray:
     ``within`` (by any of the 8 neighbours)."""
     reached = seeds & within
     while True:
-        grown = _grown(reached) & within
-        if np.array_equal(grown, reached):
+        wider = grown(reached) & within
+        if np.array_equal(wider, reached):
             return reached
-        reached = grown
+        reached = wider
 
 
 def _below_eyes(config: SegmenterConfig, p: Tensor) -> Tensor:
@@ -1685,22 +1685,11 @@ def _steps_to(found: np.ndarray, most: int) -> np.ndarray:
     steps = np.zeros(found.shape, np.float32)
     for _ in range(most):
         steps += ~reached
-        grown = _grown(reached)
-        if np.array_equal(grown, reached):
+        wider = grown(reached)
+        if np.array_equal(wider, reached):
             break
-        reached = grown
+        reached = wider
     return np.where(found.any(axis=(1, 2))[:, None, None], steps, np.float32(0.0))
-
-
-def _grown(found: np.ndarray) -> np.ndarray:
-    """``found`` (N, R, R) bool grown by a pixel each way (to the 8 neighbours)."""
-    rows = found.copy()
-    rows[:, 1:] |= found[:, :-1]
-    rows[:, :-1] |= found[:, 1:]
-    out = rows.copy()
-    out[:, :, 1:] |= rows[:, :, :-1]
-    out[:, :, :-1] |= rows[:, :, 1:]
-    return out
 
 
 def _eyes(config: SegmenterConfig, p: Tensor) -> np.ndarray | None:
