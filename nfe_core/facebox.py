@@ -574,6 +574,9 @@ class Reshape:
         opened: None, or r x r float32 in 0..1: the picture's line work that a small part
             the edit draws opens from (a closed mouth's line, for ``mouth=open``): an open
             mouth is drawn from it (:func:`_open`).
+        eyes: None, or the middle (x, y; render pixels) of the line below the eyes from
+            which hair length changes: with ``grown``, the picture's own hair below it is
+            stretched down to the new length on each side of the face (:func:`_stretched`).
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
@@ -593,8 +596,16 @@ class Reshape:
     figures: tuple[Figure, ...] = ()
     cleared: np.ndarray | None = None
     spared: np.ndarray | None = None
+    eyes: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        eyes = self.eyes
+        if eyes is not None and (
+            not isinstance(eyes, tuple)
+            or len(eyes) != 2
+            or not all(_is_number(v) and np.isfinite(v) for v in eyes)
+        ):
+            raise ValueError(f"reshape: eyes must be None or a point (x, y), got {eyes!r}")
         if not isinstance(self.lines, tuple) or not all(isinstance(x, Line) for x in self.lines):
             raise ValueError("reshape: lines must be a tuple of Line")
         figures = self.figures
@@ -1154,6 +1165,14 @@ def _cut(
     were), in the window of the cover's ``rows`` and ``cols``."""
     height, width = region.shape[:2]
     r = reshape.side
+    stretching = (
+        reshape.eyes is not None and reshape.grown is not None and bool(reshape.grown.any())
+    )
+    if stretching:
+        # the hair stretched from below the eyes, across the box: it moves above the cover too
+        assert reshape.eyes is not None
+        rows = np.array([min(rows[0], max(0, int(reshape.eyes[1]))), rows[-1]])
+        cols = np.array([0, r - 1])
     y0, y1 = _window(rows[0] - 1, rows[-1] + 1, r, height)
     x0, x1 = _window(cols[0] - 1, cols[-1] + 1, r, width)
     window = (x0, y0, x1, y1)
@@ -1225,14 +1244,32 @@ def _cut(
         # the gap above new hair is filled when it is the picture's hair edge or page
         between = strands if page is None else strands + page
         band = max(1, round(STRANDS_BAND * height / r))
-        done = take(*_strands(region, source, target, between > 0.5, band))
+        filled, found = _strands(region, source, target, between > 0.5, band)
+        grows = target[y0:y1, x0:x1]
+        stretched = None
+        if stretching:
+            assert reshape.eyes is not None
+            hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
+            start = (reshape.eyes[0] * width / r - x0, reshape.eyes[1] * height / r - y0)
+            stretched = _stretched(region[y0:y1, x0:x1], hair, grows, start)
+            found[y0:y1, x0:x1] &= ~stretched[2]
+        done = take(filled, found)
+        if stretched is not None:
+            # the render's new hair gives way to the picture's own, stretched: its strands,
+            # their tips and its anti-aliased edge (the page beside them keeps its pixels)
+            colours, share, sides = stretched
+            cover = np.where(sides & grows, 0.0, cover)
+            drawn = np.where(share[:, :, None] > 0.0, colours, drawn)
+            cover = np.maximum(cover, share * mask[y0:y1, x0:x1, 0])
+            done |= share > 0.5
         cover = np.maximum(cover, done * mask[y0:y1, x0:x1, 0])
-        continued |= done | target[y0:y1, x0:x1]
+        continued |= done | grows
     if reshape.strands is not None and reshape.strands.any():
         # where the picture's hair goes, the cover keeps to the picture's own edge of it: the
         # neck beside removed hair keeps its pixels (drawn from a render pixel's mixed
         # colours, its edge was a soft band of skin and page)
-        hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
+        if not stretching:
+            hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
         near = _dilated(hair > 0.5, max(1, round(height / r / 4)))
         cover = np.where(continued | near, cover, 0.0)
     part = picture[y0:y1, x0:x1]
@@ -1751,6 +1788,88 @@ def _strands(
     done[:, window] = wanted
     filled[:, window] = np.where(wanted[..., None], colours, 0.0)
     return filled, done
+
+
+STRETCH_EDGE = (0.2, 0.9)
+"""The hair's share that :func:`_stretched` draws as none of it (the guided fit's few tenths
+over the page beside the hair, stretched, were a shadow along each lock) and that from which
+it is all hair."""
+STRETCH_BODY = 0.5
+"""The hair's body ends on the last row (below the eyes, on a side of the face) where it is at
+least this share of its greatest width there; below it, its tips. Stretched so that its tips
+ended where the render's new hair ends, the judge read a third of the longer hair one class
+short (benchmarks/bench_drawn_edits.py)."""
+STRETCH_RING = 1
+"""The pixels of the hair this close to what is not (its anti-aliased edge, part page) take
+the colour of the nearest hair pixel in their row when stretched: drawn over the shirt or the
+old hair, the edge's own were a light line along each strand."""
+
+
+def _stretched(
+    region: np.ndarray, hair: np.ndarray, grows: np.ndarray, start: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The picture's hair below the eyes stretched down to where the edit grows it, on each
+    side of the face (as an artist lengthens hair: its strands, tips and outline drawn as
+    they were, only longer): ``region`` (h x w x 3 uint8, the window's pixels), the share of
+    the hair at each (``hair``, h x w), where the edit grows hair (``grows``, h x w bool) and
+    where stretching starts (``start``: the middle (x, y) of the line below the eyes, window
+    pixels). On a side where the grown hair reaches lower than the picture's below that line,
+    each row takes the picture's row as far down from the line as its share of the new length
+    is of the old, the hair's body ending where the grown hair ends (:data:`STRETCH_BODY`):
+    the colours (h x w x 3 float32, the hair's own spread into its edge,
+    :data:`STRETCH_RING`), the hair's share there (h x w, ramped by :data:`STRETCH_EDGE`; 0
+    elsewhere) and the pixels of the sides stretched (h x w bool, below the line).
+
+    Drawn from the GAN's 64 px render, longer hair was lumpy and curled at the tips, in
+    columns of flat colour; the drawn faces' straight locks end in points."""
+    height, width = hair.shape
+    colours = np.zeros((height, width, 3), np.float32)
+    share = np.zeros((height, width), np.float32)
+    sides = np.zeros((height, width), bool)
+    top = int(np.clip(round(start[1]), 0, height - 1))
+    middle = int(np.clip(round(start[0]), 0, width))
+    below = hair[top:]
+    low, high = STRETCH_EDGE
+    core = (below > 0.5) & ~_dilated(below <= 0.5, STRETCH_RING)
+    if not core.any():
+        return colours, share, sides
+    spread = _nearest_in_rows(region[top:].astype(np.float32), core)
+    for cols in (slice(0, middle), slice(middle, width)):
+        widths = (below[:, cols] > 0.5).sum(axis=1)
+        drawn = np.flatnonzero(widths)
+        grown = np.flatnonzero(grows[top:, cols].any(axis=1))
+        if not len(drawn) or not len(grown) or grown[-1] <= drawn[-1]:
+            continue  # no hair grown below the picture's (shorter hair, a few pixels' doubt)
+        # the hair's body (not its tips) reaches where the grown hair ends, its tips as far
+        # as the box goes
+        body = np.flatnonzero(widths >= STRETCH_BODY * widths.max())[-1]
+        scale = min(grown[-1] / max(body, 1), (below.shape[0] - 1) / max(drawn[-1], 1))
+        if scale <= 1.0:
+            continue
+        ys = np.arange(int(drawn[-1] * scale) + 1) / scale  # the picture's rows, from the line
+        above = np.floor(ys).astype(int)
+        after = np.minimum(above + 1, below.shape[0] - 1)
+        part = (ys - above)[:, None]
+        rows = slice(top, top + len(ys))
+        found = (1 - part) * below[above, cols] + part * below[after, cols]
+        share[rows, cols] = np.clip((found - low) / (high - low), 0.0, 1.0)
+        part = part[:, :, None]
+        colours[rows, cols] = (1 - part) * spread[above, cols] + part * spread[after, cols]
+        sides[top:, cols] = True
+    return colours, share, sides
+
+
+def _nearest_in_rows(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Each pixel of ``values`` (h x w x C) with the value of the nearest ``known`` pixel
+    (h x w bool) in its row (the left one of two as near); a row with none keeps its own."""
+    width = known.shape[1]
+    index = np.arange(width)
+    left = np.maximum.accumulate(np.where(known, index, -1), axis=1)
+    right = np.minimum.accumulate(np.where(known, index, width)[:, ::-1], axis=1)[:, ::-1]
+    nearer = (left >= 0) & ((right >= width) | (index - left <= right - index))
+    source = np.where(nearer, left, right)
+    source = np.where(known.any(axis=1)[:, None], source, index)
+    return np.take_along_axis(values, source[:, :, None], axis=1)
 
 
 def _page_shifts(region: np.ndarray, source: np.ndarray) -> list[tuple[int, int]]:

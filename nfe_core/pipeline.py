@@ -623,6 +623,7 @@ def reshape_map(
         figures=tuple((found.figures or [[]])[0]),
         cleared=None if found.cleared is None else found.cleared[0].float().cpu().numpy().copy(),
         spared=None if found.spared is None else found.spared[0].float().cpu().numpy().copy(),
+        eyes=None if found.eyes is None else found.eyes[0],
     )
 
 

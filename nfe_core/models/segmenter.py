@@ -651,7 +651,9 @@ class Reshaped(NamedTuple):
     filled with the main colour around them (``cleared``, (N, R, R) in 0..1: its blush for
     ``blush=false``), None for none; and what the fills of ``erased`` parts leave as it is
     (``spared``, likewise: the eyes inside glasses' frames removed for ``glasses=false``,
-    whose lashes are the frames' colour), None for none."""
+    whose lashes are the frames' colour), None for none; and per image, where hair length
+    starts to change (``eyes``: the middle (x, y) of the line below the eyes, render pixels,
+    :func:`eyes_line`; None where no eyes are found), None when it is not edited."""
 
     cover: Tensor
     drawn: Tensor
@@ -667,6 +669,7 @@ class Reshaped(NamedTuple):
     figures: list[list[Figure]] | None = None
     cleared: Tensor | None = None
     spared: Tensor | None = None
+    eyes: list[tuple[float, float] | None] | None = None
 
 
 @torch.no_grad()
@@ -1092,7 +1095,9 @@ def _cut_out(
     # hair length: its regions change only below the picture's eyes, tapering in, and grow
     # only from the picture's
     below = _channels_of(names, owned, [a for a in shaped if a in segmenter.config.below_eyes])
+    eyes = None
     if below:
+        eyes = eyes_line(segmenter.config, p_pic)
         no_growth, no_removal = barred_below_eyes(segmenter.config, p_pic, shaped, p_after)
         grown *= 1 - no_growth[:, None] * p_after[:, below].sum(dim=1, keepdim=True).clamp(0, 1)
         edge = F.max_pool2d(p_pic[:, below].sum(dim=1, keepdim=True), 3, stride=1, padding=1)
@@ -1162,6 +1167,7 @@ def _cut_out(
         erased=erased if bool(erased.any()) else None,
         opened=opened if bool(opened.any()) else None,
         figures=figures if any(figures) else None,
+        eyes=eyes,
     )
 
 
@@ -1662,19 +1668,50 @@ def _below_eyes(config: SegmenterConfig, p: Tensor) -> Tensor:
     in an image where no pair of eyes is found."""
     n, side = p.shape[0], p.shape[-1]
     depth = torch.full((n, side, side), FAR, dtype=p.dtype, device=p.device)
-    eyes = _eyes(config, p)
-    if eyes is None:
-        return depth
     ys, xs = torch.meshgrid(
         *(torch.arange(side, dtype=p.dtype, device=p.device),) * 2, indexing="ij"
     )
-    for i, found in enumerate(_eye_pair(e) for e in eyes):
+    for i, found in enumerate(_eye_lines(config, p)):
         if found is not None:
-            (left, right), axes = found
-            ax, ay = (float(v) for v in (right - left) / max(np.linalg.norm(right - left), 1e-6))
-            mx, my = (float(v) for v in (left + right) / 2)
-            depth[i] = (xs - mx) * -ay + (ys - my) * ax - float(axes[1])  # turned a quarter
+            (mx, my), (ax, ay), half = found
+            depth[i] = (xs - mx) * -ay + (ys - my) * ax - half  # turned a quarter
     return depth
+
+
+def _eye_lines(
+    config: SegmenterConfig, p: Tensor
+) -> list[tuple[tuple[float, float], tuple[float, float], float] | None]:
+    """Per image of region probabilities ``p`` (N, K, R, R): the middle (x, y) between its
+    pair of eyes (:func:`_eye_pair`), the unit direction from the left one to the right and
+    the frames' half-height; None where no pair is found (all where the config holds no
+    eyes)."""
+    eyes = _eyes(config, p)
+    if eyes is None:
+        return [None] * p.shape[0]
+    lines: list[tuple[tuple[float, float], tuple[float, float], float] | None] = []
+    for found in (_eye_pair(e) for e in eyes):
+        if found is None:
+            lines.append(None)
+            continue
+        (left, right), axes = found
+        ax, ay = (float(v) for v in (right - left) / max(np.linalg.norm(right - left), 1e-6))
+        mx, my = (float(v) for v in (left + right) / 2)
+        lines.append(((mx, my), (ax, ay), float(axes[1])))
+    return lines
+
+
+def eyes_line(config: SegmenterConfig, p: Tensor) -> list[tuple[float, float] | None]:
+    """Per image of region probabilities ``p`` (N, K, R, R): the middle (x, y; render
+    pixels) of the line below the eyes where :func:`_below_eyes` starts (the point on it
+    below the eyes' middle); None where no pair of eyes is found."""
+    points: list[tuple[float, float] | None] = []
+    for found in _eye_lines(config, p):
+        if found is None:
+            points.append(None)
+            continue
+        (mx, my), (ax, ay), half = found
+        points.append((mx - ay * half, my + ax * half))  # along the quarter turn
+    return points
 
 
 def _steps_to(found: np.ndarray, most: int) -> np.ndarray:

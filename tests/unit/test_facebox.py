@@ -1158,6 +1158,66 @@ def test_longer_hair_continues_the_pictures_strands() -> None:
     assert (np.abs(flat[120:200, 64:192].astype(int) - (200, 0, 200)) <= 1).all()
 
 
+def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
+    """Given where the eyes are, longer hair is the picture's own hair below them stretched
+    down, on each side of the face, to where the render's new hair ends: its strands keep
+    their colours, its pointed tips end pointed at the new length, and the page the render
+    drew as hair beside the tips keeps its pixels; the picture above the eyes and between
+    the locks stays. No eyes: the strands continued as before."""
+    picture = np.full((256, 256, 3), (170, 190, 220), np.uint8)  # a plain page
+    picture[:, 80:176] = (240, 200, 170)  # the face and neck
+    strands = np.where((np.arange(40) // 4 % 2 == 0)[:, None], (120, 72, 48), (90, 50, 30))
+    hair = np.zeros((256, 256), bool)
+    for x0 in (40, 176):  # a lock each side, ending at row 140 in a point from row 120
+        picture[:120, x0 : x0 + 40] = strands.astype(np.uint8)
+        hair[:120, x0 : x0 + 40] = True
+        for y in range(120, 140):
+            half = round(20 * (140 - y) / 20)
+            picture[y, x0 + 20 - half : x0 + 20 + half] = strands[20 - half : 20 + half]
+            hair[y, x0 + 20 - half : x0 + 20 + half] = True
+    render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
+    share = hair.reshape(32, 8, 32, 8).mean(axis=(1, 3)).astype(np.float32)
+    grown = np.zeros((32, 32), np.float32)
+    grown[17:28, 4:11] = grown[17:28, 21:28] = 1.0  # down to row 224, as wide as the locks
+    drawn = np.full((32, 32, 3), (200, 0, 200), np.float32)
+    page = np.clip(1.0 - share - grown, 0.0, 1.0)
+    page[:, 10:22] = 0.0
+    plain = Reshape(grown, drawn, np.zeros_like(grown), page, np.zeros_like(grown), share, grown)
+    reshape = dataclasses.replace(plain, eyes=(16.0, 8.0))  # the line below them: row 64
+    edited = render.copy()
+    edited[grown > 0] = (200, 0, 200)
+    box = FaceBox(0, 0, 256, 256)
+    pasted = paste_back(picture, box, render, edited, feather=0, reshape=reshape).astype(int)
+    magenta = np.abs(pasted - (200, 0, 200)).max(axis=2) <= 60
+    assert not magenta.any()
+    np.testing.assert_array_equal(pasted[:64], picture[:64])  # above the eyes' line
+    np.testing.assert_array_equal(pasted[:, 80:176], picture[:, 80:176])  # the face, the neck
+    brown = np.abs(pasted - (105, 61, 39)).max(axis=2) <= 20
+    for x0 in (40, 176):
+        lock = brown[:, x0 - 8 : x0 + 48]
+        # the lock's body (at least half its width: down to about row 130) reaches where
+        # the new hair ends (row 223), stretched from the line below the eyes (row 64): its
+        # point now runs from about row 196 to 240
+        assert lock[64:194].sum(axis=1).min() >= 38
+        widths = lock[194:244].sum(axis=1)
+        assert widths[0] >= 38 and widths[-2:].max() == 0 and (np.diff(widths) <= 0).all()
+        assert 10 <= widths[223 - 194] <= 30 and lock[234].any() and not lock[242:].any()
+        # in the strands' own colours, column by column, the edge's too
+        body = np.broadcast_to(strands, (194 - 64, 40, 3))
+        np.testing.assert_array_equal(pasted[64:194, x0 : x0 + 40], body)
+        np.testing.assert_array_equal(pasted[215, x0 + 14 : x0 + 26], strands[14:26])
+        # beside the point, the page keeps its pixels
+        beside = (slice(228, 248), slice(x0 - 8, x0 + 4))
+        np.testing.assert_array_equal(pasted[beside], picture[beside])
+    # without the eyes, the strands are continued column by column to the render's new hair
+    continued = paste_back(picture, box, render, edited, feather=0, reshape=plain).astype(int)
+    flat = continued[200:220, 44:76]
+    assert (flat == flat[:1]).all()  # each column in one colour, as wide as the render's
+    assert (np.abs(continued[220, 36:84] - (105, 61, 39)).max(axis=1) <= 20).all()
+    with pytest.raises(ValueError, match="eyes must be None or a point"):
+        dataclasses.replace(plain, eyes=(1.0, float("nan")))
+
+
 def test_page_and_uncovered_come_together() -> None:
     zeros = np.zeros((32, 32), np.float32)
     with pytest.raises(ValueError, match="together"):

@@ -1594,6 +1594,8 @@ def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
     grown = reshaped(net, picture, picture, longer, ["hair_length"])
     assert grown is not None
     assert grown.cover[0, :12].max() < 0.01  # the head's outline stays as drawn
+    # where the paste-back stretches the picture's hair from: below the eyes' middle
+    assert grown.eyes is not None and grown.eyes[0] == pytest.approx((31.0, 32.5), abs=0.01)
     assert grown.cover[0, 51:61, 4:12].min() > 0.5  # the hair grows below the eyes
     # from the head's hair: an island the render draws apart from it (a dark neck read as
     # hair), touching only the picture's hair it removes, is not hair grown
@@ -1610,6 +1612,7 @@ def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
     ):
         free = reshaped(reader, seen, seen, shorter, ["hair_length"])
         assert free is not None
+        assert free.eyes in (None, [None])  # none kept below (the config), or none found
         assert free.cover[0, 23:25, 16:48].min() > 0.5  # the raised fringe
         assert free.cover[0, 20:30, 4:8].min() > 0.5  # the side hair narrowed
 
