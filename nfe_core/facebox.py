@@ -1251,7 +1251,8 @@ def _cut(
             assert reshape.eyes is not None
             hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
             start = (reshape.eyes[0] * width / r - x0, reshape.eyes[1] * height / r - y0)
-            stretched = _stretched(region[y0:y1, x0:x1], hair, grows, start)
+            reach = max(1, round(STRETCH_REACH * width / r))
+            stretched = _stretched(region[y0:y1, x0:x1], hair, grows, start, reach)
             found[y0:y1, x0:x1] &= ~stretched[2]
         done = take(filled, found)
         if stretched is not None:
@@ -1799,6 +1800,9 @@ STRETCH_BODY = 0.5
 least this share of its greatest width there; below it, its tips. Stretched so that its tips
 ended where the render's new hair ends, the judge read a third of the longer hair one class
 short (benchmarks/bench_drawn_edits.py)."""
+STRETCH_REACH = 2.0
+"""How far (render pixels) beside the columns where hair grows the picture's hair is
+stretched."""
 STRETCH_RING = 1
 """The pixels of the hair this close to what is not (its anti-aliased edge, part page) take
 the colour of the nearest hair pixel in their row when stretched: drawn over the shirt or the
@@ -1806,19 +1810,25 @@ old hair, the edge's own were a light line along each strand."""
 
 
 def _stretched(
-    region: np.ndarray, hair: np.ndarray, grows: np.ndarray, start: tuple[float, float]
+    region: np.ndarray,
+    hair: np.ndarray,
+    grows: np.ndarray,
+    start: tuple[float, float],
+    reach: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The picture's hair below the eyes stretched down to where the edit grows it, on each
     side of the face (as an artist lengthens hair: its strands, tips and outline drawn as
     they were, only longer): ``region`` (h x w x 3 uint8, the window's pixels), the share of
     the hair at each (``hair``, h x w), where the edit grows hair (``grows``, h x w bool) and
     where stretching starts (``start``: the middle (x, y) of the line below the eyes, window
-    pixels). On a side where the grown hair reaches lower than the picture's below that line,
-    each row takes the picture's row as far down from the line as its share of the new length
-    is of the old, the hair's body ending where the grown hair ends (:data:`STRETCH_BODY`):
-    the colours (h x w x 3 float32, the hair's own spread into its edge,
-    :data:`STRETCH_RING`), the hair's share there (h x w, ramped by :data:`STRETCH_EDGE`; 0
-    elsewhere) and the pixels of the sides stretched (h x w bool, below the line).
+    pixels), in the columns within ``reach`` pixels of one where hair grows (a strand of the
+    fringe hanging over the face stays as it is). On a side where the grown hair reaches
+    lower than the picture's below that line, each row takes the picture's row as far down
+    from the line as its share of the new length is of the old, the hair's body ending where
+    the grown hair ends (:data:`STRETCH_BODY`): the colours (h x w x 3 float32, the hair's
+    own spread into its edge, :data:`STRETCH_RING`), the hair's share there (h x w, ramped
+    by :data:`STRETCH_EDGE`; 0 elsewhere) and the pixels stretched (h x w bool, below the
+    line).
 
     Drawn from the GAN's 64 px render, longer hair was lumpy and curled at the tips, in
     columns of flat colour; the drawn faces' straight locks end in points."""
@@ -1834,7 +1844,11 @@ def _stretched(
     if not core.any():
         return colours, share, sides
     spread = _nearest_in_rows(region[top:].astype(np.float32), core)
-    for cols in (slice(0, middle), slice(middle, width)):
+    across = np.arange(width)
+    for side in (across < middle, across >= middle):
+        # the columns near those where hair grows (not a strand of the fringe over the face)
+        near = grows[top:].any(axis=0) & side
+        cols = np.flatnonzero(_dilated(near[None], reach)[0] & side)
         widths = (below[:, cols] > 0.5).sum(axis=1)
         drawn = np.flatnonzero(widths)
         grown = np.flatnonzero(grows[top:, cols].any(axis=1))
@@ -1851,10 +1865,11 @@ def _stretched(
         after = np.minimum(above + 1, below.shape[0] - 1)
         part = (ys - above)[:, None]
         rows = slice(top, top + len(ys))
-        found = (1 - part) * below[above, cols] + part * below[after, cols]
+        upper, lower = np.ix_(above, cols), np.ix_(after, cols)
+        found = (1 - part) * below[upper] + part * below[lower]
         share[rows, cols] = np.clip((found - low) / (high - low), 0.0, 1.0)
         part = part[:, :, None]
-        colours[rows, cols] = (1 - part) * spread[above, cols] + part * spread[after, cols]
+        colours[rows, cols] = (1 - part) * spread[upper] + part * spread[lower]
         sides[top:, cols] = True
     return colours, share, sides
 

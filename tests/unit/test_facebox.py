@@ -1163,7 +1163,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     down, on each side of the face, to where the render's new hair ends: its strands keep
     their colours, its pointed tips end pointed at the new length, and the page the render
     drew as hair beside the tips keeps its pixels; the picture above the eyes and between
-    the locks stays. No eyes: the strands continued as before."""
+    the locks stays, a strand of the fringe over the face too. No eyes: the strands
+    continued as before."""
     picture = np.full((256, 256, 3), (170, 190, 220), np.uint8)  # a plain page
     picture[:, 80:176] = (240, 200, 170)  # the face and neck
     strands = np.where((np.arange(40) // 4 % 2 == 0)[:, None], (120, 72, 48), (90, 50, 30))
@@ -1175,6 +1176,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
             half = round(20 * (140 - y) / 20)
             picture[y, x0 + 20 - half : x0 + 20 + half] = strands[20 - half : 20 + half]
             hair[y, x0 + 20 - half : x0 + 20 + half] = True
+    picture[:90, 112:120] = strands[:8]  # a strand of the fringe over the face
+    hair[:90, 112:120] = True
     render = crop_face(picture, FaceBox(0, 0, 256, 256), 32).astype(np.float32)
     share = hair.reshape(32, 8, 32, 8).mean(axis=(1, 3)).astype(np.float32)
     grown = np.zeros((32, 32), np.float32)
@@ -1191,7 +1194,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     magenta = np.abs(pasted - (200, 0, 200)).max(axis=2) <= 60
     assert not magenta.any()
     np.testing.assert_array_equal(pasted[:64], picture[:64])  # above the eyes' line
-    np.testing.assert_array_equal(pasted[:, 80:176], picture[:, 80:176])  # the face, the neck
+    # the face and the neck, and the strand over the face (no hair grows below it)
+    np.testing.assert_array_equal(pasted[:, 80:176], picture[:, 80:176])
     brown = np.abs(pasted - (105, 61, 39)).max(axis=2) <= 20
     for x0 in (40, 176):
         lock = brown[:, x0 - 8 : x0 + 48]
