@@ -1259,7 +1259,8 @@ def _cut(
             # the render's new hair gives way to the picture's own, stretched: its strands,
             # their tips and its anti-aliased edge (the page beside them keeps its pixels)
             colours, share, sides = stretched
-            cover = np.where(sides & grows, 0.0, cover)
+            edge = max(1, round(height / r / 2))  # and its cut's edge
+            cover = np.where(sides & _dilated(grows, edge), 0.0, cover)
             drawn = np.where(share[:, :, None] > 0.0, colours, drawn)
             cover = np.maximum(cover, share * mask[y0:y1, x0:x1, 0])
             done |= share > 0.5
@@ -1852,13 +1853,16 @@ def _stretched(
         widths = (below[:, cols] > 0.5).sum(axis=1)
         drawn = np.flatnonzero(widths)
         grown = np.flatnonzero(grows[top:, cols].any(axis=1))
-        if not len(drawn) or not len(grown) or grown[-1] <= drawn[-1]:
-            continue  # no hair grown below the picture's (shorter hair, a few pixels' doubt)
+        if not len(drawn) or not len(grown):
+            continue
+        sides[top:, cols] = True
         # the hair's body (not its tips) reaches where the grown hair ends, its tips as far
         # as the box goes
         body = np.flatnonzero(widths >= STRETCH_BODY * widths.max())[-1]
         scale = min(grown[-1] / max(body, 1), (below.shape[0] - 1) / max(drawn[-1], 1))
-        if scale <= 1.0:
+        if grown[-1] <= drawn[-1] or scale <= 1.0:
+            # the picture's hair is as long already: what grows beside it is the GAN's
+            # fuller hair (a ragged fringe beside a long lock), or its doubt; none is drawn
             continue
         ys = np.arange(int(drawn[-1] * scale) + 1) / scale  # the picture's rows, from the line
         above = np.floor(ys).astype(int)
@@ -1870,7 +1874,6 @@ def _stretched(
         share[rows, cols] = np.clip((found - low) / (high - low), 0.0, 1.0)
         part = part[:, :, None]
         colours[rows, cols] = (1 - part) * spread[upper] + part * spread[lower]
-        sides[top:, cols] = True
     return colours, share, sides
 
 

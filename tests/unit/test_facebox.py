@@ -1163,8 +1163,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     down, on each side of the face, to where the render's new hair ends: its strands keep
     their colours, its pointed tips end pointed at the new length, and the page the render
     drew as hair beside the tips keeps its pixels; the picture above the eyes and between
-    the locks stays, a strand of the fringe over the face too. No eyes: the strands
-    continued as before."""
+    the locks stays, a strand of the fringe over the face too; hair grown beside a lock as
+    long already is not drawn. No eyes: the strands continued as before."""
     picture = np.full((256, 256, 3), (170, 190, 220), np.uint8)  # a plain page
     picture[:, 80:176] = (240, 200, 170)  # the face and neck
     strands = np.where((np.arange(40) // 4 % 2 == 0)[:, None], (120, 72, 48), (90, 50, 30))
@@ -1218,6 +1218,22 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     flat = continued[200:220, 44:76]
     assert (flat == flat[:1]).all()  # each column in one colour, as wide as the render's
     assert (np.abs(continued[220, 36:84] - (105, 61, 39)).max(axis=1) <= 20).all()
+    # hair the render grows beside a lock that is as long already (the GAN's fuller hair)
+    # is not drawn: the picture keeps every pixel
+    beside = np.zeros((32, 32), np.float32)
+    beside[10:16, 2:5] = 1.0
+    fuller = Reshape(
+        beside, drawn, np.zeros_like(beside), np.clip(page - beside, 0.0, 1.0),
+        np.zeros_like(beside), share, beside, eyes=(16.0, 8.0),
+    )  # fmt: skip
+    widened = render.copy()
+    widened[beside > 0] = (200, 0, 200)
+    kept = paste_back(picture, box, render, widened, feather=0, reshape=fuller)
+    np.testing.assert_array_equal(kept, picture)
+    drawn_beside = paste_back(
+        picture, box, render, widened, feather=0, reshape=dataclasses.replace(fuller, eyes=None)
+    )
+    assert (drawn_beside[88:120, 20:36] != picture[88:120, 20:36]).any(axis=2).all()
     with pytest.raises(ValueError, match="eyes must be None or a point"):
         dataclasses.replace(plain, eyes=(1.0, float("nan")))
 
