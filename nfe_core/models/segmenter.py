@@ -1102,6 +1102,10 @@ def _cut_out(
         grown *= 1 - no_growth[:, None] * p_after[:, below].sum(dim=1, keepdim=True).clamp(0, 1)
         edge = F.max_pool2d(p_pic[:, below].sum(dim=1, keepdim=True), 3, stride=1, padding=1)
         gone *= 1 - no_removal[:, None] * edge.clamp(0, 1)  # its edge too: no sliver beside
+        # an edit that makes the hair longer removes none of the picture's (with an open
+        # mouth, the GAN's longer hair thinned a long lock over the shirt to a purple veil)
+        gain = (p_after[:, below] - p_before[:, below]).sum(dim=(1, 2, 3))
+        gone = torch.where(gain[:, None, None, None] > 0, gone * (1 - edge.clamp(0, 1)), gone)
     if PAGE_REGION in names:
         page = p_pic[:, names.index(PAGE_REGION)]
         uncovered = gone * p_after[:, names.index(PAGE_REGION)][:, None]

@@ -1596,6 +1596,17 @@ def test_hair_length_is_kept_below_the_pictures_eyes() -> None:
     assert grown.cover[0, :12].max() < 0.01  # the head's outline stays as drawn
     # where the paste-back stretches the picture's hair from: below the eyes' middle
     assert grown.eyes is not None and grown.eyes[0] == pytest.approx((31.0, 32.5), abs=0.01)
+    # hair made longer removes none of the picture's: a render that also thins a lock (the
+    # GAN's longer hair drawn with an open mouth) leaves it; made shorter, it is cut
+    thinned = longer.clone()
+    thinned[..., 40:50, 56:60] = 1.0
+    kept = reshaped(net, picture, picture, thinned, ["hair_length"])
+    assert kept is not None and kept.cover[0, 41:49, 56:60].max() < 0.01
+    assert kept.cover[0, 51:61, 4:12].min() > 0.5  # and it grows
+    cut_too = shorter.clone()
+    cut_too[..., 40:50, 56:60] = 1.0
+    cut_short = reshaped(net, picture, picture, cut_too, ["hair_length"])
+    assert cut_short is not None and cut_short.cover[0, 41:49, 56:60].min() > 0.5
     assert grown.cover[0, 51:61, 4:12].min() > 0.5  # the hair grows below the eyes
     # from the head's hair: an island the render draws apart from it (a dark neck read as
     # hair), touching only the picture's hair it removes, is not hair grown
