@@ -1253,14 +1253,17 @@ def _cut(
             start = (reshape.eyes[0] * width / r - x0, reshape.eyes[1] * height / r - y0)
             reach = max(1, round(STRETCH_REACH * width / r))
             stretched = _stretched(region[y0:y1, x0:x1], hair, grows, start, reach)
-            found[y0:y1, x0:x1] &= ~stretched[2]
+            colours, share, sides, held = stretched
+            # the render's new hair (and its cut's edge) gives way to the picture's own,
+            # stretched: its strands, their tips and its anti-aliased edge (the page beside
+            # them keeps its pixels); and beside the picture's hair as long already, where it
+            # is not hair (the hair that a shorter edit removes keeps its cut)
+            edge = max(1, round(height / r / 2))
+            dropped = (sides | held & (hair <= 0.5)) & _dilated(grows, edge)
+            found[y0:y1, x0:x1] &= ~dropped
         done = take(filled, found)
         if stretched is not None:
-            # the render's new hair gives way to the picture's own, stretched: its strands,
-            # their tips and its anti-aliased edge (the page beside them keeps its pixels)
-            colours, share, sides = stretched
-            edge = max(1, round(height / r / 2))  # and its cut's edge
-            cover = np.where(sides & _dilated(grows, edge), 0.0, cover)
+            cover = np.where(dropped, 0.0, cover)
             drawn = np.where(share[:, :, None] > 0.0, colours, drawn)
             cover = np.maximum(cover, share * mask[y0:y1, x0:x1, 0])
             done |= share > 0.5
@@ -1816,7 +1819,7 @@ def _stretched(
     grows: np.ndarray,
     start: tuple[float, float],
     reach: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The picture's hair below the eyes stretched down to where the edit grows it, on each
     side of the face (as an artist lengthens hair: its strands, tips and outline drawn as
     they were, only longer): ``region`` (h x w x 3 uint8, the window's pixels), the share of
@@ -1828,8 +1831,9 @@ def _stretched(
     from the line as its share of the new length is of the old, the hair's body ending where
     the grown hair ends (:data:`STRETCH_BODY`): the colours (h x w x 3 float32, the hair's
     own spread into its edge, :data:`STRETCH_RING`), the hair's share there (h x w, ramped
-    by :data:`STRETCH_EDGE`; 0 elsewhere) and the pixels stretched (h x w bool, below the
-    line).
+    by :data:`STRETCH_EDGE`; 0 elsewhere), the pixels stretched (h x w bool, below the line)
+    and those of a side whose hair reaches as low already (likewise: what grows beside it is
+    the GAN's fuller hair, or its doubt).
 
     Drawn from the GAN's 64 px render, longer hair was lumpy and curled at the tips, in
     columns of flat colour; the drawn faces' straight locks end in points."""
@@ -1837,13 +1841,14 @@ def _stretched(
     colours = np.zeros((height, width, 3), np.float32)
     share = np.zeros((height, width), np.float32)
     sides = np.zeros((height, width), bool)
+    held = np.zeros((height, width), bool)
     top = int(np.clip(round(start[1]), 0, height - 1))
     middle = int(np.clip(round(start[0]), 0, width))
     below = hair[top:]
     low, high = STRETCH_EDGE
     core = (below > 0.5) & ~_dilated(below <= 0.5, STRETCH_RING)
     if not core.any():
-        return colours, share, sides
+        return colours, share, sides, held
     spread = _nearest_in_rows(region[top:].astype(np.float32), core)
     across = np.arange(width)
     for side in (across < middle, across >= middle):
@@ -1855,15 +1860,14 @@ def _stretched(
         grown = np.flatnonzero(grows[top:, cols].any(axis=1))
         if not len(drawn) or not len(grown):
             continue
-        sides[top:, cols] = True
         # the hair's body (not its tips) reaches where the grown hair ends, its tips as far
         # as the box goes
         body = np.flatnonzero(widths >= STRETCH_BODY * widths.max())[-1]
         scale = min(grown[-1] / max(body, 1), (below.shape[0] - 1) / max(drawn[-1], 1))
         if grown[-1] <= drawn[-1] or scale <= 1.0:
-            # the picture's hair is as long already: what grows beside it is the GAN's
-            # fuller hair (a ragged fringe beside a long lock), or its doubt; none is drawn
+            held[top:, cols] = True  # as long already (a ragged fringe beside a long lock)
             continue
+        sides[top:, cols] = True
         ys = np.arange(int(drawn[-1] * scale) + 1) / scale  # the picture's rows, from the line
         above = np.floor(ys).astype(int)
         after = np.minimum(above + 1, below.shape[0] - 1)
@@ -1874,7 +1878,7 @@ def _stretched(
         share[rows, cols] = np.clip((found - low) / (high - low), 0.0, 1.0)
         part = part[:, :, None]
         colours[rows, cols] = (1 - part) * spread[upper] + part * spread[lower]
-    return colours, share, sides
+    return colours, share, sides, held
 
 
 def _nearest_in_rows(values: np.ndarray, known: np.ndarray) -> np.ndarray:

@@ -653,7 +653,8 @@ class Reshaped(NamedTuple):
     (``spared``, likewise: the eyes inside glasses' frames removed for ``glasses=false``,
     whose lashes are the frames' colour), None for none; and per image, where hair length
     starts to change (``eyes``: the middle (x, y) of the line below the eyes, render pixels,
-    :func:`eyes_line`; None where no eyes are found), None when it is not edited."""
+    :func:`eyes_line`, where the edit makes the hair longer; None where it does not or no
+    eyes are found), None when it is not edited."""
 
     cover: Tensor
     drawn: Tensor
@@ -1097,15 +1098,18 @@ def _cut_out(
     below = _channels_of(names, owned, [a for a in shaped if a in segmenter.config.below_eyes])
     eyes = None
     if below:
-        eyes = eyes_line(segmenter.config, p_pic)
         no_growth, no_removal = barred_below_eyes(segmenter.config, p_pic, shaped, p_after)
         grown *= 1 - no_growth[:, None] * p_after[:, below].sum(dim=1, keepdim=True).clamp(0, 1)
         edge = F.max_pool2d(p_pic[:, below].sum(dim=1, keepdim=True), 3, stride=1, padding=1)
         gone *= 1 - no_removal[:, None] * edge.clamp(0, 1)  # its edge too: no sliver beside
         # an edit that makes the hair longer removes none of the picture's (with an open
         # mouth, the GAN's longer hair thinned a long lock over the shirt to a purple veil)
-        gain = (p_after[:, below] - p_before[:, below]).sum(dim=(1, 2, 3))
-        gone = torch.where(gain[:, None, None, None] > 0, gone * (1 - edge.clamp(0, 1)), gone)
+        longer = (p_after[:, below] - p_before[:, below]).sum(dim=(1, 2, 3)) > 0
+        gone = torch.where(longer[:, None, None, None], gone * (1 - edge.clamp(0, 1)), gone)
+        # and only such an edit has the paste-back stretch the picture's hair from the eyes
+        # (made shorter, the render's doubt below the hair had stretched it longer)
+        lines = eyes_line(segmenter.config, p_pic)
+        eyes = [line if bool(more) else None for line, more in zip(lines, longer, strict=True)]
     if PAGE_REGION in names:
         page = p_pic[:, names.index(PAGE_REGION)]
         uncovered = gone * p_after[:, names.index(PAGE_REGION)][:, None]

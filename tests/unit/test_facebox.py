@@ -1219,7 +1219,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     assert (flat == flat[:1]).all()  # each column in one colour, as wide as the render's
     assert (np.abs(continued[220, 36:84] - (105, 61, 39)).max(axis=1) <= 20).all()
     # hair the render grows beside a lock that is as long already (the GAN's fuller hair)
-    # is not drawn: the picture keeps every pixel
+    # is not drawn: the picture keeps its pixels (but for a trace of the cut's soft edge
+    # over the lock's)
     beside = np.zeros((32, 32), np.float32)
     beside[10:16, 2:5] = 1.0
     fuller = Reshape(
@@ -1228,8 +1229,8 @@ def test_longer_hair_below_the_eyes_is_the_pictures_own_stretched() -> None:
     )  # fmt: skip
     widened = render.copy()
     widened[beside > 0] = (200, 0, 200)
-    kept = paste_back(picture, box, render, widened, feather=0, reshape=fuller)
-    np.testing.assert_array_equal(kept, picture)
+    kept = paste_back(picture, box, render, widened, feather=0, reshape=fuller).astype(int)
+    assert np.abs(kept - picture).max() <= 8
     drawn_beside = paste_back(
         picture, box, render, widened, feather=0, reshape=dataclasses.replace(fuller, eyes=None)
     )
