@@ -540,8 +540,10 @@ class Reshape:
     Where the cover uncovers the page (shorter hair), the picture's own page is continued
     into it when it repeats (:func:`_page_fill`: a plain colour, a gradient, stripes, dots):
     the GAN's drawing there was a flat patch of the page's mean colour. Where it draws longer
-    hair, the picture's own strands above are continued down into it (:func:`_strands`):
-    drawn in the picture's colours with the GAN's shading, the new hair was a mottled blob.
+    hair, the picture's own hair below the eyes is stretched down to the new length
+    (:func:`_stretched`, given ``eyes``), else its strands above are continued down into it
+    (:func:`_strands`): drawn in the picture's colours with the GAN's shading, the new hair
+    was a mottled blob.
 
     Attributes:
         cover: r x r float32 in 0..1: where ``drawn`` covers the picture.
@@ -574,9 +576,10 @@ class Reshape:
         opened: None, or r x r float32 in 0..1: the picture's line work that a small part
             the edit draws opens from (a closed mouth's line, for ``mouth=open``): an open
             mouth is drawn from it (:func:`_open`).
-        eyes: None, or the middle (x, y; render pixels) of the line below the eyes from
-            which hair length changes: with ``grown``, the picture's own hair below it is
-            stretched down to the new length on each side of the face (:func:`_stretched`).
+        eyes: None, or, for an edit that makes the hair longer, the middle (x, y; render
+            pixels) of the line below the eyes from which hair length changes: with
+            ``grown``, the picture's own hair below it is stretched down to the new length
+            on each side of the face (:func:`_stretched`).
 
     Raises:
         ValueError: an array has the wrong shape, type or values.
