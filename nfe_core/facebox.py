@@ -1168,13 +1168,11 @@ def _cut(
     were), in the window of the cover's ``rows`` and ``cols``."""
     height, width = region.shape[:2]
     r = reshape.side
-    stretching = (
-        reshape.eyes is not None and reshape.grown is not None and bool(reshape.grown.any())
-    )
-    if stretching:
+    # where the picture's hair is stretched from (when hair grows)
+    eyes = reshape.eyes if reshape.grown is not None and reshape.grown.any() else None
+    if eyes is not None:
         # the hair stretched from below the eyes, across the box: it moves above the cover too
-        assert reshape.eyes is not None
-        rows = np.array([min(rows[0], max(0, int(reshape.eyes[1]))), rows[-1]])
+        rows = np.array([min(rows[0], max(0, int(eyes[1]))), rows[-1]])
         cols = np.array([0, r - 1])
     y0, y1 = _window(rows[0] - 1, rows[-1] + 1, r, height)
     x0, x1 = _window(cols[0] - 1, cols[-1] + 1, r, width)
@@ -1250,10 +1248,9 @@ def _cut(
         filled, found = _strands(region, source, target, between > 0.5, band)
         grows = target[y0:y1, x0:x1]
         stretched = None
-        if stretching:
-            assert reshape.eyes is not None
+        if eyes is not None:
             hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
-            start = (reshape.eyes[0] * width / r - x0, reshape.eyes[1] * height / r - y0)
+            start = (eyes[0] * width / r - x0, eyes[1] * height / r - y0)
             reach = max(1, round(STRETCH_REACH * width / r))
             stretched = _stretched(region[y0:y1, x0:x1], hair, grows, start, reach)
             colours, share, sides, held = stretched
@@ -1276,7 +1273,7 @@ def _cut(
         # where the picture's hair goes, the cover keeps to the picture's own edge of it: the
         # neck beside removed hair keeps its pixels (drawn from a render pixel's mixed
         # colours, its edge was a soft band of skin and page)
-        if not stretching:
+        if eyes is None:
             hair = _guided(region, reshape.strands[:, :, None], window)[:, :, 0]
         near = _dilated(hair > 0.5, max(1, round(height / r / 4)))
         cover = np.where(continued | near, cover, 0.0)
@@ -1878,7 +1875,7 @@ def _stretched(
         rows = slice(top, top + len(ys))
         upper, lower = np.ix_(above, cols), np.ix_(after, cols)
         found = (1 - part) * below[upper] + part * below[lower]
-        share[rows, cols] = np.clip((found - low) / (high - low), 0.0, 1.0)
+        share[rows, cols] = _ramp(found, low, high)
         part = part[:, :, None]
         colours[rows, cols] = (1 - part) * spread[upper] + part * spread[lower]
     return colours, share, sides, held
@@ -2066,8 +2063,12 @@ def _ramped(found: np.ndarray, shape: tuple[int, ...], ramp: tuple[float, float]
     """Crop shares ``found`` (r x r) enlarged to ``shape`` (bilinear), from 0 below the first
     of ``ramp`` to 1 from the second."""
     enlarged = _resize_difference(found[:, :, None], shape[1], shape[0], Image.Resampling.BILINEAR)
-    low, high = ramp
-    return np.clip((enlarged[:, :, 0] - low) / (high - low), 0.0, 1.0)
+    return _ramp(enlarged[:, :, 0], *ramp)
+
+
+def _ramp(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``x`` from 0 at ``low`` (and below) to 1 at ``high`` (and above), in a straight line."""
+    return np.clip((x - low) / (high - low), 0.0, 1.0)
 
 
 def _unmixed(
@@ -2486,7 +2487,7 @@ def _edge_ramp(length: int, ramp: float, open_start: bool, open_end: bool) -> np
 
 def _smoothstep(x: np.ndarray, low: float, high: float) -> np.ndarray:
     """0 up to ``low``, 1 from ``high``, a smoothstep between."""
-    t = np.clip((x - low) / (high - low), 0.0, 1.0)
+    t = _ramp(x, low, high)
     return t * t * (3.0 - 2.0 * t)
 
 
